@@ -1,0 +1,80 @@
+package release
+
+import "time"
+
+// Phase is where an instance (or a whole rollout) stands. Phases are recorded
+// before the step they name is carried out, so after a crash the record says
+// which step may have been half-done.
+type Phase string
+
+// Instance phases, in the order a rollout walks them.
+const (
+	PhasePending  Phase = "pending"  // not reached yet: never touched
+	PhaseDrain    Phase = "drain"    // being taken out of traffic
+	PhaseSwitch   Phase = "switch"   // release symlink being swapped
+	PhaseRestart  Phase = "restart"  // restart job queued
+	PhaseGate     Phase = "gate"     // waiting for ready + healthy_for
+	PhaseUndrain  Phase = "undrain"  // being returned to traffic
+	PhaseDone     Phase = "done"     // on the target release and healthy
+	PhaseFailed   Phase = "failed"   // gate failed; rollback decides next
+	PhaseRevert   Phase = "revert"   // being put back on its previous release
+	PhaseReverted Phase = "reverted" // back on its previous release and healthy
+)
+
+// Result is how a rollout ended.
+type Result string
+
+// Rollout results.
+const (
+	ResultRunning     Result = "running"     // in progress, or interrupted (see Record.PID)
+	ResultSucceeded   Result = "succeeded"   // every instance on the target release
+	ResultRolledBack  Result = "rolled-back" // failed; failed batch (or all) reverted
+	ResultHalted      Result = "halted"      // failed; left as is (failure_action: halt)
+	ResultFailed      Result = "failed"      // failed and could not be fully reverted
+	ResultInterrupted Result = "interrupted" // stopped by a signal; current step finished or reverted
+)
+
+// Kind says what a rollout was asked to do.
+type Kind string
+
+// Rollout kinds.
+const (
+	KindDeploy   Kind = "deploy"
+	KindRestart  Kind = "restart"
+	KindRollback Kind = "rollback"
+)
+
+// Record is the durable account of one rollout. It is rewritten atomically
+// at every step, so it always tells the truth up to the last step begun.
+type Record struct {
+	ID        string     `json:"id"`
+	Service   string     `json:"service"`
+	Kind      Kind       `json:"kind"`
+	From      string     `json:"from,omitempty"` // release most instances were on
+	To        string     `json:"to"`             // target release
+	User      string     `json:"user"`
+	Host      string     `json:"host,omitempty"`
+	PID       int        `json:"pid"` // sysroll process running it
+	Started   time.Time  `json:"started"`
+	Ended     time.Time  `json:"ended,omitzero"`
+	Result    Result     `json:"result"`
+	Reason    string     `json:"reason,omitempty"` // why it failed or stopped
+	Batches   [][]string `json:"batches"`          // instance names per batch, as planned
+	Instances []Instance `json:"instances"`
+}
+
+// Instance is one instance's part in a rollout.
+type Instance struct {
+	Name    string    `json:"name"`
+	From    string    `json:"from"` // release before the rollout touched it
+	To      string    `json:"to"`
+	Phase   Phase     `json:"phase"`
+	Batch   int       `json:"batch"`
+	Started time.Time `json:"started,omitzero"`
+	Ended   time.Time `json:"ended,omitzero"`
+	Error   string    `json:"error,omitempty"`
+	// InvocationID before and after the restart: proof the unit was (or was
+	// not) restarted.
+	InvocationBefore string `json:"invocation_before,omitempty"`
+	InvocationAfter  string `json:"invocation_after,omitempty"`
+}
