@@ -1,0 +1,92 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// checkOutputMax is how much of a failed check's output the error keeps (the
+// end, where the reason usually is).
+const checkOutputMax = 4 << 10
+
+// runCheck runs a staged release's check command in dir (see
+// StageOptions.Check) and returns an error carrying its output if it fails.
+func runCheck(ctx context.Context, dir string, argv []string, timeout time.Duration) error {
+	if timeout <= 0 {
+		timeout = DefaultCheckTimeout
+	}
+	args := make([]string, len(argv))
+	for i, a := range argv {
+		args[i] = strings.ReplaceAll(a, "{release}", dir)
+	}
+	name := args[0]
+	// exec.Command resolves a bare name against our own PATH, not the
+	// child's; resolve it here with the release first.
+	if !strings.Contains(name, "/") {
+		if p := filepath.Join(dir, name); isExecutable(p) {
+			name = p
+		} else if p, err := exec.LookPath(name); err == nil {
+			name = p
+		} else {
+			return fmt.Errorf("check %q: %s is neither in the release nor in PATH", strings.Join(argv, " "), args[0])
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args[1:]...)
+	cmd.Dir = dir
+	// Later duplicates win in cmd.Env, so these override the inherited ones.
+	cmd.Env = append(os.Environ(),
+		"PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"SYSROLL_RELEASE="+dir)
+	out := &tailBuffer{max: checkOutputMax}
+	cmd.Stdout, cmd.Stderr = out, out
+	// A background grandchild keeping the output pipe open must not hang us.
+	cmd.WaitDelay = time.Second
+	err := cmd.Run()
+	if err == nil {
+		return nil
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("timed out after %s", timeout)
+	}
+	output := strings.TrimSpace(out.String())
+	if output == "" {
+		output = "(no output)"
+	}
+	return fmt.Errorf("check %q failed: %w\n%s", strings.Join(argv, " "), err, output)
+}
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	max       int
+	b         []byte
+	truncated bool
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if over := len(t.b) - t.max; over > 0 {
+		t.b = append(t.b[:0], t.b[over:]...)
+		t.truncated = true
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	if t.truncated {
+		return "..." + string(t.b)
+	}
+	return string(t.b)
+}

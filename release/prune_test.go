@@ -1,0 +1,112 @@
+package release
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestPrune(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		keep  int
+		setup func(t *testing.T, s *Store)
+		want  []string // removed
+	}{
+		{"nothing to protect", 2, nil, []string{"v1", "v2", "v3", "v4"}},
+		{"keep all", 6, nil, nil},
+		{"keep none", 0, nil, []string{"v1", "v2", "v3", "v4", "v5", "v6"}},
+		{"instances' releases stay", 1, func(t *testing.T, s *Store) {
+			must(t, s.Switch("8081", "v1"))
+			must(t, s.Switch("8082", "v3"))
+		}, []string{"v2", "v4", "v5"}},
+		{"known good and its rollback target stay", 1, func(t *testing.T, s *Store) {
+			must(t, s.MarkGood("v1"))
+			must(t, s.MarkGood("v2"))
+			must(t, s.MarkGood("v3"))
+		}, []string{"v1", "v4", "v5"}},
+		{"running rollout's releases stay", 1, func(t *testing.T, s *Store) {
+			must(t, s.SaveRecord(&Record{ID: "r1", Result: ResultRunning, From: "v1", To: "v2",
+				Instances: []Instance{{Name: "8081", From: "v3", To: "v2"}}}))
+			must(t, s.SaveRecord(&Record{ID: "r0", Result: ResultSucceeded, From: "v4", To: "v5"}))
+		}, []string{"v4", "v5"}},
+		{"all at once", 1, func(t *testing.T, s *Store) {
+			must(t, s.Switch("8081", "v1"))
+			must(t, s.MarkGood("v2"))
+			must(t, s.MarkGood("v3"))
+			must(t, s.SaveRecord(&Record{ID: "r1", Result: ResultRunning, From: "v3", To: "v4"}))
+		}, []string{"v5"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			var all []string
+			for _, v := range []string{"v1", "v2", "v3", "v4", "v5", "v6"} {
+				stageVersion(t, s, v)
+				all = append(all, v)
+			}
+			if tc.setup != nil {
+				tc.setup(t, s)
+			}
+			removed, err := s.Prune(tc.keep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(removed, tc.want) {
+				t.Errorf("removed %v, want %v", removed, tc.want)
+			}
+			rels, _ := s.Releases()
+			left := versions(rels)
+			for _, v := range all {
+				if slices.Contains(removed, v) == slices.Contains(left, v) {
+					t.Errorf("%s: removed %v but releases are %v", v, removed, left)
+				}
+				if _, err := os.Lstat(s.Path(v)); (err == nil) == slices.Contains(removed, v) {
+					t.Errorf("%s: content dir present=%v after prune", v, err == nil)
+				}
+			}
+		})
+	}
+}
+
+func TestPruneLeftovers(t *testing.T) {
+	s := newStore(t)
+	stageVersion(t, s, "v1")
+	rel := func(name string) string { return filepath.Join(s.Dir(), releasesDir, name) }
+	old := time.Now().Add(-2 * staleAfter)
+	os.MkdirAll(rel(".tmp-old/x"), 0o700)
+	os.Chtimes(rel(".tmp-old"), old, old)
+	os.MkdirAll(rel(".tmp-new"), 0o700)
+	os.WriteFile(rel(".v2.json.tmp-123"), nil, 0o600)
+	os.Chtimes(rel(".v2.json.tmp-123"), old, old)
+	os.MkdirAll(rel("uncommitted"), 0o755) // content without metadata
+	os.WriteFile(rel("nocontent.json"), []byte(`{"version":"nocontent"}`), 0o644)
+
+	removed, err := s.Prune(5)
+	if err != nil || len(removed) != 0 {
+		t.Fatalf("Prune = %v, %v", removed, err)
+	}
+	for name, want := range map[string]bool{
+		".tmp-old": false, ".tmp-new": true, ".v2.json.tmp-123": false,
+		"uncommitted": false, "nocontent.json": false,
+		"v1": true, "v1.json": true, stageLockFile: true,
+	} {
+		if _, err := os.Lstat(rel(name)); (err == nil) != want {
+			t.Errorf("%s: present=%v, want %v", name, err == nil, want)
+		}
+	}
+}
+
+func TestPruneRefusesNegative(t *testing.T) {
+	if _, err := newStore(t).Prune(-1); err == nil {
+		t.Error("Prune(-1) accepted")
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

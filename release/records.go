@@ -1,0 +1,132 @@
+package release
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// NewID returns a new rollout ID: the UTC start time to the second plus
+// random hex, e.g. 20261125T165000-3f9a, so IDs sort by time and two
+// rollouts in the same second still differ.
+func NewID() string {
+	return time.Now().UTC().Format("20060102T150405") + "-" + randHex(2)
+}
+
+func (s *Store) recordPath(id string) string {
+	return filepath.Join(s.dir, rolloutsDir, id+metaSuffix)
+}
+
+// SaveRecord writes a rollout record atomically: after a crash the file
+// holds this version or the previous one, whole.
+func (s *Store) SaveRecord(r *Record) error {
+	if err := validName("rollout id", r.ID); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save rollout %s: %w", r.ID, err)
+	}
+	if err := WriteFileAtomic(s.recordPath(r.ID), append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("save rollout %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// Record reads one rollout record.
+func (s *Store) Record(id string) (*Record, error) {
+	if err := validName("rollout id", id); err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(s.recordPath(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("rollout %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rollout %s: %w", id, err)
+	}
+	var r Record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("rollout %s: %w", id, err)
+	}
+	return &r, nil
+}
+
+// Records returns every rollout record, newest first.
+func (s *Store) Records() ([]Record, error) {
+	entries, err := os.ReadDir(filepath.Join(s.dir, rolloutsDir))
+	if err != nil {
+		return nil, fmt.Errorf("list rollouts: %w", err)
+	}
+	var recs []Record
+	for _, e := range entries {
+		id, ok := strings.CutSuffix(e.Name(), metaSuffix)
+		if !ok || !e.Type().IsRegular() || validName("rollout id", id) != nil {
+			continue // temp files of a write in progress, strays
+		}
+		r, err := s.Record(id)
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, *r)
+	}
+	slices.SortFunc(recs, func(a, b Record) int {
+		if c := b.Started.Compare(a.Started); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	return recs, nil
+}
+
+// Unfinished returns the newest record still marked running, or nil if there
+// is none. If the process that ran it is gone (killed, crashed, lost its
+// SSH session), the returned copy says ResultInterrupted, with a Reason;
+// the file is left as it is for the caller to resume or roll back and save.
+//
+// A rollout's process is taken as alive only while it holds the deploy lock
+// (every rollout holds it from start to end), which, unlike kill(pid, 0),
+// cannot be fooled by a recycled PID.
+func (s *Store) Unfinished() (*Record, error) {
+	recs, err := s.Records()
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		if r.Result != ResultRunning {
+			continue
+		}
+		if !s.alive(r.PID) {
+			r.Result = ResultInterrupted
+			if r.Reason == "" {
+				r.Reason = fmt.Sprintf("sysroll (pid %d) stopped before the rollout finished", r.PID)
+			}
+		}
+		return &r, nil
+	}
+	return nil, nil
+}
+
+// alive says whether pid is the live process running a rollout here.
+func (s *Store) alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	if pid == os.Getpid() {
+		return true
+	}
+	holder, held, err := s.lockHolder()
+	if err != nil || (held && holder.PID == 0) {
+		// Cannot tell from the lock; fall back to the PID alone.
+		return unix.Kill(pid, 0) != unix.ESRCH
+	}
+	return held && holder.PID == pid
+}

@@ -1,0 +1,296 @@
+package release
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// DefaultMaxSize caps what a directory or tarball may unpack to, so a
+// gzip bomb cannot fill the disk holding the state directory.
+const DefaultMaxSize int64 = 4 << 30
+
+// DefaultCheckTimeout bounds StageOptions.Check when no timeout is given.
+const DefaultCheckTimeout = time.Minute
+
+// StageOptions tune Stage.
+type StageOptions struct {
+	// Version names the release. Empty means the first 12 hex digits of the
+	// artifact's sha256, so staging the same artifact twice yields the same
+	// release.
+	Version string
+	// Check, if set, is a command run against the staged release before it
+	// is committed (overseer's SanityCheck), e.g. {"hello", "-version"}.
+	// It runs with the staging directory as working directory and first in
+	// PATH, so a bare name finds the release's own binary; "{release}" in
+	// any argument is replaced by that directory, which is also in
+	// $SYSROLL_RELEASE. It is a temporary path: a check must not remember
+	// it. A non-zero exit refuses the release. Not run when the release
+	// already exists.
+	Check []string
+	// CheckTimeout bounds Check; zero means DefaultCheckTimeout.
+	CheckTimeout time.Duration
+	// StripComponents drops that many leading path elements from tarball
+	// entries (tar --strip-components), for tarballs that wrap everything
+	// in a top directory such as hello-1.2/.
+	StripComponents int
+	// MaxSize caps the bytes a directory or tarball may unpack to; zero
+	// means DefaultMaxSize.
+	MaxSize int64
+}
+
+// Stage copies an artifact into the store as an immutable release and
+// returns it. The artifact is one of:
+//
+//   - an executable regular file: placed as releases/V/<its name>, 0755;
+//   - a directory: copied recursively (symlinks kept only if they resolve
+//     inside it; devices, sockets and fifos refused);
+//   - a .tar.gz or .tgz file: extracted with the same rules, refusing
+//     absolute paths, ".." and devices, within MaxSize.
+//
+// Modes are normalized (directories 0755, files 0755 if executable by
+// anyone, else 0644; no setuid) and owners are the caller, so any user
+// the service runs as can read the release and nobody can change it.
+//
+// SHA256 is the sha256 of the file for a binary or tarball (what sha256sum
+// prints). For a directory it is a sha256 over the sorted relative paths,
+// types, modes, content hashes and link targets of the staged tree.
+//
+// Staging the same version with the same checksum again returns the existing
+// release; with a different checksum it fails. Content is staged in a
+// temporary directory and renamed into place, and the metadata file is
+// written last, so a crash at any point leaves no half release.
+func (s *Store) Stage(ctx context.Context, artifact string, opts StageOptions) (Release, error) {
+	if opts.Version != "" {
+		if err := validName("version", opts.Version); err != nil {
+			return Release{}, fmt.Errorf("stage %s: %w", artifact, err)
+		}
+	}
+	if opts.MaxSize <= 0 {
+		opts.MaxSize = DefaultMaxSize
+	}
+	if opts.StripComponents < 0 {
+		return Release{}, fmt.Errorf("stage %s: negative StripComponents", artifact)
+	}
+	rel, err := s.stage(ctx, artifact, opts)
+	if err != nil {
+		return Release{}, fmt.Errorf("stage %s: %w", artifact, err)
+	}
+	return rel, nil
+}
+
+func (s *Store) stage(ctx context.Context, artifact string, opts StageOptions) (Release, error) {
+	src, err := filepath.Abs(artifact)
+	if err != nil {
+		return Release{}, err
+	}
+	fi, err := os.Stat(src)
+	if err != nil {
+		return Release{}, err
+	}
+	rel := Release{Artifact: filepath.Base(src), Source: src}
+	switch {
+	case fi.IsDir():
+		rel.Kind = ArtifactDir
+		// WalkDir does not descend through a symlink given as its root.
+		if src, err = filepath.EvalSymlinks(src); err != nil {
+			return Release{}, err
+		}
+	case !fi.Mode().IsRegular():
+		return Release{}, fmt.Errorf("not a regular file or directory (%s)", fi.Mode().Type())
+	case strings.HasSuffix(src, ".tar.gz") || strings.HasSuffix(src, ".tgz"):
+		rel.Kind = ArtifactTarball
+	default:
+		rel.Kind = ArtifactBinary
+	}
+
+	tmp, err := os.MkdirTemp(filepath.Join(s.dir, releasesDir), tmpPrefix)
+	if err != nil {
+		return Release{}, err
+	}
+	defer os.RemoveAll(tmp) // a no-op once tmp is renamed into place
+	if err := fill(ctx, tmp, src, rel.Kind, opts, &rel); err != nil {
+		return Release{}, err
+	}
+
+	if opts.Version == "" {
+		opts.Version = rel.SHA256[:12]
+	}
+	rel.Version = opts.Version
+	if existing, done, err := s.existing(rel); done || err != nil {
+		return existing, err
+	}
+	if len(opts.Check) > 0 {
+		if err := runCheck(ctx, tmp, opts.Check, opts.CheckTimeout); err != nil {
+			return Release{}, err
+		}
+	}
+	if err := syncTree(tmp); err != nil {
+		return Release{}, err
+	}
+	return s.commit(tmp, rel)
+}
+
+// fill stages src into the empty directory tmp and sets rel's checksum and
+// size.
+func fill(ctx context.Context, tmp, src string, kind ArtifactKind, opts StageOptions, rel *Release) error {
+	root, err := os.OpenRoot(tmp)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	switch kind {
+	case ArtifactBinary:
+		rel.SHA256, rel.Size, err = copyBinary(root, src, rel.Artifact)
+	case ArtifactDir:
+		rel.Size, err = copyTree(ctx, root, src, opts.MaxSize)
+	case ArtifactTarball:
+		rel.SHA256, rel.Size, err = extractTarball(ctx, root, src, opts.StripComponents, opts.MaxSize)
+	}
+	if err != nil {
+		return err
+	}
+	if err := normalizeModes(tmp); err != nil {
+		return err
+	}
+	if err := checkSymlinks(tmp); err != nil {
+		return err
+	}
+	if kind == ArtifactDir {
+		rel.SHA256, err = hashTree(tmp)
+	}
+	return err
+}
+
+// existing reports whether rel's version is already staged: done with the
+// existing release if the checksum matches, an error if it does not.
+func (s *Store) existing(rel Release) (Release, bool, error) {
+	old, err := s.Get(rel.Version)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Release{}, false, nil
+	case err != nil:
+		return Release{}, true, err
+	case old.SHA256 != rel.SHA256:
+		return Release{}, true, fmt.Errorf("release %s already exists with a different checksum (have %s, staging %s)",
+			rel.Version, short(old.SHA256), short(rel.SHA256))
+	}
+	return old, true, nil
+}
+
+// commit renames the staged tree into place and then writes its metadata,
+// the step that makes the release exist.
+func (s *Store) commit(tmp string, rel Release) (Release, error) {
+	unlock, err := s.stageLock()
+	if err != nil {
+		return Release{}, err
+	}
+	defer unlock()
+	// Again under the lock: another process may have staged it meanwhile.
+	if existing, done, err := s.existing(rel); done || err != nil {
+		return existing, err
+	}
+	rel.Path = s.Path(rel.Version)
+	// A directory without metadata was never committed (a crash mid-Stage or
+	// mid-Prune); replace it, unless an instance somehow points at it.
+	if _, err := os.Lstat(rel.Path); err == nil {
+		users, err := s.usersOf(rel.Version)
+		if err != nil {
+			return Release{}, err
+		}
+		if len(users) > 0 {
+			return Release{}, fmt.Errorf("%s exists without metadata and instance %s uses it; refusing to replace it", rel.Path, users[0])
+		}
+		if err := os.RemoveAll(rel.Path); err != nil {
+			return Release{}, err
+		}
+	}
+	if err := os.Rename(tmp, rel.Path); err != nil {
+		return Release{}, err
+	}
+	rel.Created = time.Now().UTC()
+	data, err := json.MarshalIndent(rel, "", "  ")
+	if err == nil {
+		err = WriteFileAtomic(s.metaPath(rel.Version), append(data, '\n'), 0o644)
+	}
+	if err != nil {
+		os.RemoveAll(rel.Path)
+		return Release{}, err
+	}
+	return rel, nil
+}
+
+// usersOf lists the instances whose current link points at version.
+func (s *Store) usersOf(version string) ([]string, error) {
+	insts, err := s.Instances()
+	if err != nil {
+		return nil, err
+	}
+	var users []string
+	for inst, v := range insts {
+		if v == version {
+			users = append(users, inst)
+		}
+	}
+	return users, nil
+}
+
+// syncTree flushes every file and directory of the staged tree, so the
+// content is on disk before the rename that publishes it. (syncfs(2) would
+// be one call, but it also waits for every other writer on the filesystem.)
+func syncTree(dir string) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !(d.IsDir() || d.Type().IsRegular()) {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+}
+
+// normalizeModes makes the staged tree readable by anyone and writable by
+// no one but its owner, and drops setuid/setgid/sticky bits.
+func normalizeModes(dir string) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		var mode fs.FileMode
+		switch {
+		case d.IsDir():
+			mode = 0o755
+		case d.Type().IsRegular():
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			mode = 0o644
+			if info.Mode().Perm()&0o111 != 0 {
+				mode = 0o755
+			}
+		default:
+			return nil // symlinks have no mode of their own
+		}
+		return os.Chmod(path, mode)
+	})
+}
+
+func short(sum string) string {
+	if len(sum) > 12 {
+		return sum[:12]
+	}
+	return sum
+}

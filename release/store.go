@@ -1,0 +1,196 @@
+package release
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Names of the entries under a store's directory.
+const (
+	releasesDir   = "releases"
+	instancesDir  = "instances"
+	rolloutsDir   = "rollouts"
+	knownGoodFile = "known-good"
+	lockFile      = "lock"
+	currentLink   = "current"
+	metaSuffix    = ".json"
+	tmpPrefix     = ".tmp-" // staging directories under releases/
+	stageLockFile = ".lock" // under releases/: serializes Stage, Switch, Prune
+)
+
+// ErrNotFound is wrapped by errors about a release, instance or record that
+// does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is one service's release store. Its methods may be called from
+// several goroutines and processes at once (see the package doc for what
+// needs the deploy lock).
+type Store struct {
+	dir  string
+	name string
+}
+
+// Open opens the store in dir, creating its directories as needed: dir,
+// releases/ and instances/ 0755 (the service reads them), rollouts/ 0700.
+// The service's name, used in messages, is dir's base name.
+func Open(dir string) (*Store, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open release store %s: %w", dir, err)
+	}
+	for _, d := range []struct {
+		path string
+		perm fs.FileMode
+	}{
+		{abs, 0o755},
+		{filepath.Join(abs, releasesDir), 0o755},
+		{filepath.Join(abs, instancesDir), 0o755},
+		{filepath.Join(abs, rolloutsDir), 0o700},
+	} {
+		if err := mkdirAll(d.path, d.perm); err != nil {
+			return nil, fmt.Errorf("open release store %s: %w", dir, err)
+		}
+	}
+	return &Store{dir: abs, name: filepath.Base(abs)}, nil
+}
+
+// Dir is the store's absolute directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Name is the service's name (the directory's base name).
+func (s *Store) Name() string { return s.name }
+
+// Path is the directory holding a release's content, whether or not it
+// exists.
+func (s *Store) Path(version string) string {
+	return filepath.Join(s.dir, releasesDir, version)
+}
+
+func (s *Store) metaPath(version string) string {
+	return filepath.Join(s.dir, releasesDir, version+metaSuffix)
+}
+
+// ArtifactKind is what was staged.
+type ArtifactKind string
+
+// Artifact kinds.
+const (
+	ArtifactBinary  ArtifactKind = "binary"  // one executable, placed as releases/V/<name>
+	ArtifactDir     ArtifactKind = "dir"     // a directory tree, copied
+	ArtifactTarball ArtifactKind = "tarball" // a .tar.gz/.tgz, extracted
+)
+
+// Release is one staged, immutable release.
+type Release struct {
+	Version  string       `json:"version"`
+	SHA256   string       `json:"sha256"`           // of the file staged; for a directory, see Stage
+	Artifact string       `json:"artifact"`         // base name of what was staged
+	Source   string       `json:"source,omitempty"` // absolute path it was staged from
+	Kind     ArtifactKind `json:"kind"`
+	Created  time.Time    `json:"created"`
+	Size     int64        `json:"size"` // bytes of regular-file content in the release
+	// Path is the release's directory (not stored: derived from the store).
+	Path string `json:"-"`
+}
+
+// Get returns a release. A release whose metadata or content is missing
+// (never fully staged, or half pruned) is reported as ErrNotFound.
+func (s *Store) Get(version string) (Release, error) {
+	if err := validName("version", version); err != nil {
+		return Release{}, err
+	}
+	data, err := os.ReadFile(s.metaPath(version))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Release{}, fmt.Errorf("release %s: %w", version, ErrNotFound)
+	}
+	if err != nil {
+		return Release{}, fmt.Errorf("release %s: %w", version, err)
+	}
+	var r Release
+	if err := json.Unmarshal(data, &r); err != nil {
+		return Release{}, fmt.Errorf("release %s: metadata: %w", version, err)
+	}
+	if r.Version != version {
+		return Release{}, fmt.Errorf("release %s: metadata names version %q", version, r.Version)
+	}
+	r.Path = s.Path(version)
+	if fi, err := os.Lstat(r.Path); err != nil || !fi.IsDir() {
+		return Release{}, fmt.Errorf("release %s: content directory missing: %w", version, ErrNotFound)
+	}
+	return r, nil
+}
+
+// Releases returns every complete release, oldest first.
+func (s *Store) Releases() ([]Release, error) {
+	entries, err := os.ReadDir(filepath.Join(s.dir, releasesDir))
+	if err != nil {
+		return nil, fmt.Errorf("list releases: %w", err)
+	}
+	var rels []Release
+	for _, e := range entries {
+		version, ok := strings.CutSuffix(e.Name(), metaSuffix)
+		if !ok || !e.Type().IsRegular() || validName("version", version) != nil {
+			continue
+		}
+		r, err := s.Get(version)
+		if errors.Is(err, ErrNotFound) {
+			continue // a leftover; Prune cleans it up
+		}
+		if err != nil {
+			return nil, err
+		}
+		rels = append(rels, r)
+	}
+	slices.SortFunc(rels, func(a, b Release) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Version, b.Version)
+	})
+	return rels, nil
+}
+
+// nameRE is what versions, instance names and record IDs may look like: safe
+// as a single path element and in a unit's instance name.
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9._+-]{1,64}$`)
+
+// validName rejects anything that is not a plain, visible file name, so a
+// name can never climb out of its directory nor collide with our dotfiles.
+func validName(what, name string) error {
+	if !nameRE.MatchString(name) || strings.HasPrefix(name, ".") {
+		return fmt.Errorf("invalid %s %q: want 1-64 of A-Z a-z 0-9 . _ + -, not starting with a dot", what, name)
+	}
+	return nil
+}
+
+// stageLock takes the short-lived lock that serializes Stage's commit,
+// Switch and Prune, across processes, so Prune can never delete a release
+// an instance is being switched to. It blocks; the critical sections it
+// guards do only a few renames.
+func (s *Store) stageLock() (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(s.dir, releasesDir, stageLockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock releases: %w", err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock releases: %w", err)
+	}
+	return func() { f.Close() }, nil // closing the last fd drops the flock
+}
