@@ -1,0 +1,166 @@
+package lint
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// File is a unit file to check. Path is how findings name it; its base name
+// is the unit name (e.g. "my-service-1.service", "hello@.service").
+type File struct {
+	Path string
+	Data []byte
+}
+
+// Checker runs the rules. The zero value runs only sysroll's own rules.
+type Checker struct {
+	// Verify runs `systemd-analyze verify`; nil skips it. SystemdAnalyze is
+	// the real one; tests pass a recorded output.
+	Verify Verifier
+}
+
+// verifyTimeout bounds systemd-analyze; it takes ~50ms on a few files.
+const verifyTimeout = time.Minute
+
+// Check lints files with every rule, including `systemd-analyze verify`
+// when it is installed (if not, one Info finding says so).
+func Check(files []File) []Finding {
+	ctx, cancel := context.WithTimeout(context.Background(), verifyTimeout)
+	defer cancel()
+	return Checker{Verify: SystemdAnalyze}.Check(ctx, files)
+}
+
+// CheckPaths reads the files (a directory stands for the unit files directly
+// in it) and calls Check.
+func CheckPaths(paths []string) ([]Finding, error) {
+	files, err := ReadFiles(paths)
+	if err != nil {
+		return nil, err
+	}
+	return Check(files), nil
+}
+
+// ReadFiles loads paths; a directory contributes its unit files (by suffix,
+// not recursive).
+func ReadFiles(paths []string) ([]File, error) {
+	var files []File
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("lint %s: %w", p, err)
+		}
+		names := []string{p}
+		if st.IsDir() {
+			entries, err := os.ReadDir(p)
+			if err != nil {
+				return nil, fmt.Errorf("lint %s: %w", p, err)
+			}
+			names = names[:0]
+			for _, e := range entries {
+				if _, ok := parseUnitName(e.Name()); ok && !e.IsDir() {
+					names = append(names, filepath.Join(p, e.Name()))
+				}
+			}
+		}
+		for _, n := range names {
+			data, err := os.ReadFile(n)
+			if err != nil {
+				return nil, fmt.Errorf("lint %s: %w", n, err)
+			}
+			files = append(files, File{Path: n, Data: data})
+		}
+	}
+	return files, nil
+}
+
+// Check lints files. Findings are sorted by file (in the order given), line
+// and rule.
+func (c Checker) Check(ctx context.Context, files []File) []Finding {
+	s := newUnitSet(files)
+	for _, u := range s.units {
+		s.checkSyntax(u)
+		s.checkInlineComments(u)
+		s.checkSections(u)
+		s.checkService(u)
+		s.checkPartOfDirection(u)
+		s.checkInstanceDeps(u)
+		s.checkNetworkTarget(u)
+		s.checkActiveNotReady(u)
+	}
+	if c.Verify != nil {
+		s.verify(ctx, c.Verify)
+	}
+	order := map[string]int{}
+	for i, u := range s.units {
+		if _, ok := order[u.Path]; !ok {
+			order[u.Path] = i
+		}
+	}
+	sortFindings(s.findings, order)
+	return s.findings
+}
+
+// unitSet is the files being checked, indexed by unit name so rules can
+// follow dependencies from one file to another.
+type unitSet struct {
+	units    []*Unit
+	byName   map[string]*Unit
+	findings []Finding
+}
+
+func newUnitSet(files []File) *unitSet {
+	s := &unitSet{byName: map[string]*Unit{}}
+	for _, f := range files {
+		u := ParseUnit(f.Path, f.Data)
+		s.units = append(s.units, u)
+		if _, dup := s.byName[u.Name]; !dup {
+			s.byName[u.Name] = u
+		}
+	}
+	return s
+}
+
+// lookup finds the file that defines a unit name: the file itself, or the
+// template an instance comes from (foo@8081.service -> foo@.service).
+func (s *unitSet) lookup(name string) *Unit {
+	if u, ok := s.byName[name]; ok {
+		return u
+	}
+	if t := templateName(name); t != "" {
+		return s.byName[t]
+	}
+	return nil
+}
+
+func (s *unitSet) add(u *Unit, line int, rule Rule, sev Severity, msg, fix string) {
+	path := ""
+	if u != nil {
+		path = u.Path
+	}
+	s.findings = append(s.findings, Finding{Path: path, Line: line, Rule: rule, Severity: sev, Message: msg, Fix: fix})
+}
+
+// findingAt returns the most specific finding of one of rules (any rule if
+// none given) for path at line; line -1 matches any line.
+func (s *unitSet) findingAt(path string, line int, rules ...Rule) *Finding {
+	best := -1
+	for i, f := range s.findings {
+		if f.Path != path || (line >= 0 && f.Line != line) || f.Rule == RuleSystemdAnalyze {
+			continue
+		}
+		if len(rules) > 0 && !slices.Contains(rules, f.Rule) {
+			continue
+		}
+		if best < 0 || slices.Index(ruleOrder, f.Rule) < slices.Index(ruleOrder, s.findings[best].Rule) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	return &s.findings[best]
+}
