@@ -132,7 +132,11 @@ Typical session:
 	pf.StringVar(&g.unitDir, "unit-dir", "", "where unit files are installed (default /etc/systemd/system, or ~/.config/systemd/user with --user)")
 	_ = pf.MarkHidden("systemd-address")
 
-	root.AddCommand(newVersionCmd(g))
+	root.AddCommand(
+		newInitCmd(g), newRenderCmd(g), newApplyCmd(g), newStatusCmd(g),
+		newDeployCmd(g), newRestartCmd(g), newRollbackCmd(g), newHistoryCmd(g),
+		newLintCmd(g), newUninstallCmd(g), newVersionCmd(g),
+	)
 	return root
 }
 
@@ -147,3 +151,5 @@ func isCobraUsage(err error) bool {
 	}
 	return false
 }
+
+func (g *globals) println(a ...any) { fmt.Fprintln(g.stdout, a...) }

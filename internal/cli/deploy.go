@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/sysroll/sysroll/config"
+	"github.com/sysroll/sysroll/release"
+	"github.com/sysroll/sysroll/rollout"
+)
+
+func newDeployCmd(g *globals) *cobra.Command {
+	var artifact, version, check string
+	var dryRun, resume bool
+	cmd := &cobra.Command{
+		Use:   "deploy NAME --artifact PATH",
+		Short: "Roll a new release out, one health-gated batch at a time",
+		Long: `Stage PATH (a binary, a directory or a .tar.gz) as an immutable release, check
+it, then move the instances to it batch by batch: drain, switch, restart,
+wait until ready and healthy for healthy_for, return to traffic, next.
+
+If a batch fails (the job failed, never ready, a probe failing, a crash inside
+the window, a deadline passed), sysroll shows why, puts that batch back on its
+previous release, verifies it healthy and exits 1. Instances not yet reached
+are never touched (failure_action in the service file: rollback, rollback-all,
+halt).
+
+The artifact is checked before any instance is touched: it must exist, a
+binary must be executable, and --check (e.g. "hello -print-version") must exit 0.
+
+Ctrl-C finishes or reverts the step in progress and exits; no instance is
+left stopped or drained. After a crash or kill -9, ` + "`sysroll status`" + ` tells the
+truth and --resume completes the rollout (or ` + "`sysroll rollback`" + ` undoes it).`,
+		Example: `  sysroll deploy hello --artifact ./hello-v2 --version v2 --check "hello -print-version"
+  sysroll deploy hello --artifact ./hello-v2 --dry-run
+  sysroll deploy hello --resume
+  sysroll deploy hello --artifact app.tar.gz --json | jq -c 'select(.type=="instance-failed")'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if resume {
+				if artifact != "" || version != "" {
+					return usagef("--resume continues the interrupted rollout: it takes no --artifact or --version")
+				}
+				return runResume(cmd.Context(), g, args[0])
+			}
+			if artifact == "" {
+				return usagef("deploy needs --artifact PATH (or --resume)")
+			}
+			var checkArgv []string
+			if check != "" {
+				var err error
+				if checkArgv, err = config.SplitCommand(check); err != nil {
+					return usagef("--check: %w", err)
+				}
+			}
+			return runDeploy(cmd.Context(), g, args[0], artifact, release.StageOptions{Version: version, Check: checkArgv}, dryRun)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&artifact, "artifact", "", "the new release: a binary, a directory or a .tar.gz")
+	f.StringVar(&version, "version", "", "name of the release (default: the first 12 hex digits of its sha256)")
+	f.StringVar(&check, "check", "", "command run in the staged release that must exit 0 before any instance is touched")
+	f.BoolVar(&dryRun, "dry-run", false, "stage and check the release, print the plan, touch no instance")
+	f.BoolVar(&resume, "resume", false, "complete the interrupted rollout of NAME")
+	return cmd
+}
+
+func runDeploy(ctx context.Context, g *globals, name, artifact string, opts release.StageOptions, dryRun bool) error {
+	e, err := openRollout(ctx, g, name)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	if rec, err := e.store.Unfinished(); err != nil {
+		return err
+	} else if rec != nil {
+		return fmt.Errorf("rollout %s of %s was interrupted (%s); finish it first: `sysroll deploy %s --resume` or `sysroll rollback %s`", rec.ID, name, rec.Reason, name, name)
+	}
+	rel, err := e.store.Stage(ctx, artifact, opts)
+	if err != nil {
+		return asUsage(fmt.Errorf("release rejected, no instance touched: %w", err))
+	}
+	if !g.json {
+		fmt.Fprintf(g.stdout, "staged release %s (sha256 %s, %s)\n", rel.Version, rel.SHA256[:12], rel.Kind)
+	}
+	spec := e.spec(release.KindDeploy, rel.Version)
+	if dryRun {
+		return printPlan(g, e, spec)
+	}
+	return e.run(ctx, g, func(p rollout.Progress) (*release.Record, error) {
+		return rollout.Run(ctx, spec, e.deps(g, p))
+	})
+}
+
+// run executes one rollout, prints its summary, and marks success.
+func (e *rolloutEnv) run(ctx context.Context, g *globals, do func(rollout.Progress) (*release.Record, error)) error {
+	rec, runErr := do(g.progress())
+	if !g.json {
+		printSummary(g.stdout, rec)
+	}
+	if err := e.finish(rec); err != nil {
+		return errors.Join(runErr, err)
+	}
+	if runErr != nil {
+		if errors.Is(runErr, context.Canceled) {
+			return fmt.Errorf("interrupted: the step in progress was finished or reverted; see `sysroll status %s`", e.svc.Name)
+		}
+		return runErr
+	}
+	return nil
+}
+
+func printPlan(g *globals, e *rolloutEnv, spec rollout.Spec) error {
+	batches, err := rollout.Plan(spec.Instances, spec.Strategy)
+	if err != nil {
+		return asUsage(err)
+	}
+	if g.json {
+		return json.NewEncoder(g.stdout).Encode(map[string]any{"service": spec.Service, "kind": spec.Kind, "target": spec.Target, "batches": batches})
+	}
+	fmt.Fprintf(g.stdout, "plan: %s %s to %s in %d batches (dry run: nothing touched)\n", spec.Kind, spec.Service, dash(spec.Target), len(batches))
+	for i, b := range batches {
+		var cur []string
+		for _, inst := range b {
+			v, _ := e.store.Current(inst)
+			cur = append(cur, fmt.Sprintf("%s (on %s)", inst, dash(v)))
+		}
+		fmt.Fprintf(g.stdout, "  batch %d: %s\n", i+1, strings.Join(cur, ", "))
+	}
+	gate := spec.Gate
+	fmt.Fprintf(g.stdout, "each instance: drain, switch, restart, ready + healthy for %s within %s, undrain; on failure: %s\n",
+		gate.HealthyFor, gate.Deadline, spec.Strategy.FailureAction)
+	return nil
+}
+
+func runResume(ctx context.Context, g *globals, name string) error {
+	e, err := openRollout(ctx, g, name)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	rec, err := e.store.Unfinished()
+	if err != nil {
+		return err
+	}
+	if rec == nil {
+		return usagef("no interrupted rollout of %s to resume", name)
+	}
+	spec := e.spec(rec.Kind, rec.To)
+	spec.ID = rec.ID
+	return e.run(ctx, g, func(p rollout.Progress) (*release.Record, error) {
+		return rollout.Resume(ctx, rec, spec, e.deps(g, p))
+	})
+}

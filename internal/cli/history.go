@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/sysroll/sysroll/release"
+)
+
+func newHistoryCmd(g *globals) *cobra.Command {
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "history NAME",
+		Short: "List every rollout of a service: when, from -> to, who, result, per instance",
+		Example: `  sysroll history hello
+  sysroll history hello --json | jq '.[0].instances'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, dir, err := g.loadInstalled(args[0])
+			if err != nil {
+				return err
+			}
+			store, err := release.Open(dir)
+			if err != nil {
+				return err
+			}
+			recs, err := store.Records()
+			if err != nil {
+				return err
+			}
+			if limit > 0 && len(recs) > limit {
+				recs = recs[:limit]
+			}
+			if g.json {
+				if recs == nil {
+					recs = []release.Record{}
+				}
+				return json.NewEncoder(g.stdout).Encode(recs)
+			}
+			if len(recs) == 0 {
+				g.println("no rollouts yet")
+				return nil
+			}
+			tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tSTARTED\tKIND\tFROM -> TO\tBY\tRESULT\tTOOK\tINSTANCES")
+			for _, r := range recs {
+				took := "-"
+				if !r.Ended.IsZero() {
+					took = r.Ended.Sub(r.Started).Round(100 * time.Millisecond).String()
+				}
+				var parts []string
+				for _, in := range r.Instances {
+					parts = append(parts, in.Name+":"+string(in.Phase))
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s -> %s\t%s\t%s\t%s\t%s\n", r.ID, r.Started.Local().Format(time.DateTime), r.Kind,
+					dash(r.From), dash(r.To), r.User, r.Result, took, strings.Join(parts, " "))
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			for _, r := range recs {
+				if r.Reason != "" && r.Result != release.ResultSucceeded {
+					fmt.Fprintf(g.stdout, "%s: %s\n", r.ID, r.Reason)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVarP(&limit, "limit", "n", 20, "show at most this many rollouts (0: all)")
+	return cmd
+}

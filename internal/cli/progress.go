@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sysroll/sysroll/release"
+	"github.com/sysroll/sysroll/rollout"
+)
+
+// jsonProgress streams one JSON object per event, for scripts and CI.
+type jsonProgress struct {
+	mu  sync.Mutex
+	enc *json.Encoder
+}
+
+type jsonEvent struct {
+	Time     time.Time      `json:"time"`
+	Type     string         `json:"type"`
+	Instance string         `json:"instance,omitempty"`
+	Phase    string         `json:"phase,omitempty"`
+	Batch    int            `json:"batch"`
+	Message  string         `json:"message,omitempty"`
+	Health   string         `json:"health,omitempty"`
+	Logs     []string       `json:"logs,omitempty"`
+	Result   release.Result `json:"result,omitempty"`
+	Elapsed  float64        `json:"elapsed_seconds"`
+}
+
+func (p *jsonProgress) Event(e rollout.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_ = p.enc.Encode(jsonEvent{
+		Time: e.Time, Type: string(e.Type), Instance: e.Instance, Phase: string(e.Phase),
+		Batch: e.Batch, Message: e.Message, Health: e.Health, Logs: e.Logs,
+		Result: e.Result, Elapsed: e.Elapsed.Seconds(),
+	})
+}
+
+// textProgress prints one plain line per event a person cares about, so the
+// story of the rollout reads top to bottom in a terminal or a CI log.
+type textProgress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	start time.Time
+}
+
+func (p *textProgress) Event(e rollout.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.start.IsZero() {
+		p.start = e.Time
+	}
+	ts := fmt.Sprintf("[%5.1fs]", e.Time.Sub(p.start).Seconds())
+	switch e.Type {
+	case rollout.EventRolloutStart:
+		fmt.Fprintf(p.w, "%s %s\n", ts, e.Message)
+	case rollout.EventBatchStart:
+		fmt.Fprintf(p.w, "%s batch %d: %s\n", ts, e.Batch+1, e.Message)
+	case rollout.EventPhase:
+		fmt.Fprintf(p.w, "%s   %-10s %s\n", ts, e.Instance, e.Phase)
+	case rollout.EventInstanceDone:
+		fmt.Fprintf(p.w, "%s   %-10s healthy after %s (%s)\n", ts, e.Instance, e.Elapsed.Round(100*time.Millisecond), e.Health)
+	case rollout.EventInstanceFailed:
+		fmt.Fprintf(p.w, "%s   %-10s FAILED after %s: %s\n", ts, e.Instance, e.Elapsed.Round(100*time.Millisecond), e.Message)
+		if e.Health != "" {
+			fmt.Fprintf(p.w, "             last probe: %s\n", e.Health)
+		}
+		if len(e.Logs) > 0 {
+			fmt.Fprintf(p.w, "             last journal lines:\n")
+			for _, l := range e.Logs {
+				fmt.Fprintf(p.w, "               %s\n", l)
+			}
+		}
+	case rollout.EventRevert:
+		fmt.Fprintf(p.w, "%s   %-10s rolling back: %s\n", ts, e.Instance, e.Message)
+	case rollout.EventReverted:
+		fmt.Fprintf(p.w, "%s   %-10s back on its previous release and healthy\n", ts, e.Instance)
+	case rollout.EventDecision, rollout.EventPreflight, rollout.EventWarning:
+		if e.Message != "" {
+			fmt.Fprintf(p.w, "%s %s: %s\n", ts, e.Type, e.Message)
+		}
+	case rollout.EventRolloutEnd:
+		fmt.Fprintf(p.w, "%s rollout %s: %s\n", ts, e.Result, e.Message)
+	}
+}
+
+func (g *globals) progress() rollout.Progress {
+	if g.json {
+		return &jsonProgress{enc: json.NewEncoder(g.stdout)}
+	}
+	return &textProgress{w: g.stdout}
+}
+
+// printSummary draws the per-instance table at the end of a rollout.
+func printSummary(w io.Writer, rec *release.Record) {
+	if rec == nil {
+		return
+	}
+	fmt.Fprintf(w, "\n%-10s %-12s %-12s %-9s %s\n", "INSTANCE", "FROM", "TO", "TOOK", "OUTCOME")
+	for _, in := range rec.Instances {
+		took := "-"
+		if !in.Started.IsZero() && !in.Ended.IsZero() {
+			took = in.Ended.Sub(in.Started).Round(100 * time.Millisecond).String()
+		}
+		outcome := string(in.Phase)
+		if in.Error != "" {
+			outcome += ": " + firstLine(in.Error)
+		}
+		fmt.Fprintf(w, "%-10s %-12s %-12s %-9s %s\n", in.Name, dash(in.From), dash(in.To), took, outcome)
+	}
+	dur := "-"
+	if !rec.Ended.IsZero() {
+		dur = rec.Ended.Sub(rec.Started).Round(100 * time.Millisecond).String()
+	}
+	fmt.Fprintf(w, "\n%s %s of %s: %s in %s", rec.ID, rec.Kind, rec.Service, strings.ToUpper(string(rec.Result)), dur)
+	if rec.Reason != "" {
+		fmt.Fprintf(w, " — %s", rec.Reason)
+	}
+	fmt.Fprintln(w)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
