@@ -61,9 +61,15 @@ func Connect(ctx context.Context, opts Options) (*DBus, error) {
 	if err != nil {
 		return nil, err
 	}
+	// godbus closes a connection when its context ends, and ours outlive
+	// Connect: they must not hang off ctx. Until Connect returns, though, the
+	// timeout must close them: that is what aborts a handshake with a socket
+	// that accepts and never answers.
+	connCtx, closeConns := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, closeConns)
 	var first *dbus.Conn
 	conn, err := sddbus.NewConnection(func() (*dbus.Conn, error) {
-		c, err := dbus.Dial(addr, dbus.WithContext(ctx))
+		c, err := dbus.Dial(addr, dbus.WithContext(connCtx))
 		if err != nil {
 			return nil, err
 		}
@@ -83,6 +89,7 @@ func Connect(ctx context.Context, opts Options) (*DBus, error) {
 		return c, nil
 	})
 	if err != nil {
+		closeConns()
 		return nil, fmt.Errorf("%w: connect %s: %w", ErrNoSystemd, addr, err)
 	}
 	d := &DBus{conn: conn, bus: first, user: opts.Scope == User}
@@ -90,6 +97,10 @@ func Connect(ctx context.Context, opts Options) (*DBus, error) {
 	if _, err := conn.GetManagerProperty("Version"); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("%w: %s does not answer: %w", ErrNoSystemd, addr, err)
+	}
+	if !stop() { // the timeout fired after all and closed the connections
+		conn.Close()
+		return nil, fmt.Errorf("%w: connect %s: %w", ErrNoSystemd, addr, ctx.Err())
 	}
 	return d, nil
 }
