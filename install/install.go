@@ -237,6 +237,10 @@ func (in *Installer) Apply(ctx context.Context, p *Plan) error {
 		if err := in.Manager.EnableUnits(ctx, enable...); err != nil {
 			return err
 		}
+		// Like systemctl enable: the manager must see the new links.
+		if err := in.Manager.Reload(ctx); err != nil {
+			return err
+		}
 	}
 	if d.Socket != "" {
 		if err := in.Manager.Start(ctx, d.Socket); err != nil {

@@ -160,6 +160,11 @@ func (e *engine) step(ctx context.Context, b int, name string, mode stepMode) er
 func (e *engine) restart(ctx context.Context, name string) error {
 	rctx, cancel := e.bounded(ctx, e.spec.Gate.WithDefaults().Deadline, true)
 	defer cancel()
+	// A deliberate restart must not be refused by the start-rate limit
+	// that crash loops (or earlier rollouts) left behind.
+	if err := e.deps.Manager.ResetFailed(rctx, e.spec.Unit(name)); err != nil {
+		return e.deadlineCause(err)
+	}
 	if err := e.deps.Manager.Restart(rctx, e.spec.Unit(name)); err != nil {
 		return e.deadlineCause(err)
 	}

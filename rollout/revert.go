@@ -96,7 +96,11 @@ func (e *engine) revertOne(ctx context.Context, name string) (err error) {
 			}
 		}
 		rctx, cancel := context.WithTimeout(ctx, e.spec.Gate.WithDefaults().Deadline)
-		err := e.deps.Manager.Restart(rctx, e.spec.Unit(name))
+		// The failed attempt may have used up the start-rate limit.
+		err := e.deps.Manager.ResetFailed(rctx, e.spec.Unit(name))
+		if err == nil {
+			err = e.deps.Manager.Restart(rctx, e.spec.Unit(name))
+		}
 		cancel()
 		if err != nil {
 			return err

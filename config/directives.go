@@ -1,0 +1,137 @@
+package config
+
+import (
+	"slices"
+	"strings"
+)
+
+// managedKeys are unit file settings sysroll writes from a dedicated field of the
+// service file. Setting one through unit: or service: would fight that field (or
+// silently weaken the sandbox), so Validate points at the field instead.
+var managedKeys = map[string]string{
+	// [Unit]
+	"Description": "set description instead",
+	"PartOf":      "every instance is PartOf=NAME.target: that is how the group works",
+	// [Service]
+	"Type":             "set type instead",
+	"ExecStart":        "set command instead",
+	"User":             "set user instead",
+	"Group":            "set group instead",
+	"DynamicUser":      "set user instead (empty means DynamicUser=yes)",
+	"Environment":      "set environment instead",
+	"EnvironmentFile":  "set environment_files instead",
+	"WorkingDirectory": "set working_directory instead",
+	"Sockets":          "set listen instead",
+	"RestartSec":       "set restart_sec instead",
+	"TimeoutStopSec":   "set stop_timeout instead",
+	// Sandbox: all through hardening:, so the rendered unit is what the file says.
+	"ProtectSystem":           "set hardening.protect_system instead",
+	"ProtectHome":             "set hardening.protect_home instead",
+	"PrivateTmp":              "set hardening.private_tmp instead",
+	"PrivateDevices":          "set hardening.private_devices instead",
+	"DevicePolicy":            "set hardening.private_devices instead",
+	"PrivateUsers":            "set hardening.private_users instead",
+	"PrivateNetwork":          "set hardening.private_network instead",
+	"PrivateMounts":           "set hardening.private_mounts instead",
+	"ProtectKernelTunables":   "set hardening.protect_kernel instead",
+	"ProtectKernelModules":    "set hardening.protect_kernel instead",
+	"ProtectKernelLogs":       "set hardening.protect_kernel instead",
+	"ProtectControlGroups":    "set hardening.protect_control_groups instead",
+	"ProtectClock":            "set hardening.protect_clock instead",
+	"ProtectHostname":         "set hardening.protect_hostname instead",
+	"ProtectProc":             "set hardening.protect_proc instead",
+	"ProcSubset":              "set hardening.proc_subset instead",
+	"NoNewPrivileges":         "set hardening.no_new_privileges instead",
+	"CapabilityBoundingSet":   "set hardening.capabilities instead",
+	"AmbientCapabilities":     "set hardening.capabilities instead",
+	"RestrictAddressFamilies": "set hardening.address_families instead",
+	"IPAddressAllow":          "set hardening.ip_address_allow instead",
+	"IPAddressDeny":           "set hardening.ip_address_allow instead",
+	"SystemCallFilter":        "set hardening.system_call_filter and hardening.system_call_allow instead",
+	"SystemCallErrorNumber":   "set hardening.system_call_filter instead",
+	"SystemCallArchitectures": "set hardening.system_call_filter instead",
+	"MemoryDenyWriteExecute":  "set hardening.memory_deny_write_execute instead",
+	"LockPersonality":         "set hardening.lock_personality instead",
+	"RestrictNamespaces":      "set hardening.restrict_namespaces instead",
+	"RestrictRealtime":        "set hardening.restrict_realtime instead",
+	"RestrictSUIDSGID":        "set hardening.restrict_suid_sgid instead",
+	"UMask":                   "set hardening.umask instead",
+}
+
+// OverridableUnitKeys and OverridableServiceKeys are settings sysroll writes with
+// a default that an extra setting of the same key replaces (rather than adds to).
+var (
+	OverridableUnitKeys    = []string{"StartLimitBurst", "StartLimitIntervalSec"}
+	OverridableServiceKeys = []string{"KillMode", "NotifyAccess", "Restart", "TimeoutStartSec"}
+)
+
+// unitOnlyKeys belong in [Unit]; in [Service] systemd ignores them with a
+// warning (the guide's PartOf= in [Service] never worked).
+var unitOnlyKeys = []string{
+	"After", "Before", "BindsTo", "Conflicts", "Documentation", "JoinsNamespaceOf",
+	"OnFailure", "OnSuccess", "PropagatesReloadTo", "ReloadPropagatedFrom", "Requires",
+	"RequiresMountsFor", "Requisite", "Upholds", "Wants", "DefaultDependencies",
+	"StartLimitBurst", "StartLimitIntervalSec", "StartLimitAction", "StopWhenUnneeded",
+	"RefuseManualStart", "RefuseManualStop", "AllowIsolate", "JobTimeoutSec",
+	"FailureAction", "SuccessAction", "CollectMode", "IgnoreOnIsolate",
+}
+
+// serviceOnlyPrefixes start settings that belong in [Service], never in [Unit].
+var serviceOnlyPrefixes = []string{
+	"Exec", "Restart", "Timeout", "Kill", "Memory", "CPU", "IO", "Limit", "Protect",
+	"Private", "Restrict", "Runtime", "State", "Cache", "Logs", "Configuration",
+	"ReadWrite", "ReadOnly", "Inaccessible", "Standard", "Syslog", "Watchdog",
+	"Notify", "PIDFile", "Nice", "OOM", "Tasks", "Bind", "Environment", "Capability",
+	"SystemCall", "Socket", "FileDescriptor", "Nonblocking", "RemainAfterExit",
+}
+
+func isUnitOnly(k string) bool {
+	return slices.Contains(unitOnlyKeys, k) || strings.HasPrefix(k, "Condition") || strings.HasPrefix(k, "Assert")
+}
+
+func isServiceOnly(k string) bool {
+	for _, p := range serviceOnlyPrefixes {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// validateDirectives checks the extra settings of one section.
+func validateDirectives(e *errs, field string, d Directives, section string) {
+	keys := make([]string, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		p := at(field, key(k))
+		switch {
+		case !directRe.MatchString(k):
+			e.add(p, "%q is not a unit file key: keys are letters only (e.g. MemoryMax)", k)
+			continue
+		case managedKeys[k] != "":
+			e.add(p, "%s is written by sysroll; %s", k, managedKeys[k])
+			continue
+		case section == "Service" && isUnitOnly(k):
+			e.add(p, "%s belongs in [Unit]: move it to unit:", k)
+			continue
+		case section == "Unit" && isServiceOnly(k):
+			e.add(p, "%s belongs in [Service]: move it to service:", k)
+			continue
+		}
+		if len(d[k]) == 0 {
+			e.add(at(field, k), "%s has no value", k)
+		}
+		for i, v := range d[k] {
+			if why := unitValueProblem(v); why != "" {
+				vp := at(field, k)
+				if len(d[k]) > 1 {
+					vp = append(vp, i)
+				}
+				e.add(vp, "value of %s %s", k, why)
+			}
+		}
+	}
+}

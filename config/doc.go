@@ -1,0 +1,25 @@
+// Package config is the service file: one declarative YAML file per service
+// (e.g. /etc/sysroll/hello.yaml), the single source of truth for its units, its
+// health gate and its rollouts.
+//
+//	name: hello
+//	command: "{release}/hello --port {port}"
+//	instances: [8081, 8082]
+//	health:
+//	  http: {url: "http://127.0.0.1:{port}/healthz"}
+//
+// Parsing is strict: an unknown or misspelled key is an error naming
+// file:line:column and the nearest valid key ("did you mean healthy_for?"), as is
+// a value of the wrong type. Parse and Load apply the defaults (see Default) and
+// run Validate, which reports every problem at once rather than the first one.
+//
+// Validation is also the first line of defence of the unit files: every value
+// that ends up in a unit is checked so it cannot escape a path ('/', '..'),
+// inject a line (newlines, a trailing backslash) or a systemd specifier ('%'
+// outside the extra settings, where it keeps its systemd meaning). Package
+// unitfile escapes what remains ('%', '$', quotes).
+//
+// Placeholders {release}, {instance} and {port} are allowed in command,
+// working_directory, health probes and hooks; {port} only when the instances are
+// ports. Schema returns a JSON Schema of the file for editors.
+package config

@@ -1,0 +1,156 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml/ast"
+)
+
+// FieldError is one problem in a service file, with where it is.
+type FieldError struct {
+	// File is the name the service was parsed under ("" when built in Go).
+	File string
+	// Line and Column (1-based) of the offending value; 0 when unknown.
+	Line, Column int
+	// Field is the dotted path of the setting ("health.healthy_for"), when known.
+	Field string
+	// Msg says what is wrong and, where possible, how to fix it.
+	Msg string
+}
+
+// Error renders "file:line:col: field: msg", leaving out what is unknown.
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
+		}
+		b.WriteString(": ")
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// source is the parsed file a Service came from.
+type source struct {
+	file string
+	root ast.Node
+}
+
+// key selects a mapping key itself (not its value) as the last path element, for
+// errors about the key (an environment variable name).
+type key string
+
+// fieldPath renders path elements as "health.http.url", "instances[1]".
+func fieldPath(path []any) string {
+	var b strings.Builder
+	for _, p := range path {
+		switch v := p.(type) {
+		case int:
+			b.WriteString("[" + strconv.Itoa(v) + "]")
+		case key:
+			b.WriteString("." + string(v))
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(v)
+		}
+	}
+	return strings.TrimPrefix(b.String(), ".")
+}
+
+// lookup finds the node at path (strings: mapping keys, ints: list indexes, key:
+// the key node of a mapping entry). It returns the deepest node it could reach,
+// or nil when not even the first element is in the file (a default value).
+func lookup(root ast.Node, path []any) ast.Node {
+	var n ast.Node
+	cur := root
+	for _, p := range path {
+		next := step(unwrap(cur), p)
+		if next == nil {
+			break
+		}
+		n, cur = next, next
+	}
+	return n
+}
+
+func step(n ast.Node, p any) ast.Node {
+	switch v := p.(type) {
+	case int:
+		if seq, ok := n.(*ast.SequenceNode); ok && v >= 0 && v < len(seq.Values) {
+			return seq.Values[v]
+		}
+	case string, key:
+		m, ok := n.(*ast.MappingNode)
+		if !ok {
+			return nil
+		}
+		want := fmt.Sprint(v)
+		for _, kv := range m.Values {
+			if k, _ := scalarText(kv.Key); k == want {
+				if _, isKey := v.(key); isKey {
+					return kv.Key
+				}
+				return kv.Value
+			}
+		}
+	}
+	return nil
+}
+
+// Limits that keep a hostile file from producing a hostile error message.
+const (
+	maxErrors = 50  // errors reported; the rest are counted
+	maxMsgLen = 300 // bytes of one message
+)
+
+// errs collects FieldErrors for one Service.
+type errs struct {
+	src  *source
+	list []error
+}
+
+// add records a problem at path.
+func (e *errs) add(path []any, format string, args ...any) {
+	fe := &FieldError{Field: fieldPath(path), Msg: clip(fmt.Sprintf(format, args...))}
+	if e.src != nil {
+		fe.File = e.src.file
+		if e.src.root != nil {
+			if n := lookup(e.src.root, path); n != nil && n.GetToken() != nil {
+				fe.Line = n.GetToken().Position.Line
+				fe.Column = n.GetToken().Position.Column
+			}
+		}
+	}
+	e.list = append(e.list, fe)
+}
+
+// at builds a path from elements; a helper to keep call sites short.
+func at(p ...any) []any { return p }
+
+// clip shortens an overlong message (a 500 KB name quoted back is no help).
+func clip(msg string) string {
+	if len(msg) <= maxMsgLen {
+		return msg
+	}
+	return strings.ToValidUTF8(msg[:maxMsgLen], "") + "…"
+}
+
+// join returns the collected errors, at most maxErrors of them.
+func (e *errs) join() error {
+	if len(e.list) > maxErrors {
+		more := len(e.list) - maxErrors
+		e.list = append(e.list[:maxErrors:maxErrors], fmt.Errorf("... and %d more errors", more))
+	}
+	return errors.Join(e.list...)
+}

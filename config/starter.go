@@ -1,0 +1,74 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ValidateName reports whether name can be a service name ([a-z0-9][a-z0-9_-]{0,62}).
+func ValidateName(name string) error {
+	if !nameRe.MatchString(name) {
+		return fmt.Errorf("%q is not a valid service name: %s; use lowercase letters, digits, '-' and '_', at most 63", name, whyBadName(name))
+	}
+	return nil
+}
+
+// Starter returns a commented service file for `sysroll init NAME`: two port
+// instances of a Go HTTP service with an HTTP health check and a one-at-a-time
+// rollout. It parses and validates as is; name should pass ValidateName.
+func Starter(name string) []byte {
+	return []byte(strings.ReplaceAll(starter, "NAME", name))
+}
+
+const starter = `# sysroll service file (YAML). Unknown keys are errors, so a typo cannot hide.
+# Every key below is optional except name, command and instances.
+
+name: NAME                    # units: NAME@.service (one per instance), NAME.target (the group)
+description: NAME, rolled by sysroll
+
+# argv of one instance (quotes work as in a shell; no shell runs it).
+#   {release}  the release this instance runs (sysroll switches it per instance)
+#   {instance} the instance name, {port} the same when instances are ports
+command: "{release}/NAME --port {port}"
+
+instances: [8081, 8082]       # or {count: 3, first_port: 8081}, or names: [a, b]
+
+type: notify                  # notify: started = the app sent READY=1 (sd_notify); exec | simple otherwise
+
+# environment:
+#   GOMAXPROCS: "2"
+# environment_files: [-/etc/NAME.env]   # leading "-": optional file
+
+# listen: 127.0.0.1:8080      # one shared socket (NAME.socket) for all instances: restarts refuse no connection
+
+health:
+  http:
+    url: "http://127.0.0.1:{port}/healthz"
+    status: 200
+  interval: 1s
+  timeout: 1s
+  healthy_for: 5s             # must keep passing this long, without the unit restarting
+  deadline: 60s               # per instance: ready and healthy within this, or it failed
+
+rollout:
+  batch: 1                    # or "25%"; ramp: [1, "25%", "100%"] for a canary first
+  failure_action: rollback    # rollback | rollback-all | halt
+  drain_timeout: 30s
+  # haproxy: {socket: /run/haproxy/admin.sock, backend: NAME, server: "s{instance}"}
+
+# hooks:
+#   pre_stop: "logger taking {instance} out"    # /bin/sh -c, with SYSROLL_* variables
+#   post_start: "logger {instance} is back"
+
+releases_keep: 5
+stop_timeout: 30s
+restart_sec: 2s
+
+# Instances run sandboxed (dynamic user, read-only system, no devices, syscall
+# filter...). Relax only what the app needs, e.g.:
+# hardening:
+#   memory_deny_write_execute: false   # JIT runtimes (Java, Node)
+#   capabilities: [CAP_NET_BIND_SERVICE]
+# unit: {After: [postgresql.service]}   # extra [Unit] settings
+# service: {MemoryMax: 512M}            # extra [Service] settings
+`

@@ -1,0 +1,243 @@
+package config
+
+import "time"
+
+// Service is one service file: everything sysroll needs to render the units of a
+// replicated service and to roll a new release over its instances. Load or Parse
+// it, which fills in defaults; Validate reports every problem at once.
+type Service struct {
+	// Name of the service; the units are NAME@.service, NAME.target and NAME.socket.
+	// [a-z0-9][a-z0-9_-]{0,62}: safe as a unit name, a file name and a path element.
+	Name string `yaml:"name"`
+	// Description goes into the units' Description= ("NAME" when empty).
+	Description string `yaml:"description"`
+	// Command starts one instance. Split shell-like (quotes, backslash) into argv,
+	// never run through a shell. Placeholders: {release} {instance} {port}.
+	Command string `yaml:"command"`
+	// Instances are the stable instance names, usually the ports.
+	Instances Instances `yaml:"instances"`
+	// Type is how systemd knows an instance started: notify (default), exec or simple.
+	Type ServiceType `yaml:"type"`
+	// User to run as; empty means a DynamicUser (a fresh, unprivileged UID).
+	User string `yaml:"user"`
+	// Group to run as; empty means the user's primary group.
+	Group string `yaml:"group"`
+	// Environment variables for every instance (values are literal: no $ or % expansion).
+	Environment map[string]string `yaml:"environment"`
+	// EnvironmentFiles are read by systemd at start; a leading "-" makes one optional.
+	EnvironmentFiles []string `yaml:"environment_files"`
+	// WorkingDirectory of an instance (default "{release}").
+	WorkingDirectory string `yaml:"working_directory"`
+	// Listen, when set, makes NAME.socket own this address (ip:port, :port, port or
+	// an absolute unix socket path) and hands the same socket to every instance.
+	Listen string `yaml:"listen"`
+	// Health says when a restarted instance counts as healthy.
+	Health Health `yaml:"health"`
+	// Rollout says how instances are batched and what a failure does.
+	Rollout Rollout `yaml:"rollout"`
+	// Hooks run around each instance's restart.
+	Hooks Hooks `yaml:"hooks"`
+	// ReleasesKeep is how many releases to keep on disk (releases in use are always kept).
+	ReleasesKeep int `yaml:"releases_keep"`
+	// StopTimeout is how long an instance may take to stop before SIGKILL (TimeoutStopSec=).
+	StopTimeout time.Duration `yaml:"stop_timeout"`
+	// RestartDelay (restart_sec) is systemd's delay before restarting a crashed instance.
+	RestartDelay time.Duration `yaml:"restart_sec"`
+	// Hardening relaxes (or tightens) the sandbox every instance runs in.
+	Hardening Hardening `yaml:"hardening"`
+	// UnitExtra are extra [Unit] settings, written verbatim after sysroll's own.
+	UnitExtra Directives `yaml:"unit"`
+	// ServiceExtra are extra [Service] settings, written verbatim after sysroll's own.
+	ServiceExtra Directives `yaml:"service"`
+
+	// src remembers where the file came from, so Validate can name file:line:column.
+	src *source
+}
+
+// ServiceType is the systemd Type= of the instances.
+type ServiceType string
+
+// Service types sysroll supports.
+const (
+	// TypeNotify: the instance is started once it sends READY=1 (sd_notify).
+	// The only type where "started" means "ready"; the default.
+	TypeNotify ServiceType = "notify"
+	// TypeExec: started once the binary was executed successfully.
+	TypeExec ServiceType = "exec"
+	// TypeSimple: started as soon as systemd forked (even if exec then fails).
+	TypeSimple ServiceType = "simple"
+)
+
+// FailureAction is what a rollout does when a batch fails.
+type FailureAction string
+
+// Failure actions.
+const (
+	// ActionRollback moves the failed batch back to its previous release and stops.
+	ActionRollback FailureAction = "rollback"
+	// ActionRollbackAll also moves the batches that had already succeeded back.
+	ActionRollbackAll FailureAction = "rollback-all"
+	// ActionHalt stops where it is and leaves the failed batch as it is, for a human.
+	ActionHalt FailureAction = "halt"
+)
+
+// Health configures the gate every restarted instance must pass. All configured
+// probes must pass; with none, the gate is systemd's own state (active, READY=1
+// for notify, no restart) held for HealthyFor.
+type Health struct {
+	// HTTP probe: GET the URL, expect Status and (optionally) Body as a substring.
+	HTTP *HTTPProbe `yaml:"http"`
+	// TCP probe: connect to the address.
+	TCP *TCPProbe `yaml:"tcp"`
+	// Exec probe: run the command (argv, no shell); exit status 0 passes.
+	Exec *ExecProbe `yaml:"exec"`
+	// Interval between two probes.
+	Interval time.Duration `yaml:"interval"`
+	// Timeout of one probe; at most Interval.
+	Timeout time.Duration `yaml:"timeout"`
+	// HealthyThreshold is how many consecutive passes make an instance pass.
+	HealthyThreshold int `yaml:"healthy_threshold"`
+	// UnhealthyThreshold is how many consecutive failures make an instance fail.
+	UnhealthyThreshold int `yaml:"unhealthy_threshold"`
+	// HealthyFor is how long probes must keep passing, with no restart of the unit,
+	// before the instance counts as healthy (catches crashes just after start).
+	HealthyFor time.Duration `yaml:"healthy_for"`
+	// Deadline per instance: ready and healthy within this, or the instance failed.
+	Deadline time.Duration `yaml:"deadline"`
+}
+
+// HTTPProbe is an HTTP GET health check.
+type HTTPProbe struct {
+	// URL to GET; placeholders {instance} and {port}.
+	URL string `yaml:"url"`
+	// Status expected (default 200).
+	Status int `yaml:"status"`
+	// Body, when set, must occur in the response body.
+	Body string `yaml:"body"`
+}
+
+// TCPProbe is a TCP connect health check.
+type TCPProbe struct {
+	// Address host:port to connect to; placeholders {instance} and {port}.
+	Address string `yaml:"address"`
+}
+
+// ExecProbe runs a command as a health check.
+type ExecProbe struct {
+	// Command split like Service.Command; placeholders {release} {instance} {port}.
+	Command string `yaml:"command"`
+}
+
+// Rollout configures batching, failure handling and draining.
+type Rollout struct {
+	// Batch is how many instances restart at once: a count or a percentage ("25%").
+	Batch Step `yaml:"batch"`
+	// Ramp, when set, overrides Batch: one batch size per step, the last one repeats
+	// (e.g. [1, "25%", "100%"] = a canary, then a quarter, then the rest).
+	Ramp []Step `yaml:"ramp"`
+	// FailureAction when an instance fails its gate (default rollback).
+	FailureAction FailureAction `yaml:"failure_action"`
+	// FailureBudget is how many failed instances are tolerated before acting.
+	FailureBudget int `yaml:"failure_budget"`
+	// ProgressDeadline bounds the whole rollout.
+	ProgressDeadline time.Duration `yaml:"progress_deadline"`
+	// DrainTimeout bounds waiting for in-flight work after taking an instance out of traffic.
+	DrainTimeout time.Duration `yaml:"drain_timeout"`
+	// HAProxy, when set, drains instances through HAProxy's runtime API.
+	HAProxy *HAProxy `yaml:"haproxy"`
+}
+
+// HAProxy names the runtime API socket and the server of each instance.
+type HAProxy struct {
+	// Socket is the admin socket path (default /run/haproxy/admin.sock).
+	Socket string `yaml:"socket"`
+	// Backend holding the instances (default the service name).
+	Backend string `yaml:"backend"`
+	// Server name of an instance in Backend (default "{instance}").
+	Server string `yaml:"server"`
+}
+
+// Hooks are shell commands (/bin/sh -c) run by sysroll around an instance's
+// restart, with SYSROLL_SERVICE, SYSROLL_INSTANCE, SYSROLL_PORT and
+// SYSROLL_RELEASE in their environment. A failing hook fails the instance.
+type Hooks struct {
+	// PreStop runs before the instance is stopped (e.g. take it out of a load balancer).
+	PreStop string `yaml:"pre_stop"`
+	// PostStart runs after the instance passed its gate (e.g. put it back).
+	PostStart string `yaml:"post_start"`
+}
+
+// Hardening is the sandbox of every instance. Each field maps to the systemd
+// directive of the same name (snake_case); the defaults are strict and each can
+// be relaxed. See package unitfile for what apps most often relax.
+type Hardening struct {
+	// ProtectSystem: strict (default), full, yes or no.
+	ProtectSystem Mode `yaml:"protect_system"`
+	// ProtectHome: yes (default), read-only, tmpfs or no.
+	ProtectHome Mode `yaml:"protect_home"`
+	// PrivateTmp gives the instance its own /tmp (default true).
+	PrivateTmp bool `yaml:"private_tmp"`
+	// PrivateDevices hides hardware devices; also sets DevicePolicy=closed (default true).
+	PrivateDevices bool `yaml:"private_devices"`
+	// PrivateUsers maps every other user to nobody (default true).
+	PrivateUsers bool `yaml:"private_users"`
+	// PrivateNetwork cuts the instance off all networks but its own loopback
+	// (default false: an app must be reachable; with listen: set, the shared socket
+	// still works, since it is opened by systemd outside the sandbox).
+	PrivateNetwork bool `yaml:"private_network"`
+	// PrivateMounts gives the instance its own mount namespace (default true).
+	PrivateMounts bool `yaml:"private_mounts"`
+	// ProtectKernel sets ProtectKernelTunables, ProtectKernelModules and
+	// ProtectKernelLogs (default true).
+	ProtectKernel bool `yaml:"protect_kernel"`
+	// ProtectControlGroups makes the cgroup tree read-only (default true).
+	ProtectControlGroups bool `yaml:"protect_control_groups"`
+	// ProtectClock forbids setting the clock (default true).
+	ProtectClock bool `yaml:"protect_clock"`
+	// ProtectHostname forbids changing the hostname (default true).
+	ProtectHostname bool `yaml:"protect_hostname"`
+	// ProtectProc: invisible (default), noaccess, ptraceable or default.
+	ProtectProc string `yaml:"protect_proc"`
+	// ProcSubset: pid (default; hides /proc/meminfo, /proc/cpuinfo...) or all.
+	ProcSubset string `yaml:"proc_subset"`
+	// NoNewPrivileges forbids gaining privileges through setuid binaries (default true).
+	NoNewPrivileges bool `yaml:"no_new_privileges"`
+	// Capabilities kept in the bounding and ambient sets (default none), e.g.
+	// [CAP_NET_BIND_SERVICE] to bind a port below 1024 without listen:.
+	Capabilities []string `yaml:"capabilities"`
+	// AddressFamilies the instance may open sockets in (default AF_INET AF_INET6 AF_UNIX).
+	AddressFamilies []string `yaml:"address_families"`
+	// IPAddressAllow, when set, allows IP traffic only to/from these (IPAddressDeny=any
+	// plus IPAddressAllow=); default empty: no IP filter, since an app usually talks
+	// to peers sysroll cannot know.
+	IPAddressAllow []string `yaml:"ip_address_allow"`
+	// SystemCallFilter allows @system-service minus @privileged and @resources,
+	// denied calls fail with EPERM (default true).
+	SystemCallFilter bool `yaml:"system_call_filter"`
+	// SystemCallAllow adds system calls or @groups back to the filter, e.g. ["@resources"].
+	SystemCallAllow []string `yaml:"system_call_allow"`
+	// MemoryDenyWriteExecute forbids writable+executable memory; JITs (Java, Node,
+	// LuaJIT, PCRE JIT) need false (default true).
+	MemoryDenyWriteExecute bool `yaml:"memory_deny_write_execute"`
+	// LockPersonality locks the execution domain (default true).
+	LockPersonality bool `yaml:"lock_personality"`
+	// RestrictNamespaces forbids creating namespaces (default true).
+	RestrictNamespaces bool `yaml:"restrict_namespaces"`
+	// RestrictRealtime forbids realtime scheduling (default true).
+	RestrictRealtime bool `yaml:"restrict_realtime"`
+	// RestrictSUIDSGID forbids creating setuid/setgid files (default true).
+	RestrictSUIDSGID bool `yaml:"restrict_suid_sgid"`
+	// UMask for files the instance creates (default "0077").
+	UMask string `yaml:"umask"`
+}
+
+// Mode is a setting that is either a boolean or a word (protect_home: read-only).
+// true and false are stored as "yes" and "no".
+type Mode string
+
+// Directives are extra unit file settings: key -> one or more values, each value
+// written as its own "Key=value" line (keys sorted, values in order).
+type Directives map[string]StringList
+
+// StringList is a list of strings that may also be written as a single scalar.
+type StringList []string

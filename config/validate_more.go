@@ -1,0 +1,129 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+func (s *Service) validateRollout(e *errs) {
+	r := s.Rollout
+	checkStep(e, at("rollout", "batch"), r.Batch)
+	for i, st := range r.Ramp {
+		checkStep(e, at("rollout", "ramp", i), st)
+	}
+	if why := oneOf(string(r.FailureAction), string(ActionRollback), string(ActionRollbackAll), string(ActionHalt)); why != "" {
+		e.add(at("rollout", "failure_action"), "%s", why)
+	}
+	n := len(s.InstanceNames())
+	switch {
+	case r.FailureBudget < 0:
+		e.add(at("rollout", "failure_budget"), "%d must not be negative", r.FailureBudget)
+	case n > 0 && r.FailureBudget >= n:
+		e.add(at("rollout", "failure_budget"), "%d would tolerate every one of the %d instances failing", r.FailureBudget, n)
+	}
+	positive(e, at("rollout", "progress_deadline"), r.ProgressDeadline)
+	if r.ProgressDeadline > 0 && r.ProgressDeadline < s.Health.Deadline {
+		e.add(at("rollout", "progress_deadline"), "%v is shorter than health.deadline (%v): not even one instance could finish", r.ProgressDeadline, s.Health.Deadline)
+	}
+	nonNegative(e, at("rollout", "drain_timeout"), r.DrainTimeout)
+	if h := r.HAProxy; h != nil {
+		if why := pathProblem(h.Socket); why != "" {
+			e.add(at("rollout", "haproxy", "socket"), "%q %s", h.Socket, why)
+		}
+		if !lbNameRe.MatchString(h.Backend) {
+			e.add(at("rollout", "haproxy", "backend"), "%q: use letters, digits and _.:- (at most 64)", h.Backend)
+		}
+		for _, p := range placeholders(h.Server) {
+			if p != PlaceholderInstance && p != PlaceholderPort {
+				e.add(at("rollout", "haproxy", "server"), "only {instance} and {port} can be used here, not {%s}", p)
+			}
+		}
+		s.checkTemplate(e, at("rollout", "haproxy", "server"), h.Server, false)
+		if server := s.Expand(h.Server, "", s.sampleInstance()); !lbNameRe.MatchString(server) {
+			e.add(at("rollout", "haproxy", "server"), "%q: use letters, digits, _.:- and {instance}", h.Server)
+		}
+	}
+}
+
+func checkStep(e *errs, path []any, st Step) {
+	switch {
+	case st.Percent < 0 || st.Percent > 100:
+		e.add(path, "%d%% must be between 1%% and 100%%", st.Percent)
+	case st.Percent == 0 && st.N < 1:
+		e.add(path, "batch size %d must be at least 1", st.N)
+	}
+}
+
+func (s *Service) validateMisc(e *errs) {
+	for _, h := range []struct{ name, cmd string }{{"pre_stop", s.Hooks.PreStop}, {"post_start", s.Hooks.PostStart}} {
+		if strings.ContainsRune(h.cmd, 0) {
+			e.add(at("hooks", h.name), "contains a NUL byte")
+		}
+		s.checkTemplate(e, at("hooks", h.name), h.cmd, true)
+	}
+	if s.ReleasesKeep < 2 {
+		e.add(at("releases_keep"), "%d: keep at least 2 releases, so there is one to roll back to", s.ReleasesKeep)
+	}
+	positive(e, at("stop_timeout"), s.StopTimeout)
+	nonNegative(e, at("restart_sec"), s.RestartDelay)
+}
+
+func (s *Service) validateHardening(e *errs) {
+	h := s.Hardening
+	hp := func(k string) []any { return at("hardening", k) }
+	if why := oneOf(string(h.ProtectSystem), "strict", "full", "yes", "no"); why != "" {
+		e.add(hp("protect_system"), "%s", why)
+	}
+	if why := oneOf(string(h.ProtectHome), "yes", "read-only", "tmpfs", "no"); why != "" {
+		e.add(hp("protect_home"), "%s", why)
+	}
+	if why := oneOf(h.ProtectProc, "invisible", "noaccess", "ptraceable", "default"); why != "" {
+		e.add(hp("protect_proc"), "%s", why)
+	}
+	if why := oneOf(h.ProcSubset, "pid", "all"); why != "" {
+		e.add(hp("proc_subset"), "%s", why)
+	}
+	for i, c := range h.Capabilities {
+		if !capRe.MatchString(c) {
+			e.add(at("hardening", "capabilities", i), "%q is not a capability name like CAP_NET_BIND_SERVICE", c)
+		}
+	}
+	for i, af := range h.AddressFamilies {
+		if !afRe.MatchString(af) {
+			e.add(at("hardening", "address_families", i), "%q is not an address family like AF_INET", af)
+		}
+	}
+	if s.Type == TypeNotify && !slices.Contains(h.AddressFamilies, "AF_UNIX") {
+		e.add(hp("address_families"), "type notify needs AF_UNIX to send READY=1 to systemd")
+	}
+	if len(h.IPAddressAllow) > 0 && !slices.Contains(h.IPAddressAllow, "localhost") && !slices.Contains(h.IPAddressAllow, "any") {
+		e.add(hp("ip_address_allow"), "include localhost: sysroll's health probes connect over loopback")
+	}
+	for i, ip := range h.IPAddressAllow {
+		if why := ipAllowProblem(ip); why != "" {
+			e.add(at("hardening", "ip_address_allow", i), "%q %s", ip, why)
+		}
+	}
+	for i, sc := range h.SystemCallAllow {
+		if !syscallRe.MatchString(sc) {
+			e.add(at("hardening", "system_call_allow", i), "%q is not a system call or @group name", sc)
+		}
+	}
+	if len(h.SystemCallAllow) > 0 && !h.SystemCallFilter {
+		e.add(hp("system_call_allow"), "has no effect with system_call_filter: false")
+	}
+	if !umaskRe.MatchString(h.UMask) {
+		e.add(hp("umask"), "%q is not an octal umask like 0077", h.UMask)
+	}
+	if h.PrivateNetwork && s.Listen == "" && (s.Health.HTTP != nil || s.Health.TCP != nil) {
+		e.add(hp("private_network"), "%s", fmt.Sprintf("with no listen: socket, a private network makes the instances unreachable to the %s probe", probeKind(s.Health)))
+	}
+}
+
+func probeKind(h Health) string {
+	if h.HTTP != nil {
+		return "http"
+	}
+	return "tcp"
+}

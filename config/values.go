@@ -1,0 +1,244 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
+)
+
+// Instances are written either as a list of names ([8081, 8082] or [a, b]) or as
+// a mapping {count: 3, first_port: 8081} (names are the ports) or {count: 3}
+// (names 1..3, not ports). Use Service.InstanceNames and Service.Port to read them.
+type Instances struct {
+	// List holds the names of the list form, as written.
+	List []string
+	// Count of instances in the mapping form.
+	Count int
+	// FirstPort, with Count, numbers the instances FirstPort, FirstPort+1, ...
+	FirstPort int
+}
+
+// Step is a batch size: a count of instances or a percentage of them.
+type Step struct {
+	// N instances, when Percent is 0.
+	N int
+	// Percent of the instances (1-100), rounded up, at least one.
+	Percent int
+}
+
+// String renders the step the way it is written in a service file.
+func (s Step) String() string {
+	if s.Percent != 0 {
+		return strconv.Itoa(s.Percent) + "%"
+	}
+	return strconv.Itoa(s.N)
+}
+
+// Size is the number of instances the step covers out of total: at least 1 and
+// at most total (for total > 0).
+func (s Step) Size(total int) int {
+	n := s.N
+	if s.Percent != 0 {
+		n = (total*s.Percent + 99) / 100
+	}
+	n = max(n, 1)
+	if total > 0 {
+		n = min(n, total)
+	}
+	return n
+}
+
+// nodeError is a decoding error at a YAML token; Parse adds the file name.
+type nodeError struct {
+	tok *token.Token
+	msg string
+}
+
+func (e *nodeError) Error() string {
+	if e.tok == nil {
+		return e.msg
+	}
+	return fmt.Sprintf("%d:%d: %s", e.tok.Position.Line, e.tok.Position.Column, e.msg)
+}
+
+func errAt(n ast.Node, format string, args ...any) *nodeError {
+	return &nodeError{tok: n.GetToken(), msg: fmt.Sprintf(format, args...)}
+}
+
+// unwrap strips anchors and tags, which carry no meaning for us.
+func unwrap(n ast.Node) ast.Node {
+	for {
+		switch v := n.(type) {
+		case *ast.AnchorNode:
+			n = v.Value
+		case *ast.TagNode:
+			n = v.Value
+		default:
+			return n
+		}
+	}
+}
+
+// scalarText is the text of a scalar node and whether it is one.
+func scalarText(n ast.Node) (string, bool) {
+	switch v := unwrap(n).(type) {
+	case *ast.StringNode:
+		return v.Value, true
+	case *ast.LiteralNode:
+		return v.Value.Value, true
+	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
+		return v.GetToken().Value, true
+	}
+	return "", false
+}
+
+// describe names a node's kind the way a YAML user thinks of it.
+func describe(n ast.Node) string {
+	switch unwrap(n).(type) {
+	case *ast.StringNode, *ast.LiteralNode:
+		return "a string"
+	case *ast.IntegerNode:
+		return "an integer"
+	case *ast.FloatNode:
+		return "a number"
+	case *ast.BoolNode:
+		return "a boolean"
+	case *ast.NullNode:
+		return "nothing (null)"
+	case *ast.SequenceNode:
+		return "a list"
+	case *ast.MappingNode, *ast.MappingValueNode:
+		return "a mapping"
+	case *ast.AliasNode:
+		return "an alias"
+	}
+	return "something else"
+}
+
+// UnmarshalYAML implements yaml.NodeUnmarshaler.
+func (in *Instances) UnmarshalYAML(node ast.Node) error {
+	*in = Instances{}
+	switch n := unwrap(node).(type) {
+	case *ast.NullNode:
+		return nil
+	case *ast.SequenceNode:
+		for _, item := range n.Values {
+			switch v := unwrap(item).(type) {
+			case *ast.IntegerNode:
+				s, _ := scalarText(v)
+				if !integerRe.MatchString(s) {
+					return errAt(item, "write ports in decimal, not %s", s)
+				}
+				in.List = append(in.List, s)
+			case *ast.StringNode:
+				in.List = append(in.List, v.Value)
+			default:
+				return errAt(item, "instance names are ports (8081) or names (web-1), got %s", describe(item))
+			}
+		}
+		return nil
+	case *ast.MappingNode:
+		for _, kv := range n.Values {
+			key, _ := scalarText(kv.Key)
+			var dst *int
+			switch key {
+			case "count":
+				dst = &in.Count
+			case "first_port":
+				dst = &in.FirstPort
+			default:
+				return errAt(kv.Key, "unknown key %q%s", key, suggest(key, []string{"count", "first_port"}))
+			}
+			v, ok := unwrap(kv.Value).(*ast.IntegerNode)
+			if !ok {
+				return errAt(kv.Value, "%s: expected an integer, got %s", key, describe(kv.Value))
+			}
+			i, err := strconv.Atoi(v.GetToken().Value)
+			if err != nil {
+				return errAt(kv.Value, "%s: %s is not a usable integer", key, v.GetToken().Value)
+			}
+			*dst = i
+		}
+		if in.Count == 0 && len(n.Values) > 0 {
+			return errAt(node, "count is required in the mapping form ({count: 3, first_port: 8081})")
+		}
+		return nil
+	}
+	return errAt(node, "expected a list ([8081, 8082]) or a mapping ({count: 2, first_port: 8081}), got %s", describe(node))
+}
+
+// UnmarshalYAML implements yaml.NodeUnmarshaler.
+func (s *Step) UnmarshalYAML(node ast.Node) error {
+	*s = Step{}
+	text, ok := scalarText(node)
+	switch unwrap(node).(type) {
+	case *ast.IntegerNode, *ast.StringNode:
+	default:
+		ok = false
+	}
+	if !ok {
+		return errAt(node, "expected a count (2) or a percentage (\"25%%\"), got %s", describe(node))
+	}
+	text = strings.TrimSpace(text)
+	if p, found := strings.CutSuffix(text, "%"); found {
+		n, err := strconv.Atoi(p)
+		if err != nil || n <= 0 || n > 100 {
+			return errAt(node, "percentage %q must be between 1%% and 100%%", text)
+		}
+		s.Percent = n
+		return nil
+	}
+	n, err := strconv.Atoi(text)
+	if err != nil {
+		return errAt(node, "expected a count (2) or a percentage (\"25%%\"), got %q", text)
+	}
+	if n < 1 {
+		return errAt(node, "batch size %d must be at least 1", n)
+	}
+	s.N = n
+	return nil
+}
+
+// UnmarshalYAML implements yaml.NodeUnmarshaler.
+func (m *Mode) UnmarshalYAML(node ast.Node) error {
+	switch v := unwrap(node).(type) {
+	case *ast.BoolNode:
+		*m = "no"
+		if v.Value {
+			*m = "yes"
+		}
+	case *ast.StringNode:
+		*m = Mode(v.Value)
+	default:
+		return errAt(node, "expected true, false or a word, got %s", describe(node))
+	}
+	return nil
+}
+
+// UnmarshalYAML implements yaml.NodeUnmarshaler.
+func (l *StringList) UnmarshalYAML(node ast.Node) error {
+	*l = nil
+	n := unwrap(node)
+	if _, null := n.(*ast.NullNode); null {
+		return nil
+	}
+	if s, ok := scalarText(n); ok {
+		*l = StringList{s}
+		return nil
+	}
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		return errAt(node, "expected a value or a list of values, got %s", describe(node))
+	}
+	for _, item := range seq.Values {
+		s, ok := scalarText(item)
+		if !ok {
+			return errAt(item, "expected a value, got %s", describe(item))
+		}
+		*l = append(*l, s)
+	}
+	return nil
+}
