@@ -107,4 +107,3 @@ func (e *errs) addNode(n ast.Node, path []any, format string, args ...any) {
 	}
 	e.list = append(e.list, fe)
 }
-
