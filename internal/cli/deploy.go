@@ -6,16 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/sysroll/sysroll/config"
 	"github.com/sysroll/sysroll/release"
 	"github.com/sysroll/sysroll/rollout"
+	"github.com/sysroll/sysroll/traffic"
 )
 
 func newDeployCmd(g *globals) *cobra.Command {
 	var artifact, version, check string
 	var dryRun, resume bool
+	var tf trafficFlags
 	cmd := &cobra.Command{
 		Use:   "deploy NAME --artifact PATH",
 		Short: "Roll a new release out, one health-gated batch at a time",
@@ -41,11 +44,14 @@ truth and --resume completes the rollout (or ` + "`sysroll rollback`" + ` undoes
   sysroll deploy hello --artifact app.tar.gz --json | jq -c 'select(.type=="instance-failed")'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := tf.validate(); err != nil {
+				return err
+			}
 			if resume {
 				if artifact != "" || version != "" {
 					return usagef("--resume continues the interrupted rollout: it takes no --artifact or --version")
 				}
-				return runResume(cmd.Context(), g, args[0])
+				return runResume(cmd.Context(), g, args[0], tf)
 			}
 			if artifact == "" {
 				return usagef("deploy needs --artifact PATH (or --resume)")
@@ -57,9 +63,10 @@ truth and --resume completes the rollout (or ` + "`sysroll rollback`" + ` undoes
 					return usagef("--check: %w", err)
 				}
 			}
-			return runDeploy(cmd.Context(), g, args[0], artifact, release.StageOptions{Version: version, Check: checkArgv}, dryRun)
+			return runDeploy(cmd.Context(), g, args[0], artifact, release.StageOptions{Version: version, Check: checkArgv}, dryRun, tf)
 		},
 	}
+	tf.register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&artifact, "artifact", "", "the new release: a binary, a directory or a .tar.gz")
 	f.StringVar(&version, "version", "", "name of the release (default: the first 12 hex digits of its sha256)")
@@ -69,11 +76,12 @@ truth and --resume completes the rollout (or ` + "`sysroll rollback`" + ` undoes
 	return cmd
 }
 
-func runDeploy(ctx context.Context, g *globals, name, artifact string, opts release.StageOptions, dryRun bool) error {
+func runDeploy(ctx context.Context, g *globals, name, artifact string, opts release.StageOptions, dryRun bool, tf trafficFlags) error {
 	e, err := openRollout(ctx, g, name)
 	if err != nil {
 		return err
 	}
+	e.traffic = tf
 	defer e.close()
 	if rec, err := e.store.Unfinished(); err != nil {
 		return err
@@ -98,9 +106,18 @@ func runDeploy(ctx context.Context, g *globals, name, artifact string, opts rele
 
 // run executes one rollout, prints its summary, and marks success.
 func (e *rolloutEnv) run(ctx context.Context, g *globals, do func(rollout.Progress) (*release.Record, error)) error {
-	rec, runErr := do(g.progress())
+	var stop func() traffic.Snapshot
+	e.stats, stop = e.traffic.start(ctx)
+	rec, runErr := do(g.progress(e.stats))
+	snap := stop()
 	if !g.json {
 		printSummary(g.stdout, rec)
+		if e.stats != nil {
+			fmt.Fprintf(g.stdout, "traffic probe %s: %d requests, %d failed (%s), p99 %s, max %s\n",
+				e.traffic.url, snap.Requests, snap.Failed, snap.KindsString(), snap.P99.Round(time.Millisecond), snap.Max.Round(time.Millisecond))
+		}
+	} else if e.stats != nil {
+		_ = json.NewEncoder(g.stdout).Encode(map[string]any{"type": "traffic", "url": e.traffic.url, "traffic": snap})
 	}
 	if err := e.finish(rec); err != nil {
 		return errors.Join(runErr, err)
@@ -137,11 +154,12 @@ func printPlan(g *globals, e *rolloutEnv, spec rollout.Spec) error {
 	return nil
 }
 
-func runResume(ctx context.Context, g *globals, name string) error {
+func runResume(ctx context.Context, g *globals, name string, tf trafficFlags) error {
 	e, err := openRollout(ctx, g, name)
 	if err != nil {
 		return err
 	}
+	e.traffic = tf
 	defer e.close()
 	rec, err := e.store.Unfinished()
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/sysroll/sysroll/release"
 	"github.com/sysroll/sysroll/rollout"
 	"github.com/sysroll/sysroll/systemd"
+	"github.com/sysroll/sysroll/traffic"
 	"github.com/sysroll/sysroll/unitfile"
 )
 
@@ -114,6 +115,9 @@ type rolloutEnv struct {
 	store *release.Store
 	m     systemd.Manager
 	lock  *release.Lock
+	// traffic is the optional --probe; stats fill while a rollout runs.
+	traffic trafficFlags
+	stats   *traffic.Stats
 }
 
 func (e *rolloutEnv) close() {
@@ -172,11 +176,22 @@ func (e *rolloutEnv) deps(g *globals, p rollout.Progress) rollout.Deps {
 		Releases: e.store,
 		Journal:  e.store,
 		Drainer:  drainerFor(e.svc, e.store),
-		Probes:   probesFor(e.svc, e.store),
+		Probes:   e.probes(),
 		Logs:     journalTail(g.user),
 		Clock:    health.RealClock{},
 		Progress: p,
 	}
+}
+
+// probes are the service file's probes plus, with --probe, the traffic
+// proof, so a breach fails the instance being gated.
+func (e *rolloutEnv) probes() func(string) []health.Probe {
+	base := probesFor(e.svc, e.store)
+	if e.stats == nil {
+		return base
+	}
+	tp := e.traffic.probe(e.stats)
+	return func(inst string) []health.Probe { return append(base(inst), tp) }
 }
 
 // finish marks a successful rollout's release good and prunes old ones.

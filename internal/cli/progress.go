@@ -10,6 +10,7 @@ import (
 
 	"github.com/sysroll/sysroll/release"
 	"github.com/sysroll/sysroll/rollout"
+	"github.com/sysroll/sysroll/traffic"
 )
 
 // jsonProgress streams one JSON object per event, for scripts and CI.
@@ -44,9 +45,19 @@ func (p *jsonProgress) Event(e rollout.Event) {
 // textProgress prints one plain line per event a person cares about, so the
 // story of the rollout reads top to bottom in a terminal or a CI log.
 type textProgress struct {
-	mu    sync.Mutex
-	w     io.Writer
-	start time.Time
+	mu      sync.Mutex
+	w       io.Writer
+	start   time.Time
+	traffic *traffic.Stats // nil without --probe
+}
+
+// trafficNote is the live failed-request count, shown after each instance.
+func (p *textProgress) trafficNote() string {
+	if p.traffic == nil {
+		return ""
+	}
+	s := p.traffic.Snapshot()
+	return fmt.Sprintf("  [traffic: %d requests, %d failed]", s.Requests, s.Failed)
 }
 
 func (p *textProgress) Event(e rollout.Event) {
@@ -64,9 +75,9 @@ func (p *textProgress) Event(e rollout.Event) {
 	case rollout.EventPhase:
 		fmt.Fprintf(p.w, "%s   %-10s %s\n", ts, e.Instance, e.Phase)
 	case rollout.EventInstanceDone:
-		fmt.Fprintf(p.w, "%s   %-10s healthy after %s (%s)\n", ts, e.Instance, e.Elapsed.Round(100*time.Millisecond), e.Health)
+		fmt.Fprintf(p.w, "%s   %-10s healthy after %s (%s)%s\n", ts, e.Instance, e.Elapsed.Round(100*time.Millisecond), e.Health, p.trafficNote())
 	case rollout.EventInstanceFailed:
-		fmt.Fprintf(p.w, "%s   %-10s FAILED after %s: %s\n", ts, e.Instance, e.Elapsed.Round(100*time.Millisecond), e.Message)
+		fmt.Fprintf(p.w, "%s   %-10s FAILED after %s: %s%s\n", ts, e.Instance, e.Elapsed.Round(100*time.Millisecond), e.Message, p.trafficNote())
 		if e.Health != "" {
 			fmt.Fprintf(p.w, "             last probe: %s\n", e.Health)
 		}
@@ -89,11 +100,11 @@ func (p *textProgress) Event(e rollout.Event) {
 	}
 }
 
-func (g *globals) progress() rollout.Progress {
+func (g *globals) progress(t *traffic.Stats) rollout.Progress {
 	if g.json {
 		return &jsonProgress{enc: json.NewEncoder(g.stdout)}
 	}
-	return &textProgress{w: g.stdout}
+	return &textProgress{w: g.stdout, traffic: t}
 }
 
 // printSummary draws the per-instance table at the end of a rollout.

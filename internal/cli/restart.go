@@ -11,6 +11,7 @@ import (
 
 func newRestartCmd(g *globals) *cobra.Command {
 	var dryRun bool
+	var tf trafficFlags
 	cmd := &cobra.Command{
 		Use:   "restart NAME",
 		Short: "Restart every instance, one health-gated batch at a time (same release)",
@@ -24,12 +25,16 @@ Never ` + "`systemctl restart NAME.target`" + `: that restarts every instance at
   sysroll restart hello --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := tf.validate(); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			e, err := openRollout(ctx, g, args[0])
 			if err != nil {
 				return err
 			}
 			defer e.close()
+			e.traffic = tf
 			if rec, err := e.store.Unfinished(); err != nil {
 				return err
 			} else if rec != nil {
@@ -45,12 +50,14 @@ Never ` + "`systemctl restart NAME.target`" + `: that restarts every instance at
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan, touch nothing")
+	tf.register(cmd)
 	return cmd
 }
 
 func newRollbackCmd(g *globals) *cobra.Command {
 	var to string
 	var dryRun bool
+	var tf trafficFlags
 	cmd := &cobra.Command{
 		Use:   "rollback NAME [--to VERSION]",
 		Short: "Roll back to the previous known-good release (or VERSION), through the same gates",
@@ -64,6 +71,9 @@ session), rollback undoes it: every instance it moved goes back to where it was.
   sysroll rollback hello --to v1`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := tf.validate(); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			name := args[0]
 			e, err := openRollout(ctx, g, name)
@@ -71,6 +81,7 @@ session), rollback undoes it: every instance it moved goes back to where it was.
 				return err
 			}
 			defer e.close()
+			e.traffic = tf
 			if rec, err := e.store.Unfinished(); err != nil {
 				return err
 			} else if rec != nil {
@@ -110,6 +121,7 @@ session), rollback undoes it: every instance it moved goes back to where it was.
 	}
 	cmd.Flags().StringVar(&to, "to", "", "the release to roll back to (see `sysroll history`)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan, touch nothing")
+	tf.register(cmd)
 	return cmd
 }
 
