@@ -165,7 +165,7 @@ func (d Deps) withDefaults() (Deps, error) {
 }
 
 // failLogLines is how many journal lines a failure report shows.
-const failLogLines = 20
+const failLogLines = 10
 
 // sideTimeout bounds small finishing calls (journal lines, undrain) made
 // with a context the user's Ctrl-C does not cancel.

@@ -95,7 +95,7 @@ func whoAmI() string {
 // logs must not fail the rollout, so errors become a single line.
 func journalTail(user bool) func(ctx context.Context, unit string, n int) []string {
 	return func(ctx context.Context, unit string, n int) []string {
-		args := []string{"--no-pager", "-o", "short-precise", "-n", fmt.Sprint(n), "-u", unit}
+		args := []string{"--no-pager", "-o", "cat", "-n", fmt.Sprint(n), "-u", unit}
 		if user {
 			args = append([]string{"--user"}, args...)
 		}

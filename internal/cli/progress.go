@@ -96,7 +96,11 @@ func (p *textProgress) Event(e rollout.Event) {
 			fmt.Fprintf(p.w, "%s %s: %s\n", ts, e.Type, e.Message)
 		}
 	case rollout.EventRolloutEnd:
-		fmt.Fprintf(p.w, "%s rollout %s: %s\n", ts, e.Result, e.Message)
+		if e.Message == "" {
+			fmt.Fprintf(p.w, "%s rollout %s\n", ts, e.Result)
+		} else {
+			fmt.Fprintf(p.w, "%s rollout %s: %s\n", ts, e.Result, e.Message)
+		}
 	}
 }
 
