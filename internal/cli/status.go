@@ -25,7 +25,8 @@ type instanceStatus struct {
 	SubState    string `json:"sub_state"`
 	PID         uint32 `json:"pid"`
 	Release     string `json:"release"`
-	Health      string `json:"health"`
+	Health      string `json:"health"` // healthy, unhealthy, down
+	HealthNote  string `json:"health_detail,omitempty"`
 	UptimeSec   int64  `json:"uptime_seconds"`
 	Restarts    uint32 `json:"restarts"`
 }
@@ -113,7 +114,7 @@ func collectStatus(ctx context.Context, m systemd.Manager, svc *config.Service, 
 	}
 	now := time.Now()
 	names := svc.InstanceNames()
-	health := probeAll(ctx, svc, names, probe)
+	health := probeAll(ctx, svc, store, names, probe)
 	for i, inst := range names {
 		unit := unitfile.InstanceUnit(svc.Name, inst)
 		u := byName[unit]
@@ -132,7 +133,7 @@ func collectStatus(ctx context.Context, m systemd.Manager, svc *config.Service, 
 		case !u.Running():
 			row.Health = "down"
 		case health[i] != "":
-			row.Health = health[i]
+			row.Health, row.HealthNote = "unhealthy", health[i]
 		default:
 			row.Health = "healthy"
 		}
@@ -180,6 +181,11 @@ func printStatus(w io.Writer, st *serviceStatus) {
 		fmt.Fprintf(tw, "%s\t%s\t%s/%s\t%s\t%s\t%s\t%s\t%d\n", r.Instance, r.Unit, r.ActiveState, r.SubState, pid, rel, r.Health, up, r.Restarts)
 	}
 	tw.Flush()
+	for _, r := range st.Instances {
+		if r.HealthNote != "" {
+			fmt.Fprintf(w, "%s: %s\n", r.Instance, r.HealthNote)
+		}
+	}
 	fmt.Fprintf(w, "\n%s: %d/%d running, %d healthy; group %s", st.Service, st.Running, len(st.Instances), st.Healthy, st.Target)
 	if st.Socket != "" {
 		fmt.Fprintf(w, ", socket %s", st.Socket)
