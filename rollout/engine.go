@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -170,8 +171,10 @@ func (e *engine) drain(ctx context.Context, name string, b int) error {
 	dctx, cancel := context.WithTimeout(ctx, e.spec.Strategy.DrainTimeout)
 	defer cancel()
 	err := e.deps.Drainer.Drain(dctx, name)
-	if err != nil && ctx.Err() == nil && dctx.Err() != nil {
-		e.warn(name, b, "drain did not finish within %s; going on", e.spec.Strategy.DrainTimeout)
+	// A drain that ran out of time (ours, or the drainer's own bound) is a
+	// warning: the instance is out of traffic, only stragglers remain.
+	if err != nil && ctx.Err() == nil && (dctx.Err() != nil || errors.Is(err, context.DeadlineExceeded)) {
+		e.warn(name, b, "drain did not finish within %s; going on: %v", e.spec.Strategy.DrainTimeout, err)
 		return nil
 	}
 	if err != nil {

@@ -106,6 +106,9 @@ func runDeploy(ctx context.Context, g *globals, name, artifact string, opts rele
 
 // run executes one rollout, prints its summary, and marks success.
 func (e *rolloutEnv) run(ctx context.Context, g *globals, do func(rollout.Progress) (*release.Record, error)) error {
+	if err := checkDrainer(ctx, drainerFor(e.svc, e.store), e.svc.InstanceNames()); err != nil {
+		return err
+	}
 	var stop func() traffic.Snapshot
 	e.stats, stop = e.traffic.start(ctx)
 	rec, runErr := do(g.progress(e.stats))
