@@ -28,6 +28,10 @@ type Generator struct {
 	// KeepAlive reuses connections (default false: a new connection per
 	// request, which also proves connections are accepted).
 	KeepAlive bool
+	// Method defaults to GET. Go's client silently retries a GET that failed
+	// on a reused keep-alive connection; with KeepAlive, use POST to count
+	// every failure the server caused.
+	Method string
 }
 
 // Stats counts requests as they finish; safe for concurrent use.
@@ -116,7 +120,11 @@ type outcome struct {
 
 func (g *Generator) once(ctx context.Context, c *http.Client) outcome {
 	start := time.Now()
-	req, err := http.NewRequest(http.MethodGet, g.URL, nil)
+	method := g.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	req, err := http.NewRequest(method, g.URL, nil)
 	if err != nil {
 		return outcome{kind: "bad-url"}
 	}
