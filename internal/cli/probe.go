@@ -43,4 +43,3 @@ func probeAll(ctx context.Context, svc *config.Service, store *release.Store, na
 	wg.Wait()
 	return out
 }
-
