@@ -3,12 +3,15 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/sysroll/sysroll/config"
 	"github.com/sysroll/sysroll/install"
 	"github.com/sysroll/sysroll/release"
 )
@@ -96,10 +99,22 @@ func runApply(ctx context.Context, g *globals, path, artifact, version string, d
 	var store *release.Store
 	var initial string
 	if len(plan.Start) > 0 && !dryRun {
+		// A first install that fails here (no or a bad --artifact) must
+		// leave nothing behind, not even an empty state dir.
+		fresh, err := missing(stateDir)
+		if err != nil {
+			return err
+		}
+		if fresh && artifact == "" {
+			return usagef("%s", noReleaseHint)
+		}
 		if store, err = release.Open(stateDir); err != nil {
 			return err
 		}
 		if initial, err = initialRelease(ctx, store, artifact, version, &rep); err != nil {
+			if fresh {
+				os.RemoveAll(stateDir)
+			}
 			return err
 		}
 	}
@@ -154,7 +169,21 @@ func initialRelease(ctx context.Context, store *release.Store, artifact, version
 	if v, err := majorityRelease(store); err == nil && v != "" {
 		return v, nil
 	}
-	return "", usagef("no release to start the instances on yet: pass --artifact PATH (the binary, directory or .tar.gz the command runs)")
+	return "", usagef("%s", noReleaseHint)
+}
+
+const noReleaseHint = "no release to start the instances on yet: pass --artifact PATH (the binary, directory or .tar.gz the command runs)"
+
+// missing reports whether path does not exist.
+func missing(path string) (bool, error) {
+	_, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check %s: %w", path, err)
+	}
+	return false, nil
 }
 
 func printApply(g *globals, rep *applyReport) error {
@@ -209,7 +238,7 @@ apply can come back) unless --purge is given.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			_, dir, err := g.loadInstalled(args[0])
+			dir, err := g.uninstallDir(args[0], purge)
 			if err != nil {
 				return err
 			}
@@ -237,4 +266,25 @@ apply can come back) unless --purge is given.`,
 	}
 	cmd.Flags().BoolVar(&purge, "purge", false, "also delete releases and rollout history")
 	return cmd
+}
+
+// uninstallDir returns the state dir of an installed service. With purge it
+// also accepts one that an earlier uninstall left (releases and history
+// kept), so `uninstall --purge` can still free that space.
+func (g *globals) uninstallDir(name string, purge bool) (string, error) {
+	_, dir, err := g.loadInstalled(name)
+	if err == nil || !purge || config.ValidateName(name) != nil {
+		return dir, err
+	}
+	d, derr := g.serviceDir(name)
+	if derr != nil {
+		return "", err
+	}
+	if gone, _ := missing(filepath.Join(d, appliedServiceFile)); !gone {
+		return "", err // installed, but its file is unreadable: say why
+	}
+	if gone, _ := missing(d); gone {
+		return "", err
+	}
+	return d, nil
 }

@@ -101,6 +101,17 @@ func journalTail(user bool) func(ctx context.Context, unit string, n int) []stri
 		}
 		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
+		if !user {
+			// The job result reaches us over D-Bus before journald has
+			// stored the unit's last lines (the app's own error on stderr,
+			// "Main process exited"): without this the tail of a unit that
+			// failed at start often ended just before the reason. --sync
+			// returns once everything logged before it is stored; it needs
+			// root, which the system manager needs anyway. Best effort.
+			sctx, scancel := context.WithTimeout(ctx, time.Second)
+			_ = exec.CommandContext(sctx, "journalctl", "--sync").Run()
+			scancel()
+		}
 		out, err := exec.CommandContext(ctx, "journalctl", args...).Output()
 		if err != nil {
 			return []string{"(journal unavailable: " + err.Error() + ")"}

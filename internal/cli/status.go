@@ -61,18 +61,23 @@ plus one run of the service's probes; --no-probe skips the probes.`,
   sysroll status hello --json | jq '.instances[] | select(.health != "healthy")'`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := g.connect(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer m.Close()
 			if len(args) == 0 {
+				m, err := g.connect(cmd.Context())
+				if err != nil {
+					return err
+				}
+				defer m.Close()
 				return listServices(cmd.Context(), g, m)
 			}
 			svc, dir, err := g.loadInstalled(args[0])
 			if err != nil {
 				return err
 			}
+			m, err := g.connect(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer m.Close()
 			st, err := collectStatus(cmd.Context(), m, svc, dir, !noProbe)
 			if err != nil {
 				return err
