@@ -108,6 +108,9 @@ func (g *globals) progress(t *traffic.Stats) rollout.Progress {
 	if g.json {
 		return &jsonProgress{enc: json.NewEncoder(g.stdout)}
 	}
+	if isTerminal(g.stdout) {
+		return newTTYProgress(g.stdout, t)
+	}
 	return &textProgress{w: g.stdout, traffic: t}
 }
 
