@@ -89,7 +89,11 @@ func yamlError(file string, err error) error {
 	var ye yaml.Error
 	if errors.As(err, &ye) && ye.GetToken() != nil {
 		tok := ye.GetToken()
-		return &FieldError{File: file, Line: tok.Position.Line, Column: tok.Position.Column, Msg: ye.GetMessage()}
+		msg := ye.GetMessage()
+		if strings.Contains(msg, "'\t'") {
+			msg = "a tab character: YAML indents with spaces only; replace the tab with spaces"
+		}
+		return &FieldError{File: file, Line: tok.Position.Line, Column: tok.Position.Column, Msg: msg}
 	}
 	return &FieldError{File: file, Msg: err.Error()}
 }

@@ -47,12 +47,16 @@ func (s *Service) validateIdentity(e *errs) {
 			e.add(at("user"), "%q is not a valid user name: %s", s.User, whyBadName(s.User))
 		case s.User == "root":
 			e.add(at("user"), "sysroll does not run instances as root; leave user empty for a dynamic user, or use hardening.capabilities for what root was needed for")
+		case s.User == "nobody":
+			e.add(at("user"), "nobody owns the files of every sandboxed service (systemd warns: not safe); leave user empty for a dynamic user")
 		}
 	}
 	if s.Group != "" {
 		switch {
 		case !userRe.MatchString(s.Group):
 			e.add(at("group"), "%q is not a valid group name: %s", s.Group, whyBadName(s.Group))
+		case s.Group == "nogroup":
+			e.add(at("group"), "nogroup is shared by every sandboxed service (systemd warns: not safe); use the user's own group")
 		case s.User == "":
 			e.add(at("group"), "needs user: a dynamic user gets its own group")
 		}

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 
@@ -39,8 +38,13 @@ type Installer struct {
 	Manager  systemd.Manager
 	UnitDir  string // /etc/systemd/system or ~/.config/systemd/user
 	StateDir string // the service's own state dir, e.g. /var/lib/sysroll/hello
-	// Prepare is called for every instance about to be started for the first
-	// time (e.g. to point it at a release). May be nil.
+	// Installed is called once the unit files are in place (written, systemd
+	// reloaded, the group enabled), before any instance starts, so the
+	// caller can record what is installed even if a start then fails.
+	// May be nil.
+	Installed func(ctx context.Context) error
+	// Prepare is called for every instance about to be started (new, or not
+	// running), e.g. to point it at a release if it has none. May be nil.
 	Prepare func(ctx context.Context, instance string) error
 }
 
@@ -75,7 +79,6 @@ type Plan struct {
 	// refuses connections, so it is left to the operator.
 	SocketChanged bool `json:"socket_changed"`
 	desired       Desired
-	prevInstances []string
 }
 
 // NoChanges reports whether Apply would do nothing at all.
@@ -113,7 +116,7 @@ func (in *Installer) Plan(ctx context.Context, d Desired) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Service: d.Service, desired: d, prevInstances: prev.Instances}
+	p := &Plan{Service: d.Service, desired: d}
 	templateChanged := false
 	want := map[string]bool{}
 	for _, f := range d.Files {
@@ -165,7 +168,7 @@ func (in *Installer) Plan(ctx context.Context, d Desired) (*Plan, error) {
 		wanted[unit] = true
 		u, ok := live[unit]
 		switch {
-		case !ok || u.ActiveState == systemd.Inactive || u.ActiveState == systemd.Failed:
+		case !ok || down(u):
 			p.Start = append(p.Start, unit)
 		case templateChanged:
 			p.NeedsRestart = append(p.NeedsRestart, unit)
@@ -242,15 +245,19 @@ func (in *Installer) Apply(ctx context.Context, p *Plan) error {
 			return err
 		}
 	}
+	if in.Installed != nil {
+		if err := in.Installed(ctx); err != nil {
+			return err
+		}
+	}
 	if d.Socket != "" {
 		if err := in.Manager.Start(ctx, d.Socket); err != nil {
 			return err
 		}
 	}
 	for _, unit := range p.Start {
-		inst := instanceOf(unit)
-		if in.Prepare != nil && !slices.Contains(p.prevInstances, inst) {
-			if err := in.Prepare(ctx, inst); err != nil {
+		if in.Prepare != nil {
+			if err := in.Prepare(ctx, instanceOf(unit)); err != nil {
 				return fmt.Errorf("prepare %s: %w", unit, err)
 			}
 		}
@@ -341,6 +348,19 @@ func (in *Installer) Uninstall(ctx context.Context, service string, purge bool) 
 		return fmt.Errorf("remove %s: %w", in.appliedPath(), err)
 	}
 	return nil
+}
+
+// down reports whether an instance is not serving and not about to: stopped,
+// failed, or waiting to be restarted after its process died (a crash loop,
+// e.g. a first release that fails at start). Starting it is what apply does.
+func down(u systemd.UnitState) bool {
+	switch {
+	case u.ActiveState == systemd.Inactive, u.ActiveState == systemd.Failed:
+		return true
+	case u.ActiveState == systemd.Activating && u.SubState == "auto-restart":
+		return true
+	}
+	return false
 }
 
 func filterSuffix(names []string, suffix string) []string {

@@ -149,6 +149,11 @@ func (s *unitSet) addAnalyzeLine(line string) {
 		own.Analyze = append(own.Analyze, line)
 		return
 	}
+	// verify checks a template as the made-up instance "i": a command path
+	// that contains %i names a file that exists only for real instances.
+	if m := commandRe.FindStringSubmatch(text); m != nil && u != nil && templateExec(u) {
+		return
+	}
 	sev, msg, fix := classifyAnalyze(text)
 	if u != nil && lineNo == 0 {
 		if m := commandRe.FindStringSubmatch(text); m != nil {
@@ -208,4 +213,18 @@ func wordLine(u *Unit, key, word string) int {
 		}
 	}
 	return 0
+}
+
+// templateExec reports whether an Exec*= command path of u depends on the
+// instance name (%i or %I).
+func templateExec(u *Unit) bool {
+	for _, a := range u.Assignments {
+		if strings.HasPrefix(a.Key, "Exec") {
+			bin := execBinary(a.Value)
+			if strings.Contains(bin, "%i") || strings.Contains(bin, "%I") {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -5,15 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/sysroll/sysroll/config"
 	"github.com/sysroll/sysroll/install"
 	"github.com/sysroll/sysroll/release"
+	"github.com/sysroll/sysroll/systemd"
 )
 
 type applyReport struct {
@@ -121,14 +120,32 @@ func runApply(ctx context.Context, g *globals, path, artifact, version string, d
 	if dryRun || !rep.Changed {
 		return printApply(g, &rep)
 	}
+	// Record the service file as installed as soon as the units are: if an
+	// instance then fails to start, status, deploy and uninstall still
+	// know the service.
+	in.Installed = func(context.Context) error {
+		return release.WriteFileAtomic(svcPath, raw, 0o644)
+	}
 	in.Prepare = func(_ context.Context, inst string) error {
-		if v, err := store.Current(inst); err != nil || v != "" {
+		v, err := store.Current(inst)
+		if err != nil {
 			return err
+		}
+		if v != "" {
+			// Keep the instance's release, unless it never proved good
+			// and a new --artifact came to replace it: a first install
+			// whose release failed to start, retried with a fixed one.
+			if rep.StagedRelease == nil || v == initial {
+				return nil
+			}
+			if good, err := provenGood(store, v); err != nil || good {
+				return err
+			}
 		}
 		return store.Switch(inst, initial)
 	}
 	if err := in.Apply(ctx, plan); err != nil {
-		return fmt.Errorf("apply %s: %w", svc.Name, err)
+		return startFailure(ctx, g, m, svc.Name, err)
 	}
 	for _, unit := range plan.Stop {
 		inst := strings.TrimSuffix(strings.TrimPrefix(unit, svc.Name+"@"), ".service")
@@ -140,9 +157,6 @@ func runApply(ctx context.Context, g *globals, path, artifact, version string, d
 		if err := store.RemoveInstance(inst); err != nil {
 			return err
 		}
-	}
-	if err := release.WriteFileAtomic(svcPath, raw, 0o644); err != nil {
-		return err
 	}
 	if initial != "" && rep.StagedRelease != nil {
 		if err := store.MarkGood(initial); err != nil {
@@ -174,16 +188,24 @@ func initialRelease(ctx context.Context, store *release.Store, artifact, version
 
 const noReleaseHint = "no release to start the instances on yet: pass --artifact PATH (the binary, directory or .tar.gz the command runs)"
 
-// missing reports whether path does not exist.
-func missing(path string) (bool, error) {
-	_, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return true, nil
+// startFailure explains an apply that failed to start an instance: why the
+// process ended, where its log is, and how to go on (the units stay
+// installed, so status, a retry and uninstall all work).
+func startFailure(ctx context.Context, g *globals, m systemd.Manager, service string, err error) error {
+	var je *systemd.JobError
+	if !errors.As(err, &je) {
+		return fmt.Errorf("apply %s: %w", service, err)
 	}
-	if err != nil {
-		return false, fmt.Errorf("check %s: %w", path, err)
+	why := ""
+	if u, uerr := m.Unit(ctx, je.Unit); uerr == nil && u.Result != "" && u.Result != "success" {
+		why = fmt.Sprintf(" (%s, status %d)", u.Result, u.ExecMainStatus)
 	}
-	return false, nil
+	journal := "journalctl"
+	if g.user {
+		journal += " --user"
+	}
+	return fmt.Errorf("apply %s: %w%s\n  the units are installed; the instance's log: %s -u %s -n 50\n  fix the release and apply again with --artifact, or remove it all: sysroll uninstall %s",
+		service, err, why, journal, je.Unit, service)
 }
 
 func printApply(g *globals, rep *applyReport) error {
@@ -266,25 +288,4 @@ apply can come back) unless --purge is given.`,
 	}
 	cmd.Flags().BoolVar(&purge, "purge", false, "also delete releases and rollout history")
 	return cmd
-}
-
-// uninstallDir returns the state dir of an installed service. With purge it
-// also accepts one that an earlier uninstall left (releases and history
-// kept), so `uninstall --purge` can still free that space.
-func (g *globals) uninstallDir(name string, purge bool) (string, error) {
-	_, dir, err := g.loadInstalled(name)
-	if err == nil || !purge || config.ValidateName(name) != nil {
-		return dir, err
-	}
-	d, derr := g.serviceDir(name)
-	if derr != nil {
-		return "", err
-	}
-	if gone, _ := missing(filepath.Join(d, appliedServiceFile)); !gone {
-		return "", err // installed, but its file is unreadable: say why
-	}
-	if gone, _ := missing(d); gone {
-		return "", err
-	}
-	return d, nil
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/sysroll/sysroll/config"
+	"github.com/sysroll/sysroll/release"
 	"github.com/sysroll/sysroll/systemd"
 )
 
@@ -119,4 +120,51 @@ func (g *globals) installedServices() ([]string, error) {
 		}
 	}
 	return names, nil
+}
+
+// uninstallDir returns the state dir of an installed service. With purge it
+// also accepts one that an earlier uninstall left (releases and history
+// kept), so `uninstall --purge` can still free that space.
+func (g *globals) uninstallDir(name string, purge bool) (string, error) {
+	_, dir, err := g.loadInstalled(name)
+	if err == nil || !purge || config.ValidateName(name) != nil {
+		return dir, err
+	}
+	d, derr := g.serviceDir(name)
+	if derr != nil {
+		return "", err
+	}
+	if gone, _ := missing(filepath.Join(d, appliedServiceFile)); !gone {
+		return "", err // installed, but its file is unreadable: say why
+	}
+	if gone, _ := missing(d); gone {
+		return "", err
+	}
+	return d, nil
+}
+
+// provenGood reports whether version was ever marked good.
+func provenGood(store *release.Store, version string) (bool, error) {
+	h, err := store.GoodHistory()
+	if err != nil {
+		return false, err
+	}
+	for _, e := range h.Entries {
+		if e.Version == version {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// missing reports whether path does not exist.
+func missing(path string) (bool, error) {
+	_, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check %s: %w", path, err)
+	}
+	return false, nil
 }
