@@ -2,8 +2,10 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 func (s *Service) validateRollout(e *errs) {
@@ -28,7 +30,7 @@ func (s *Service) validateRollout(e *errs) {
 	}
 	nonNegative(e, at("rollout", "drain_timeout"), r.DrainTimeout)
 	if h := r.HAProxy; h != nil {
-		if why := pathProblem(h.Socket); why != "" {
+		if why := haproxySocketProblem(h.Socket); why != "" {
 			e.add(at("rollout", "haproxy", "socket"), "%q %s", h.Socket, why)
 		}
 		if !lbNameRe.MatchString(h.Backend) {
@@ -126,4 +128,34 @@ func probeKind(h Health) string {
 		return "http"
 	}
 	return "tcp"
+}
+
+// haproxySocketProblem checks rollout.haproxy.socket: an absolute unix
+// socket path or host:port of a TCP admin socket, with HAProxy's own
+// "unix@", "ipv4@" and "ipv6@" prefixes, as the drain package accepts.
+func haproxySocketProblem(s string) string {
+	if rest, ok := strings.CutPrefix(s, "unix@"); ok {
+		return pathProblem(rest)
+	}
+	if strings.HasPrefix(s, "/") {
+		return pathProblem(s)
+	}
+	rest, ok := strings.CutPrefix(s, "ipv4@")
+	if !ok {
+		rest, ok = strings.CutPrefix(s, "ipv6@")
+	}
+	host, port, err := net.SplitHostPort(rest)
+	switch {
+	case err != nil || host == "":
+		if !ok && !strings.Contains(s, ":") {
+			return pathProblem(s)
+		}
+		return "is neither an absolute unix socket path nor host:port"
+	case hasControl(s) || strings.ContainsFunc(s, unicode.IsSpace):
+		return "contains a space or control character"
+	}
+	if _, ok := parsePort(port); !ok {
+		return fmt.Sprintf("%q is not a port", port)
+	}
+	return ""
 }

@@ -191,7 +191,9 @@ func (e *engine) undrain(ctx context.Context, name string) error {
 	if !drained {
 		return nil
 	}
-	uctx, cancel := context.WithTimeout(finishing(ctx), sideTimeout)
+	// Returning to traffic waits for the balancer's own checks, which may be
+	// slower than our small finishing calls: allow up to the gate deadline.
+	uctx, cancel := context.WithTimeout(finishing(ctx), max(sideTimeout, e.spec.Gate.WithDefaults().Deadline))
 	defer cancel()
 	if err := e.deps.Drainer.Undrain(uctx, name); err != nil {
 		return fmt.Errorf("undrain %s: %w", name, err)

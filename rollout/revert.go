@@ -105,13 +105,13 @@ func (e *engine) revertOne(ctx context.Context, name string) (err error) {
 		if err != nil {
 			return err
 		}
-		res, err := e.spec.Gate.Wait(ctx, e.clock, e.unitFunc(name), e.deps.Probes(name))
+		res, err := e.spec.Gate.Wait(ctx, e.clock, e.unitFunc(name), e.deps.RevertProbes(name))
 		health = res.Summary()
 		if err != nil {
 			return fmt.Errorf("health gate: %w", err)
 		}
 	} else {
-		res, err := e.spec.Gate.CheckOnce(ctx, e.unitFunc(name), e.deps.Probes(name))
+		res, err := e.spec.Gate.CheckOnce(ctx, e.unitFunc(name), e.deps.RevertProbes(name))
 		health = res.String()
 		if err != nil {
 			return err

@@ -127,6 +127,11 @@ type Deps struct {
 	Drainer  Drainer         // nil: NoDrain
 	// Probes returns an instance's probes; nil: systemd's signals only.
 	Probes func(instance string) []health.Probe
+	// RevertProbes, when set, replaces Probes while an instance is put back
+	// on its previous release: a check that judges the new release (such as
+	// the traffic proof whose breach caused the revert, which counts over
+	// the whole rollout) must not fail the revert too. nil: Probes.
+	RevertProbes func(instance string) []health.Probe
 	// Logs returns a unit's last n journal lines, shown when an instance
 	// fails; nil: none.
 	Logs     func(ctx context.Context, unit string, n int) []string
@@ -151,6 +156,9 @@ func (d Deps) withDefaults() (Deps, error) {
 	}
 	if d.Probes == nil {
 		d.Probes = func(string) []health.Probe { return nil }
+	}
+	if d.RevertProbes == nil {
+		d.RevertProbes = d.Probes
 	}
 	if d.Clock == nil {
 		d.Clock = health.RealClock{}

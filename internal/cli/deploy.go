@@ -83,7 +83,7 @@ func runDeploy(ctx context.Context, g *globals, name, artifact string, opts rele
 	}
 	e.traffic = tf
 	defer e.close()
-	if rec, err := e.store.Unfinished(); err != nil {
+	if rec, err := unfinished(e.store); err != nil {
 		return err
 	} else if rec != nil {
 		return fmt.Errorf("rollout %s of %s was interrupted (%s); finish it first: `sysroll deploy %s --resume` or `sysroll rollback %s`", rec.ID, name, rec.Reason, name, name)
@@ -127,7 +127,8 @@ func (e *rolloutEnv) run(ctx context.Context, g *globals, do func(rollout.Progre
 	}
 	if runErr != nil {
 		if errors.Is(runErr, context.Canceled) {
-			return fmt.Errorf("interrupted: the step in progress was finished or reverted; see `sysroll status %s`", e.svc.Name)
+			n := e.svc.Name
+			return fmt.Errorf("interrupted: the step in progress was finished or reverted (see `sysroll status %s`); complete the rollout with `sysroll deploy %s --resume` or undo it with `sysroll rollback %s`", n, n, n)
 		}
 		return runErr
 	}
@@ -164,7 +165,7 @@ func runResume(ctx context.Context, g *globals, name string, tf trafficFlags) er
 	}
 	e.traffic = tf
 	defer e.close()
-	rec, err := e.store.Unfinished()
+	rec, err := unfinished(e.store)
 	if err != nil {
 		return err
 	}

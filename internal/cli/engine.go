@@ -188,9 +188,12 @@ func (e *rolloutEnv) deps(g *globals, p rollout.Progress) rollout.Deps {
 		Journal:  e.store,
 		Drainer:  drainerFor(e.svc, e.store),
 		Probes:   e.probes(),
-		Logs:     journalTail(g.user),
-		Clock:    health.RealClock{},
-		Progress: p,
+		// The traffic proof counts failures over the whole rollout, those
+		// of the bad release included: a revert is judged without it.
+		RevertProbes: probesFor(e.svc, e.store),
+		Logs:         journalTail(g.user),
+		Clock:        health.RealClock{},
+		Progress:     p,
 	}
 }
 
@@ -203,6 +206,28 @@ func (e *rolloutEnv) probes() func(string) []health.Probe {
 	}
 	tp := e.traffic.probe(e.stats)
 	return func(inst string) []health.Probe { return append(base(inst), tp) }
+}
+
+// unfinished returns the rollout of the service that must be completed
+// (`deploy --resume`) or undone (`rollback`) before another may start: one
+// whose sysroll died mid-way (kill -9, a lost session: store.Unfinished
+// reports it interrupted), or the newest one if it ended interrupted
+// (Ctrl-C, SIGTERM), which finished or undid its step but may have left the
+// instances on mixed releases. Without the second case a Ctrl-C'ed rollout
+// could be neither resumed nor rolled back as one.
+func unfinished(store *release.Store) (*release.Record, error) {
+	rec, err := store.Unfinished()
+	if err != nil || rec != nil {
+		return rec, err
+	}
+	recs, err := store.Records()
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) > 0 && recs[0].Result == release.ResultInterrupted {
+		return &recs[0], nil
+	}
+	return nil, nil
 }
 
 // finish marks a successful rollout's release good and prunes old ones.

@@ -35,7 +35,7 @@ Never ` + "`systemctl restart NAME.target`" + `: that restarts every instance at
 			}
 			defer e.close()
 			e.traffic = tf
-			if rec, err := e.store.Unfinished(); err != nil {
+			if rec, err := unfinished(e.store); err != nil {
 				return err
 			} else if rec != nil {
 				return fmt.Errorf("rollout %s was interrupted; finish it first with `sysroll deploy %s --resume` or `sysroll rollback %s`", rec.ID, args[0], args[0])
@@ -82,7 +82,7 @@ session), rollback undoes it: every instance it moved goes back to where it was.
 			}
 			defer e.close()
 			e.traffic = tf
-			if rec, err := e.store.Unfinished(); err != nil {
+			if rec, err := unfinished(e.store); err != nil {
 				return err
 			} else if rec != nil {
 				if to != "" {
