@@ -38,7 +38,6 @@ type ttyProgress struct {
 type ttyRow struct {
 	phase  release.Phase
 	since  time.Time
-	health string
 	final  string // set once the instance is done, failed or reverted
 }
 
