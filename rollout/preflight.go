@@ -6,7 +6,9 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/sysroll/sysroll/health"
 	"github.com/sysroll/sysroll/release"
+	"github.com/sysroll/sysroll/systemd"
 )
 
 // Preflight checks that every instance of spec not in exclude is healthy:
@@ -56,11 +58,12 @@ func (e *engine) preflight(ctx context.Context, b int, exclude []string) error {
 	g := e.spec.Gate.WithDefaults()
 	problems := map[string]error{}
 	for attempt := 1; len(pending) > 0; attempt++ {
+		units := e.stateFuncs(ctx, pending)
 		errs := make([]error, len(pending))
 		var wg sync.WaitGroup
 		for i, n := range pending {
 			wg.Go(func() {
-				_, errs[i] = g.CheckOnce(ctx, e.unitFunc(n), e.deps.Probes(n))
+				_, errs[i] = g.CheckOnce(ctx, units(n), e.deps.Probes(n))
 			})
 		}
 		wg.Wait()
@@ -96,4 +99,44 @@ func (e *engine) preflight(ctx context.Context, b int, exclude []string) error {
 		}
 	}
 	return pe
+}
+
+// StateLister is implemented by Managers that can read the load, active
+// and sub state of many units in one call (systemd's ListUnitsByNames).
+// A preflight only needs those, and checks every instance outside the
+// batch before every batch: with Unit (every property of the unit, one
+// call per instance, which systemd serves one at a time) it cost ~2 ms per
+// instance, most of the time between two batches of a 64-instance rollout.
+type StateLister interface {
+	States(ctx context.Context, units ...string) ([]systemd.UnitState, error)
+}
+
+// stateFuncs returns, for each of names, how the preflight reads its unit:
+// from one StateLister call made now when the Manager offers it, else
+// through Manager.Unit.
+func (e *engine) stateFuncs(ctx context.Context, names []string) func(name string) health.UnitFunc {
+	l, ok := e.deps.Manager.(StateLister)
+	if !ok {
+		return e.unitFunc
+	}
+	units := make([]string, len(names))
+	for i, n := range names {
+		units[i] = e.spec.Unit(n)
+	}
+	states, err := l.States(ctx, units...)
+	if err != nil {
+		return e.unitFunc
+	}
+	byName := make(map[string]systemd.UnitState, len(states))
+	for _, st := range states {
+		byName[st.Name] = st
+	}
+	return func(name string) health.UnitFunc {
+		st, ok := byName[e.spec.Unit(name)]
+		if !ok || !st.Running() {
+			// The full read says why (result, exit status).
+			return e.unitFunc(name)
+		}
+		return func(context.Context) (systemd.UnitState, error) { return st, nil }
+	}
 }

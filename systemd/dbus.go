@@ -300,3 +300,19 @@ func invocationID(v any) string {
 	}
 	return fmt.Sprintf("%x", b)
 }
+
+// States returns the load, active and sub state of each named unit with one
+// ListUnitsByNames call, a fraction of Unit's cost: the rollout's preflight
+// reads every other instance before each batch. Other fields are zero.
+func (d *DBus) States(ctx context.Context, units ...string) ([]UnitState, error) {
+	list, err := d.conn.ListUnitsByNamesContext(ctx, units)
+	if err != nil {
+		return nil, fmt.Errorf("list units %s: %w", strings.Join(units, " "), err)
+	}
+	out := make([]UnitState, 0, len(list))
+	for _, u := range list {
+		out = append(out, UnitState{Name: u.Name, Description: u.Description, LoadState: u.LoadState,
+			ActiveState: ActiveState(u.ActiveState), SubState: u.SubState})
+	}
+	return out, nil
+}

@@ -160,3 +160,34 @@ func TestResetFailed(t *testing.T) {
 		t.Errorf("ResetFailed of an unknown unit: %v", err)
 	}
 }
+
+// States reads the states of named units in one call, loaded or not.
+func TestStates(t *testing.T) {
+	c, m, ctx := connect(t)
+	install(t, c, m, map[string]string{
+		"sysroll-it-states@.service": "[Service]\nExecStart=/bin/sh -c 'if [ %i = 18052 ]; then exit 3; fi; exec sleep infinity'\n",
+	})
+	for _, port := range []string{"18051", "18052"} {
+		if err := m.Start(ctx, "sysroll-it-states@"+port+".service"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, ctx, m, "sysroll-it-states@18052.service", 5*time.Second, "failed", func(u systemd.UnitState) bool { return u.ActiveState == systemd.Failed })
+	got, err := m.States(ctx, "sysroll-it-states@18051.service", "sysroll-it-states@18052.service", "sysroll-it-none.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]systemd.UnitState{}
+	for _, u := range got {
+		byName[u.Name] = u
+	}
+	if u := byName["sysroll-it-states@18051.service"]; !u.Running() {
+		t.Errorf("18051 = %+v, want active/running", u)
+	}
+	if u := byName["sysroll-it-states@18052.service"]; u.ActiveState != systemd.Failed {
+		t.Errorf("18052 = %+v, want failed", u)
+	}
+	if u, ok := byName["sysroll-it-none.service"]; ok && u.LoadState != "not-found" {
+		t.Errorf("missing unit = %+v, want absent or not-found", u)
+	}
+}

@@ -62,9 +62,21 @@ func newHistoryCmd(g *globals) *cobra.Command {
 			if err := tw.Flush(); err != nil {
 				return err
 			}
+			// Why rollouts failed: the decision, then each instance's own
+			// error (the decision alone says which failed, not why).
 			for _, r := range recs {
-				if r.Reason != "" && r.Result != release.ResultSucceeded {
-					fmt.Fprintf(g.stdout, "%s: %s\n", r.ID, r.Reason)
+				var errs []string
+				for _, in := range r.Instances {
+					if in.Error != "" {
+						errs = append(errs, fmt.Sprintf("  %s: %s", in.Name, firstLine(in.Error)))
+					}
+				}
+				if (r.Reason == "" || r.Result == release.ResultSucceeded) && len(errs) == 0 {
+					continue
+				}
+				fmt.Fprintf(g.stdout, "%s: %s\n", r.ID, dash(r.Reason))
+				for _, e := range errs {
+					fmt.Fprintln(g.stdout, e)
 				}
 			}
 			return nil

@@ -154,7 +154,7 @@ func collectStatus(ctx context.Context, m systemd.Manager, svc *config.Service, 
 		st.Instances = append(st.Instances, row)
 	}
 	st.Mixed = len(st.Releases) > 1
-	if rec, err := store.Unfinished(); err == nil && rec != nil && rec.Result != release.ResultRunning {
+	if rec, err := unfinished(store); err == nil && rec != nil && rec.Result != release.ResultRunning {
 		st.Interrupted = rec
 	}
 	return st, nil
