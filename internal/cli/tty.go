@@ -36,9 +36,9 @@ type ttyProgress struct {
 }
 
 type ttyRow struct {
-	phase  release.Phase
-	since  time.Time
-	final  string // set once the instance is done, failed or reverted
+	phase release.Phase
+	since time.Time
+	final string // set once the instance is done, failed or reverted
 }
 
 func newTTYProgress(w io.Writer, t *traffic.Stats) *ttyProgress {
