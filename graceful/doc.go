@@ -23,9 +23,11 @@
 //  3. Serve, then send READY=1 (with STATUS=). With Type=notify, systemctl
 //     start/restart returns only now.
 //  4. On SIGHUP: RELOADING=1 + MONOTONIC_USEC=, Reload, READY=1.
-//  5. On SIGTERM, SIGINT or ctx done: STOPPING=1, stop accepting, let
-//     in-flight requests finish for up to ShutdownTimeout, close the rest,
-//     return. Closing the listener closes this process's copy of a shared
+//  5. On SIGTERM, SIGINT or ctx done: STOPPING=1, stop accepting, answer
+//     every request with "Connection: close" so that keep-alive clients
+//     close their connections themselves (for up to IdleDrain; connections
+//     quiet for 100ms are closed), let in-flight requests finish for up to
+//     ShutdownTimeout, close the rest, return. Closing the listener closes this process's copy of a shared
 //     socket only: systemd (PID 1) keeps it open and the other instances
 //     keep accepting, so a connection arriving while this instance restarts
 //     waits in the queue and is never refused.

@@ -21,7 +21,8 @@ type runner struct {
 
 	ln            net.Listener
 	addr          string
-	reloadPending bool // SIGHUP during warm-up, handled once serving
+	reloadPending bool       // SIGHUP during warm-up, handled once serving
+	keepAlive     *keepAlive // HTTP servers: ends keep-alive connections cleanly
 }
 
 // signals returns the channel Run reads signals from and a func undoing the
@@ -183,10 +184,24 @@ func (r *runner) reload(ctx context.Context) {
 func (r *runner) shutdown(serveErr <-chan error, reason string) error {
 	timeout := r.s.shutdownTimeout()
 	r.log.Info("stopping", "reason", reason, "timeout", timeout)
+	if r.keepAlive != nil {
+		// From now on every response says "Connection: close"; stop
+		// accepting (Serve returns; its connections go on).
+		r.keepAlive.start()
+		_ = r.ln.Close()
+	}
 	r.notify(MsgStopping, MsgStatus("draining"))
 
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	if r.keepAlive != nil {
+		// Let clients close their keep-alive connections on a
+		// "Connection: close" response before Shutdown closes the idle
+		// ones under them.
+		if left := r.keepAlive.drain(sctx, r.s.idleDrain()); left > 0 {
+			r.log.Info("connections still open after the idle drain", "open", left, "idle_drain", r.s.idleDrain())
+		}
+	}
 	done := make(chan error, 1)
 	go func() { done <- r.svc.Shutdown(sctx) }()
 	var err error

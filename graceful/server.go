@@ -69,6 +69,15 @@ type Server struct {
 	// request; the rest are then closed. Keep it below TimeoutStopSec=.
 	// Zero means DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
+	// IdleDrain (HTTP only) is how long, after a stop request, clients get
+	// to close their keep-alive connections themselves before the idle ones
+	// are closed under them: accepting stops and every response says
+	// "Connection: close" meanwhile. It ends as soon as no connection is
+	// left, and counts within ShutdownTimeout. Without it, a client that
+	// sends its next request on a keep-alive connection just as the server
+	// closes it gets EOF or a reset. Zero means DefaultIdleDrain; negative
+	// skips it. Run wraps HTTP.Handler and HTTP.ConnState for it.
+	IdleDrain time.Duration
 	// WatchdogCheck, if set, must pass before each watchdog ping (see
 	// Watchdog.Check). Pings are sent only when WatchdogSec= is set.
 	WatchdogCheck func(ctx context.Context) error
@@ -101,6 +110,10 @@ func (s *Server) Run(ctx context.Context) error {
 	defer stopSignals()
 
 	r := &runner{s: s, svc: svc, sigs: sigs, log: s.logger()}
+	if s.HTTP != nil && s.IdleDrain >= 0 {
+		r.keepAlive = &keepAlive{}
+		r.keepAlive.install(s.HTTP)
+	}
 	r.notifier = s.Notifier
 	if r.notifier == nil {
 		r.notifier = s.Env.Notifier()
@@ -140,6 +153,13 @@ func (s *Server) shutdownTimeout() time.Duration {
 		return s.ShutdownTimeout
 	}
 	return DefaultShutdownTimeout
+}
+
+func (s *Server) idleDrain() time.Duration {
+	if s.IdleDrain > 0 {
+		return s.IdleDrain
+	}
+	return DefaultIdleDrain
 }
 
 func (s *Server) addr() string {
