@@ -27,8 +27,8 @@
 //     every request with "Connection: close" so that keep-alive clients
 //     close their connections themselves (for up to IdleDrain; connections
 //     quiet for 100ms are closed), let in-flight requests finish for up to
-//     ShutdownTimeout, close the rest, return. Closing the listener closes this process's copy of a shared
-//     socket only: systemd (PID 1) keeps it open and the other instances
+//     ShutdownTimeout, close the rest, return. Closing the listener
+//     closes this process's copy of a shared socket only: systemd (PID 1) keeps it open and the other instances
 //     keep accepting, so a connection arriving while this instance restarts
 //     waits in the queue and is never refused.
 //
