@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sysroll/sysroll/release"
 )
@@ -149,6 +150,15 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 	}
 	tolerated := len(reverted)
 	last, first := -1, true
+	var probed *ahead
+	// What the last batch and the last probe of the others took: the probe
+	// ahead is timed from them (see ahead.go).
+	var batchTook, probeTook time.Duration
+	defer func() {
+		if probed != nil {
+			probed.cancel()
+		}
+	}()
 	for b, names := range work {
 		if len(names) == 0 {
 			continue
@@ -166,7 +176,17 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 			exclude = nil
 		}
 		first = false
-		if err := e.preflight(ctx, b, exclude); err != nil {
+		err := errors.New("no probe ahead")
+		if probed.passed(b) {
+			probeTook = probed.took
+			err = e.quickPreflight(ctx, exclude)
+		}
+		if err != nil {
+			start := e.clock.Now()
+			err = e.preflight(ctx, b, exclude)
+			probeTook = e.clock.Now().Sub(start)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return e.interrupted(ctx)
 			}
@@ -175,7 +195,14 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 		}
 		e.emit(Event{Type: EventPreflight, Batch: b, Message: "every instance outside the batch is healthy"})
 		e.emit(Event{Type: EventBatchStart, Batch: b, Message: strings.Join(names, ", ")})
+		delay := time.Duration(-1)
+		if batchTook > 0 {
+			delay = batchTook - 2*probeTook - 10*time.Millisecond
+		}
+		probed = e.probeAhead(ctx, rec.Batches, b, b+1, delay)
+		batchStart := e.clock.Now()
 		failed, interrupted := e.runBatch(ctx, b, names, mode)
+		batchTook = e.clock.Now().Sub(batchStart)
 		last = b
 		if len(failed) > 0 {
 			o := Outcome{Batches: rec.Batches, Batch: b, Tolerated: tolerated, Reverted: reverted}
