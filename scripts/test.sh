@@ -27,8 +27,13 @@ set +e
 go test -count=1 -p 2 -v -tags integration -timeout 30m ./... >"$log" 2>&1
 status=$?
 set -e
-# Show each test's verdict (so skips are visible) and every failure in full.
-grep -E '^(--- |ok |FAIL|PASS|panic:|\s+--- )|_test.go:[0-9]+:' "$log" || true
+# Show each top-level test's verdict (so a skip would be visible), every
+# failure in full, and a count.
+grep -E '^(--- (PASS|FAIL|SKIP)|ok |FAIL|panic:)|^\s+--- FAIL|_test.go:[0-9]+:' "$log" || true
+pass=$(grep -cE '^\s*--- PASS' "$log" || true)
+fail=$(grep -cE '^\s*--- FAIL' "$log" || true)
+skip=$(grep -cE '^\s*--- SKIP' "$log" || true)
+echo "tests: $pass passed, $fail failed, $skip skipped"
 echo "(full log: $log)"
 left=$(pgrep -a systemd-nspawn || true)
 if [ -n "$left" ]; then echo "containers left behind:"; echo "$left"; exit 1; fi
