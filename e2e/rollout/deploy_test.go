@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysroll/sysroll/internal/e2etest"
 	"github.com/sysroll/sysroll/release"
 )
 
@@ -54,7 +55,7 @@ func TestDeploySucceeds(t *testing.T) {
 		}
 	}
 	assertSequential(t, rec)
-	assertEventsSequential(t, parseEvents(t, r.Stdout))
+	assertEventsSequential(t, e2etest.ParseEvents(t, r.Stdout))
 }
 
 // checkRecord checks a record's header.
@@ -103,7 +104,7 @@ func assertSequential(t *testing.T, rec release.Record) {
 
 // assertEventsSequential checks the same from the --json stream: a batch's
 // first phase event comes after every instance of the previous batch is done.
-func assertEventsSequential(t *testing.T, evs []event) {
+func assertEventsSequential(t *testing.T, evs []e2etest.Event) {
 	t.Helper()
 	done := map[int]time.Time{}  // batch -> last instance-done
 	first := map[int]time.Time{} // batch -> first phase event

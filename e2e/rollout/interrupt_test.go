@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysroll/sysroll/internal/e2etest"
 	"github.com/sysroll/sysroll/release"
 )
 
@@ -15,8 +16,8 @@ import (
 // disturbed.
 func TestLockRefusesSecondRollout(t *testing.T) {
 	s := newService(t, "e2e-lock", 19512, 3, svcOpts{})
-	first := startSysroll(t, "deploy", s.name, "--artifact", s.release("v2", "--startup-delay=1s"), "--version", "v2")
-	first.waitLine(30*time.Second, "batch 1")
+	first := e2etest.StartSysroll(t, "deploy", s.name, "--artifact", s.release("v2", "--startup-delay=1s"), "--version", "v2")
+	first.WaitLine(30*time.Second, "batch 1")
 
 	for _, args := range [][]string{
 		{"deploy", s.name, "--artifact", s.release("v3"), "--version", "v3"},
@@ -33,7 +34,7 @@ func TestLockRefusesSecondRollout(t *testing.T) {
 		if took > 1500*time.Millisecond {
 			t.Errorf("sysroll %s: refused only after %s, want at once", args[0], took.Round(time.Millisecond))
 		}
-		for _, want := range []string{"already running", "pid " + first.pid, "user root", "since "} {
+		for _, want := range []string{"already running", "pid " + first.PID(), "user root", "since "} {
 			if !strings.Contains(r.Stderr, want) {
 				t.Errorf("sysroll %s refusal does not say %q:\n%s", args[0], want, r)
 			}
@@ -41,7 +42,7 @@ func TestLockRefusesSecondRollout(t *testing.T) {
 		t.Logf("sysroll %s refused in %s (exit %d): %s", args[0], took.Round(time.Millisecond), r.Code, strings.TrimSpace(r.Stderr))
 	}
 
-	r := first.wait(time.Minute)
+	r := first.Wait(time.Minute)
 	if r.Code != 0 {
 		t.Fatalf("the first deploy was disturbed: %s", r)
 	}
@@ -77,13 +78,13 @@ func TestInterruptMidRollout(t *testing.T) {
 			s := newService(t, tc.name, tc.first, 3, tc.opts)
 			before := s.invocations()
 			second := instanceName(s.ports[1])
-			b := startSysroll(t, "deploy", s.name, "--artifact", s.release("v2", "--startup-delay=500ms"), "--version", "v2", "--json")
-			b.waitEvent(30*time.Second, func(e event) bool {
+			b := e2etest.StartSysroll(t, "deploy", s.name, "--artifact", s.release("v2", "--startup-delay=500ms"), "--version", "v2", "--json")
+			b.WaitEvent(30*time.Second, func(e e2etest.Event) bool {
 				return e.Type == "phase" && e.Instance == second && e.Phase == string(tc.phase)
 			})
 			start := time.Now()
-			b.signal(tc.sig)
-			r := b.wait(30 * time.Second)
+			b.Signal(tc.sig)
+			r := b.Wait(30 * time.Second)
 			t.Logf("SIG%s at %s of %s: exit %d after %s\nstderr: %s", tc.sig, tc.phase, second, r.Code, time.Since(start).Round(time.Millisecond), r.Stderr)
 			if r.Code != 1 {
 				t.Errorf("exit %d after SIG%s, want 1\n%s", r.Code, tc.sig, r)
@@ -93,7 +94,7 @@ func TestInterruptMidRollout(t *testing.T) {
 					t.Errorf("sysroll's last word does not say %q:\n%s", want, r.Stderr)
 				}
 			}
-			evs := parseEvents(t, r.Stdout)
+			evs := e2etest.ParseEvents(t, r.Stdout)
 			if last := evs[len(evs)-1]; last.Type != "rollout-end" || last.Result != string(release.ResultInterrupted) {
 				t.Errorf("last event %+v, want rollout-end interrupted", last)
 			}

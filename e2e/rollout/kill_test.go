@@ -54,8 +54,8 @@ func TestKillAtEachPhase(t *testing.T) {
 			before := s.invocations()
 			first, second, third := instanceName(s.ports[0]), instanceName(s.ports[1]), instanceName(s.ports[2])
 
-			b := startSysroll(t, "deploy", s.name, "--artifact", s.release("v2", tc.flags...), "--version", "v2", "--json")
-			b.waitEvent(30*time.Second, func(e event) bool {
+			b := e2etest.StartSysroll(t, "deploy", s.name, "--artifact", s.release("v2", tc.flags...), "--version", "v2", "--json")
+			b.WaitEvent(30*time.Second, func(e e2etest.Event) bool {
 				if e.Instance != second {
 					return false
 				}
@@ -64,8 +64,8 @@ func TestKillAtEachPhase(t *testing.T) {
 				}
 				return e.Type == "phase" && e.Phase == tc.phase
 			})
-			b.signal("KILL")
-			if r := b.wait(10 * time.Second); r.Code == 0 {
+			b.Signal("KILL")
+			if r := b.Wait(10 * time.Second); r.Code == 0 {
 				t.Fatalf("sysroll exited 0 after kill -9: %s", r)
 			}
 
@@ -76,8 +76,8 @@ func TestKillAtEachPhase(t *testing.T) {
 			if rec == nil {
 				t.Fatalf("status after kill -9 does not report an interrupted rollout: %+v", st)
 			}
-			if rec.Result != release.ResultInterrupted || !strings.Contains(rec.Reason, "pid "+b.pid) {
-				t.Errorf("interrupted rollout: result %s, reason %q; want interrupted, naming pid %s", rec.Result, rec.Reason, b.pid)
+			if rec.Result != release.ResultInterrupted || !strings.Contains(rec.Reason, "pid "+b.PID()) {
+				t.Errorf("interrupted rollout: result %s, reason %q; want interrupted, naming pid %s", rec.Result, rec.Reason, b.PID())
 			}
 			phases := map[string]release.Phase{}
 			for _, in := range rec.Instances {
@@ -184,7 +184,7 @@ func (s *service) waitRunning(within time.Duration) {
 
 // assertStatusTruth checks that status names, for each instance, the
 // release it really answers with, its real state, and flags mixed releases.
-func (s *service) assertStatusTruth(st statusJSON) {
+func (s *service) assertStatusTruth(st e2etest.ServiceStatus) {
 	s.t.Helper()
 	versions := map[string]bool{}
 	for _, in := range st.Instances {
@@ -217,10 +217,10 @@ func TestKillDuringRevert(t *testing.T) {
 	second := instanceName(s.ports[1])
 	dir := badOnRelease(t, s, "v2", s.ports[1])
 
-	b := startSysroll(t, "deploy", s.name, "--artifact", dir, "--version", "v2", "--json")
-	b.waitEvent(30*time.Second, func(e event) bool { return e.Type == "revert" && e.Instance == second })
-	b.signal("KILL")
-	b.wait(10 * time.Second)
+	b := e2etest.StartSysroll(t, "deploy", s.name, "--artifact", dir, "--version", "v2", "--json")
+	b.WaitEvent(30*time.Second, func(e e2etest.Event) bool { return e.Type == "revert" && e.Instance == second })
+	b.Signal("KILL")
+	b.Wait(10 * time.Second)
 
 	st := s.status()
 	if st.Interrupted == nil {

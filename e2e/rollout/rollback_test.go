@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sysroll/sysroll/internal/e2etest"
 	"github.com/sysroll/sysroll/release"
 )
 
@@ -191,5 +192,5 @@ func TestRollingRestart(t *testing.T) {
 	rec := s.lastRecord()
 	checkRecord(t, rec, release.KindRestart, "v1", "v1", release.ResultSucceeded)
 	assertSequential(t, rec)
-	assertEventsSequential(t, parseEvents(t, r.Stdout))
+	assertEventsSequential(t, e2etest.ParseEvents(t, r.Stdout))
 }

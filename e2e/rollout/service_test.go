@@ -3,7 +3,6 @@
 package rollout_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -91,15 +90,7 @@ func newService(t testing.TB, name string, first, n int, o svcOpts) *service {
 	for i := range n {
 		s.ports = append(s.ports, first+i)
 	}
-	file := "/etc/sysroll-e2e/" + name + ".yaml"
-	e2etest.WriteFile(t, file, s.yaml(), 0o644)
-	t.Cleanup(func() {
-		r := e2etest.Sysroll(t, "uninstall", name, "--purge")
-		if r.Code != 0 {
-			t.Logf("uninstall %s: %s", name, r)
-		}
-	})
-	e2etest.MustSysroll(t, "apply", file, "--artifact", s.release("v1"), "--version", "v1")
+	e2etest.InstallService(t, name, "/etc/sysroll-e2e/"+name+".yaml", s.yaml(), s.release("v1"), "v1")
 	s.waitVersion("v1", 15*time.Second)
 	return s
 }
@@ -214,28 +205,15 @@ func (s *service) allOn(version string) map[int]string {
 // unitProps reads properties of every instance unit with one systemctl call.
 func (s *service) unitProps(props ...string) map[int]map[string]string {
 	s.t.Helper()
-	argv := []string{"systemctl", "show", "-p", "Id"}
-	for _, p := range props {
-		argv = append(argv, "-p", p)
-	}
+	units := make([]string, 0, len(s.ports))
 	for _, p := range s.ports {
-		argv = append(argv, s.unit(p))
+		units = append(units, s.unit(p))
 	}
-	r := e2etest.Run(s.t, argv...)
-	if r.Code != 0 {
-		s.t.Fatalf("systemctl show: %s", r)
-	}
+	byUnit := e2etest.UnitProps(s.t, units, props...)
 	out := map[int]map[string]string{}
-	for _, block := range strings.Split(strings.TrimSpace(r.Stdout), "\n\n") {
-		kv := map[string]string{}
-		for _, l := range strings.Split(block, "\n") {
-			k, v, _ := strings.Cut(l, "=")
-			kv[k] = v
-		}
-		for _, p := range s.ports {
-			if kv["Id"] == s.unit(p) {
-				out[p] = kv
-			}
+	for _, p := range s.ports {
+		if kv, ok := byUnit[s.unit(p)]; ok {
+			out[p] = kv
 		}
 	}
 	return out
@@ -264,55 +242,18 @@ func (s *service) assertAllRunning() {
 // history returns the rollout records, newest first.
 func (s *service) history() []release.Record {
 	s.t.Helper()
-	r := s.sysroll("history", s.name, "--json", "-n", "0")
-	if r.Code != 0 {
-		s.t.Fatalf("history: %s", r)
-	}
-	var recs []release.Record
-	if err := json.Unmarshal([]byte(r.Stdout), &recs); err != nil {
-		s.t.Fatalf("history --json: %v\n%s", err, r.Stdout)
-	}
-	return recs
+	return e2etest.History(s.t, s.name)
 }
 
 // lastRecord is the newest rollout record.
 func (s *service) lastRecord() release.Record {
 	s.t.Helper()
-	recs := s.history()
-	if len(recs) == 0 {
-		s.t.Fatalf("%s: no rollout recorded", s.name)
-	}
-	return recs[0]
+	return e2etest.LastRecord(s.t, s.name)
 }
 
-// statusJSON mirrors `sysroll status NAME --json`.
-type statusJSON struct {
-	Service   string `json:"service"`
-	Instances []struct {
-		Instance    string `json:"instance"`
-		ActiveState string `json:"active_state"`
-		SubState    string `json:"sub_state"`
-		Release     string `json:"release"`
-		Health      string `json:"health"`
-	} `json:"instances"`
-	Running     int             `json:"running"`
-	Healthy     int             `json:"healthy"`
-	Releases    map[string]int  `json:"releases"`
-	Mixed       bool            `json:"mixed_releases"`
-	Interrupted *release.Record `json:"interrupted_rollout"`
-}
-
-func (s *service) status() statusJSON {
+func (s *service) status() e2etest.ServiceStatus {
 	s.t.Helper()
-	r := s.sysroll("status", s.name, "--json")
-	if r.Code != 0 {
-		s.t.Fatalf("status: %s", r)
-	}
-	var st statusJSON
-	if err := json.Unmarshal([]byte(r.Stdout), &st); err != nil {
-		s.t.Fatalf("status --json: %v\n%s", err, r.Stdout)
-	}
-	return st
+	return e2etest.Status(s.t, s.name)
 }
 
 // instanceName is how sysroll names the instance on port p.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sysroll/sysroll/internal/e2etest"
 	"github.com/sysroll/sysroll/internal/testbed"
 )
 
@@ -110,7 +111,7 @@ func TestHAProxyWrongSetupFailsBeforeTouching(t *testing.T) {
 			t.Fatalf("deploy through the TCP admin socket: %s", r)
 		}
 		for _, in := range s.instances() {
-			phaseAt(t, parseEvents(t, r.Stdout), in, "undrain")
+			phaseAt(t, e2etest.ParseEvents(t, r.Stdout), in, "undrain")
 		}
 		s.assertAllOn("v2")
 		h.assertAllUp("after the deploy")

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysroll/sysroll/internal/e2etest"
 	"github.com/sysroll/sysroll/traffic"
 )
 
@@ -78,7 +79,7 @@ func TestHAProxyDrainWaitsForInFlight(t *testing.T) {
 		t.Errorf("slow request answered %q, want the full answer of v1 on instance %s (%q...)", res.body, first, want)
 	}
 
-	evs := parseEvents(t, r.Stdout)
+	evs := e2etest.ParseEvents(t, r.Stdout)
 	drainAt := phaseAt(t, evs, first, "drain")
 	restartAt := phaseAt(t, evs, first, "restart")
 	t.Logf("slow request sent %s, drain began %s, slow request done %s, restart began %s",
@@ -91,7 +92,7 @@ func TestHAProxyDrainWaitsForInFlight(t *testing.T) {
 			first, restartAt.Format("15:04:05.000"), res.done.Format("15:04:05.000"))
 	}
 	// systemd's own clock agrees: the new process started after the request.
-	started := props(t, []string{s.unit(first)}, "ExecMainStartTimestamp")[s.unit(first)]["ExecMainStartTimestamp"]
+	started := e2etest.UnitProps(t, []string{s.unit(first)}, "ExecMainStartTimestamp")[s.unit(first)]["ExecMainStartTimestamp"]
 	if at, err := stamp(started); err != nil {
 		t.Errorf("ExecMainStartTimestamp %q: %v", started, err)
 	} else if !at.After(res.done) {

@@ -67,7 +67,7 @@ func TestHooksRunAroundEachRestart(t *testing.T) {
 	if r.Code != 0 {
 		t.Fatalf("deploy v2: %s", r)
 	}
-	evs := parseEvents(t, r.Stdout)
+	evs := e2etest.ParseEvents(t, r.Stdout)
 	logText := e2etest.Run(t, "cat", log)
 	if logText.Code != 0 {
 		t.Fatalf("no hook log: %s", logText)
@@ -92,7 +92,7 @@ func TestHooksRunAroundEachRestart(t *testing.T) {
 	for _, in := range s.instances() {
 		units = append(units, s.unit(in))
 	}
-	started := props(t, units, "ExecMainStartTimestamp")
+	started := e2etest.UnitProps(t, units, "ExecMainStartTimestamp")
 	for i, in := range s.instances() {
 		pre, post := lines[2*i], lines[2*i+1]
 		for _, l := range []hookLine{pre, post} {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysroll/sysroll/internal/e2etest"
 	"github.com/sysroll/sysroll/traffic"
 )
 
@@ -61,8 +62,8 @@ func TestInterruptedRolloutLeavesNoServerDrained(t *testing.T) {
 				// Keeps the first instance in its drain for 8s.
 				slow = startSlow(t, h, server, "8000")
 			}
-			b := startSysroll(t, "deploy", s.name, "--artifact", s.release("v2"), "--version", "v2", "--json")
-			b.waitEvent(30*time.Second, func(e event) bool {
+			b := e2etest.StartSysroll(t, "deploy", s.name, "--artifact", s.release("v2"), "--version", "v2", "--json")
+			b.WaitEvent(30*time.Second, func(e e2etest.Event) bool {
 				return e.Type == "phase" && e.Instance == first && e.Phase == tc.phase
 			})
 			if tc.phase == "drain" {
@@ -71,8 +72,8 @@ func TestInterruptedRolloutLeavesNoServerDrained(t *testing.T) {
 			if !drained(h, server) {
 				t.Fatalf("%s is not in drain in the %s phase: %v", server, tc.phase, h.states())
 			}
-			b.signal(tc.signal)
-			r := b.wait(60 * time.Second)
+			b.Signal(tc.signal)
+			r := b.Wait(60 * time.Second)
 			t.Logf("sysroll deploy after SIG%s:\n%s", tc.signal, r)
 			if r.Code == 0 {
 				t.Errorf("the interrupted deploy exited 0")

@@ -3,7 +3,6 @@
 package zerodowntime
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -78,14 +77,7 @@ func (s *service) file() string { return path.Join(workRoot, s.name, "service.ya
 // until every instance is up and healthy. Cleanup uninstalls it.
 func (s *service) install() {
 	s.t.Helper()
-	e2etest.WriteFile(s.t, s.file(), s.yaml(), 0o644)
-	t := s.t // a subtest may borrow s later; cleanup belongs to this test
-	t.Cleanup(func() {
-		if r := e2etest.Sysroll(t, "uninstall", s.name, "--purge"); r.Code != 0 {
-			t.Logf("uninstall %s: %s", s.name, r)
-		}
-	})
-	e2etest.MustSysroll(s.t, "apply", s.file(), "--artifact", s.release("v1"), "--version", "v1")
+	e2etest.InstallService(s.t, s.name, s.file(), s.yaml(), s.release("v1"), "v1")
 	s.waitHealthy(20 * time.Second)
 }
 
@@ -145,29 +137,6 @@ func (s *service) waitHealthy(within time.Duration) {
 	}
 }
 
-// props reads properties of units with one systemctl call, by unit name.
-func props(t testing.TB, units []string, names ...string) map[string]map[string]string {
-	t.Helper()
-	argv := []string{"systemctl", "show", "--timestamp=us+utc", "-p", "Id"}
-	for _, p := range names {
-		argv = append(argv, "-p", p)
-	}
-	r := e2etest.Run(t, append(argv, units...)...)
-	if r.Code != 0 {
-		t.Fatalf("systemctl show: %s", r)
-	}
-	out := map[string]map[string]string{}
-	for _, block := range strings.Split(strings.TrimSpace(r.Stdout), "\n\n") {
-		kv := map[string]string{}
-		for _, l := range strings.Split(block, "\n") {
-			k, v, _ := strings.Cut(l, "=")
-			kv[k] = v
-		}
-		out[kv["Id"]] = kv
-	}
-	return out
-}
-
 // invocations returns each instance's InvocationID, by instance name.
 func (s *service) invocations() map[string]string {
 	s.t.Helper()
@@ -175,10 +144,10 @@ func (s *service) invocations() map[string]string {
 	for _, in := range s.instances() {
 		units = append(units, s.unit(in))
 	}
-	got := props(s.t, units, "InvocationID")
+	got := e2etest.Invocations(s.t, units)
 	m := map[string]string{}
 	for _, in := range s.instances() {
-		m[in] = got[s.unit(in)]["InvocationID"]
+		m[in] = got[s.unit(in)]
 		if m[in] == "" {
 			s.t.Fatalf("%s has no InvocationID: not running?", s.unit(in))
 		}
@@ -197,41 +166,14 @@ func (s *service) assertUntouched(before map[string]string) {
 	}
 }
 
-// statusJSON mirrors the parts of `sysroll status NAME --json` we check.
-type statusJSON struct {
-	Service   string `json:"service"`
-	Socket    string `json:"socket_state"`
-	Instances []struct {
-		Instance string `json:"instance"`
-		Release  string `json:"release"`
-		Health   string `json:"health"`
-	} `json:"instances"`
-	Running     int             `json:"running"`
-	Healthy     int             `json:"healthy"`
-	Releases    map[string]int  `json:"releases"`
-	Mixed       bool            `json:"mixed_releases"`
-	Interrupted *release.Record `json:"interrupted_rollout"`
-}
-
-func (s *service) tryStatus() (statusJSON, error) {
-	r := e2etest.Sysroll(s.t, "status", s.name, "--json")
-	var st statusJSON
-	if r.Code != 0 {
-		return st, fmt.Errorf("status: %s", r)
-	}
-	if err := json.Unmarshal([]byte(r.Stdout), &st); err != nil {
-		return st, fmt.Errorf("status --json: %w\n%s", err, r.Stdout)
-	}
-	return st, nil
-}
-
-func (s *service) status() statusJSON {
+func (s *service) tryStatus() (e2etest.ServiceStatus, error) {
 	s.t.Helper()
-	st, err := s.tryStatus()
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return st
+	return e2etest.TryStatus(s.t, s.name)
+}
+
+func (s *service) status() e2etest.ServiceStatus {
+	s.t.Helper()
+	return e2etest.Status(s.t, s.name)
 }
 
 // assertAllOn checks status: every instance on version, healthy, no
@@ -249,18 +191,7 @@ func (s *service) assertAllOn(version string) {
 // lastRecord is the newest rollout record.
 func (s *service) lastRecord() release.Record {
 	s.t.Helper()
-	r := s.sysroll("history", s.name, "--json", "-n", "0")
-	if r.Code != 0 {
-		s.t.Fatalf("history: %s", r)
-	}
-	var recs []release.Record
-	if err := json.Unmarshal([]byte(r.Stdout), &recs); err != nil {
-		s.t.Fatalf("history --json: %v\n%s", err, r.Stdout)
-	}
-	if len(recs) == 0 {
-		s.t.Fatalf("%s: no rollout recorded", s.name)
-	}
-	return recs[0]
+	return e2etest.LastRecord(s.t, s.name)
 }
 
 // stamp parses a timestamp of `systemctl show --timestamp=us+utc`

@@ -17,7 +17,7 @@ import (
 func socketState(t testing.TB, name string) map[string]string {
 	t.Helper()
 	unit := name + ".socket"
-	p := props(t, []string{unit}, "InvocationID", "ActiveEnterTimestamp", "ActiveState", "SubState")[unit]
+	p := e2etest.UnitProps(t, []string{unit}, "InvocationID", "ActiveEnterTimestamp", "ActiveState", "SubState")[unit]
 	// "running" while instances hold its fd, "listening" while none does.
 	if p["ActiveState"] != "active" || (p["SubState"] != "running" && p["SubState"] != "listening") {
 		t.Fatalf("%s is %s/%s, want active/running or listening", unit, p["ActiveState"], p["SubState"])
@@ -84,7 +84,7 @@ func TestSharedSocketRolloutRefusesNothing(t *testing.T) {
 					t.Errorf("instance %s: InvocationID unchanged: not restarted by the %s", in, step.name)
 				}
 			}
-			evs := parseEvents(t, r.Stdout)
+			evs := e2etest.ParseEvents(t, r.Stdout)
 			restarts := 0
 			for _, e := range evs {
 				if e.Type == "phase" && e.Phase == "restart" {

@@ -1,0 +1,133 @@
+package e2etest
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/sysroll/sysroll/release"
+)
+
+// InstallService writes yaml as the service file at file inside the shared
+// container, arranges for cleanup to uninstall name with --purge (its
+// releases and records go too, freeing its ports for the next test), and
+// applies the file with artifact as release version. It fails the test
+// unless apply succeeds; waiting for the instances is the caller's.
+func InstallService(t testing.TB, name, file, yaml, artifact, version string) {
+	t.Helper()
+	WriteFile(t, file, yaml, 0o644)
+	t.Cleanup(func() {
+		if r := Sysroll(t, "uninstall", name, "--purge"); r.Code != 0 {
+			t.Logf("uninstall %s: %s", name, r)
+		}
+	})
+	MustSysroll(t, "apply", file, "--artifact", artifact, "--version", version)
+}
+
+// UnitProps reads properties of units with one `systemctl show` call and
+// returns them by unit name (its Id). Timestamps come as
+// --timestamp=us+utc ("Sat 2026-11-25 17:18:00.123456 UTC"), to the
+// microsecond, so a test can order them against sysroll's events.
+func UnitProps(t testing.TB, units []string, props ...string) map[string]map[string]string {
+	t.Helper()
+	argv := []string{"systemctl", "show", "--timestamp=us+utc", "-p", "Id"}
+	for _, p := range props {
+		argv = append(argv, "-p", p)
+	}
+	r := Run(t, append(argv, units...)...)
+	if r.Code != 0 {
+		t.Fatalf("systemctl show: %s", r)
+	}
+	out := map[string]map[string]string{}
+	for _, block := range strings.Split(strings.TrimSpace(r.Stdout), "\n\n") {
+		kv := map[string]string{}
+		for _, l := range strings.Split(block, "\n") {
+			k, v, _ := strings.Cut(l, "=")
+			kv[k] = v
+		}
+		out[kv["Id"]] = kv
+	}
+	return out
+}
+
+// Invocations returns each unit's InvocationID, by unit name: "" for a
+// unit that is not running. A test compares two readings to tell whether
+// systemd restarted a unit in between.
+func Invocations(t testing.TB, units []string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for u, kv := range UnitProps(t, units, "InvocationID") {
+		m[u] = kv["InvocationID"]
+	}
+	return m
+}
+
+// History returns the rollout records of service name, newest first.
+func History(t testing.TB, name string) []release.Record {
+	t.Helper()
+	r := Sysroll(t, "history", name, "--json", "-n", "0")
+	if r.Code != 0 {
+		t.Fatalf("history: %s", r)
+	}
+	var recs []release.Record
+	if err := json.Unmarshal([]byte(r.Stdout), &recs); err != nil {
+		t.Fatalf("history --json: %v\n%s", err, r.Stdout)
+	}
+	return recs
+}
+
+// LastRecord is the newest rollout record of service name; it fails the
+// test if there is none.
+func LastRecord(t testing.TB, name string) release.Record {
+	t.Helper()
+	recs := History(t, name)
+	if len(recs) == 0 {
+		t.Fatalf("%s: no rollout recorded", name)
+	}
+	return recs[0]
+}
+
+// ServiceStatus mirrors `sysroll status NAME --json`: the fields the
+// end-to-end tests check.
+type ServiceStatus struct {
+	Service   string `json:"service"`
+	Socket    string `json:"socket_state"`
+	Instances []struct {
+		Instance    string `json:"instance"`
+		ActiveState string `json:"active_state"`
+		SubState    string `json:"sub_state"`
+		Release     string `json:"release"`
+		Health      string `json:"health"`
+	} `json:"instances"`
+	Running     int             `json:"running"`
+	Healthy     int             `json:"healthy"`
+	Releases    map[string]int  `json:"releases"`
+	Mixed       bool            `json:"mixed_releases"`
+	Interrupted *release.Record `json:"interrupted_rollout"`
+}
+
+// TryStatus runs `sysroll status NAME --json`; an error says why there is
+// no status yet, for callers that poll.
+func TryStatus(t testing.TB, name string) (ServiceStatus, error) {
+	t.Helper()
+	r := Sysroll(t, "status", name, "--json")
+	var st ServiceStatus
+	if r.Code != 0 {
+		return st, fmt.Errorf("status: %s", r)
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &st); err != nil {
+		return st, fmt.Errorf("status --json: %w\n%s", err, r.Stdout)
+	}
+	return st, nil
+}
+
+// Status is TryStatus that fails the test on an error.
+func Status(t testing.TB, name string) ServiceStatus {
+	t.Helper()
+	st, err := TryStatus(t, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
