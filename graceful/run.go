@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -37,6 +38,11 @@ func (s *Server) signals() (<-chan os.Signal, func()) {
 }
 
 func (r *runner) listen() error {
+	defer func() {
+		if r.ln != nil {
+			r.ln = &closeOnce{Listener: r.ln}
+		}
+	}()
 	if r.s.Listener != nil {
 		r.ln = r.s.Listener
 	} else {
@@ -234,4 +240,19 @@ wait:
 	r.notify(MsgStatus("stopped"))
 	r.log.Info("drained")
 	return nil
+}
+
+// closeOnce makes a second Close a no-op: the stop closes the listener to
+// stop accepting, and http.Server.Shutdown, when Serve has not returned
+// yet, closes it again and would report "use of closed network connection"
+// as a failed drain.
+type closeOnce struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *closeOnce) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
 }
