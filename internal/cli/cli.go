@@ -88,6 +88,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	fmt.Fprintf(stderr, "sysroll: %v\n", err)
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
+		if cmd, _, ferr := root.Find(args); ferr == nil && cmd != nil {
+			fmt.Fprintf(stderr, "see `%s --help`\n", cmd.CommandPath())
+		}
 		return ExitUsage
 	}
 	return ExitFailed
@@ -137,19 +140,25 @@ Typical session:
 		newDeployCmd(g), newRestartCmd(g), newRollbackCmd(g), newHistoryCmd(g),
 		newLintCmd(g), newUninstallCmd(g), newVersionCmd(g),
 	)
+	markArgErrors(root)
 	return root
 }
 
-// isCobraUsage recognises cobra's own argument errors (unknown command,
-// wrong number of args), which do not pass through SetFlagErrorFunc.
+// isCobraUsage recognises cobra's unknown-command error, which reaches
+// Run without passing through any hook of ours.
 func isCobraUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "received ", "unknown flag", "unknown shorthand", "invalid argument"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
+	return strings.HasPrefix(err.Error(), "unknown command ")
+}
+
+// markArgErrors makes every command's argument check (cobra.ExactArgs, ...)
+// return a usageError: wrong arguments are bad usage (exit 2).
+func markArgErrors(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error { return asUsage(check(cmd, args)) }
 	}
-	return false
+	for _, sub := range c.Commands() {
+		markArgErrors(sub)
+	}
 }
 
 func (g *globals) println(a ...any) { fmt.Fprintln(g.stdout, a...) }
