@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -97,4 +98,32 @@ func (s *Store) Instances() (map[string]string, error) {
 		}
 	}
 	return insts, nil
+}
+
+// Running tells which release the process pid runs, from where the kernel
+// resolved its working directory (the units start instances in {release},
+// i.e. in instances/I/current, resolved at exec) or, failing that, its
+// executable. It is the truth even when the instance's link was switched
+// and the process not yet restarted (a rollout killed in between). ok is
+// false when neither points into this store's releases.
+func (s *Store) Running(pid uint32) (version string, ok bool) {
+	if pid == 0 {
+		return "", false
+	}
+	dir := s.dir
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real // the kernel reports resolved paths
+	}
+	root := filepath.Join(dir, releasesDir) + string(filepath.Separator)
+	for _, link := range []string{"cwd", "exe"} {
+		p, err := os.Readlink(filepath.Join("/proc", strconv.FormatUint(uint64(pid), 10), link))
+		if err != nil || !strings.HasPrefix(p, root) {
+			continue
+		}
+		v, _, _ := strings.Cut(strings.TrimPrefix(p, root), string(filepath.Separator))
+		if validName("version", v) == nil {
+			return v, true
+		}
+	}
+	return "", false
 }

@@ -3,6 +3,7 @@ package release
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -122,4 +123,33 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// Running reads the release a process really runs, even after the link
+// was switched under it.
+func TestRunning(t *testing.T) {
+	s := newStore(t)
+	stageVersion(t, s, "v1")
+	stageVersion(t, s, "v2")
+	if err := s.Switch("8081", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sleep", "30")
+	cmd.Dir = s.CurrentPath("8081") // as systemd's WorkingDirectory={release}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	if err := s.Switch("8081", "v2"); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := s.Running(uint32(cmd.Process.Pid)); !ok || v != "v1" {
+		t.Errorf("Running = %q, %v; want v1 (the link now says v2)", v, ok)
+	}
+	if v, ok := s.Running(uint32(os.Getpid())); ok {
+		t.Errorf("Running(test process) = %q, want not in the store", v)
+	}
+	if _, ok := s.Running(0); ok {
+		t.Error("Running(0) ok")
+	}
 }

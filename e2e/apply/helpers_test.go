@@ -272,6 +272,7 @@ type Status struct {
 		SubState    string `json:"sub_state"`
 		PID         uint32 `json:"pid"`
 		Release     string `json:"release"`
+		SwitchedTo  string `json:"switched_to"`
 		Health      string `json:"health"`
 		UptimeSec   int64  `json:"uptime_seconds"`
 		Restarts    uint32 `json:"restarts"`

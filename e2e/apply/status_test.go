@@ -92,3 +92,25 @@ func TestStatusBadInput(t *testing.T) {
 		}
 	}
 }
+
+// An instance whose link was switched but whose process was not restarted
+// (a rollout killed between the two) is reported on the release it runs,
+// with the one its next start will run; status does not trust the link.
+func TestStatusSwitchedNotRestarted(t *testing.T) {
+	s := service{name: "e2e-switched", ports: []int{19075, 19076}}
+	s.install(t)
+	// Stage v2 without touching an instance, then swap one link by hand.
+	e2etest.MustSysroll(t, "deploy", s.name, "--artifact", s.release(t, "v2"), "--version", "v2", "--dry-run")
+	must(t, "ln", "-sfn", "../../releases/v2", "/var/lib/sysroll/e2e-switched/instances/19076/current")
+	wantServes(t, 19076, "v1")
+
+	st := status(t, s.name)
+	in := st.Instances[1]
+	if in.Release != "v1" || in.SwitchedTo != "v2" || !st.Mixed {
+		t.Errorf("status of a switched, not restarted instance: release %q, switched_to %q, mixed %v; want v1, v2, true",
+			in.Release, in.SwitchedTo, st.Mixed)
+	}
+	if r := e2etest.MustSysroll(t, "status", s.name); !strings.Contains(r.Stdout, "v1 (next start: v2)") {
+		t.Errorf("status table does not show the pending release:\n%s", r.Stdout)
+	}
+}

@@ -24,11 +24,15 @@ type instanceStatus struct {
 	ActiveState string `json:"active_state"`
 	SubState    string `json:"sub_state"`
 	PID         uint32 `json:"pid"`
-	Release     string `json:"release"`
-	Health      string `json:"health"` // healthy, unhealthy, down
-	HealthNote  string `json:"health_detail,omitempty"`
-	UptimeSec   int64  `json:"uptime_seconds"`
-	Restarts    uint32 `json:"restarts"`
+	Release     string `json:"release"` // the release the process runs
+	// SwitchedTo is the release the instance's link points at when the
+	// running process was started from another one (a rollout stopped
+	// between switch and restart): the next start runs it.
+	SwitchedTo string `json:"switched_to,omitempty"`
+	Health     string `json:"health"` // healthy, unhealthy, down
+	HealthNote string `json:"health_detail,omitempty"`
+	UptimeSec  int64  `json:"uptime_seconds"`
+	Restarts   uint32 `json:"restarts"`
 }
 
 // serviceStatus is the whole of `sysroll status NAME`.
@@ -128,6 +132,11 @@ func collectStatus(ctx context.Context, m systemd.Manager, svc *config.Service, 
 			ActiveState: string(u.ActiveState), SubState: u.SubState,
 			PID: u.MainPID, Release: current[inst], Restarts: u.NRestarts,
 		}
+		// The link says what the next start runs; the process's own
+		// working directory says what runs now.
+		if v, ok := store.Running(u.MainPID); ok && v != row.Release {
+			row.Release, row.SwitchedTo = v, row.Release
+		}
 		if row.ActiveState == "" {
 			row.ActiveState, row.SubState = "inactive", "dead"
 		}
@@ -154,6 +163,9 @@ func collectStatus(ctx context.Context, m systemd.Manager, svc *config.Service, 
 		st.Instances = append(st.Instances, row)
 	}
 	st.Mixed = len(st.Releases) > 1
+	for _, r := range st.Instances {
+		st.Mixed = st.Mixed || r.SwitchedTo != ""
+	}
 	if rec, err := unfinished(store); err == nil && rec != nil && rec.Result != release.ResultRunning {
 		st.Interrupted = rec
 	}
@@ -178,6 +190,9 @@ func printStatus(w io.Writer, st *serviceStatus) {
 		rel := r.Release
 		if rel == "" {
 			rel = "-"
+		}
+		if r.SwitchedTo != "" {
+			rel += " (next start: " + r.SwitchedTo + ")"
 		}
 		up := "-"
 		if r.UptimeSec > 0 || r.ActiveState == "active" {
