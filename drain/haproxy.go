@@ -240,6 +240,12 @@ func (h *HAProxy) wait(ctx context.Context, done func([]ServerStat) (bool, error
 	failed := 0
 	for {
 		stats, err := h.Servers(ctx)
+		if dl, ok := ctx.Deadline(); ok && err != nil && !time.Now().Before(dl) {
+			// The poll failed because the deadline passed (a dial "i/o
+			// timeout" can come back before ctx reports it): that is the
+			// wait timing out, not haproxy failing.
+			<-ctx.Done()
+		}
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
