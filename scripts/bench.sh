@@ -9,4 +9,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 bash scripts/deps.sh
-exec go run ./cmd/sysroll-bench "$@"
+exec go run ./internal/bench "$@"

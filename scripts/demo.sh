@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 bash scripts/deps.sh
-exec go run ./cmd/sysroll-demo
+exec go run ./internal/demo

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/sysroll/sysroll/internal/testbed"
-	"github.com/sysroll/sysroll/systemd"
+	"github.com/sysroll/sysroll/internal/systemd"
 )
 
 // The example runs as the guide's two instances, on these ports (the

@@ -10,9 +10,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/sysroll/sysroll/install"
-	"github.com/sysroll/sysroll/release"
-	"github.com/sysroll/sysroll/systemd"
+	"github.com/sysroll/sysroll/internal/install"
+	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/systemd"
 )
 
 type applyReport struct {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sysroll/sysroll/config"
+	"github.com/sysroll/sysroll/internal/config"
 )
 
 func run(t *testing.T, args ...string) (stdout, stderr string, code int) {

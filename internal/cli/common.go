@@ -8,9 +8,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/sysroll/sysroll/config"
-	"github.com/sysroll/sysroll/release"
-	"github.com/sysroll/sysroll/systemd"
+	"github.com/sysroll/sysroll/internal/config"
+	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/systemd"
 )
 
 // appliedServiceFile is the copy of the service file `apply` keeps in the

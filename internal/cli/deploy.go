@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/sysroll/sysroll/config"
-	"github.com/sysroll/sysroll/release"
-	"github.com/sysroll/sysroll/rollout"
-	"github.com/sysroll/sysroll/traffic"
+	"github.com/sysroll/sysroll/internal/config"
+	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/rollout"
+	"github.com/sysroll/sysroll/internal/traffic"
 )
 
 func newDeployCmd(g *globals) *cobra.Command {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/sysroll/sysroll/config"
-	"github.com/sysroll/sysroll/drain"
-	"github.com/sysroll/sysroll/release"
-	"github.com/sysroll/sysroll/rollout"
+	"github.com/sysroll/sysroll/internal/config"
+	"github.com/sysroll/sysroll/internal/drain"
+	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/rollout"
 )
 
 // drainerFor picks how instances leave and rejoin traffic: HAProxy's

@@ -9,13 +9,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sysroll/sysroll/config"
-	"github.com/sysroll/sysroll/health"
-	"github.com/sysroll/sysroll/release"
-	"github.com/sysroll/sysroll/rollout"
-	"github.com/sysroll/sysroll/systemd"
-	"github.com/sysroll/sysroll/traffic"
-	"github.com/sysroll/sysroll/unitfile"
+	"github.com/sysroll/sysroll/internal/config"
+	"github.com/sysroll/sysroll/internal/health"
+	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/rollout"
+	"github.com/sysroll/sysroll/internal/systemd"
+	"github.com/sysroll/sysroll/internal/traffic"
+	"github.com/sysroll/sysroll/internal/unitfile"
 )
 
 // gateFor maps the service file's health settings onto the engine's gate.

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/sysroll/sysroll/release"
+	"github.com/sysroll/sysroll/internal/release"
 )
 
 func newHistoryCmd(g *globals) *cobra.Command {

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/spf13/cobra"
-	"github.com/sysroll/sysroll/lint"
+	"github.com/sysroll/sysroll/internal/lint"
 )
 
 func newLintCmd(g *globals) *cobra.Command {

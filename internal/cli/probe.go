@@ -5,8 +5,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sysroll/sysroll/config"
-	"github.com/sysroll/sysroll/release"
+	"github.com/sysroll/sysroll/internal/config"
+	"github.com/sysroll/sysroll/internal/release"
 )
 
 // probeAll runs each instance's probes once, all instances in parallel, and

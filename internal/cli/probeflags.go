@@ -6,8 +6,8 @@ import (
 	"net/url"
 
 	"github.com/spf13/cobra"
-	"github.com/sysroll/sysroll/health"
-	"github.com/sysroll/sysroll/traffic"
+	"github.com/sysroll/sysroll/internal/health"
+	"github.com/sysroll/sysroll/internal/traffic"
 )
 
 // trafficFlags is the optional traffic proof of a rollout: light requests

@@ -8,9 +8,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sysroll/sysroll/release"
-	"github.com/sysroll/sysroll/rollout"
-	"github.com/sysroll/sysroll/traffic"
+	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/rollout"
+	"github.com/sysroll/sysroll/internal/traffic"
 )
 
 // jsonProgress streams one JSON object per event, for scripts and CI.

@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"github.com/sysroll/sysroll/release"
-	"github.com/sysroll/sysroll/rollout"
+	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/rollout"
 )
 
 func newRestartCmd(g *globals) *cobra.Command {

@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/sysroll/sysroll/config"
-	"github.com/sysroll/sysroll/release"
-	"github.com/sysroll/sysroll/systemd"
-	"github.com/sysroll/sysroll/unitfile"
+	"github.com/sysroll/sysroll/internal/config"
+	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/systemd"
+	"github.com/sysroll/sysroll/internal/unitfile"
 )
 
 // instanceStatus is one row of `sysroll status NAME`.

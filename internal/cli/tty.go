@@ -10,9 +10,9 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/sysroll/sysroll/release"
-	"github.com/sysroll/sysroll/rollout"
-	"github.com/sysroll/sysroll/traffic"
+	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/rollout"
+	"github.com/sysroll/sysroll/internal/traffic"
 )
 
 // isTerminal reports whether w is a terminal a person watches.

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sysroll/sysroll/release"
-	"github.com/sysroll/sysroll/rollout"
+	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/rollout"
 )
 
 func TestTTYProgressRedrawsInPlace(t *testing.T) {

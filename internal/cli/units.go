@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
-	"github.com/sysroll/sysroll/config"
-	"github.com/sysroll/sysroll/install"
-	"github.com/sysroll/sysroll/release"
-	"github.com/sysroll/sysroll/unitfile"
+	"github.com/sysroll/sysroll/internal/config"
+	"github.com/sysroll/sysroll/internal/install"
+	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/unitfile"
 )
 
 func newInitCmd(g *globals) *cobra.Command {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sysroll/sysroll/release"
+	"github.com/sysroll/sysroll/internal/release"
 )
 
 // InstallService writes yaml as the service file at file inside the shared

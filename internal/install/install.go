@@ -1,0 +1,386 @@
+package install
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/systemd"
+)
+
+// File is one unit file as it should be installed.
+type File struct {
+	Name string // e.g. "hello@.service"
+	Data []byte
+}
+
+// Desired is what a service file renders to.
+type Desired struct {
+	Service   string
+	Files     []File
+	Instances []string // instance names, e.g. "8081"
+	// Template and Target and Socket name the three units (Socket "" when
+	// the service has no shared socket).
+	Template, Target, Socket string
+	// InstanceUnit maps an instance name to its unit name.
+	InstanceUnit func(instance string) string
+}
+
+// Installer converges one host's systemd to a Desired state.
+type Installer struct {
+	Manager  systemd.Manager
+	UnitDir  string // /etc/systemd/system or ~/.config/systemd/user
+	StateDir string // the service's own state dir, e.g. /var/lib/sysroll/hello
+	// Installed is called once the unit files are in place (written, systemd
+	// reloaded, the group enabled), before any instance starts, so the
+	// caller can record what is installed even if a start then fails.
+	// May be nil.
+	Installed func(ctx context.Context) error
+	// Prepare is called for every instance about to be started (new, or not
+	// running), e.g. to point it at a release if it has none. May be nil.
+	Prepare func(ctx context.Context, instance string) error
+}
+
+// Action says what happens to one file.
+type Action string
+
+// File actions.
+const (
+	Create Action = "create"
+	Update Action = "update"
+	Delete Action = "delete"
+)
+
+// Change is one file to write or remove.
+type Change struct {
+	Name   string `json:"name"`
+	Action Action `json:"action"`
+	Diff   string `json:"diff"`
+	data   []byte
+}
+
+// Plan is everything Apply would do, computed without changing anything.
+type Plan struct {
+	Service string   `json:"service"`
+	Changes []Change `json:"changes"`
+	Start   []string `json:"start"` // instance units to start (new, or not running)
+	Stop    []string `json:"stop"`  // instance units to stop and forget (removed)
+	// NeedsRestart lists running instances that would keep running the old
+	// unit definition: a rolling `sysroll restart` rolls the change out.
+	NeedsRestart []string `json:"needs_restart"`
+	// SocketChanged: the shared socket's unit changed; restarting a socket
+	// refuses connections, so it is left to the operator.
+	SocketChanged bool `json:"socket_changed"`
+	desired       Desired
+}
+
+// NoChanges reports whether Apply would do nothing at all.
+func (p *Plan) NoChanges() bool {
+	return len(p.Changes) == 0 && len(p.Start) == 0 && len(p.Stop) == 0
+}
+
+// applied is what the last apply installed, kept to know which instances and
+// files to remove when they disappear from the service file.
+type applied struct {
+	Files     []string `json:"files"`
+	Instances []string `json:"instances"`
+}
+
+func (in *Installer) appliedPath() string { return filepath.Join(in.StateDir, "applied.json") }
+
+func (in *Installer) readApplied() (applied, error) {
+	var a applied
+	b, err := os.ReadFile(in.appliedPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return a, nil
+	}
+	if err != nil {
+		return a, fmt.Errorf("read %s: %w", in.appliedPath(), err)
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		return a, fmt.Errorf("read %s: %w", in.appliedPath(), err)
+	}
+	return a, nil
+}
+
+// Plan compares d with what is installed and running.
+func (in *Installer) Plan(ctx context.Context, d Desired) (*Plan, error) {
+	prev, err := in.readApplied()
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Service: d.Service, desired: d}
+	templateChanged := false
+	want := map[string]bool{}
+	for _, f := range d.Files {
+		want[f.Name] = true
+		old, err := os.ReadFile(filepath.Join(in.UnitDir, f.Name))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("read installed %s: %w", f.Name, err)
+		}
+		if string(old) == string(f.Data) {
+			continue
+		}
+		act := Update
+		if old == nil {
+			act = Create
+		}
+		p.Changes = append(p.Changes, Change{Name: f.Name, Action: act, Diff: Diff(f.Name, string(old), string(f.Data)), data: f.Data})
+		switch f.Name {
+		case d.Template:
+			templateChanged = act == Update
+		case d.Socket:
+			p.SocketChanged = act == Update
+		}
+	}
+	for _, name := range prev.Files {
+		if want[name] {
+			continue
+		}
+		old, err := os.ReadFile(filepath.Join(in.UnitDir, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read installed %s: %w", name, err)
+		}
+		p.Changes = append(p.Changes, Change{Name: name, Action: Delete, Diff: Diff(name, string(old), "")})
+	}
+
+	units, err := in.Manager.Units(ctx, d.Service+"@*.service")
+	if err != nil {
+		return nil, err
+	}
+	live := map[string]systemd.UnitState{}
+	for _, u := range units {
+		live[u.Name] = u
+	}
+	wanted := map[string]bool{}
+	for _, inst := range d.Instances {
+		unit := d.InstanceUnit(inst)
+		wanted[unit] = true
+		u, ok := live[unit]
+		switch {
+		case !ok || down(u):
+			p.Start = append(p.Start, unit)
+		case templateChanged:
+			p.NeedsRestart = append(p.NeedsRestart, unit)
+		}
+	}
+	stop := map[string]bool{}
+	for _, inst := range prev.Instances {
+		if unit := d.InstanceUnit(inst); !wanted[unit] {
+			stop[unit] = true
+		}
+	}
+	for name, u := range live {
+		// An instance running outside the service file (left by an earlier
+		// apply whose record was lost, or started by hand) is stopped too:
+		// the file is the single source of truth.
+		if !wanted[name] && u.ActiveState != systemd.Inactive {
+			stop[name] = true
+		}
+	}
+	for name := range stop {
+		p.Stop = append(p.Stop, name)
+	}
+	sort.Strings(p.Stop)
+	return p, nil
+}
+
+// Apply carries out p. Removed instances are stopped before their files go;
+// files are written atomically; daemon-reload runs only if a file changed;
+// new instances are started one at a time, each waited for.
+func (in *Installer) Apply(ctx context.Context, p *Plan) error {
+	d := p.desired
+	for _, unit := range p.Stop {
+		if err := in.Manager.Stop(ctx, unit); err != nil {
+			return err
+		}
+		if err := in.Manager.ResetFailed(ctx, unit); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(in.UnitDir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", in.UnitDir, err)
+	}
+	for _, c := range p.Changes {
+		path := filepath.Join(in.UnitDir, c.Name)
+		if c.Action == Delete {
+			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("remove %s: %w", path, err)
+			}
+			continue
+		}
+		if err := release.WriteFileAtomic(path, c.data, 0o644); err != nil {
+			return fmt.Errorf("install %s: %w", c.Name, err)
+		}
+	}
+	if len(p.Changes) > 0 {
+		if err := in.Manager.Reload(ctx); err != nil {
+			return err
+		}
+	}
+	if err := in.saveApplied(d); err != nil {
+		return err
+	}
+	// Enabling is idempotent and cheap; it makes the group start at boot.
+	enable := []string{d.Target}
+	if d.Socket != "" {
+		enable = append(enable, d.Socket)
+	}
+	if len(p.Changes) > 0 {
+		if err := in.Manager.EnableUnits(ctx, enable...); err != nil {
+			return err
+		}
+		// Like systemctl enable: the manager must see the new links.
+		if err := in.Manager.Reload(ctx); err != nil {
+			return err
+		}
+	}
+	if in.Installed != nil {
+		if err := in.Installed(ctx); err != nil {
+			return err
+		}
+	}
+	if d.Socket != "" {
+		if err := in.Manager.Start(ctx, d.Socket); err != nil {
+			return err
+		}
+	}
+	for _, unit := range p.Start {
+		if in.Prepare != nil {
+			if err := in.Prepare(ctx, instanceOf(unit)); err != nil {
+				return fmt.Errorf("prepare %s: %w", unit, err)
+			}
+		}
+		if err := in.Manager.ResetFailed(ctx, unit); err != nil {
+			return err
+		}
+		if err := in.Manager.Start(ctx, unit); err != nil {
+			return err
+		}
+	}
+	// Starting an active target is a no-op job; it matters on first install.
+	return in.Manager.Start(ctx, d.Target)
+}
+
+func (in *Installer) saveApplied(d Desired) error {
+	a := applied{Instances: d.Instances}
+	for _, f := range d.Files {
+		a.Files = append(a.Files, f.Name)
+	}
+	b, err := json.MarshalIndent(a, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(in.StateDir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", in.StateDir, err)
+	}
+	return release.WriteFileAtomic(in.appliedPath(), append(b, '\n'), 0o644)
+}
+
+// Uninstall stops the group (all instances, via PartOf=) and the socket,
+// disables and removes the unit files and forgets the service. With purge
+// it also deletes the state dir (releases and history).
+func (in *Installer) Uninstall(ctx context.Context, service string, purge bool) error {
+	a, err := in.readApplied()
+	if err != nil {
+		return err
+	}
+	files := a.Files
+	if len(files) == 0 {
+		files = []string{service + "@.service", service + ".target", service + ".socket"}
+	}
+	units, err := in.Manager.Units(ctx, service+"@*.service", service+".target", service+".socket")
+	if err != nil {
+		return err
+	}
+	var unitNames []string
+	for _, u := range units {
+		unitNames = append(unitNames, u.Name)
+	}
+	// Stop instances first, the socket last: with the socket still listening
+	// and no instance, systemd would start one on the next connection.
+	for _, stage := range [][]string{filterSuffix(unitNames, ".service"), filterSuffix(unitNames, ".target"), filterSuffix(unitNames, ".socket")} {
+		for _, u := range stage {
+			if err := in.Manager.Stop(ctx, u); err != nil {
+				return err
+			}
+		}
+	}
+	var present []string
+	for _, f := range files {
+		if _, err := os.Stat(filepath.Join(in.UnitDir, f)); err == nil && !filepathIsTemplate(f) {
+			present = append(present, f)
+		}
+	}
+	if err := in.Manager.DisableUnits(ctx, present...); err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := os.Remove(filepath.Join(in.UnitDir, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove %s: %w", f, err)
+		}
+	}
+	if err := in.Manager.Reload(ctx); err != nil {
+		return err
+	}
+	for _, u := range unitNames {
+		if err := in.Manager.ResetFailed(ctx, u); err != nil {
+			return err
+		}
+	}
+	if purge {
+		if err := os.RemoveAll(in.StateDir); err != nil {
+			return fmt.Errorf("purge %s: %w", in.StateDir, err)
+		}
+		return nil
+	}
+	if err := os.Remove(in.appliedPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", in.appliedPath(), err)
+	}
+	return nil
+}
+
+// down reports whether an instance is not serving and not about to: stopped,
+// failed, or waiting to be restarted after its process died (a crash loop,
+// e.g. a first release that fails at start). Starting it is what apply does.
+func down(u systemd.UnitState) bool {
+	switch {
+	case u.ActiveState == systemd.Inactive, u.ActiveState == systemd.Failed:
+		return true
+	case u.ActiveState == systemd.Activating && u.SubState == "auto-restart":
+		return true
+	}
+	return false
+}
+
+func filterSuffix(names []string, suffix string) []string {
+	var out []string
+	for _, n := range names {
+		if filepath.Ext(n) == suffix {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// filepathIsTemplate: a template (NAME@.service) cannot be enabled by itself.
+func filepathIsTemplate(name string) bool { return strings.HasSuffix(name, "@.service") }
+
+// instanceOf returns "8081" for "hello@8081.service".
+func instanceOf(unit string) string {
+	_, rest, ok := strings.Cut(unit, "@")
+	if !ok {
+		return ""
+	}
+	return strings.TrimSuffix(rest, filepath.Ext(rest))
+}

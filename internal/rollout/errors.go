@@ -1,0 +1,81 @@
+package rollout
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/sysroll/sysroll/internal/release"
+)
+
+// Sentinel errors of the executor; decide with errors.Is. Health failures
+// wrap the health package's sentinels (health.ErrCrashed, ...) and a job
+// failure wraps *systemd.JobError.
+var (
+	// ErrProgressDeadline: Strategy.ProgressDeadline passed.
+	ErrProgressDeadline = errors.New("progress deadline exceeded")
+	// ErrPreflight: an instance outside the batch was not healthy, so the
+	// batch did not start. See *PreflightError.
+	ErrPreflight = errors.New("preflight refused")
+	// ErrNotResumable: the record is finished or belongs to another service.
+	ErrNotResumable = errors.New("rollout record cannot be resumed")
+)
+
+// errInterrupted marks an instance step undone because ctx ended before its
+// restart: not a failure.
+var errInterrupted = errors.New("interrupted before the restart")
+
+// FailedError reports one instance that failed.
+type FailedError struct {
+	Instance string
+	Phase    release.Phase // the step that failed
+	Cause    error
+	Health   string   // the last probe result, if the gate ran
+	Logs     []string // the unit's last journal lines
+}
+
+func (e *FailedError) Error() string {
+	return fmt.Sprintf("instance %s failed at %s: %v", e.Instance, e.Phase, e.Cause)
+}
+
+func (e *FailedError) Unwrap() error { return e.Cause }
+
+// Problem is one unhealthy instance found by a preflight.
+type Problem struct {
+	Instance string
+	Err      error
+}
+
+// PreflightError lists the instances that made a preflight refuse a batch.
+type PreflightError struct {
+	Batch    int // index of the batch that did not start
+	Problems []Problem
+}
+
+func (e *PreflightError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "preflight refused batch %d: ", e.Batch+1)
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "instance %s: %v", p.Instance, p.Err)
+	}
+	b.WriteString(" (taking the batch down would leave too little capacity)")
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrPreflight) true.
+func (e *PreflightError) Is(target error) bool { return target == ErrPreflight }
+
+// joinFailed joins instance failures; one failure is returned as it is.
+func joinFailed(fs []*FailedError) error {
+	if len(fs) == 1 {
+		return fs[0]
+	}
+	errs := make([]error, len(fs))
+	for i, f := range fs {
+		errs[i] = f
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,55 @@
+package rollout
+
+import (
+	"time"
+
+	"github.com/sysroll/sysroll/internal/release"
+)
+
+// Progress receives what the executor does, for the user: the CLI draws it
+// on a terminal or streams it as JSON. Events arrive one at a time, in order.
+type Progress interface {
+	Event(Event)
+}
+
+// ProgressFunc adapts a function to Progress.
+type ProgressFunc func(Event)
+
+// Event implements Progress.
+func (f ProgressFunc) Event(e Event) { f(e) }
+
+// EventType says what an Event reports.
+type EventType string
+
+// The event types.
+const (
+	EventRolloutStart   EventType = "rollout-start"   // Message: what and how
+	EventPreflight      EventType = "preflight"       // the instances outside a batch were checked; Message tells
+	EventBatchStart     EventType = "batch-start"     // Message: the batch's instances
+	EventPhase          EventType = "phase"           // Instance entered Phase
+	EventInstanceDone   EventType = "instance-done"   // Instance healthy on its target; Health: last probe
+	EventInstanceFailed EventType = "instance-failed" // Message: why; Health: last probe; Logs: its journal
+	EventDecision       EventType = "decision"        // what the failures lead to; Message: Evaluate's reason
+	EventRevert         EventType = "revert"          // Instance is being put back on its previous release
+	EventReverted       EventType = "reverted"        // Instance back and healthy
+	EventWarning        EventType = "warning"         // something the operator should know; Message tells
+	EventBatchDone      EventType = "batch-done"
+	EventRolloutEnd     EventType = "rollout-end" // Result and Message: the outcome
+)
+
+// Event is one thing the executor did.
+type Event struct {
+	Time     time.Time
+	Type     EventType
+	Instance string
+	Phase    release.Phase
+	// Batch is the index into Record.Batches (0-based); -1 when no batch applies.
+	Batch   int
+	Message string
+	Health  string   // last probe result, for instance events
+	Logs    []string // the unit's last journal lines, for failures
+	Result  release.Result
+	// Elapsed is the time since the instance's step began (instance
+	// events) or since the rollout began (the others).
+	Elapsed time.Duration
+}
