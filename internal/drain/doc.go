@@ -17,7 +17,7 @@
 //     inter), and draining the next instance in that window can leave the
 //     backend with no server UP. Check verifies the socket, its admin
 //     level, the backend and every instance's server before anything is
-//     touched; UndrainAll is the cleanup before sysroll exits.
+//     touched. The executor undrains what it drained before it exits.
 //   - Hooks runs the service's pre_stop (Drain) and post_start (Undrain)
 //     shell commands with SYSROLL_* variables, for any other balancer.
 //   - Multi combines them: drain in order, undrain in reverse.

@@ -171,33 +171,6 @@ func (h *HAProxy) Undrain(ctx context.Context, instance string) error {
 	return nil
 }
 
-// UndrainAll sets the servers of every instance ready, then waits (one
-// UpTimeout for all) until they are UP. It is the cleanup before sysroll
-// exits: it goes on past errors, so no server it can reach stays in drain
-// or maintenance, and returns them all joined.
-func (h *HAProxy) UndrainAll(ctx context.Context, instances []string) error {
-	var errs []error
-	var ready []string
-	for _, in := range instances {
-		srv, err := h.ServerName(in)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if err := h.setState(ctx, srv, "ready"); err != nil {
-			errs = append(errs, fmt.Errorf("undrain %s/%s: %w", h.Backend, srv, err))
-			continue
-		}
-		ready = append(ready, srv)
-	}
-	if len(ready) > 0 {
-		if err := h.waitUp(ctx, ready); err != nil {
-			errs = append(errs, fmt.Errorf("undrain %s: %w", h.Backend, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
 // waitUp polls until every server is in traffic, bounded by UpTimeout.
 func (h *HAProxy) waitUp(ctx context.Context, servers []string) error {
 	ctx, cancel := context.WithTimeout(ctx, h.upTimeout())

@@ -356,30 +356,3 @@ func TestIntegrationCheck(t *testing.T) {
 		t.Errorf("Drain of s3 = %v, want HAProxy's No such server.", err)
 	}
 }
-
-// (d) UndrainAll leaves no server in drain or maintenance.
-func TestIntegrationUndrainAll(t *testing.T) {
-	e := startHAProxy(t)
-	ctx := t.Context()
-	if err := e.h.Drain(ctx, "1"); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.h.api().set(ctx, "set server hello/s2 state maint"); err != nil {
-		t.Fatal(err)
-	}
-	if s1, s2 := e.status(t, "s1").Status, e.status(t, "s2").Status; s1 != StatusDrain || s2 != StatusMaint {
-		t.Fatalf("before: s1 %q s2 %q, want DRAIN MAINT", s1, s2)
-	}
-	if err := e.h.UndrainAll(ctx, []string{"1", "2"}); err != nil {
-		t.Fatalf("UndrainAll: %v", err)
-	}
-	stats, err := e.h.Servers(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range stats {
-		if s.Status != StatusUp {
-			t.Errorf("after UndrainAll %s is %q, want UP", s.Name, s.Status)
-		}
-	}
-}

@@ -227,19 +227,6 @@ func TestUndrainTimeout(t *testing.T) {
 	}
 }
 
-func TestUndrainAllGoesOnPastErrors(t *testing.T) {
-	f := startFakeAPI(t, backendAnswer(t, "admin", []string{"s1", "s3"}, upRows("s1", "s3")))
-	h := &HAProxy{Socket: f.path, Backend: "hello", Server: "s{instance}", PollInterval: time.Millisecond}
-	err := h.UndrainAll(t.Context(), []string{"1", "2", "3"})
-	if err == nil || !strings.Contains(err.Error(), "undrain hello/s2") {
-		t.Fatalf("UndrainAll error = %v, want the one for s2", err)
-	}
-	want := []string{"set server hello/s1 state ready", "set server hello/s2 state ready", "set server hello/s3 state ready"}
-	if got := f.sets(); !reflect.DeepEqual(got, want) {
-		t.Errorf("sets:\n got %q\nwant %q", got, want)
-	}
-}
-
 func TestServerName(t *testing.T) {
 	port := func(in string) (int, bool) { return map[string]int{"a": 8081}[in], in == "a" }
 	tests := []struct {

@@ -21,6 +21,6 @@
 // Failures are sentinel errors (ErrNotReady, ErrUnhealthy, ErrCrashed,
 // ErrDeadline) wrapped with the reason, so callers decide with errors.Is and
 // show the message. The decision logic is a pure function of the gate's state
-// and one observation; the loop around it takes its time from a Clock, so
-// tests run under testing/synctest without real sleeps.
+// and one observation; the loop around it uses package time, which under
+// testing/synctest is a fake clock, so tests run without real sleeps.
 package health

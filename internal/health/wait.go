@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/sysroll/sysroll/internal/systemd"
 )
@@ -15,16 +16,14 @@ type UnitFunc func(ctx context.Context) (systemd.UnitState, error)
 // ErrNotReady, ErrUnhealthy, ErrCrashed or ErrDeadline). The unit's state
 // at the first check is the baseline for restarts, so call Wait right after
 // the restart job returned. If ctx ends first, the error wraps ctx.Err().
-// The GateResult is filled in every case. A nil clock means RealClock.
-func (g Gate) Wait(ctx context.Context, clock Clock, unit UnitFunc, probes []Probe) (GateResult, error) {
+// The GateResult is filled in every case. Time is package time's: under
+// testing/synctest that is the bubble's fake clock, so tests need no clock seam.
+func (g Gate) Wait(ctx context.Context, unit UnitFunc, probes []Probe) (GateResult, error) {
 	g = g.WithDefaults()
-	if clock == nil {
-		clock = RealClock{}
-	}
-	st := gateState{start: clock.Now()}
+	st := gateState{start: time.Now()}
 	for {
 		obs := g.observe(ctx, unit, probes)
-		now := clock.Now()
+		now := time.Now()
 		if err := ctx.Err(); err != nil {
 			return st.result(false, now), fmt.Errorf("health gate: %w", err)
 		}
@@ -38,8 +37,8 @@ func (g Gate) Wait(ctx context.Context, clock Clock, unit UnitFunc, probes []Pro
 		}
 		select {
 		case <-ctx.Done():
-			return st.result(false, clock.Now()), fmt.Errorf("health gate: %w", ctx.Err())
-		case <-clock.After(d.next.Sub(now)):
+			return st.result(false, time.Now()), fmt.Errorf("health gate: %w", ctx.Err())
+		case <-time.After(d.next.Sub(now)):
 		}
 	}
 }

@@ -36,7 +36,7 @@ func TestWaitHealthy(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := systemdtest.New(unit)
 		start := time.Now()
-		res, err := gate.Wait(t.Context(), nil, unitFunc(f), []health.Probe{&flag{}})
+		res, err := gate.Wait(t.Context(), unitFunc(f), []health.Probe{&flag{}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +54,7 @@ func TestWaitCrashInWindow(t *testing.T) {
 		f := systemdtest.New(unit)
 		f.SetAfter(3500*time.Millisecond, unit, systemdtest.AutoRestarted)
 		start := time.Now()
-		res, err := gate.Wait(t.Context(), health.RealClock{}, unitFunc(f), nil)
+		res, err := gate.Wait(t.Context(), unitFunc(f), nil)
 		if !errors.Is(err, health.ErrCrashed) {
 			t.Fatalf("Wait = %v, want ErrCrashed", err)
 		}
@@ -74,7 +74,7 @@ func TestWaitProbeTurnsBad(t *testing.T) {
 		p := &flag{}
 		time.AfterFunc(3500*time.Millisecond, func() { p.bad.Store(true) })
 		start := time.Now()
-		res, err := gate.Wait(t.Context(), nil, unitFunc(f), []health.Probe{p})
+		res, err := gate.Wait(t.Context(), unitFunc(f), []health.Probe{p})
 		if !errors.Is(err, health.ErrUnhealthy) {
 			t.Fatalf("Wait = %v, want ErrUnhealthy", err)
 		}
@@ -93,7 +93,7 @@ func TestWaitNeverReady(t *testing.T) {
 		f := systemdtest.New(unit)
 		f.Set(unit, systemdtest.Activating)
 		start := time.Now()
-		_, err := gate.Wait(t.Context(), nil, unitFunc(f), nil)
+		_, err := gate.Wait(t.Context(), unitFunc(f), nil)
 		if !errors.Is(err, health.ErrNotReady) {
 			t.Fatalf("Wait = %v, want ErrNotReady", err)
 		}
@@ -108,7 +108,7 @@ func TestWaitCancelled(t *testing.T) {
 		f := systemdtest.New(unit)
 		ctx, cancel := context.WithCancel(t.Context())
 		time.AfterFunc(2500*time.Millisecond, cancel)
-		_, err := gate.Wait(ctx, nil, unitFunc(f), nil)
+		_, err := gate.Wait(ctx, unitFunc(f), nil)
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("Wait = %v, want context.Canceled", err)
 		}

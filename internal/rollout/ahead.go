@@ -54,12 +54,12 @@ func (e *engine) probeAhead(ctx context.Context, batches [][]string, cur, next i
 		case <-actx.Done():
 			a.err = actx.Err()
 			return
-		case <-e.clock.After(delay):
+		case <-time.After(delay):
 		}
 		a.started.Store(true)
 		ctx := actx
-		start := e.clock.Now()
-		defer func() { a.took = e.clock.Now().Sub(start) }()
+		start := time.Now()
+		defer func() { a.took = time.Now().Sub(start) }()
 		units := e.stateFuncs(ctx, names)
 		errs := make([]error, len(names))
 		var wg sync.WaitGroup

@@ -58,7 +58,7 @@ func (e *engine) step(ctx context.Context, b int, name string, mode stepMode) er
 	if ctx.Err() != nil {
 		return errInterrupted
 	}
-	start := e.clock.Now()
+	start := time.Now()
 	fin := finishing(ctx)
 	fail := func(p release.Phase, cause error, gate *health.GateResult) error {
 		return e.failed(fin, b, name, p, cause, gate, start)
@@ -131,9 +131,9 @@ func (e *engine) step(ctx context.Context, b int, name string, mode stepMode) er
 	}); err != nil {
 		return fail(release.PhaseGate, err, nil)
 	}
-	e.emit(Event{Type: EventPhase, Instance: name, Phase: release.PhaseGate, Batch: b, Elapsed: e.clock.Now().Sub(start)})
+	e.emit(Event{Type: EventPhase, Instance: name, Phase: release.PhaseGate, Batch: b, Elapsed: time.Now().Sub(start)})
 	gctx, cancel := e.bounded(fin, 0, true)
-	res, err := e.spec.Gate.Wait(gctx, e.clock, e.unitFunc(name), e.deps.Probes(name))
+	res, err := e.spec.Gate.Wait(gctx, e.unitFunc(name), e.deps.Probes(name))
 	cancel()
 	if err != nil {
 		return fail(release.PhaseGate, e.deadlineCause(err), &res)
@@ -145,7 +145,7 @@ func (e *engine) step(ctx context.Context, b int, name string, mode stepMode) er
 	if err := e.undrain(fin, name); err != nil {
 		return fail(release.PhaseUndrain, err, &res)
 	}
-	end := e.clock.Now()
+	end := time.Now()
 	if err := e.saveInstance(name, func(r *release.Instance) { r.Phase, r.Ended = release.PhaseDone, end }); err != nil {
 		// Done and in traffic: only the record lags. Say so, do not fail.
 		e.warn(name, b, "%v", err)
@@ -215,7 +215,7 @@ func (e *engine) failed(ctx context.Context, b int, name string, p release.Phase
 		fe.Logs = e.deps.Logs(lctx, e.spec.Unit(name), failLogLines)
 		cancel()
 	}
-	end := e.clock.Now()
+	end := time.Now()
 	if err := e.saveInstance(name, func(r *release.Instance) {
 		r.Phase, r.Error, r.Ended = release.PhaseFailed, fe.Error(), end
 	}); err != nil {

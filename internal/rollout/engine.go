@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -18,8 +17,6 @@ import (
 type engine struct {
 	spec  Spec
 	deps  Deps
-	log   *slog.Logger
-	clock health.Clock
 	begun time.Time
 	// deadline is the progress deadline; zero for none.
 	deadline time.Time
@@ -36,19 +33,17 @@ func newEngine(spec Spec, deps Deps, rec *release.Record) *engine {
 	e := &engine{
 		spec:    spec,
 		deps:    deps,
-		clock:   deps.Clock,
 		rec:     rec,
 		idx:     map[string]int{},
 		drained: map[string]bool{},
 	}
-	e.begun = e.clock.Now()
+	e.begun = time.Now()
 	if d := spec.Strategy.ProgressDeadline; d > 0 {
 		e.deadline = e.begun.Add(d)
 	}
 	for i, in := range rec.Instances {
 		e.idx[in.Name] = i
 	}
-	e.log = deps.Logger.With("service", spec.Service, "rollout", rec.ID)
 	return e
 }
 
@@ -74,7 +69,7 @@ func (e *engine) saveInstance(name string, fn func(in *release.Instance)) error 
 // setPhase records that name enters phase p, before the step is taken.
 func (e *engine) setPhase(name string, b int, p release.Phase, start time.Time) error {
 	err := e.saveInstance(name, func(in *release.Instance) { in.Phase = p })
-	e.emit(Event{Type: EventPhase, Instance: name, Phase: p, Batch: b, Elapsed: e.clock.Now().Sub(start)})
+	e.emit(Event{Type: EventPhase, Instance: name, Phase: p, Batch: b, Elapsed: time.Now().Sub(start)})
 	return err
 }
 
@@ -103,25 +98,10 @@ func cloneRecord(r *release.Record) *release.Record {
 }
 
 func (e *engine) emit(ev Event) {
-	ev.Time = e.clock.Now()
+	ev.Time = time.Now()
 	if ev.Elapsed == 0 && ev.Instance == "" {
 		ev.Elapsed = ev.Time.Sub(e.begun)
 	}
-	attrs := []any{"event", ev.Type}
-	if ev.Instance != "" {
-		attrs = append(attrs, "instance", ev.Instance)
-	}
-	if ev.Phase != "" {
-		attrs = append(attrs, "phase", ev.Phase)
-	}
-	if ev.Message != "" {
-		attrs = append(attrs, "detail", ev.Message)
-	}
-	level := slog.LevelDebug
-	if ev.Type == EventInstanceFailed || ev.Type == EventWarning {
-		level = slog.LevelWarn
-	}
-	e.log.Log(context.Background(), level, "rollout", attrs...)
 	e.emitMu.Lock()
 	defer e.emitMu.Unlock()
 	e.deps.Progress.Event(ev)
@@ -133,7 +113,7 @@ func (e *engine) warn(name string, b int, format string, args ...any) {
 
 // pastDeadline reports whether the progress deadline has passed.
 func (e *engine) pastDeadline() bool {
-	return !e.deadline.IsZero() && !e.clock.Now().Before(e.deadline)
+	return !e.deadline.IsZero() && !time.Now().Before(e.deadline)
 }
 
 // bounded derives a context ending after d (0: no bound of its own) or at

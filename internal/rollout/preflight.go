@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/sysroll/sysroll/internal/health"
 	"github.com/sysroll/sysroll/internal/release"
@@ -86,7 +87,7 @@ func (e *engine) preflight(ctx context.Context, b int, exclude []string) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("preflight: %w", ctx.Err())
-		case <-e.clock.After(g.Interval):
+		case <-time.After(g.Interval):
 		}
 	}
 	if len(problems) == 0 {

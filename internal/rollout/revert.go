@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/sysroll/sysroll/internal/release"
 )
@@ -41,7 +42,7 @@ func (e *engine) revertGroups(ctx context.Context, groups [][]string) []error {
 func (e *engine) revertOne(ctx context.Context, name string) (err error) {
 	in := e.instance(name)
 	b := in.Batch
-	start := e.clock.Now()
+	start := time.Now()
 	if err := e.saveInstance(name, func(r *release.Instance) { r.Phase = release.PhaseRevert }); err != nil {
 		// Act anyway: putting the instance back matters more than the record.
 		e.warn(name, b, "%v", err)
@@ -56,7 +57,7 @@ func (e *engine) revertOne(ctx context.Context, name string) (err error) {
 		if uerr := e.undrain(ctx, name); uerr != nil {
 			e.warn(name, b, "%v", uerr)
 		}
-		end := e.clock.Now()
+		end := time.Now()
 		if serr := e.saveInstance(name, func(r *release.Instance) {
 			r.Phase, r.Ended = release.PhaseFailed, end
 			r.Error = joinMsg(r.Error, err.Error())
@@ -105,7 +106,7 @@ func (e *engine) revertOne(ctx context.Context, name string) (err error) {
 		if err != nil {
 			return err
 		}
-		res, err := e.spec.Gate.Wait(ctx, e.clock, e.unitFunc(name), e.deps.RevertProbes(name))
+		res, err := e.spec.Gate.Wait(ctx, e.unitFunc(name), e.deps.RevertProbes(name))
 		health = res.Summary()
 		if err != nil {
 			return fmt.Errorf("health gate: %w", err)
@@ -120,7 +121,7 @@ func (e *engine) revertOne(ctx context.Context, name string) (err error) {
 	if err := e.undrain(ctx, name); err != nil {
 		return err
 	}
-	end := e.clock.Now()
+	end := time.Now()
 	if err := e.saveInstance(name, func(r *release.Instance) { r.Phase, r.Ended = release.PhaseReverted, end }); err != nil {
 		e.warn(name, b, "%v", err)
 	}

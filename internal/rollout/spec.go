@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/sysroll/sysroll/internal/health"
@@ -135,9 +134,7 @@ type Deps struct {
 	// Logs returns a unit's last n journal lines, shown when an instance
 	// fails; nil: none.
 	Logs     func(ctx context.Context, unit string, n int) []string
-	Clock    health.Clock // nil: health.RealClock
-	Progress Progress     // nil: none
-	Logger   *slog.Logger // nil: discard
+	Progress Progress // nil: none
 }
 
 func (d Deps) withDefaults() (Deps, error) {
@@ -160,14 +157,8 @@ func (d Deps) withDefaults() (Deps, error) {
 	if d.RevertProbes == nil {
 		d.RevertProbes = d.Probes
 	}
-	if d.Clock == nil {
-		d.Clock = health.RealClock{}
-	}
 	if d.Progress == nil {
 		d.Progress = ProgressFunc(func(Event) {})
-	}
-	if d.Logger == nil {
-		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	return d, errors.Join(errs...)
 }
