@@ -59,23 +59,19 @@ func probesFor(svc *config.Service, store *release.Store) func(instance string) 
 	}
 }
 
-func sizeOf(s config.Step) rollout.Size { return rollout.Size{Count: s.N, Percent: s.Percent} }
-
 // strategyFor maps the service file's rollout settings onto the engine's.
 func strategyFor(svc *config.Service) rollout.Strategy {
 	r := svc.Rollout
 	st := rollout.Strategy{
-		Batch:            sizeOf(r.Batch),
-		FailureAction:    rollout.FailureAction(r.FailureAction),
+		Batch:            r.Batch,
+		Ramp:             r.Ramp,
+		FailureAction:    r.FailureAction,
 		FailureBudget:    r.FailureBudget,
 		ProgressDeadline: r.ProgressDeadline,
 		DrainTimeout:     r.DrainTimeout,
 	}
-	for _, s := range r.Ramp {
-		st.Ramp = append(st.Ramp, sizeOf(s))
-	}
 	if len(st.Ramp) > 0 {
-		st.Batch = rollout.Size{}
+		st.Batch = config.Step{}
 	}
 	return st
 }
@@ -192,7 +188,6 @@ func (e *rolloutEnv) deps(g *globals, p rollout.Progress) rollout.Deps {
 		// of the bad release included: a revert is judged without it.
 		RevertProbes: probesFor(e.svc, e.store),
 		Logs:         journalTail(g.user),
-		Clock:        health.RealClock{},
 		Progress:     p,
 	}
 }

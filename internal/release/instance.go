@@ -14,11 +14,18 @@ import (
 // directory can be moved or bind-mounted elsewhere without breaking links.
 const linkPrefix = "../../" + releasesDir + "/"
 
-// CurrentPath is the path of an instance's current link, the one a unit
-// refers to: ExecStart=<Dir>/instances/%i/current/hello.
-func (s *Store) CurrentPath(instance string) string {
-	return filepath.Join(s.dir, instancesDir, instance, currentLink)
+// LinkPath is the per-instance symlink under a service's state directory that
+// selects the release the instance runs: STATEDIR/instances/INSTANCE/current.
+// The rendered units refer to it (ExecStart=STATEDIR/instances/%i/current/app),
+// so switching a release is an atomic symlink swap plus a restart, with no
+// daemon-reload. The one definition of that path: unitfile renders it, the
+// store reads and swaps it.
+func LinkPath(stateDir, instance string) string {
+	return filepath.Join(stateDir, instancesDir, instance, currentLink)
 }
+
+// CurrentPath is LinkPath in this store.
+func (s *Store) CurrentPath(instance string) string { return LinkPath(s.dir, instance) }
 
 // Current returns the version an instance's link points at, or "" if the
 // instance has none yet.

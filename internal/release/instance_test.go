@@ -153,3 +153,13 @@ func TestRunning(t *testing.T) {
 		t.Error("Running(0) ok")
 	}
 }
+
+func TestLinkPath(t *testing.T) {
+	if got := LinkPath("/var/lib/sysroll/hello", "8081"); got != "/var/lib/sysroll/hello/instances/8081/current" {
+		t.Errorf("LinkPath = %q", got)
+	}
+	s := newStore(t)
+	if got, want := s.CurrentPath("8081"), LinkPath(s.Dir(), "8081"); got != want {
+		t.Errorf("CurrentPath = %q, LinkPath = %q", got, want)
+	}
+}

@@ -28,9 +28,9 @@
 //     job, run the health gate, return to traffic, record done. Every phase
 //     is saved to the Journal before it is acted on.
 //  3. Failures within FailureBudget are reverted one by one and the rollout
-//     goes on; beyond it the FailureAction applies: Rollback reverts the
-//     failed batch (failed instances first), RollbackAll then reverts the
-//     earlier batches newest first, Halt leaves everything as it is.
+//     goes on; beyond it the FailureAction applies: rollback reverts the
+//     failed batch (failed instances first), rollback-all then reverts the
+//     earlier batches newest first, halt leaves everything as it is.
 //     Instances of later batches are never touched. A revert is verified
 //     (gated) like a deploy.
 //

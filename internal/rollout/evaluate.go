@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/sysroll/sysroll/internal/config"
 )
 
 // Outcome is what the executor knows after a batch ran.
@@ -74,7 +76,7 @@ func Evaluate(o Outcome, s Strategy) Decision {
 	case s.FailureBudget > 0:
 		why += fmt.Sprintf(", %d failures exceed the budget of %d", total, s.FailureBudget)
 	}
-	if s.FailureAction == Halt {
+	if s.FailureAction == config.ActionHalt {
 		return Decision{Action: ActHalt, Reason: why + "; halting, instances left as they are"}
 	}
 
@@ -101,7 +103,7 @@ func Evaluate(o Outcome, s Strategy) Decision {
 		}
 		add(rest)
 	}
-	if s.FailureAction == RollbackAll {
+	if s.FailureAction == config.ActionRollbackAll {
 		last := o.Batch - 1
 		if len(o.Failed) == 0 {
 			last = o.Batch // nothing failed: the last batch that ran succeeded
@@ -114,7 +116,7 @@ func Evaluate(o Outcome, s Strategy) Decision {
 		return Decision{Action: ActHalt, Reason: why + "; nothing to revert"}
 	}
 	what := "reverting batch " + fmt.Sprint(o.Batch+1)
-	if s.FailureAction == RollbackAll {
+	if s.FailureAction == config.ActionRollbackAll {
 		what = "reverting every batch, newest first"
 	}
 	return Decision{Action: ActRevert, Revert: groups, Reason: why + "; " + what}

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sysroll/sysroll/internal/config"
 )
 
 func TestEvaluate(t *testing.T) {
@@ -24,20 +26,20 @@ func TestEvaluate(t *testing.T) {
 		{"rollback: failed first, then the rest of the batch", Outcome{Batches: plan, Batch: 1, Failed: []string{"c"}},
 			Strategy{}, ActRevert, [][]string{{"c"}, {"b", "d"}}, "c failed in batch 2"},
 		{"rollback: whole batch failed", Outcome{Batches: plan, Batch: 1, Failed: []string{"b", "c", "d"}},
-			Strategy{FailureAction: Rollback}, ActRevert, [][]string{{"b", "c", "d"}}, ""},
+			Strategy{FailureAction: config.ActionRollback}, ActRevert, [][]string{{"b", "c", "d"}}, ""},
 		{"rollback-all: earlier batches newest first", Outcome{Batches: plan, Batch: 2, Failed: []string{"e"}},
-			Strategy{FailureAction: RollbackAll}, ActRevert, [][]string{{"e"}, {"b", "c", "d"}, {"a"}}, "every batch"},
+			Strategy{FailureAction: config.ActionRollbackAll}, ActRevert, [][]string{{"e"}, {"b", "c", "d"}, {"a"}}, "every batch"},
 		{"rollback-all skips what was reverted", Outcome{Batches: plan, Batch: 2, Failed: []string{"e"}, Tolerated: 1, Reverted: []string{"c"}},
-			Strategy{FailureAction: RollbackAll, FailureBudget: 1}, ActRevert, [][]string{{"e"}, {"b", "d"}, {"a"}}, ""},
-		{"halt", Outcome{Batches: plan, Batch: 1, Failed: []string{"c"}}, Strategy{FailureAction: Halt}, ActHalt, nil, "halting"},
+			Strategy{FailureAction: config.ActionRollbackAll, FailureBudget: 1}, ActRevert, [][]string{{"e"}, {"b", "d"}, {"a"}}, ""},
+		{"halt", Outcome{Batches: plan, Batch: 1, Failed: []string{"c"}}, Strategy{FailureAction: config.ActionHalt}, ActHalt, nil, "halting"},
 		{"deadline is never tolerated", Outcome{Batches: plan, Batch: 1, Failed: []string{"c"}, Abort: true},
 			Strategy{FailureBudget: 5}, ActRevert, [][]string{{"c"}, {"b", "d"}}, "progress deadline"},
 		{"deadline between batches, rollback: nothing failed", Outcome{Batches: plan, Batch: 1, Abort: true},
 			Strategy{}, ActHalt, nil, "nothing to revert"},
 		{"deadline between batches, rollback-all", Outcome{Batches: plan, Batch: 1, Abort: true},
-			Strategy{FailureAction: RollbackAll}, ActRevert, [][]string{{"b", "c", "d"}, {"a"}}, "progress deadline passed after batch 2"},
+			Strategy{FailureAction: config.ActionRollbackAll}, ActRevert, [][]string{{"b", "c", "d"}, {"a"}}, "progress deadline passed after batch 2"},
 		{"deadline before any batch ran", Outcome{Batches: plan, Batch: -1, Abort: true},
-			Strategy{FailureAction: RollbackAll}, ActHalt, nil, ""},
+			Strategy{FailureAction: config.ActionRollbackAll}, ActHalt, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/traffic"
 )
 
 // Progress receives what the executor does, for the user: the CLI draws it
@@ -35,6 +36,10 @@ const (
 	EventWarning        EventType = "warning"         // something the operator should know; Message tells
 	EventBatchDone      EventType = "batch-done"
 	EventRolloutEnd     EventType = "rollout-end" // Result and Message: the outcome
+
+	// Sent by the host around the executor, in the same stream.
+	EventStaged  EventType = "staged"  // a deploy staged its release; Message: version, sha256, kind
+	EventTraffic EventType = "traffic" // the traffic proof's final counts; Message: its URL
 )
 
 // Event is one thing the executor did.
@@ -52,4 +57,7 @@ type Event struct {
 	// Elapsed is the time since the instance's step began (instance
 	// events) or since the rollout began (the others).
 	Elapsed time.Duration
+	// Traffic is the traffic proof's counts (with --probe): so far on
+	// instance-done and instance-failed, final on EventTraffic.
+	Traffic *traffic.Snapshot
 }

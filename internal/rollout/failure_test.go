@@ -9,6 +9,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/sysroll/sysroll/internal/config"
+
 	"github.com/sysroll/sysroll/internal/health"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/rollout"
@@ -153,7 +155,7 @@ func TestRunRollbackAll(t *testing.T) {
 		w := newWorld(t, 5)
 		w.badOn("8083", "v2")
 		spec := w.spec("v2")
-		spec.Strategy.FailureAction = rollout.RollbackAll
+		spec.Strategy.FailureAction = config.ActionRollbackAll
 		rec, err := rollout.Run(t.Context(), spec, w.deps())
 		if !errors.Is(err, health.ErrNotReady) || rec.Result != release.ResultRolledBack {
 			t.Fatalf("Run = %v, result %s", err, rec.Result)
@@ -177,7 +179,7 @@ func TestRunHalt(t *testing.T) {
 		w := newWorld(t, 4)
 		w.badOn("8082", "v2")
 		spec := w.spec("v2")
-		spec.Strategy.FailureAction = rollout.Halt
+		spec.Strategy.FailureAction = config.ActionHalt
 		rec, err := rollout.Run(t.Context(), spec, w.deps())
 		if !errors.Is(err, health.ErrNotReady) || rec.Result != release.ResultHalted {
 			t.Fatalf("Run = %v, result %s", err, rec.Result)

@@ -8,6 +8,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/sysroll/sysroll/internal/config"
+
 	"github.com/sysroll/sysroll/internal/health"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/rollout"
@@ -71,7 +73,7 @@ func TestRunInterruptedThenFailing(t *testing.T) {
 		w := newWorld(t, 4)
 		w.badOn("8082", "v2")
 		spec := w.spec("v2")
-		spec.Strategy.Batch = rollout.Size{Count: 2}
+		spec.Strategy.Batch = config.Step{N: 2}
 		ctx, cancel := context.WithCancel(t.Context())
 		time.AfterFunc(3*time.Second, cancel)
 		rec, err := rollout.Run(ctx, spec, w.deps())

@@ -24,7 +24,7 @@ func Plan(instances []string, s Strategy) ([][]string, error) {
 	total := len(instances)
 	var batches [][]string
 	for i, k := 0, 0; i < total; k++ {
-		n := min(steps[min(k, len(steps)-1)].of(total), total-i)
+		n := min(steps[min(k, len(steps)-1)].Size(total), total-i)
 		batches = append(batches, instances[i:i+n:i+n])
 		i += n
 	}

@@ -6,25 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sysroll/sysroll/internal/config"
 )
 
 func names(n int) []string {
 	out := make([]string, n)
 	for i := range out {
 		out[i] = fmt.Sprint(8081 + i)
-	}
-	return out
-}
-
-func sizes(t *testing.T, ss ...string) []Size {
-	t.Helper()
-	out := make([]Size, len(ss))
-	for i, s := range ss {
-		v, err := ParseSize(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[i] = v
 	}
 	return out
 }
@@ -37,13 +26,13 @@ func TestPlan(t *testing.T) {
 		want []int // batch sizes
 	}{
 		{"default is one at a time", 4, Strategy{}, []int{1, 1, 1, 1}},
-		{"count", 5, Strategy{Batch: Size{Count: 2}}, []int{2, 2, 1}},
-		{"count larger than total", 3, Strategy{Batch: Size{Count: 10}}, []int{3}},
-		{"percent rounds up", 10, Strategy{Batch: Size{Percent: 25}}, []int{3, 3, 3, 1}},
-		{"percent at least one", 10, Strategy{Batch: Size{Percent: 1}}, []int{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
-		{"ramp, last repeats", 6, Strategy{Ramp: []Size{{Count: 1}, {Count: 2}}}, []int{1, 2, 2, 1}},
-		{"ansible ramp 1, 25%, 100%", 10, Strategy{Ramp: []Size{{Count: 1}, {Percent: 25}, {Percent: 100}}}, []int{1, 3, 6}},
-		{"ramp longer than needed", 2, Strategy{Ramp: []Size{{Count: 1}, {Count: 1}, {Count: 5}}}, []int{1, 1}},
+		{"count", 5, Strategy{Batch: config.Step{N: 2}}, []int{2, 2, 1}},
+		{"count larger than total", 3, Strategy{Batch: config.Step{N: 10}}, []int{3}},
+		{"percent rounds up", 10, Strategy{Batch: config.Step{Percent: 25}}, []int{3, 3, 3, 1}},
+		{"percent at least one", 10, Strategy{Batch: config.Step{Percent: 1}}, []int{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
+		{"ramp, last repeats", 6, Strategy{Ramp: []config.Step{{N: 1}, {N: 2}}}, []int{1, 2, 2, 1}},
+		{"ansible ramp 1, 25%, 100%", 10, Strategy{Ramp: []config.Step{{N: 1}, {Percent: 25}, {Percent: 100}}}, []int{1, 3, 6}},
+		{"ramp longer than needed", 2, Strategy{Ramp: []config.Step{{N: 1}, {N: 1}, {N: 5}}}, []int{1, 1}},
 		{"none", 0, Strategy{}, nil},
 	}
 	for _, tt := range tests {
@@ -78,9 +67,9 @@ func TestPlanErrors(t *testing.T) {
 	}{
 		{"duplicate", []string{"a", "b", "a"}, Strategy{}, "listed twice"},
 		{"empty name", []string{""}, Strategy{}, "empty instance"},
-		{"batch and ramp", []string{"a"}, Strategy{Batch: Size{Count: 1}, Ramp: []Size{{Count: 1}}}, "not both"},
-		{"bad percent", []string{"a"}, Strategy{Batch: Size{Percent: 150}}, "1%-100%"},
-		{"empty ramp step", []string{"a"}, Strategy{Ramp: []Size{{}}}, "ramp[0] is empty"},
+		{"batch and ramp", []string{"a"}, Strategy{Batch: config.Step{N: 1}, Ramp: []config.Step{{N: 1}}}, "not both"},
+		{"bad percent", []string{"a"}, Strategy{Batch: config.Step{Percent: 150}}, "1%-100%"},
+		{"empty ramp step", []string{"a"}, Strategy{Ramp: []config.Step{{}}}, "ramp[0] is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,39 +81,9 @@ func TestPlanErrors(t *testing.T) {
 	}
 }
 
-func TestParseSize(t *testing.T) {
-	tests := []struct {
-		in   string
-		want Size
-		err  bool
-	}{
-		{"3", Size{Count: 3}, false},
-		{"25%", Size{Percent: 25}, false},
-		{" 10 % ", Size{Percent: 10}, false},
-		{"100%", Size{Percent: 100}, false},
-		{"0", Size{}, true},
-		{"-1", Size{}, true},
-		{"0%", Size{}, true},
-		{"101%", Size{}, true},
-		{"half", Size{}, true},
-	}
-	for _, tt := range tests {
-		got, err := ParseSize(tt.in)
-		if (err != nil) != tt.err || got != tt.want {
-			t.Errorf("ParseSize(%q) = %v, %v", tt.in, got, err)
-		}
-		if err == nil {
-			var back Size
-			if err := back.UnmarshalText([]byte(got.String())); err != nil || back != got {
-				t.Errorf("round trip of %q: %v, %v", tt.in, back, err)
-			}
-		}
-	}
-}
-
 func TestStrategyValidate(t *testing.T) {
 	err := Strategy{
-		Batch: Size{Count: -1}, FailureAction: "pause", FailureBudget: -1,
+		Batch: config.Step{N: -1}, FailureAction: "pause", FailureBudget: -1,
 		ProgressDeadline: -time.Second, DrainTimeout: -time.Second,
 	}.Validate()
 	for _, want := range []string{"batch size -1", `failure action "pause"`, "failure budget -1", "progress deadline", "drain timeout"} {
@@ -132,7 +91,7 @@ func TestStrategyValidate(t *testing.T) {
 			t.Errorf("Validate = %v, want it to contain %q", err, want)
 		}
 	}
-	if err := (Strategy{Ramp: sizes(t, "1", "25%")}).Validate(); err != nil {
+	if err := (Strategy{Ramp: []config.Step{{N: 1}, {Percent: 25}}}).Validate(); err != nil {
 		t.Errorf("valid ramp: %v", err)
 	}
 }

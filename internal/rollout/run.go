@@ -58,7 +58,7 @@ func Run(ctx context.Context, spec Spec, deps Deps) (*release.Record, error) {
 		return nil, err
 	}
 
-	now := deps.Clock.Now()
+	now := time.Now()
 	rec := &release.Record{
 		ID: spec.ID, Service: spec.Service, Kind: spec.Kind, To: spec.Target,
 		User: spec.User, Host: spec.Host, PID: os.Getpid(), Started: now,
@@ -84,7 +84,7 @@ func Run(ctx context.Context, spec Spec, deps Deps) (*release.Record, error) {
 		rec.Instances = append(rec.Instances, in)
 		froms = append(froms, from[n])
 	}
-	rec.From = majority(froms)
+	rec.From = release.Majority(froms)
 	if spec.Kind == release.KindRestart {
 		rec.To = rec.From
 	}
@@ -108,18 +108,6 @@ func checkCapacity(batches [][]string, total int) error {
 		}
 	}
 	return nil
-}
-
-func majority(vs []string) string {
-	best, n := "", 0
-	count := map[string]int{}
-	for _, v := range vs {
-		count[v]++
-		if count[v] > n {
-			best, n = v, count[v]
-		}
-	}
-	return best
 }
 
 func describe(batches [][]string) string {
@@ -182,9 +170,9 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 			err = e.quickPreflight(ctx, exclude)
 		}
 		if err != nil {
-			start := e.clock.Now()
+			start := time.Now()
 			err = e.preflight(ctx, b, exclude)
-			probeTook = e.clock.Now().Sub(start)
+			probeTook = time.Now().Sub(start)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -200,9 +188,9 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 			delay = batchTook - 2*probeTook - 10*time.Millisecond
 		}
 		probed = e.probeAhead(ctx, rec.Batches, b, b+1, delay)
-		batchStart := e.clock.Now()
+		batchStart := time.Now()
 		failed, interrupted := e.runBatch(ctx, b, names, mode)
-		batchTook = e.clock.Now().Sub(batchStart)
+		batchTook = time.Now().Sub(batchStart)
 		last = b
 		if len(failed) > 0 {
 			o := Outcome{Batches: rec.Batches, Batch: b, Tolerated: tolerated, Reverted: reverted}
@@ -264,7 +252,7 @@ func (e *engine) interrupted(ctx context.Context) (*release.Record, error) {
 // reports it.
 func (e *engine) end(ctx context.Context, result release.Result, reason string, err error) (*release.Record, error) {
 	e.undrainAll(finishing(ctx))
-	now := e.clock.Now()
+	now := time.Now()
 	if serr := e.save(func(r *release.Record) { r.Result, r.Reason, r.Ended = result, reason, now }); serr != nil {
 		err = errors.Join(err, serr)
 	}

@@ -9,6 +9,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/sysroll/sysroll/internal/config"
+
 	"github.com/sysroll/sysroll/internal/health"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/rollout"
@@ -26,7 +28,7 @@ func TestRunSuccess(t *testing.T) {
 					before[in] = u.InvocationID
 				}
 				spec := w.spec("v2")
-				spec.Strategy.Batch = rollout.Size{Count: batch}
+				spec.Strategy.Batch = config.Step{N: batch}
 				start := time.Now()
 				rec, err := rollout.Run(t.Context(), spec, w.deps())
 				if err != nil {
@@ -141,7 +143,7 @@ func TestRunRefusals(t *testing.T) {
 		setup func(w *world, s *rollout.Spec)
 		want  string
 	}{
-		{"whole service in one batch", func(w *world, s *rollout.Spec) { s.Strategy.Batch = rollout.Size{Percent: 100} },
+		{"whole service in one batch", func(w *world, s *rollout.Spec) { s.Strategy.Batch = config.Step{Percent: 100} },
 			"all 3 instances at once"},
 		{"invalid spec", func(w *world, s *rollout.Spec) { s.Gate.HealthyFor = time.Hour }, "healthy_for"},
 		{"no target", func(w *world, s *rollout.Spec) { s.Target = "" }, "no target"},

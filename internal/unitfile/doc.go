@@ -16,7 +16,7 @@
 // rollout (that would restart everything at once).
 //
 // Which release an instance runs is a per-instance symlink,
-// STATEDIR/instances/INSTANCE/current (ReleaseLink), which {release} in the
+// STATEDIR/instances/INSTANCE/current (release.LinkPath), which {release} in the
 // service file stands for. Switching a release is a symlink swap plus a
 // restart of that one instance: the unit itself never changes, so there is no
 // daemon-reload in a rollout.

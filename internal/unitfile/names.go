@@ -26,11 +26,3 @@ func SocketUnit(name string) string { return name + ".socket" }
 
 // DefaultStateDir is the state directory of a system service: /var/lib/sysroll/NAME.
 func DefaultStateDir(name string) string { return path.Join(DefaultStateRoot, name) }
-
-// ReleaseLink is the per-instance symlink that selects the release an instance
-// runs: STATEDIR/instances/INSTANCE/current. The units point {release} at it
-// (with INSTANCE = %i), so switching a release is an atomic symlink swap plus a
-// restart, with no daemon-reload.
-func ReleaseLink(stateDir, instance string) string {
-	return path.Join(stateDir, "instances", instance, "current")
-}

@@ -110,9 +110,6 @@ func TestNames(t *testing.T) {
 	if TemplateUnit("hello") != "hello@.service" || TargetUnit("hello") != "hello.target" || SocketUnit("hello") != "hello.socket" {
 		t.Error("unit names")
 	}
-	if got := ReleaseLink("/var/lib/sysroll/hello", "8081"); got != "/var/lib/sysroll/hello/instances/8081/current" {
-		t.Error(got)
-	}
 	if DefaultStateDir("hello") != "/var/lib/sysroll/hello" {
 		t.Error("DefaultStateDir")
 	}

@@ -3,6 +3,8 @@ package unitfile
 import (
 	"strings"
 
+	"github.com/sysroll/sysroll/internal/release"
+
 	"github.com/sysroll/sysroll/internal/config"
 )
 
@@ -22,7 +24,7 @@ func (r renderer) placeholder(name string) string { return r.placeholderEsc(name
 func (r renderer) placeholderEsc(name string, esc func(string) string) string {
 	if name == config.PlaceholderRelease {
 		// \x00 cannot occur in a validated path: it marks where %i goes.
-		return strings.Replace(esc(ReleaseLink(r.p.StateDir, "\x00")), "\x00", "%i", 1)
+		return strings.Replace(esc(release.LinkPath(r.p.StateDir, "\x00")), "\x00", "%i", 1)
 	}
 	return "%i"
 }
