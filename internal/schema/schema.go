@@ -1,0 +1,131 @@
+package schema
+
+import (
+	"time"
+
+	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/rollout"
+	"github.com/sysroll/sysroll/internal/traffic"
+)
+
+// The document types and their versions.
+const (
+	EventV1    = "sysroll.event/v1"
+	StatusV1   = "sysroll.status/v1"
+	ServicesV1 = "sysroll.services/v1"
+	HistoryV1  = "sysroll.history/v1"
+	PlanV1     = "sysroll.plan/v1"
+)
+
+// Event is one line of a rollout's --json stream.
+type Event struct {
+	Schema   string    `json:"schema"`
+	Time     time.Time `json:"time"`
+	Type     string    `json:"type"` // a rollout.EventType
+	Service  string    `json:"service"`
+	Instance string    `json:"instance,omitempty"`
+	Phase    string    `json:"phase,omitempty"`
+	// Batch is the 0-based index into the record's batches; -1 when the
+	// event belongs to no batch.
+	Batch   int            `json:"batch"`
+	Message string         `json:"message,omitempty"`
+	Health  string         `json:"health,omitempty"` // last probe result
+	Logs    []string       `json:"logs,omitempty"`   // the unit's last journal lines, on failure
+	Result  release.Result `json:"result,omitempty"` // on rollout-end
+	// Elapsed is seconds since the instance's step began (instance events)
+	// or since the rollout began (the others).
+	Elapsed float64 `json:"elapsed_seconds"`
+	// Traffic is the traffic proof's counts (--probe): so far on
+	// instance-done and instance-failed, final on the "traffic" line (whose
+	// message is the URL).
+	Traffic *traffic.Snapshot `json:"traffic,omitempty"`
+}
+
+// NewEvent converts an executor event of service's rollout.
+func NewEvent(service string, e rollout.Event) Event {
+	return Event{
+		Schema: EventV1, Time: e.Time, Type: string(e.Type), Service: service,
+		Instance: e.Instance, Phase: string(e.Phase), Batch: e.Batch, Message: e.Message,
+		Health: e.Health, Logs: e.Logs, Result: e.Result, Elapsed: e.Elapsed.Seconds(),
+		Traffic: e.Traffic,
+	}
+}
+
+// Health words of InstanceStatus.Health.
+const (
+	Healthy   = "healthy"
+	Unhealthy = "unhealthy"
+	Down      = "down"
+)
+
+// InstanceStatus is one instance in Status.
+type InstanceStatus struct {
+	Instance    string `json:"instance"`
+	Unit        string `json:"unit"`
+	ActiveState string `json:"active_state"`
+	SubState    string `json:"sub_state"`
+	PID         uint32 `json:"pid"`
+	// Release is the release the running process was started from (its
+	// working directory), else what the instance's link points at.
+	Release string `json:"release"`
+	// SwitchedTo is the release the link points at when the running process
+	// was started from another one (a rollout stopped between switch and
+	// restart): the next start runs it.
+	SwitchedTo string `json:"switched_to,omitempty"`
+	Health     string `json:"health"`                  // Healthy, Unhealthy or Down
+	HealthNote string `json:"health_detail,omitempty"` // why, when unhealthy
+	UptimeSec  int64  `json:"uptime_seconds"`
+	Restarts   uint32 `json:"restarts"` // systemd's NRestarts
+}
+
+// Status is `sysroll status NAME --json`.
+type Status struct {
+	Schema    string           `json:"schema"`
+	Service   string           `json:"service"`
+	Target    string           `json:"target_state"`           // the group: "active/active", "not loaded", ...
+	Socket    string           `json:"socket_state,omitempty"` // with a shared socket
+	Instances []InstanceStatus `json:"instances"`
+	Running   int              `json:"running"`
+	Healthy   int              `json:"healthy"`
+	Releases  map[string]int   `json:"releases"` // release -> instances running it
+	Mixed     bool             `json:"mixed_releases"`
+	// Interrupted is the rollout that must be resumed or rolled back
+	// before another may start.
+	Interrupted *release.Record `json:"interrupted_rollout,omitempty"`
+}
+
+// Services is `sysroll status --json` without NAME: every service here.
+type Services struct {
+	Schema   string    `json:"schema"`
+	Services []*Status `json:"services"`
+}
+
+// History is `sysroll history NAME --json`: rollouts newest first.
+type History struct {
+	Schema   string           `json:"schema"`
+	Service  string           `json:"service"`
+	Rollouts []release.Record `json:"rollouts"`
+}
+
+// PlanBatch is one batch of a Plan: each instance with the release it is on.
+type PlanBatch struct {
+	Instances []PlanInstance `json:"instances"`
+}
+
+// PlanInstance is an instance in a PlanBatch.
+type PlanInstance struct {
+	Name    string `json:"name"`
+	Current string `json:"current"` // "" when it has no release yet
+}
+
+// Plan is a rollout's --dry-run --json: what would happen, nothing touched.
+type Plan struct {
+	Schema        string       `json:"schema"`
+	Service       string       `json:"service"`
+	Kind          release.Kind `json:"kind"`
+	Target        string       `json:"target,omitempty"` // empty for a restart
+	Batches       []PlanBatch  `json:"batches"`
+	HealthyFor    float64      `json:"healthy_for_seconds"`
+	Deadline      float64      `json:"deadline_seconds"`
+	FailureAction string       `json:"failure_action"`
+}

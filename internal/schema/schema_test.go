@@ -1,0 +1,142 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/rollout"
+	"github.com/sysroll/sysroll/internal/traffic"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+var t0 = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+
+func sampleRecord() release.Record {
+	return release.Record{
+		ID: "20261201T100000Z-a1b2c3", Service: "hello", Kind: release.KindDeploy,
+		From: "v1", To: "v2", User: "ops", Host: "web1", PID: 4242,
+		Started: t0, Ended: t0.Add(5 * time.Second), Result: release.ResultRolledBack,
+		Reason:  "8082 failed: rolling back batch 2",
+		Batches: [][]string{{"8081"}, {"8082"}},
+		Instances: []release.Instance{
+			{Name: "8081", From: "v1", To: "v2", Phase: release.PhaseDone, Batch: 0, Started: t0, Ended: t0.Add(2 * time.Second),
+				InvocationBefore: "0a1b", InvocationAfter: "2c3d"},
+			{Name: "8082", From: "v1", To: "v2", Phase: release.PhaseReverted, Batch: 1, Started: t0.Add(2 * time.Second), Ended: t0.Add(5 * time.Second),
+				Error: "never ready within 10s", InvocationBefore: "4e5f", InvocationAfter: "6a7b"},
+		},
+	}
+}
+
+// The documents as sysroll writes them, one golden file each. The golden
+// files are the documented shape: a change here is a change of the schema.
+func documents() map[string]any {
+	rec := sampleRecord()
+	interrupted := rec
+	interrupted.Result, interrupted.Reason = release.ResultInterrupted, "interrupted: each instance's current step was finished or undone"
+	status := &Status{
+		Schema: StatusV1, Service: "hello", Target: "active/active", Socket: "active/listening",
+		Instances: []InstanceStatus{
+			{Instance: "8081", Unit: "hello@8081.service", ActiveState: "active", SubState: "running", PID: 101,
+				Release: "v2", Health: Healthy, UptimeSec: 61, Restarts: 0},
+			{Instance: "8082", Unit: "hello@8082.service", ActiveState: "active", SubState: "running", PID: 102,
+				Release: "v1", SwitchedTo: "v2", Health: Unhealthy, HealthNote: "GET http://127.0.0.1:8082/healthz: status 503", UptimeSec: 3, Restarts: 2},
+			{Instance: "8083", Unit: "hello@8083.service", ActiveState: "inactive", SubState: "dead", Health: Down},
+		},
+		Running: 2, Healthy: 1, Releases: map[string]int{"v1": 1, "v2": 1}, Mixed: true, Interrupted: &interrupted,
+	}
+	snap := traffic.Snapshot{Requests: 1200, Failed: 1, Kinds: map[string]int64{"http-503": 1},
+		P50: 2 * time.Millisecond, P99: 14 * time.Millisecond, Max: 30 * time.Millisecond, Elapsed: 6 * time.Second}
+	return map[string]any{
+		"event-phase": NewEvent("hello", rollout.Event{Time: t0, Type: rollout.EventPhase, Instance: "8081",
+			Phase: release.PhaseGate, Batch: 0, Elapsed: 1500 * time.Millisecond}),
+		"event-instance-failed": NewEvent("hello", rollout.Event{Time: t0, Type: rollout.EventInstanceFailed, Instance: "8082",
+			Batch: 1, Message: "never ready within 10s", Health: "GET http://127.0.0.1:8082/healthz: connection refused",
+			Logs: []string{"listen tcp :8082: bind: address already in use"}, Elapsed: 10 * time.Second}),
+		"event-rollout-end": NewEvent("hello", rollout.Event{Time: t0, Type: rollout.EventRolloutEnd, Batch: -1,
+			Result: release.ResultSucceeded, Elapsed: 5 * time.Second}),
+		"event-traffic": NewEvent("hello", rollout.Event{Time: t0, Type: rollout.EventTraffic, Batch: -1,
+			Message: "http://127.0.0.1:8080/", Traffic: &snap, Elapsed: 6 * time.Second}),
+		"status":   status,
+		"services": &Services{Schema: ServicesV1, Services: []*Status{status}},
+		"history":  &History{Schema: HistoryV1, Service: "hello", Rollouts: []release.Record{rec}},
+		"plan": &Plan{Schema: PlanV1, Service: "hello", Kind: release.KindDeploy, Target: "v2",
+			Batches: []PlanBatch{
+				{Instances: []PlanInstance{{Name: "8081", Current: "v1"}}},
+				{Instances: []PlanInstance{{Name: "8082", Current: "v1"}, {Name: "8083", Current: ""}}},
+			},
+			HealthyFor: 2, Deadline: 60, FailureAction: "rollback"},
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for name, doc := range documents() {
+		t.Run(name, func(t *testing.T) {
+			got, err := json.MarshalIndent(doc, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			path := filepath.Join("testdata", name+".json")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s changed: a schema change needs a new version or an added field only.\ngot:\n%s\nwant:\n%s", path, got, want)
+			}
+			// What is written reads back into the same value: the end-to-end
+			// tests and the fleet controller decode with these types.
+			back := reflect.New(reflect.TypeOf(doc)).Interface()
+			if err := json.Unmarshal(want, back); err != nil {
+				t.Fatalf("decode %s: %v", path, err)
+			}
+			if v := reflect.ValueOf(back).Elem().Interface(); !reflect.DeepEqual(v, doc) {
+				t.Errorf("%s does not round-trip:\n got %#v\nwant %#v", path, v, doc)
+			}
+		})
+	}
+}
+
+// Every document and event names its schema: a reader can tell what it has
+// before it looks further.
+func TestEveryDocumentNamesItsSchema(t *testing.T) {
+	for name, doc := range documents() {
+		b, _ := json.Marshal(doc)
+		var head struct {
+			Schema string `json:"schema"`
+		}
+		if err := json.Unmarshal(b, &head); err != nil || head.Schema == "" {
+			t.Errorf("%s: no schema field (%v): %s", name, err, b)
+		}
+	}
+}
+
+func TestNewEventCarriesEveryField(t *testing.T) {
+	e := rollout.Event{Time: t0, Type: rollout.EventInstanceFailed, Instance: "a", Phase: release.PhaseGate,
+		Batch: 3, Message: "m", Health: "h", Logs: []string{"l"}, Result: release.ResultFailed, Elapsed: 2 * time.Second,
+		Traffic: &traffic.Snapshot{Requests: 5}}
+	got := NewEvent("svc", e)
+	want := Event{Schema: EventV1, Time: t0, Type: "instance-failed", Service: "svc", Instance: "a", Phase: "gate",
+		Batch: 3, Message: "m", Health: "h", Logs: []string{"l"}, Result: release.ResultFailed, Elapsed: 2,
+		Traffic: &traffic.Snapshot{Requests: 5}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("NewEvent =\n%#v\nwant\n%#v", got, want)
+	}
+	// A field added to rollout.Event must be considered here.
+	if n := reflect.TypeOf(rollout.Event{}).NumField(); n != 11 {
+		t.Errorf("rollout.Event has %d fields, NewEvent maps 11: map the new one", n)
+	}
+}
