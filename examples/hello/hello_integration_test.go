@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sysroll/sysroll/internal/testbed"
 	"github.com/sysroll/sysroll/internal/systemd"
+	"github.com/sysroll/sysroll/internal/testbed"
 )
 
 // The example runs as the guide's two instances, on these ports (the

@@ -1,28 +1,13 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/sysroll/sysroll/internal/install"
-	"github.com/sysroll/sysroll/internal/release"
-	"github.com/sysroll/sysroll/internal/systemd"
+	"github.com/sysroll/sysroll/internal/host"
 )
-
-type applyReport struct {
-	Service       string           `json:"service"`
-	Changed       bool             `json:"changed"`
-	DryRun        bool             `json:"dry_run"`
-	Plan          *install.Plan    `json:"plan"`
-	ServiceFile   string           `json:"service_file_diff,omitempty"`
-	StagedRelease *release.Release `json:"staged_release,omitempty"`
-}
 
 func newApplyCmd(g *globals) *cobra.Command {
 	var dryRun bool
@@ -48,7 +33,11 @@ releases come with ` + "`sysroll deploy`" + `.`,
   sysroll apply hello.yaml --user`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runApply(cmd.Context(), g, args[0], artifact, version, dryRun)
+			rep, err := g.host().Apply(cmd.Context(), host.ApplyOptions{File: args[0], Artifact: artifact, Version: version, DryRun: dryRun})
+			if err != nil {
+				return err
+			}
+			return printApply(g, rep)
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what would change, change nothing")
@@ -57,158 +46,7 @@ releases come with ` + "`sysroll deploy`" + `.`,
 	return cmd
 }
 
-func runApply(ctx context.Context, g *globals, path, artifact, version string, dryRun bool) error {
-	svc, err := loadFile(path)
-	if err != nil {
-		return err
-	}
-	files, stateDir, err := g.render(svc)
-	if err != nil {
-		return err
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return asUsage(err)
-	}
-	unitDir, err := g.unitDirectory()
-	if err != nil {
-		return err
-	}
-	m, err := g.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	in := &install.Installer{Manager: m, UnitDir: unitDir, StateDir: stateDir}
-	plan, err := in.Plan(ctx, desired(svc, files))
-	if err != nil {
-		return err
-	}
-	svcPath := filepath.Join(stateDir, appliedServiceFile)
-	oldRaw, err := readIfExists(svcPath)
-	if err != nil {
-		return err
-	}
-	rep := applyReport{Service: svc.Name, Plan: plan, DryRun: dryRun}
-	rep.ServiceFile = install.Diff(appliedServiceFile, string(oldRaw), string(raw))
-	rep.Changed = !plan.NoChanges() || rep.ServiceFile != ""
-
-	// Every instance to start needs a release. Find (or stage) it before
-	// anything changes, so a missing artifact fails with nothing half-done.
-	var store *release.Store
-	var initial string
-	if len(plan.Start) > 0 && !dryRun {
-		// A first install that fails here (no or a bad --artifact) must
-		// leave nothing behind, not even an empty state dir.
-		fresh, err := missing(stateDir)
-		if err != nil {
-			return err
-		}
-		if fresh && artifact == "" {
-			return usagef("%s", noReleaseHint)
-		}
-		if store, err = release.Open(stateDir); err != nil {
-			return err
-		}
-		if initial, err = initialRelease(ctx, store, artifact, version, &rep); err != nil {
-			if fresh {
-				os.RemoveAll(stateDir)
-			}
-			return err
-		}
-	}
-	if dryRun || !rep.Changed {
-		return printApply(g, &rep)
-	}
-	// Record the service file as installed as soon as the units are: if an
-	// instance then fails to start, status, deploy and uninstall still
-	// know the service.
-	in.Installed = func(context.Context) error {
-		return release.WriteFileAtomic(svcPath, raw, 0o644)
-	}
-	in.Prepare = func(_ context.Context, inst string) error {
-		v, err := store.Current(inst)
-		if err != nil {
-			return err
-		}
-		if v != "" {
-			// Keep the instance's release, unless it never proved good
-			// and a new --artifact came to replace it: a first install
-			// whose release failed to start, retried with a fixed one.
-			if rep.StagedRelease == nil || v == initial {
-				return nil
-			}
-			if good, err := provenGood(store, v); err != nil || good {
-				return err
-			}
-		}
-		return store.Switch(inst, initial)
-	}
-	if err := in.Apply(ctx, plan); err != nil {
-		return startFailure(ctx, g, m, svc.Name, err)
-	}
-	for _, unit := range plan.Stop {
-		inst := strings.TrimSuffix(strings.TrimPrefix(unit, svc.Name+"@"), ".service")
-		if store == nil {
-			if store, err = release.Open(stateDir); err != nil {
-				return err
-			}
-		}
-		if err := store.RemoveInstance(inst); err != nil {
-			return err
-		}
-	}
-	if initial != "" && rep.StagedRelease != nil {
-		if err := store.MarkGood(initial); err != nil {
-			return err
-		}
-	}
-	return printApply(g, &rep)
-}
-
-// initialRelease picks the release new instances start on: the known-good
-// one, else the one the other instances run, else the --artifact staged now.
-func initialRelease(ctx context.Context, store *release.Store, artifact, version string, rep *applyReport) (string, error) {
-	if artifact != "" {
-		rel, err := store.Stage(ctx, artifact, release.StageOptions{Version: version})
-		if err != nil {
-			return "", asUsage(fmt.Errorf("artifact rejected, nothing changed: %w", err))
-		}
-		rep.StagedRelease = &rel
-		return rel.Version, nil
-	}
-	if v, err := store.KnownGood(); err == nil && v != "" {
-		return v, nil
-	}
-	if v, err := majorityRelease(store); err == nil && v != "" {
-		return v, nil
-	}
-	return "", usagef("%s", noReleaseHint)
-}
-
-const noReleaseHint = "no release to start the instances on yet: pass --artifact PATH (the binary, directory or .tar.gz the command runs)"
-
-// startFailure explains an apply that failed to start an instance: why the
-// process ended, where its log is, and how to go on (the units stay
-// installed, so status, a retry and uninstall all work).
-func startFailure(ctx context.Context, g *globals, m systemd.Manager, service string, err error) error {
-	var je *systemd.JobError
-	if !errors.As(err, &je) {
-		return fmt.Errorf("apply %s: %w", service, err)
-	}
-	why := ""
-	if u, uerr := m.Unit(ctx, je.Unit); uerr == nil && u.Result != "" && u.Result != "success" {
-		why = fmt.Sprintf(" (%s, status %d)", u.Result, u.ExecMainStatus)
-	}
-	journal := "journalctl"
-	if g.user {
-		journal += " --user"
-	}
-	return fmt.Errorf("apply %s: %w%s\n  the units are installed; the instance's log: %s -u %s -n 50\n  fix the release and apply again with --artifact, or remove it all: sysroll uninstall %s",
-		service, err, why, journal, je.Unit, service)
-}
-
-func printApply(g *globals, rep *applyReport) error {
+func printApply(g *globals, rep *host.ApplyReport) error {
 	if g.json {
 		return json.NewEncoder(g.stdout).Encode(rep)
 	}
@@ -259,28 +97,8 @@ apply can come back) unless --purge is given.`,
   sysroll uninstall hello --purge`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			dir, err := g.uninstallDir(args[0], purge)
-			if err != nil {
+			if err := g.host().Uninstall(cmd.Context(), host.UninstallOptions{Service: args[0], Purge: purge}); err != nil {
 				return err
-			}
-			unitDir, err := g.unitDirectory()
-			if err != nil {
-				return err
-			}
-			m, err := g.connect(ctx)
-			if err != nil {
-				return err
-			}
-			defer m.Close()
-			in := &install.Installer{Manager: m, UnitDir: unitDir, StateDir: dir}
-			if err := in.Uninstall(ctx, args[0], purge); err != nil {
-				return fmt.Errorf("uninstall %s: %w", args[0], err)
-			}
-			if !purge {
-				if err := os.Remove(filepath.Join(dir, appliedServiceFile)); err != nil && !os.IsNotExist(err) {
-					return err
-				}
 			}
 			fmt.Fprintf(g.stdout, "%s: uninstalled%s\n", args[0], map[bool]string{true: " and purged", false: " (releases and history kept; --purge removes them)"}[purge])
 			return nil

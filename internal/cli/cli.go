@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sysroll/sysroll/internal/host"
 )
 
 // Exit codes, documented in `sysroll --help`.
@@ -86,8 +88,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		return se.code
 	}
 	fmt.Fprintf(stderr, "sysroll: %v\n", err)
-	var ue usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
+	if isUsage(err) {
 		if cmd, _, ferr := root.Find(args); ferr == nil && cmd != nil {
 			fmt.Fprintf(stderr, "see `%s --help`\n", cmd.CommandPath())
 		}
@@ -144,6 +145,18 @@ Typical session:
 	return root
 }
 
+// isUsage reports whether err is bad usage or bad input (exit 2): ours, the
+// core's, or cobra's.
+func isUsage(err error) bool {
+	if _, ok := errors.AsType[usageError](err); ok {
+		return true
+	}
+	if _, ok := errors.AsType[*host.InputError](err); ok {
+		return true
+	}
+	return isCobraUsage(err)
+}
+
 // isCobraUsage recognises cobra's unknown-command error, which reaches
 // Run without passing through any hook of ours.
 func isCobraUsage(err error) bool {
@@ -162,3 +175,8 @@ func markArgErrors(c *cobra.Command) {
 }
 
 func (g *globals) println(a ...any) { fmt.Fprintln(g.stdout, a...) }
+
+// host is the engine the global flags select.
+func (g *globals) host() *host.Host {
+	return &host.Host{User: g.user, Address: g.address, StateRoot: g.stateDir, UnitDir: g.unitDir}
+}

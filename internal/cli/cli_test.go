@@ -25,7 +25,7 @@ func TestExitCodes(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("name: hello\ncommand: x\ninstances: [8081]\nhealty_for: 3s\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	guide, _ := filepath.Glob("../../lint/testdata/guide/*.service")
+	guide, _ := filepath.Glob("../lint/testdata/guide/*.service")
 	if len(guide) != 3 {
 		t.Fatalf("guide units: %v", guide)
 	}
@@ -115,7 +115,7 @@ func TestRenderOutputDir(t *testing.T) {
 }
 
 func TestLintJSON(t *testing.T) {
-	guide, _ := filepath.Glob("../../lint/testdata/guide/*.service")
+	guide, _ := filepath.Glob("../lint/testdata/guide/*.service")
 	stdout, _, code := run(t, append([]string{"lint", "--json"}, guide...)...)
 	if code != 1 {
 		t.Fatalf("exit %d", code)

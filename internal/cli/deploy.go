@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/sysroll/sysroll/internal/config"
-	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/host"
 	"github.com/sysroll/sysroll/internal/rollout"
-	"github.com/sysroll/sysroll/internal/traffic"
+	"github.com/sysroll/sysroll/internal/schema"
 )
 
 func newDeployCmd(g *globals) *cobra.Command {
@@ -44,14 +43,14 @@ truth and --resume completes the rollout (or ` + "`sysroll rollback`" + ` undoes
   sysroll deploy hello --artifact app.tar.gz --json | jq -c 'select(.type=="instance-failed")'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := tf.validate(); err != nil {
-				return err
-			}
+			ctx, h, name := cmd.Context(), g.host(), args[0]
 			if resume {
 				if artifact != "" || version != "" {
 					return usagef("--resume continues the interrupted rollout: it takes no --artifact or --version")
 				}
-				return runResume(cmd.Context(), g, args[0], tf)
+				return g.rollout(tf, func(p rollout.Progress, proof *host.TrafficProof) (*host.RolloutResult, error) {
+					return h.Resume(ctx, host.ResumeOptions{Service: name, Traffic: proof}, p)
+				})
 			}
 			if artifact == "" {
 				return usagef("deploy needs --artifact PATH (or --resume)")
@@ -63,7 +62,10 @@ truth and --resume completes the rollout (or ` + "`sysroll rollback`" + ` undoes
 					return usagef("--check: %w", err)
 				}
 			}
-			return runDeploy(cmd.Context(), g, args[0], artifact, release.StageOptions{Version: version, Check: checkArgv}, dryRun, tf)
+			return g.rollout(tf, func(p rollout.Progress, proof *host.TrafficProof) (*host.RolloutResult, error) {
+				return h.Deploy(ctx, host.DeployOptions{Service: name, Artifact: artifact, Version: version,
+					Check: checkArgv, DryRun: dryRun, Traffic: proof}, p)
+			})
 		},
 	}
 	tf.register(cmd)
@@ -76,105 +78,48 @@ truth and --resume completes the rollout (or ` + "`sysroll rollback`" + ` undoes
 	return cmd
 }
 
-func runDeploy(ctx context.Context, g *globals, name, artifact string, opts release.StageOptions, dryRun bool, tf trafficFlags) error {
-	e, err := openRollout(ctx, g, name)
-	if err != nil {
+// rollout runs one rollout verb with the progress display the flags ask for,
+// then prints its outcome: the summary table (or, for a dry run, the plan)
+// and the traffic proof's counts.
+func (g *globals) rollout(tf trafficFlags, do func(rollout.Progress, *host.TrafficProof) (*host.RolloutResult, error)) error {
+	proof := tf.proof()
+	p := g.progress(proof)
+	res, err := do(p, proof)
+	if tp, ok := p.(*ttyProgress); ok {
+		tp.finish() // also when the rollout never started (refused, dry run)
+	}
+	if res == nil {
 		return err
 	}
-	e.traffic = tf
-	defer e.close()
-	if rec, err := unfinished(e.store); err != nil {
-		return err
-	} else if rec != nil {
-		return fmt.Errorf("rollout %s of %s was interrupted (%s); finish it first: `sysroll deploy %s --resume` or `sysroll rollback %s`", rec.ID, name, rec.Reason, name, name)
-	}
-	rel, err := e.store.Stage(ctx, artifact, opts)
-	if err != nil {
-		return asUsage(fmt.Errorf("release rejected, no instance touched: %w", err))
+	if res.Plan != nil {
+		return errors.Join(err, printPlan(g, res.Plan))
 	}
 	if !g.json {
-		fmt.Fprintf(g.stdout, "staged release %s (sha256 %s, %s)\n", rel.Version, rel.SHA256[:12], rel.Kind)
-	}
-	spec := e.spec(release.KindDeploy, rel.Version)
-	if dryRun {
-		return printPlan(g, e, spec)
-	}
-	return e.run(ctx, g, func(p rollout.Progress) (*release.Record, error) {
-		return rollout.Run(ctx, spec, e.deps(g, p))
-	})
-}
-
-// run executes one rollout, prints its summary, and marks success.
-func (e *rolloutEnv) run(ctx context.Context, g *globals, do func(rollout.Progress) (*release.Record, error)) error {
-	if err := checkDrainer(ctx, drainerFor(e.svc, e.store), e.svc.InstanceNames()); err != nil {
-		return err
-	}
-	var stop func() traffic.Snapshot
-	e.stats, stop = e.traffic.start(ctx)
-	rec, runErr := do(g.progress(e.stats))
-	snap := stop()
-	if !g.json {
-		printSummary(g.stdout, rec)
-		if e.stats != nil {
+		printSummary(g.stdout, res.Record)
+		if t := res.Traffic; t != nil {
 			fmt.Fprintf(g.stdout, "traffic probe %s: %d requests, %d failed (%s), p99 %s, max %s\n",
-				e.traffic.url, snap.Requests, snap.Failed, snap.KindsString(), snap.P99.Round(time.Millisecond), snap.Max.Round(time.Millisecond))
+				tf.url, t.Requests, t.Failed, t.KindsString(), t.P99.Round(time.Millisecond), t.Max.Round(time.Millisecond))
 		}
-	} else if e.stats != nil {
-		_ = json.NewEncoder(g.stdout).Encode(map[string]any{"type": "traffic", "url": e.traffic.url, "traffic": snap})
 	}
-	if err := e.finish(rec); err != nil {
-		return errors.Join(runErr, err)
-	}
-	if runErr != nil {
-		if errors.Is(runErr, context.Canceled) {
-			n := e.svc.Name
-			return fmt.Errorf("interrupted: the step in progress was finished or reverted (see `sysroll status %s`); complete the rollout with `sysroll deploy %s --resume` or undo it with `sysroll rollback %s`", n, n, n)
-		}
-		return runErr
-	}
-	return nil
+	return err
 }
 
-func printPlan(g *globals, e *rolloutEnv, spec rollout.Spec) error {
-	batches, err := rollout.Plan(spec.Instances, spec.Strategy)
-	if err != nil {
-		return asUsage(err)
-	}
+func printPlan(g *globals, p *schema.Plan) error {
 	if g.json {
-		return json.NewEncoder(g.stdout).Encode(map[string]any{"service": spec.Service, "kind": spec.Kind, "target": spec.Target, "batches": batches})
+		return json.NewEncoder(g.stdout).Encode(p)
 	}
-	fmt.Fprintf(g.stdout, "plan: %s %s to %s in %d batches (dry run: nothing touched)\n", spec.Kind, spec.Service, dash(spec.Target), len(batches))
-	for i, b := range batches {
+	fmt.Fprintf(g.stdout, "plan: %s %s to %s in %d batches (dry run: nothing touched)\n", p.Kind, p.Service, dash(p.Target), len(p.Batches))
+	for i, b := range p.Batches {
 		var cur []string
-		for _, inst := range b {
-			v, _ := e.store.Current(inst)
-			cur = append(cur, fmt.Sprintf("%s (on %s)", inst, dash(v)))
+		for _, in := range b.Instances {
+			cur = append(cur, fmt.Sprintf("%s (on %s)", in.Name, dash(in.Current)))
 		}
 		fmt.Fprintf(g.stdout, "  batch %d: %s\n", i+1, strings.Join(cur, ", "))
 	}
-	gate := spec.Gate
 	fmt.Fprintf(g.stdout, "each instance: drain, switch, restart, ready + healthy for %s within %s, undrain; on failure: %s\n",
-		gate.HealthyFor, gate.Deadline, spec.Strategy.FailureAction)
+		seconds(p.HealthyFor), seconds(p.Deadline), p.FailureAction)
 	return nil
 }
 
-func runResume(ctx context.Context, g *globals, name string, tf trafficFlags) error {
-	e, err := openRollout(ctx, g, name)
-	if err != nil {
-		return err
-	}
-	e.traffic = tf
-	defer e.close()
-	rec, err := unfinished(e.store)
-	if err != nil {
-		return err
-	}
-	if rec == nil {
-		return usagef("no interrupted rollout of %s to resume", name)
-	}
-	spec := e.spec(rec.Kind, rec.To)
-	spec.ID = rec.ID
-	return e.run(ctx, g, func(p rollout.Progress) (*release.Record, error) {
-		return rollout.Resume(ctx, rec, spec, e.deps(g, p))
-	})
-}
+// seconds renders a schema duration (seconds) the way Go prints durations.
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/sysroll/sysroll/internal/host"
 	"github.com/sysroll/sysroll/internal/release"
 )
 
@@ -20,27 +21,14 @@ func newHistoryCmd(g *globals) *cobra.Command {
   sysroll history hello --json | jq '.[0].instances'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, dir, err := g.loadInstalled(args[0])
+			hist, err := g.host().History(cmd.Context(), host.HistoryOptions{Service: args[0], Limit: limit})
 			if err != nil {
 				return err
-			}
-			store, err := release.Open(dir)
-			if err != nil {
-				return err
-			}
-			recs, err := store.Records()
-			if err != nil {
-				return err
-			}
-			if limit > 0 && len(recs) > limit {
-				recs = recs[:limit]
 			}
 			if g.json {
-				if recs == nil {
-					recs = []release.Record{}
-				}
-				return json.NewEncoder(g.stdout).Encode(recs)
+				return json.NewEncoder(g.stdout).Encode(hist)
 			}
+			recs := hist.Rollouts
 			if len(recs) == 0 {
 				g.println("no rollouts yet")
 				return nil

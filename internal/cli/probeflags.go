@@ -1,18 +1,12 @@
 package cli
 
 import (
-	"context"
-	"fmt"
-	"net/url"
-
 	"github.com/spf13/cobra"
-	"github.com/sysroll/sysroll/internal/health"
-	"github.com/sysroll/sysroll/internal/traffic"
+
+	"github.com/sysroll/sysroll/internal/host"
 )
 
-// trafficFlags is the optional traffic proof of a rollout: light requests
-// through the public entry point, failures counted and shown, and a breach
-// of the threshold failing the batch in flight.
+// trafficFlags are the flags of the optional traffic proof of a rollout.
 type trafficFlags struct {
 	url         string
 	rate        float64
@@ -26,42 +20,11 @@ func (f *trafficFlags) register(cmd *cobra.Command) {
 	fl.Int64Var(&f.maxFailures, "probe-max-failures", 0, "failed --probe requests tolerated; one more fails the batch in flight (and rolls it back)")
 }
 
-func (f *trafficFlags) validate() error {
+// proof is the traffic proof the flags ask for; nil without --probe. The
+// core validates it.
+func (f *trafficFlags) proof() *host.TrafficProof {
 	if f.url == "" {
 		return nil
 	}
-	u, err := url.Parse(f.url)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usagef("--probe %q: want an http:// or https:// URL", f.url)
-	}
-	if f.rate <= 0 || f.rate > 1000 {
-		return usagef("--probe-rate %v: want 0 < rate <= 1000", f.rate)
-	}
-	if f.maxFailures < 0 {
-		return usagef("--probe-max-failures must not be negative")
-	}
-	return nil
-}
-
-// start begins the traffic; stop ends it and returns the final counts.
-func (f *trafficFlags) start(ctx context.Context) (stats *traffic.Stats, stop func() traffic.Snapshot) {
-	if f.url == "" {
-		return nil, func() traffic.Snapshot { return traffic.Snapshot{} }
-	}
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	g := &traffic.Generator{URL: f.url, Rate: f.rate, Concurrency: 4}
-	stats, wait := g.Start(ctx)
-	return stats, func() traffic.Snapshot { cancel(); wait(); return stats.Snapshot() }
-}
-
-// probe is a health probe every instance's gate runs: it fails once the
-// traffic failures exceed the threshold, which fails the batch in flight.
-func (f *trafficFlags) probe(stats *traffic.Stats) health.Probe {
-	return health.ProbeFunc(func(context.Context) health.Result {
-		n := stats.Failed()
-		if n > f.maxFailures {
-			return health.Result{Detail: fmt.Sprintf("traffic probe %s: %d failed requests (more than %d tolerated)", f.url, n, f.maxFailures)}
-		}
-		return health.Result{OK: true, Detail: fmt.Sprintf("traffic probe: %d failed", n)}
-	})
+	return &host.TrafficProof{URL: f.url, Rate: f.rate, MaxFailures: f.maxFailures}
 }

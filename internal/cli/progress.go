@@ -8,56 +8,40 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sysroll/sysroll/internal/host"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/rollout"
-	"github.com/sysroll/sysroll/internal/traffic"
+	"github.com/sysroll/sysroll/internal/schema"
 )
 
-// jsonProgress streams one JSON object per event, for scripts and CI.
+// jsonProgress streams one JSON object per event (schema.Event), for
+// scripts, CI and the fleet controller.
 type jsonProgress struct {
 	mu  sync.Mutex
 	enc *json.Encoder
 }
 
-type jsonEvent struct {
-	Time     time.Time      `json:"time"`
-	Type     string         `json:"type"`
-	Instance string         `json:"instance,omitempty"`
-	Phase    string         `json:"phase,omitempty"`
-	Batch    int            `json:"batch"`
-	Message  string         `json:"message,omitempty"`
-	Health   string         `json:"health,omitempty"`
-	Logs     []string       `json:"logs,omitempty"`
-	Result   release.Result `json:"result,omitempty"`
-	Elapsed  float64        `json:"elapsed_seconds"`
-}
-
 func (p *jsonProgress) Event(e rollout.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	_ = p.enc.Encode(jsonEvent{
-		Time: e.Time, Type: string(e.Type), Instance: e.Instance, Phase: string(e.Phase),
-		Batch: e.Batch, Message: e.Message, Health: e.Health, Logs: e.Logs,
-		Result: e.Result, Elapsed: e.Elapsed.Seconds(),
-	})
+	_ = p.enc.Encode(schema.NewEvent(e))
 }
 
 // textProgress prints one plain line per event a person cares about, so the
 // story of the rollout reads top to bottom in a terminal or a CI log.
 type textProgress struct {
-	mu      sync.Mutex
-	w       io.Writer
-	start   time.Time
-	traffic *traffic.Stats // nil without --probe
+	mu    sync.Mutex
+	w     io.Writer
+	start time.Time
 }
 
-// trafficNote is the live failed-request count, shown after each instance.
-func (p *textProgress) trafficNote() string {
-	if p.traffic == nil {
+// trafficNote is the live failed-request count (with --probe), shown after
+// each instance.
+func trafficNote(e rollout.Event) string {
+	if e.Traffic == nil {
 		return ""
 	}
-	s := p.traffic.Snapshot()
-	return fmt.Sprintf("  [traffic: %d requests, %d failed]", s.Requests, s.Failed)
+	return fmt.Sprintf("  [traffic: %d requests, %d failed]", e.Traffic.Requests, e.Traffic.Failed)
 }
 
 func (p *textProgress) Event(e rollout.Event) {
@@ -68,6 +52,10 @@ func (p *textProgress) Event(e rollout.Event) {
 	}
 	ts := fmt.Sprintf("[%5.1fs]", e.Time.Sub(p.start).Seconds())
 	switch e.Type {
+	case rollout.EventStaged:
+		// Before the rollout starts: no clock yet.
+		p.start = time.Time{}
+		fmt.Fprintf(p.w, "staged release %s\n", e.Message)
 	case rollout.EventRolloutStart:
 		fmt.Fprintf(p.w, "%s %s\n", ts, e.Message)
 	case rollout.EventBatchStart:
@@ -75,9 +63,9 @@ func (p *textProgress) Event(e rollout.Event) {
 	case rollout.EventPhase:
 		fmt.Fprintf(p.w, "%s   %-10s %s\n", ts, e.Instance, e.Phase)
 	case rollout.EventInstanceDone:
-		fmt.Fprintf(p.w, "%s   %-10s healthy after %s (%s)%s\n", ts, e.Instance, e.Elapsed.Round(100*time.Millisecond), e.Health, p.trafficNote())
+		fmt.Fprintf(p.w, "%s   %-10s healthy after %s (%s)%s\n", ts, e.Instance, e.Elapsed.Round(100*time.Millisecond), e.Health, trafficNote(e))
 	case rollout.EventInstanceFailed:
-		fmt.Fprintf(p.w, "%s   %-10s FAILED after %s: %s%s\n", ts, e.Instance, e.Elapsed.Round(100*time.Millisecond), e.Message, p.trafficNote())
+		fmt.Fprintf(p.w, "%s   %-10s FAILED after %s: %s%s\n", ts, e.Instance, e.Elapsed.Round(100*time.Millisecond), e.Message, trafficNote(e))
 		if e.Health != "" {
 			fmt.Fprintf(p.w, "             last probe: %s\n", e.Health)
 		}
@@ -104,14 +92,17 @@ func (p *textProgress) Event(e rollout.Event) {
 	}
 }
 
-func (g *globals) progress(t *traffic.Stats) rollout.Progress {
+// progress is the display the output asks for: JSON lines with --json, a
+// redrawn block on a terminal, plain lines otherwise. proof (nil without
+// --probe) feeds the terminal's live traffic line.
+func (g *globals) progress(proof *host.TrafficProof) rollout.Progress {
 	if g.json {
 		return &jsonProgress{enc: json.NewEncoder(g.stdout)}
 	}
 	if isTerminal(g.stdout) {
-		return newTTYProgress(g.stdout, t)
+		return newTTYProgress(g.stdout, proof)
 	}
-	return &textProgress{w: g.stdout, traffic: t}
+	return &textProgress{w: g.stdout}
 }
 
 // printSummary draws the per-instance table at the end of a rollout.

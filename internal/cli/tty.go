@@ -10,9 +10,9 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/sysroll/sysroll/internal/host"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/rollout"
-	"github.com/sysroll/sysroll/internal/traffic"
 )
 
 // isTerminal reports whether w is a terminal a person watches.
@@ -29,8 +29,8 @@ type ttyProgress struct {
 	w       io.Writer
 	order   []string
 	rows    map[string]*ttyRow
-	drawn   int // lines of the block currently on screen
-	traffic *traffic.Stats
+	drawn   int                // lines of the block currently on screen
+	traffic *host.TrafficProof // nil without --probe
 	stop    chan struct{}
 	once    sync.Once
 }
@@ -41,7 +41,7 @@ type ttyRow struct {
 	final string // set once the instance is done, failed or reverted
 }
 
-func newTTYProgress(w io.Writer, t *traffic.Stats) *ttyProgress {
+func newTTYProgress(w io.Writer, t *host.TrafficProof) *ttyProgress {
 	p := &ttyProgress{w: w, rows: map[string]*ttyRow{}, traffic: t, stop: make(chan struct{})}
 	go p.tick()
 	return p
@@ -78,6 +78,8 @@ func (p *ttyProgress) Event(e rollout.Event) {
 	defer p.mu.Unlock()
 	var above []string
 	switch e.Type {
+	case rollout.EventStaged:
+		above = append(above, "staged release "+e.Message)
 	case rollout.EventRolloutStart:
 		above = append(above, e.Message)
 	case rollout.EventBatchStart:
@@ -112,7 +114,7 @@ func (p *ttyProgress) Event(e rollout.Event) {
 		}
 	case rollout.EventRolloutEnd:
 		above = append(above, fmt.Sprintf("rollout %s %s", e.Result, e.Message))
-		p.once.Do(func() { close(p.stop) })
+		p.finish()
 	}
 	p.clear()
 	for _, l := range above {
@@ -120,6 +122,10 @@ func (p *ttyProgress) Event(e rollout.Event) {
 	}
 	p.redraw()
 }
+
+// finish stops the redrawing; the block stays as last drawn. Safe to call
+// more than once.
+func (p *ttyProgress) finish() { p.once.Do(func() { close(p.stop) }) }
 
 // clear erases the instance block so log lines can print above it.
 func (p *ttyProgress) clear() {
@@ -144,8 +150,7 @@ func (p *ttyProgress) redraw() {
 		fmt.Fprintf(p.w, "  %-12s %s\033[K\n", name, state)
 		p.drawn++
 	}
-	if p.traffic != nil {
-		s := p.traffic.Snapshot()
+	if s, ok := p.traffic.Snapshot(); ok {
 		fmt.Fprintf(p.w, "  traffic: %d requests, %d failed\033[K\n", s.Requests, s.Failed)
 		p.drawn++
 	}

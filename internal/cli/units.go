@@ -1,17 +1,14 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"github.com/sysroll/sysroll/internal/config"
-	"github.com/sysroll/sysroll/internal/install"
+	"github.com/sysroll/sysroll/internal/host"
 	"github.com/sysroll/sysroll/internal/release"
-	"github.com/sysroll/sysroll/internal/unitfile"
 )
 
 func newInitCmd(g *globals) *cobra.Command {
@@ -33,31 +30,6 @@ the comments; unknown or misspelled keys are errors later, so typos cannot hide.
 	}
 }
 
-// loadFile reads and validates a service file; any problem is bad input.
-func loadFile(path string) (*config.Service, error) {
-	svc, err := config.Load(path)
-	if err != nil {
-		return nil, asUsage(err)
-	}
-	return svc, nil
-}
-
-func (g *globals) render(svc *config.Service) (unitfile.Files, string, error) {
-	unitDir, err := g.unitDirectory()
-	if err != nil {
-		return nil, "", err
-	}
-	stateDir, err := g.serviceDir(svc.Name)
-	if err != nil {
-		return nil, "", err
-	}
-	files, err := unitfile.Render(svc, unitfile.Paths{UnitDir: unitDir, StateDir: stateDir, User: g.user})
-	if err != nil {
-		return nil, "", asUsage(err)
-	}
-	return files, stateDir, nil
-}
-
 func newRenderCmd(g *globals) *cobra.Command {
 	var outDir string
 	cmd := &cobra.Command{
@@ -71,11 +43,11 @@ management. Nothing is installed and systemd is not contacted.`,
   sysroll render hello.yaml --output-dir ./units`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := loadFile(args[0])
+			svc, err := host.Load(args[0])
 			if err != nil {
 				return err
 			}
-			files, _, err := g.render(svc)
+			files, err := g.host().Render(svc)
 			if err != nil {
 				return err
 			}
@@ -105,33 +77,4 @@ management. Nothing is installed and systemd is not contacted.`,
 	}
 	cmd.Flags().StringVarP(&outDir, "output-dir", "o", "", "write the units into this directory instead of printing them")
 	return cmd
-}
-
-// desired turns rendered files into what the installer converges to.
-func desired(svc *config.Service, files unitfile.Files) install.Desired {
-	d := install.Desired{
-		Service:   svc.Name,
-		Instances: svc.InstanceNames(),
-		Template:  unitfile.TemplateUnit(svc.Name),
-		Target:    unitfile.TargetUnit(svc.Name),
-		InstanceUnit: func(inst string) string {
-			return unitfile.InstanceUnit(svc.Name, inst)
-		},
-	}
-	if svc.Listen != "" {
-		d.Socket = unitfile.SocketUnit(svc.Name)
-	}
-	for _, f := range files {
-		d.Files = append(d.Files, install.File{Name: f.Name, Data: []byte(f.Content)})
-	}
-	return d
-}
-
-// readIfExists returns a file's content, or nil when it does not exist.
-func readIfExists(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	return b, err
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysroll/sysroll/internal/schema"
 	"github.com/sysroll/sysroll/internal/testbed"
 )
 
@@ -137,11 +138,11 @@ func (b *Background) Signal(sig string) {
 // WaitEvent reads `--json` events from standard output until match returns
 // true and returns that event, passing over plain lines. It fails the test
 // if sysroll ends first or within runs out.
-func (b *Background) WaitEvent(within time.Duration, match func(Event) bool) Event {
+func (b *Background) WaitEvent(within time.Duration, match func(schema.Event) bool) schema.Event {
 	b.t.Helper()
-	var e Event
+	var e schema.Event
 	b.waitFor(within, func(l string) bool {
-		e = Event{}
+		e = schema.Event{}
 		return json.Unmarshal([]byte(l), &e) == nil && match(e)
 	}, "sysroll ended before the awaited event", "no awaited event")
 	return e

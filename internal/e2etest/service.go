@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/schema"
 )
 
 // InstallService writes yaml as the service file at file inside the shared
@@ -70,11 +71,11 @@ func History(t testing.TB, name string) []release.Record {
 	if r.Code != 0 {
 		t.Fatalf("history: %s", r)
 	}
-	var recs []release.Record
-	if err := json.Unmarshal([]byte(r.Stdout), &recs); err != nil {
+	var h schema.History
+	if err := json.Unmarshal([]byte(r.Stdout), &h); err != nil {
 		t.Fatalf("history --json: %v\n%s", err, r.Stdout)
 	}
-	return recs
+	return h.Rollouts
 }
 
 // LastRecord is the newest rollout record of service name; it fails the
@@ -88,31 +89,12 @@ func LastRecord(t testing.TB, name string) release.Record {
 	return recs[0]
 }
 
-// ServiceStatus mirrors `sysroll status NAME --json`: the fields the
-// end-to-end tests check.
-type ServiceStatus struct {
-	Service   string `json:"service"`
-	Socket    string `json:"socket_state"`
-	Instances []struct {
-		Instance    string `json:"instance"`
-		ActiveState string `json:"active_state"`
-		SubState    string `json:"sub_state"`
-		Release     string `json:"release"`
-		Health      string `json:"health"`
-	} `json:"instances"`
-	Running     int             `json:"running"`
-	Healthy     int             `json:"healthy"`
-	Releases    map[string]int  `json:"releases"`
-	Mixed       bool            `json:"mixed_releases"`
-	Interrupted *release.Record `json:"interrupted_rollout"`
-}
-
 // TryStatus runs `sysroll status NAME --json`; an error says why there is
 // no status yet, for callers that poll.
-func TryStatus(t testing.TB, name string) (ServiceStatus, error) {
+func TryStatus(t testing.TB, name string) (schema.Status, error) {
 	t.Helper()
 	r := Sysroll(t, "status", name, "--json")
-	var st ServiceStatus
+	var st schema.Status
 	if r.Code != 0 {
 		return st, fmt.Errorf("status: %s", r)
 	}
@@ -123,7 +105,7 @@ func TryStatus(t testing.TB, name string) (ServiceStatus, error) {
 }
 
 // Status is TryStatus that fails the test on an error.
-func Status(t testing.TB, name string) ServiceStatus {
+func Status(t testing.TB, name string) schema.Status {
 	t.Helper()
 	st, err := TryStatus(t, name)
 	if err != nil {

@@ -59,7 +59,7 @@ func (e *engine) probeAhead(ctx context.Context, batches [][]string, cur, next i
 		a.started.Store(true)
 		ctx := actx
 		start := time.Now()
-		defer func() { a.took = time.Now().Sub(start) }()
+		defer func() { a.took = time.Since(start) }()
 		units := e.stateFuncs(ctx, names)
 		errs := make([]error, len(names))
 		var wg sync.WaitGroup

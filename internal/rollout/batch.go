@@ -131,7 +131,7 @@ func (e *engine) step(ctx context.Context, b int, name string, mode stepMode) er
 	}); err != nil {
 		return fail(release.PhaseGate, err, nil)
 	}
-	e.emit(Event{Type: EventPhase, Instance: name, Phase: release.PhaseGate, Batch: b, Elapsed: time.Now().Sub(start)})
+	e.emit(Event{Type: EventPhase, Instance: name, Phase: release.PhaseGate, Batch: b, Elapsed: time.Since(start)})
 	gctx, cancel := e.bounded(fin, 0, true)
 	res, err := e.spec.Gate.Wait(gctx, e.unitFunc(name), e.deps.Probes(name))
 	cancel()

@@ -69,7 +69,7 @@ func (e *engine) saveInstance(name string, fn func(in *release.Instance)) error 
 // setPhase records that name enters phase p, before the step is taken.
 func (e *engine) setPhase(name string, b int, p release.Phase, start time.Time) error {
 	err := e.saveInstance(name, func(in *release.Instance) { in.Phase = p })
-	e.emit(Event{Type: EventPhase, Instance: name, Phase: p, Batch: b, Elapsed: time.Now().Sub(start)})
+	e.emit(Event{Type: EventPhase, Instance: name, Phase: p, Batch: b, Elapsed: time.Since(start)})
 	return err
 }
 
@@ -98,6 +98,7 @@ func cloneRecord(r *release.Record) *release.Record {
 }
 
 func (e *engine) emit(ev Event) {
+	ev.Service = e.spec.Service
 	ev.Time = time.Now()
 	if ev.Elapsed == 0 && ev.Instance == "" {
 		ev.Elapsed = ev.Time.Sub(e.begun)

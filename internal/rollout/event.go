@@ -44,6 +44,7 @@ const (
 
 // Event is one thing the executor did.
 type Event struct {
+	Service  string // the service rolled out; the executor sets it
 	Time     time.Time
 	Type     EventType
 	Instance string

@@ -172,7 +172,7 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 		if err != nil {
 			start := time.Now()
 			err = e.preflight(ctx, b, exclude)
-			probeTook = time.Now().Sub(start)
+			probeTook = time.Since(start)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -190,7 +190,7 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 		probed = e.probeAhead(ctx, rec.Batches, b, b+1, delay)
 		batchStart := time.Now()
 		failed, interrupted := e.runBatch(ctx, b, names, mode)
-		batchTook = time.Now().Sub(batchStart)
+		batchTook = time.Since(batchStart)
 		last = b
 		if len(failed) > 0 {
 			o := Outcome{Batches: rec.Batches, Batch: b, Tolerated: tolerated, Reverted: reverted}

@@ -41,10 +41,10 @@ type Event struct {
 	Traffic *traffic.Snapshot `json:"traffic,omitempty"`
 }
 
-// NewEvent converts an executor event of service's rollout.
-func NewEvent(service string, e rollout.Event) Event {
+// NewEvent converts an executor (or host) event.
+func NewEvent(e rollout.Event) Event {
 	return Event{
-		Schema: EventV1, Time: e.Time, Type: string(e.Type), Service: service,
+		Schema: EventV1, Time: e.Time, Type: string(e.Type), Service: e.Service,
 		Instance: e.Instance, Phase: string(e.Phase), Batch: e.Batch, Message: e.Message,
 		Health: e.Health, Logs: e.Logs, Result: e.Result, Elapsed: e.Elapsed.Seconds(),
 		Traffic: e.Traffic,

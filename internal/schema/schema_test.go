@@ -55,14 +55,14 @@ func documents() map[string]any {
 	snap := traffic.Snapshot{Requests: 1200, Failed: 1, Kinds: map[string]int64{"http-503": 1},
 		P50: 2 * time.Millisecond, P99: 14 * time.Millisecond, Max: 30 * time.Millisecond, Elapsed: 6 * time.Second}
 	return map[string]any{
-		"event-phase": NewEvent("hello", rollout.Event{Time: t0, Type: rollout.EventPhase, Instance: "8081",
+		"event-phase": NewEvent(rollout.Event{Service: "hello", Time: t0, Type: rollout.EventPhase, Instance: "8081",
 			Phase: release.PhaseGate, Batch: 0, Elapsed: 1500 * time.Millisecond}),
-		"event-instance-failed": NewEvent("hello", rollout.Event{Time: t0, Type: rollout.EventInstanceFailed, Instance: "8082",
+		"event-instance-failed": NewEvent(rollout.Event{Service: "hello", Time: t0, Type: rollout.EventInstanceFailed, Instance: "8082",
 			Batch: 1, Message: "never ready within 10s", Health: "GET http://127.0.0.1:8082/healthz: connection refused",
 			Logs: []string{"listen tcp :8082: bind: address already in use"}, Elapsed: 10 * time.Second}),
-		"event-rollout-end": NewEvent("hello", rollout.Event{Time: t0, Type: rollout.EventRolloutEnd, Batch: -1,
+		"event-rollout-end": NewEvent(rollout.Event{Service: "hello", Time: t0, Type: rollout.EventRolloutEnd, Batch: -1,
 			Result: release.ResultSucceeded, Elapsed: 5 * time.Second}),
-		"event-traffic": NewEvent("hello", rollout.Event{Time: t0, Type: rollout.EventTraffic, Batch: -1,
+		"event-traffic": NewEvent(rollout.Event{Service: "hello", Time: t0, Type: rollout.EventTraffic, Batch: -1,
 			Message: "http://127.0.0.1:8080/", Traffic: &snap, Elapsed: 6 * time.Second}),
 		"status":   status,
 		"services": &Services{Schema: ServicesV1, Services: []*Status{status}},
@@ -125,10 +125,10 @@ func TestEveryDocumentNamesItsSchema(t *testing.T) {
 }
 
 func TestNewEventCarriesEveryField(t *testing.T) {
-	e := rollout.Event{Time: t0, Type: rollout.EventInstanceFailed, Instance: "a", Phase: release.PhaseGate,
+	e := rollout.Event{Service: "svc", Time: t0, Type: rollout.EventInstanceFailed, Instance: "a", Phase: release.PhaseGate,
 		Batch: 3, Message: "m", Health: "h", Logs: []string{"l"}, Result: release.ResultFailed, Elapsed: 2 * time.Second,
 		Traffic: &traffic.Snapshot{Requests: 5}}
-	got := NewEvent("svc", e)
+	got := NewEvent(e)
 	want := Event{Schema: EventV1, Time: t0, Type: "instance-failed", Service: "svc", Instance: "a", Phase: "gate",
 		Batch: 3, Message: "m", Health: "h", Logs: []string{"l"}, Result: release.ResultFailed, Elapsed: 2,
 		Traffic: &traffic.Snapshot{Requests: 5}}
@@ -136,7 +136,7 @@ func TestNewEventCarriesEveryField(t *testing.T) {
 		t.Errorf("NewEvent =\n%#v\nwant\n%#v", got, want)
 	}
 	// A field added to rollout.Event must be considered here.
-	if n := reflect.TypeOf(rollout.Event{}).NumField(); n != 11 {
-		t.Errorf("rollout.Event has %d fields, NewEvent maps 11: map the new one", n)
+	if n := reflect.TypeOf(rollout.Event{}).NumField(); n != 12 {
+		t.Errorf("rollout.Event has %d fields, NewEvent maps 12: map the new one", n)
 	}
 }

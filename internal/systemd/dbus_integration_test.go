@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sysroll/sysroll/internal/testbed"
 	"github.com/sysroll/sysroll/internal/systemd"
+	"github.com/sysroll/sysroll/internal/testbed"
 )
 
 const sleeper = "[Service]\nExecStart=/bin/sleep infinity\n"

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sysroll/sysroll/internal/testbed"
 	"github.com/sysroll/sysroll/internal/systemd"
+	"github.com/sysroll/sysroll/internal/testbed"
 )
 
 // The integration tests share one container; each test uses its own unit

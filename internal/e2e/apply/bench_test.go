@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sysroll/sysroll/internal/e2etest"
+	"github.com/sysroll/sysroll/internal/schema"
 )
 
 // BenchmarkStatus100 times `sysroll status NAME --json` for a service of 100
@@ -56,7 +57,7 @@ func BenchmarkStatus100(b *testing.B) {
 					b.Fatal(r)
 				}
 				if bc.name == "json" {
-					var st Status
+					var st schema.Status
 					if err := json.Unmarshal([]byte(r.Stdout), &st); err != nil || st.Running != 100 {
 						b.Fatalf("status: %v, %d running", err, st.Running)
 					}

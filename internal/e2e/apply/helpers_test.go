@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sysroll/sysroll/internal/e2etest"
+	"github.com/sysroll/sysroll/internal/schema"
 )
 
 // Where things live inside the container.
@@ -261,32 +262,10 @@ func wantRefused(t testing.TB, port int) {
 	}
 }
 
-// Status mirrors `sysroll status NAME --json`.
-type Status struct {
-	Service   string `json:"service"`
-	Target    string `json:"target_state"`
-	Instances []struct {
-		Instance    string `json:"instance"`
-		Unit        string `json:"unit"`
-		ActiveState string `json:"active_state"`
-		SubState    string `json:"sub_state"`
-		PID         uint32 `json:"pid"`
-		Release     string `json:"release"`
-		SwitchedTo  string `json:"switched_to"`
-		Health      string `json:"health"`
-		UptimeSec   int64  `json:"uptime_seconds"`
-		Restarts    uint32 `json:"restarts"`
-	} `json:"instances"`
-	Running  int            `json:"running"`
-	Healthy  int            `json:"healthy"`
-	Releases map[string]int `json:"releases"`
-	Mixed    bool           `json:"mixed_releases"`
-}
-
-func status(t testing.TB, name string, args ...string) Status {
+func status(t testing.TB, name string, args ...string) schema.Status {
 	t.Helper()
 	r := e2etest.MustSysroll(t, append([]string{"status", name, "--json"}, args...)...)
-	var st Status
+	var st schema.Status
 	if err := json.Unmarshal([]byte(r.Stdout), &st); err != nil {
 		t.Fatalf("status --json does not parse: %v\n%s", err, r.Stdout)
 	}
@@ -295,7 +274,7 @@ func status(t testing.TB, name string, args ...string) Status {
 
 // wantRunning requires every instance of s to be active, healthy and on
 // version, per `sysroll status --json`.
-func wantRunning(t testing.TB, s service, version string) Status {
+func wantRunning(t testing.TB, s service, version string) schema.Status {
 	t.Helper()
 	st := status(t, s.name)
 	if len(st.Instances) != len(s.ports) {

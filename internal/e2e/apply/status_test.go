@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sysroll/sysroll/internal/e2etest"
+	"github.com/sysroll/sysroll/internal/schema"
 )
 
 // TestStatus: a row per instance with its release and health, --json, the
@@ -58,12 +59,15 @@ func TestStatus(t *testing.T) {
 		t.Errorf("status without a name does not list e2e-status:\n%s", r.Stdout)
 	}
 	r = e2etest.MustSysroll(t, "status", "--json")
-	var all []Status
+	var all schema.Services
 	if err := json.Unmarshal([]byte(r.Stdout), &all); err != nil {
 		t.Fatalf("status --json without a name: %v\n%s", err, r.Stdout)
 	}
+	if all.Schema != schema.ServicesV1 {
+		t.Errorf("status --json without a name: schema %q, want %q", all.Schema, schema.ServicesV1)
+	}
 	found := false
-	for _, a := range all {
+	for _, a := range all.Services {
 		found = found || a.Service == s.name && a.Running == 2
 	}
 	if !found {

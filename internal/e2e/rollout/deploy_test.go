@@ -9,6 +9,7 @@ import (
 
 	"github.com/sysroll/sysroll/internal/e2etest"
 	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/schema"
 )
 
 // A good release reaches every instance, one batch at a time: each
@@ -104,7 +105,7 @@ func assertSequential(t *testing.T, rec release.Record) {
 
 // assertEventsSequential checks the same from the --json stream: a batch's
 // first phase event comes after every instance of the previous batch is done.
-func assertEventsSequential(t *testing.T, evs []e2etest.Event) {
+func assertEventsSequential(t *testing.T, evs []schema.Event) {
 	t.Helper()
 	done := map[int]time.Time{}  // batch -> last instance-done
 	first := map[int]time.Time{} // batch -> first phase event

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sysroll/sysroll/internal/e2etest"
 	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/schema"
 )
 
 // While a rollout runs, a second one on the same service is refused at
@@ -79,7 +80,7 @@ func TestInterruptMidRollout(t *testing.T) {
 			before := s.invocations()
 			second := instanceName(s.ports[1])
 			b := e2etest.StartSysroll(t, "deploy", s.name, "--artifact", s.release("v2", "--startup-delay=500ms"), "--version", "v2", "--json")
-			b.WaitEvent(30*time.Second, func(e e2etest.Event) bool {
+			b.WaitEvent(30*time.Second, func(e schema.Event) bool {
 				return e.Type == "phase" && e.Instance == second && e.Phase == string(tc.phase)
 			})
 			start := time.Now()
@@ -95,7 +96,7 @@ func TestInterruptMidRollout(t *testing.T) {
 				}
 			}
 			evs := e2etest.ParseEvents(t, r.Stdout)
-			if last := evs[len(evs)-1]; last.Type != "rollout-end" || last.Result != string(release.ResultInterrupted) {
+			if last := evs[len(evs)-1]; last.Type != "rollout-end" || last.Result != release.ResultInterrupted {
 				t.Errorf("last event %+v, want rollout-end interrupted", last)
 			}
 

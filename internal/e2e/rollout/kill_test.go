@@ -11,6 +11,7 @@ import (
 
 	"github.com/sysroll/sysroll/internal/e2etest"
 	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/schema"
 )
 
 // kill -9 of sysroll at each phase boundary of an instance's step, then
@@ -55,7 +56,7 @@ func TestKillAtEachPhase(t *testing.T) {
 			first, second, third := instanceName(s.ports[0]), instanceName(s.ports[1]), instanceName(s.ports[2])
 
 			b := e2etest.StartSysroll(t, "deploy", s.name, "--artifact", s.release("v2", tc.flags...), "--version", "v2", "--json")
-			b.WaitEvent(30*time.Second, func(e e2etest.Event) bool {
+			b.WaitEvent(30*time.Second, func(e schema.Event) bool {
 				if e.Instance != second {
 					return false
 				}
@@ -184,7 +185,7 @@ func (s *service) waitRunning(within time.Duration) {
 
 // assertStatusTruth checks that status names, for each instance, the
 // release it really answers with, its real state, and flags mixed releases.
-func (s *service) assertStatusTruth(st e2etest.ServiceStatus) {
+func (s *service) assertStatusTruth(st schema.Status) {
 	s.t.Helper()
 	versions := map[string]bool{}
 	for _, in := range st.Instances {
@@ -218,7 +219,7 @@ func TestKillDuringRevert(t *testing.T) {
 	dir := badOnRelease(t, s, "v2", s.ports[1])
 
 	b := e2etest.StartSysroll(t, "deploy", s.name, "--artifact", dir, "--version", "v2", "--json")
-	b.WaitEvent(30*time.Second, func(e e2etest.Event) bool { return e.Type == "revert" && e.Instance == second })
+	b.WaitEvent(30*time.Second, func(e schema.Event) bool { return e.Type == "revert" && e.Instance == second })
 	b.Signal("KILL")
 	b.Wait(10 * time.Second)
 

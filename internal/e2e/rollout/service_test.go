@@ -14,6 +14,7 @@ import (
 
 	"github.com/sysroll/sysroll/internal/e2etest"
 	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/schema"
 )
 
 // svcOpts are the knobs a test turns in its service file. Zero values take
@@ -251,7 +252,7 @@ func (s *service) lastRecord() release.Record {
 	return e2etest.LastRecord(s.t, s.name)
 }
 
-func (s *service) status() e2etest.ServiceStatus {
+func (s *service) status() schema.Status {
 	s.t.Helper()
 	return e2etest.Status(s.t, s.name)
 }

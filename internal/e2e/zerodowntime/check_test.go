@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/sysroll/sysroll/internal/e2etest"
+	"github.com/sysroll/sysroll/internal/schema"
 	"github.com/sysroll/sysroll/internal/testbed"
 )
 
@@ -141,14 +142,12 @@ func historyIDs(t *testing.T, s *service) []string {
 	if r.Code != 0 {
 		t.Fatalf("history: %s", r)
 	}
-	var recs []struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal([]byte(r.Stdout), &recs); err != nil {
+	var h schema.History
+	if err := json.Unmarshal([]byte(r.Stdout), &h); err != nil {
 		t.Fatalf("history --json: %v\n%s", err, r.Stdout)
 	}
-	ids := make([]string, len(recs))
-	for i, rec := range recs {
+	ids := make([]string, len(h.Rollouts))
+	for i, rec := range h.Rollouts {
 		ids[i] = rec.ID
 	}
 	return ids

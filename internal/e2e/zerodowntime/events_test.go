@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sysroll/sysroll/internal/e2etest"
+	"github.com/sysroll/sysroll/internal/schema"
 )
 
 // phaseAt returns when instance entered phase (the first time), or fails.
-func phaseAt(t testing.TB, evs []e2etest.Event, instance, phase string) time.Time {
+func phaseAt(t testing.TB, evs []schema.Event, instance, phase string) time.Time {
 	t.Helper()
 	for _, e := range evs {
 		if e.Type == "phase" && e.Instance == instance && e.Phase == phase {

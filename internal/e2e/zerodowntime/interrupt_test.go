@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sysroll/sysroll/internal/e2etest"
+	"github.com/sysroll/sysroll/internal/schema"
 	"github.com/sysroll/sysroll/internal/traffic"
 )
 
@@ -63,7 +64,7 @@ func TestInterruptedRolloutLeavesNoServerDrained(t *testing.T) {
 				slow = startSlow(t, h, server, "8000")
 			}
 			b := e2etest.StartSysroll(t, "deploy", s.name, "--artifact", s.release("v2"), "--version", "v2", "--json")
-			b.WaitEvent(30*time.Second, func(e e2etest.Event) bool {
+			b.WaitEvent(30*time.Second, func(e schema.Event) bool {
 				return e.Type == "phase" && e.Instance == first && e.Phase == tc.phase
 			})
 			if tc.phase == "drain" {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sysroll/sysroll/internal/e2etest"
 	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/schema"
 )
 
 // workRoot holds the service files, releases and hook scripts the tests
@@ -166,12 +167,12 @@ func (s *service) assertUntouched(before map[string]string) {
 	}
 }
 
-func (s *service) tryStatus() (e2etest.ServiceStatus, error) {
+func (s *service) tryStatus() (schema.Status, error) {
 	s.t.Helper()
 	return e2etest.TryStatus(s.t, s.name)
 }
 
-func (s *service) status() e2etest.ServiceStatus {
+func (s *service) status() schema.Status {
 	s.t.Helper()
 	return e2etest.Status(s.t, s.name)
 }

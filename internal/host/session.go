@@ -1,0 +1,214 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/sysroll/sysroll/internal/config"
+	"github.com/sysroll/sysroll/internal/health"
+	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/rollout"
+	"github.com/sysroll/sysroll/internal/schema"
+	"github.com/sysroll/sysroll/internal/systemd"
+	"github.com/sysroll/sysroll/internal/traffic"
+	"github.com/sysroll/sysroll/internal/unitfile"
+)
+
+// RolloutResult is what a rollout verb did.
+type RolloutResult struct {
+	// Record is the rollout as recorded; nil for a dry run or when nothing
+	// could be recorded.
+	Record *release.Record
+	// Plan is set instead, for a dry run.
+	Plan *schema.Plan
+	// Staged is the release a deploy staged.
+	Staged *release.Release
+	// Traffic is the traffic proof's final count, with one.
+	Traffic *traffic.Snapshot
+}
+
+// session is everything one rollout verb needs, opened once: the installed
+// service, its release store, the deploy lock, systemd.
+type session struct {
+	h     *Host
+	svc   *config.Service
+	store *release.Store
+	m     systemd.Manager
+	lock  *release.Lock
+}
+
+func (s *session) close() {
+	if s.lock != nil {
+		_ = s.lock.Unlock()
+	}
+	if s.m != nil {
+		_ = s.m.Close()
+	}
+}
+
+// open loads the installed service, takes the deploy lock and connects to
+// systemd. The lock comes first: a second rollout is refused at once, naming
+// who holds it.
+func (h *Host) open(ctx context.Context, name string) (*session, error) {
+	svc, dir, err := h.loadInstalled(name)
+	if err != nil {
+		return nil, err
+	}
+	store, err := release.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{h: h, svc: svc, store: store}
+	s.lock, err = store.Lock(release.LockInfo{User: h.who(), Command: h.command()})
+	if err != nil {
+		return nil, err
+	}
+	s.m, err = h.connect(ctx)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *session) spec(kind release.Kind, target string) rollout.Spec {
+	hostname, _ := os.Hostname()
+	name := s.svc.Name
+	return rollout.Spec{
+		Service:   name,
+		Kind:      kind,
+		Target:    target,
+		Instances: s.svc.InstanceNames(),
+		Strategy:  strategyFor(s.svc),
+		Gate:      gateFor(s.svc),
+		Unit:      func(inst string) string { return unitfile.InstanceUnit(name, inst) },
+		User:      s.h.who(),
+		Host:      hostname,
+	}
+}
+
+func (s *session) deps(p rollout.Progress, proof *TrafficProof) rollout.Deps {
+	base := probesFor(s.svc, s.store)
+	probes := base
+	if proof != nil {
+		// The traffic proof's breach fails the instance being gated.
+		tp := proof.probe()
+		probes = func(inst string) []health.Probe { return append(base(inst), tp) }
+		p = proof.withCounts(p)
+	}
+	return rollout.Deps{
+		Manager:  s.m,
+		Releases: s.store,
+		Journal:  s.store,
+		Drainer:  drainerFor(s.svc, s.store),
+		Probes:   probes,
+		// The traffic proof counts failures over the whole rollout, those
+		// of the bad release included: a revert is judged without it.
+		RevertProbes: base,
+		Logs:         s.h.logs(),
+		Progress:     p,
+	}
+}
+
+// unfinished returns the rollout of the service that must be completed
+// (resume) or undone (rollback) before another may start: one whose sysroll
+// died mid-way (kill -9, a lost session: store.Unfinished reports it
+// interrupted), or the newest one if it ended interrupted (Ctrl-C, SIGTERM,
+// SIGHUP), which finished or undid its step but may have left the instances
+// on mixed releases. Without the second case an interrupted rollout could be
+// neither resumed nor rolled back as one.
+func unfinished(store *release.Store) (*release.Record, error) {
+	rec, err := store.Unfinished()
+	if err != nil || rec != nil {
+		return rec, err
+	}
+	recs, err := store.Records()
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) > 0 && recs[0].Result == release.ResultInterrupted {
+		return &recs[0], nil
+	}
+	return nil, nil
+}
+
+// refuseUnfinished is the rule that one rollout ends before the next begins.
+func (s *session) refuseUnfinished() error {
+	rec, err := unfinished(s.store)
+	if err != nil || rec == nil {
+		return err
+	}
+	n := s.svc.Name
+	return fmt.Errorf("rollout %s of %s was interrupted (%s); finish it first: `sysroll deploy %s --resume` or `sysroll rollback %s`", rec.ID, n, rec.Reason, n, n)
+}
+
+// ErrInterrupted is wrapped by a rollout verb's error when the rollout
+// stopped because its context ended (Ctrl-C, SIGTERM, SIGHUP, the viewer
+// gone): the step in progress was finished or reverted, the rollout is
+// recorded interrupted, and resume or rollback completes it.
+var ErrInterrupted = errors.New("interrupted")
+
+// run executes one rollout: the load balancer is checked before anything
+// is touched, the traffic proof (if any) runs around it, and a success marks
+// the release good and prunes old ones.
+func (s *session) run(ctx context.Context, p rollout.Progress, proof *TrafficProof, do func(rollout.Deps) (*release.Record, error)) (*RolloutResult, error) {
+	if p == nil {
+		p = rollout.ProgressFunc(func(rollout.Event) {})
+	}
+	if err := checkDrainer(ctx, drainerFor(s.svc, s.store), s.svc.InstanceNames()); err != nil {
+		return nil, err
+	}
+	res := &RolloutResult{}
+	stop := func() {}
+	if proof != nil {
+		end := proof.start(ctx)
+		stop = func() {
+			snap := end()
+			res.Traffic = &snap
+			p.Event(rollout.Event{Service: s.svc.Name, Time: time.Now(), Type: rollout.EventTraffic, Batch: -1, Message: proof.URL, Traffic: &snap})
+		}
+	}
+	rec, runErr := do(s.deps(p, proof))
+	stop()
+	res.Record = rec
+	if err := s.finish(rec); err != nil {
+		return res, errors.Join(runErr, err)
+	}
+	if runErr != nil && errors.Is(runErr, context.Canceled) {
+		return res, &interruptedError{service: s.svc.Name, cause: runErr}
+	}
+	return res, runErr
+}
+
+// interruptedError says what an interrupt left and how to go on; it is
+// ErrInterrupted and the executor's error.
+type interruptedError struct {
+	service string
+	cause   error
+}
+
+func (e *interruptedError) Error() string {
+	n := e.service
+	return fmt.Sprintf("interrupted: the step in progress was finished or reverted (see `sysroll status %s`); complete the rollout with `sysroll deploy %s --resume` or undo it with `sysroll rollback %s`", n, n, n)
+}
+
+func (e *interruptedError) Unwrap() []error { return []error{ErrInterrupted, e.cause} }
+
+// finish marks a successful rollout's release good and prunes old ones.
+func (s *session) finish(rec *release.Record) error {
+	if rec == nil || rec.Result != release.ResultSucceeded || rec.To == "" {
+		return nil
+	}
+	if err := s.store.MarkGood(rec.To); err != nil {
+		return err
+	}
+	_, err := s.store.Prune(s.svc.ReleasesKeep)
+	return err
+}
+
+// The preflight reads every other instance before each batch; with the
+// D-Bus Manager it does so in one ListUnitsByNames call.
+var _ rollout.StateLister = (*systemd.DBus)(nil)

@@ -1,0 +1,219 @@
+package host
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/sysroll/sysroll/internal/config"
+	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/schema"
+	"github.com/sysroll/sysroll/internal/systemd"
+	"github.com/sysroll/sysroll/internal/unitfile"
+)
+
+// StatusOptions says what Status reports.
+type StatusOptions struct {
+	Service string
+	// NoProbe reports systemd's view only, without running the probes.
+	NoProbe bool
+}
+
+// Status reports every instance of a service: systemd's state, the release
+// the process runs, and health. An instance is healthy when systemd has it
+// running (for Type=notify, READY=1 sent) and one run of the service's
+// probes passes; down when it is not running; unhealthy otherwise.
+func (h *Host) Status(ctx context.Context, opts StatusOptions) (*schema.Status, error) {
+	svc, dir, err := h.loadInstalled(opts.Service)
+	if err != nil {
+		return nil, err
+	}
+	m, err := h.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	return collectStatus(ctx, m, svc, dir, !opts.NoProbe)
+}
+
+// List reports every service sysroll manages on this host, without probes.
+func (h *Host) List(ctx context.Context) (*schema.Services, error) {
+	names, err := h.installedServices()
+	if err != nil {
+		return nil, err
+	}
+	out := &schema.Services{Schema: schema.ServicesV1, Services: []*schema.Status{}}
+	if len(names) == 0 {
+		return out, nil
+	}
+	m, err := h.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	for _, name := range names {
+		svc, dir, err := h.loadInstalled(name)
+		if err != nil {
+			return nil, err
+		}
+		st, err := collectStatus(ctx, m, svc, dir, false)
+		if err != nil {
+			return nil, err
+		}
+		out.Services = append(out.Services, st)
+	}
+	return out, nil
+}
+
+// collectStatus reads everything with one unit listing (not a call per unit
+// per property) and probes instances in parallel.
+func collectStatus(ctx context.Context, m systemd.Manager, svc *config.Service, dir string, probe bool) (*schema.Status, error) {
+	units, err := m.Units(ctx, svc.Name+"@*.service", unitfile.TargetUnit(svc.Name), unitfile.SocketUnit(svc.Name))
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]systemd.UnitState{}
+	for _, u := range units {
+		byName[u.Name] = u
+	}
+	store, err := release.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	current, err := store.Instances()
+	if err != nil {
+		return nil, err
+	}
+	st := &schema.Status{Schema: schema.StatusV1, Service: svc.Name, Releases: map[string]int{}, Instances: []schema.InstanceStatus{}}
+	st.Target = stateWord(byName[unitfile.TargetUnit(svc.Name)])
+	if svc.Listen != "" {
+		st.Socket = stateWord(byName[unitfile.SocketUnit(svc.Name)])
+	}
+	now := time.Now()
+	names := svc.InstanceNames()
+	notes := probeAll(ctx, svc, store, names, probe)
+	for i, inst := range names {
+		unit := unitfile.InstanceUnit(svc.Name, inst)
+		u := byName[unit]
+		row := instanceStatus(u, unit, inst, current[inst], notes[i], now)
+		// The link says what the next start runs; the process's own
+		// working directory says what runs now.
+		if v, ok := store.Running(u.MainPID); ok && v != row.Release {
+			row.Release, row.SwitchedTo = v, row.Release
+		}
+		if u.Running() {
+			st.Running++
+		}
+		if row.Health == schema.Healthy {
+			st.Healthy++
+		}
+		if row.Release != "" {
+			st.Releases[row.Release]++
+		}
+		st.Mixed = st.Mixed || row.SwitchedTo != ""
+		st.Instances = append(st.Instances, row)
+	}
+	st.Mixed = st.Mixed || len(st.Releases) > 1
+	if rec, err := unfinished(store); err == nil && rec != nil && rec.Result != release.ResultRunning {
+		st.Interrupted = rec
+	}
+	return st, nil
+}
+
+// instanceStatus judges one instance from systemd's state and its probes'
+// note ("" when they passed or did not run).
+func instanceStatus(u systemd.UnitState, unit, inst, link, note string, now time.Time) schema.InstanceStatus {
+	row := schema.InstanceStatus{
+		Instance: inst, Unit: unit,
+		ActiveState: string(u.ActiveState), SubState: u.SubState,
+		PID: u.MainPID, Release: link, Restarts: u.NRestarts,
+	}
+	if row.ActiveState == "" {
+		row.ActiveState, row.SubState = string(systemd.Inactive), "dead"
+	}
+	if u.Running() && !u.ActiveEnter.IsZero() {
+		row.UptimeSec = int64(now.Sub(u.ActiveEnter).Seconds())
+	}
+	switch {
+	case !u.Running():
+		row.Health = schema.Down
+	case note != "":
+		row.Health, row.HealthNote = schema.Unhealthy, note
+	default:
+		row.Health = schema.Healthy
+	}
+	return row
+}
+
+func stateWord(u systemd.UnitState) string {
+	if u.ActiveState == "" {
+		return "not loaded"
+	}
+	return string(u.ActiveState) + "/" + u.SubState
+}
+
+// probeAll runs each instance's probes once, all instances in parallel, and
+// returns "" for a pass or the failing probe's detail per instance.
+func probeAll(ctx context.Context, svc *config.Service, store *release.Store, names []string, probe bool) []string {
+	out := make([]string, len(names))
+	if !probe {
+		return out
+	}
+	probes := probesFor(svc, store)
+	timeout := svc.Health.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	var wg sync.WaitGroup
+	for i, inst := range names {
+		ps := probes(inst)
+		if len(ps) == 0 {
+			continue
+		}
+		wg.Go(func() {
+			pctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			for _, p := range ps {
+				if r := p.Check(pctx); !r.OK {
+					out[i] = r.Detail
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// HistoryOptions says which rollouts History lists.
+type HistoryOptions struct {
+	Service string
+	// Limit is the most rollouts to list, newest first; 0 is all.
+	Limit int
+}
+
+// History lists a service's rollouts, newest first.
+func (h *Host) History(_ context.Context, opts HistoryOptions) (*schema.History, error) {
+	if opts.Limit < 0 {
+		return nil, inputf("--limit %d: want 0 (all) or more", opts.Limit)
+	}
+	_, dir, err := h.loadInstalled(opts.Service)
+	if err != nil {
+		return nil, err
+	}
+	store, err := release.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := store.Records()
+	if err != nil {
+		return nil, err
+	}
+	if opts.Limit > 0 && len(recs) > opts.Limit {
+		recs = recs[:opts.Limit]
+	}
+	if recs == nil {
+		recs = []release.Record{}
+	}
+	return &schema.History{Schema: schema.HistoryV1, Service: opts.Service, Rollouts: recs}, nil
+}
