@@ -102,6 +102,12 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
+}
+
 // lineWriter keeps standard output and passes it on line by line.
 type lineWriter struct {
 	b       *Background
