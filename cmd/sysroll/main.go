@@ -5,15 +5,18 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/sysroll/sysroll/internal/cli"
+	"github.com/sysroll/sysroll/internal/session"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	// However the session ends (Ctrl-C, SIGTERM, a lost terminal, a viewer
+	// that stops reading), the rollout's context ends and the rollout
+	// stops safely at the end of its current step; nothing kills it
+	// mid-step with a server still drained.
+	s := session.Start(context.Background())
+	code := cli.Run(s.Context(), os.Args[1:], s.Output(os.Stdout), s.Output(os.Stderr))
+	s.Stop()
 	os.Exit(code)
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -23,6 +25,7 @@ import (
 type Background struct {
 	t      testing.TB
 	pid    string
+	stdout *os.File    // read end of sysroll's standard output
 	lines  chan string // standard output, line by line; closed at EOF
 	mu     sync.Mutex  // guards out, stderr and res
 	out    bytes.Buffer
@@ -40,22 +43,46 @@ func StartSysroll(t testing.TB, args ...string) *Background {
 	argv := append([]string{"sh", "-c", `echo $$; exec "$0" "$@"`, BinDir + "/sysroll"}, args...)
 	cmd := testbed.Shared(t).Command(ctx, argv...)
 	b := &Background{t: t, lines: make(chan string, 100000), waited: make(chan struct{})}
-	// Wait returns once exec has copied everything sysroll wrote.
-	cmd.Stdout = &lineWriter{b: b}
-	cmd.Stderr = &lockedWriter{mu: &b.mu, w: &b.stderr}
-	if err := cmd.Start(); err != nil {
+	// Standard output is a pipe of our own rather than one exec makes, so
+	// that CloseStdout can close its read end.
+	r, w, err := os.Pipe()
+	if err != nil {
 		cancel()
 		t.Fatal(err)
 	}
+	b.stdout = r
+	cmd.Stdout = w
+	cmd.Stderr = &lockedWriter{mu: &b.mu, w: &b.stderr}
+	err = cmd.Start()
+	w.Close() // sysroll has its own copy now
+	if err != nil {
+		r.Close()
+		cancel()
+		t.Fatal(err)
+	}
+	copied := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(&lineWriter{b: b}, r)
+		close(copied)
+	}()
 	go func() {
 		err := cmd.Wait()
+		// Everything sysroll wrote is in the pipe by now; wait until it is
+		// read, but, like exec's WaitDelay, not forever for a process
+		// sysroll left behind that still holds the pipe.
+		select {
+		case <-copied:
+		case <-time.After(2 * time.Second):
+		}
+		r.Close()
+		<-copied
 		b.mu.Lock()
 		b.res = Result{Stdout: b.out.String(), Stderr: b.stderr.String()}
 		var ee *exec.ExitError
 		switch {
 		case err == nil:
 		case errors.As(err, &ee):
-			b.res.Code = ee.ExitCode()
+			b.res.exitOf(ee)
 		default:
 			b.res.Code = -1
 			b.res.Stderr += "\n(wait: " + err.Error() + ")"
@@ -86,6 +113,16 @@ func StartSysroll(t testing.TB, args ...string) *Background {
 	return b
 }
 
+// CloseStdout closes the read end of sysroll's standard output, as a
+// viewer that goes away does (`ssh host sysroll …` whose connection
+// drops): sysroll's next write to it fails with EPIPE. Lines not yet read
+// are lost; what sysroll printed so far stays in Output and Result.
+func (b *Background) CloseStdout() {
+	if err := b.stdout.Close(); err != nil {
+		b.t.Logf("close sysroll's standard output: %v", err)
+	}
+}
+
 // PID is sysroll's process ID inside the container, as sysroll itself
 // reports it (in lock messages and records of an interrupted rollout).
 func (b *Background) PID() string { return b.pid }
@@ -101,6 +138,12 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
 }
 
 // lineWriter keeps standard output and passes it on line by line.

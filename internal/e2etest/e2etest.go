@@ -14,8 +14,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/sysroll/sysroll/internal/testbed"
 )
@@ -82,11 +85,24 @@ func repoRoot() (string, error) {
 // Result is one finished command.
 type Result struct {
 	Stdout, Stderr string
-	Code           int
+	Code           int            // -1 if a signal killed it
+	Signal         syscall.Signal // the signal that killed it, or 0
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+	exit := fmt.Sprintf("exit %d", r.Code)
+	if r.Signal != 0 {
+		exit = fmt.Sprintf("killed by %s", unix.SignalName(r.Signal))
+	}
+	return fmt.Sprintf("%s\nstdout:\n%s\nstderr:\n%s", exit, r.Stdout, r.Stderr)
+}
+
+// exitOf fills in r's exit code and signal from a failed command's error.
+func (r *Result) exitOf(ee *exec.ExitError) {
+	r.Code = ee.ExitCode()
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		r.Signal = ws.Signal()
+	}
 }
 
 // Sysroll runs the sysroll binary inside the shared container.
@@ -111,7 +127,7 @@ func Run(t testing.TB, argv ...string) Result {
 	switch {
 	case err == nil:
 	case errors.As(err, &ee):
-		r.Code = ee.ExitCode()
+		r.exitOf(ee)
 	default:
 		t.Fatalf("run %s: %v", strings.Join(argv, " "), err)
 	}

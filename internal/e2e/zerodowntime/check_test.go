@@ -93,7 +93,7 @@ func TestHAProxyWrongSetupFailsBeforeTouching(t *testing.T) {
 			if now := historyIDs(t, s); len(now) != len(records) {
 				t.Errorf("rollout records %v -> %v: a rollout was started", records, now)
 			}
-			h.assertAllUp("after the refused deploy")
+			h.AssertAllUp("after the refused deploy")
 		})
 	}
 
@@ -115,7 +115,7 @@ func TestHAProxyWrongSetupFailsBeforeTouching(t *testing.T) {
 			phaseAt(t, e2etest.ParseEvents(t, r.Stdout), in, "undrain")
 		}
 		s.assertAllOn("v2")
-		h.assertAllUp("after the deploy")
+		h.AssertAllUp("after the deploy")
 	})
 }
 

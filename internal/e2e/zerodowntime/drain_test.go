@@ -33,7 +33,7 @@ func startSlow(t *testing.T, h *haproxy, server, ms string) <-chan slowResult {
 		ch <- slowResult{code, body, err, time.Now()}
 	}()
 	deadline := time.Now().Add(5 * time.Second)
-	for h.stat(server).Sessions == 0 {
+	for h.Stat(server).Sessions == 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("the slow request never showed as a session on %s", server)
 		}
@@ -51,7 +51,7 @@ func TestHAProxyDrainWaitsForInFlight(t *testing.T) {
 	// balance first: every request goes to the first server that is up,
 	// s18410, the first instance the rollout takes.
 	h := startHAProxy(t, s, 18413, "first", 0)
-	s.rollout = []string{h.rolloutLine()}
+	s.rollout = []string{h.RolloutLine()}
 	if r := s.reapply(); r.Code != 0 {
 		t.Fatalf("apply with haproxy: %s", r)
 	}
@@ -111,5 +111,5 @@ func TestHAProxyDrainWaitsForInFlight(t *testing.T) {
 		}
 	}
 	s.assertAllOn("v2")
-	h.assertAllUp("after the deploy")
+	h.AssertAllUp("after the deploy")
 }

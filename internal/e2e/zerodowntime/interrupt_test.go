@@ -46,7 +46,7 @@ func TestInterruptedRolloutLeavesNoServerDrained(t *testing.T) {
 			s := &service{t: t, name: tc.service, ports: []int{tc.first, tc.first + 1, tc.first + 2}, healthyFor: 3 * time.Second}
 			s.install()
 			h := startHAProxy(t, s, tc.first+3, "first", 0)
-			s.rollout = []string{h.rolloutLine()}
+			s.rollout = []string{h.RolloutLine()}
 			if r := s.reapply(); r.Code != 0 {
 				t.Fatalf("apply with haproxy: %s", r)
 			}
@@ -68,10 +68,10 @@ func TestInterruptedRolloutLeavesNoServerDrained(t *testing.T) {
 				return e.Type == "phase" && e.Instance == first && e.Phase == tc.phase
 			})
 			if tc.phase == "drain" {
-				h.waitStatus(server, "DRAIN", 5*time.Second)
+				h.WaitStatus(server, "DRAIN", 5*time.Second)
 			}
-			if !drained(h, server) {
-				t.Fatalf("%s is not in drain in the %s phase: %v", server, tc.phase, h.states())
+			if !h.Drained(server) {
+				t.Fatalf("%s is not in drain in the %s phase: %v", server, tc.phase, h.States())
 			}
 			b.Signal(tc.signal)
 			r := b.Wait(60 * time.Second)
@@ -84,11 +84,11 @@ func TestInterruptedRolloutLeavesNoServerDrained(t *testing.T) {
 				if !strings.Contains(r.Stdout+r.Stderr, "interrupted") {
 					t.Errorf("the output does not say the rollout was interrupted")
 				}
-				h.assertAllUp("right after SIGINT")
+				h.AssertAllUp("right after SIGINT")
 			} else {
 				// kill -9 gives sysroll no chance to clean up: the server
 				// stays drained until a later sysroll takes the rollout up.
-				if !drained(h, server) {
+				if !h.Drained(server) {
 					t.Errorf("after SIGKILL %s is not in drain: the test did not interrupt a drained instance", server)
 				}
 				args := append([]string{tc.recover[0], s.name}, tc.recover[1:]...)
@@ -97,7 +97,7 @@ func TestInterruptedRolloutLeavesNoServerDrained(t *testing.T) {
 				if rr.Code != 0 {
 					t.Fatalf("sysroll %s: exit %d", strings.Join(args, " "), rr.Code)
 				}
-				h.assertAllUp("after sysroll " + strings.Join(tc.recover, " "))
+				h.AssertAllUp("after sysroll " + strings.Join(tc.recover, " "))
 			}
 			st := s.status()
 			if !maps.Equal(st.Releases, tc.releases) || st.Healthy != 3 {
@@ -120,19 +120,4 @@ func TestInterruptedRolloutLeavesNoServerDrained(t *testing.T) {
 			}
 		})
 	}
-}
-
-// drained reports whether HAProxy has server in drain (admin state flag
-// SRV_ADMF_DRAIN, 0x08), whatever its health.
-func drained(h *haproxy, server string) bool {
-	for _, s := range h.states() {
-		if s.name == server {
-			var n int
-			for _, c := range s.admins {
-				n = n*10 + int(c-'0')
-			}
-			return n&0x08 != 0
-		}
-	}
-	return false
 }
