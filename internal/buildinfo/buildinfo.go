@@ -70,7 +70,9 @@ func resolve(version, commit, date string, bi *debug.BuildInfo) Info {
 	if info.Date == "" {
 		info.Date = at
 	}
-	// `go install module@vX.Y.Z` records the module's version.
+	// `go install module@vX.Y.Z` records the module's version, and since Go
+	// 1.24 `go build` in a git checkout records a pseudo-version
+	// (v0.0.0-DATE-COMMIT, "+dirty" for a modified tree).
 	if info.Version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		info.Version = bi.Main.Version
 	}
