@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a Debian 12 machine (as root):
 # systemd-nspawn for the throwaway testbed systemd, HAProxy for the drain
-# tests and the benchmark, and (in test.sh) staticcheck. Safe to run again:
+# tests and the benchmark, man-db and the shells for the package test, and
+# (in test.sh) staticcheck. dpkg-deb and gzip, for make deb, are part of
+# every Debian (Essential). Safe to run again:
 # it installs only what is missing.
 set -euo pipefail
 
@@ -13,6 +15,12 @@ command -v systemd-nspawn >/dev/null || need+=(systemd-container)
 command -v haproxy >/dev/null || need+=(haproxy)
 command -v ip >/dev/null || need+=(iproute2)
 command -v nsenter >/dev/null || need+=(util-linux)
+# The package test (internal/e2e/deb) installs the .deb in the testbed,
+# which runs the host's /usr: man -w, and each shell loading the completions.
+command -v man >/dev/null || need+=(man-db)
+[ -f /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
+command -v zsh >/dev/null || need+=(zsh)
+command -v fish >/dev/null || need+=(fish)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "missing: ${need[*]} — run as root, or: sudo apt-get install -y ${need[*]}" >&2

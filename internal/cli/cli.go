@@ -27,9 +27,6 @@ const (
   2  bad usage or bad input (nothing was changed)`
 )
 
-// Version is set at build time with -ldflags "-X github.com/sysroll/sysroll/internal/cli.Version=v1.2.3".
-var Version = "dev"
-
 // usageError marks errors caused by the command line or the input files:
 // they exit 2 and promise that nothing was changed.
 type usageError struct{ err error }

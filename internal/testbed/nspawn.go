@@ -50,6 +50,24 @@ func nspawnArgs(name string, opts Options) ([]string, error) {
 		}
 		args = append(args, flag+escapeColon(b.Host)+":"+escapeColon(dst))
 	}
+	for _, dir := range opts.Overlays {
+		if !filepath.IsAbs(dir) {
+			return nil, fmt.Errorf("overlay %q: path must be absolute", dir)
+		}
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("overlay %s: not a directory on the host (%v)", dir, err)
+		}
+		// lower:upper:destination, the upper left empty: a temporary one.
+		args = append(args, "--overlay="+escapeColon(dir)+"::"+escapeColon(dir))
+	}
+	for _, p := range opts.Copies {
+		if !filepath.IsAbs(p) {
+			return nil, fmt.Errorf("copy %q: path must be absolute", p)
+		}
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("copy %s: %w", p, err)
+		}
+	}
 	if opts.NetNS != "" {
 		p := opts.NetNS
 		if !filepath.IsAbs(p) {

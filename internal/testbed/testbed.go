@@ -42,6 +42,20 @@ type Options struct {
 	// Args are extra arguments for the container's systemd, in kernel
 	// command line style (e.g. "systemd.log_level=debug").
 	Args []string
+	// Overlays are host directories (absolute; e.g. "/usr") that appear
+	// writable at the same path inside: an overlay file system over the
+	// host's directory with a throwaway upper layer (systemd-nspawn
+	// --overlay=DIR::DIR, which keeps it under the host's /var/tmp and
+	// removes it when the container stops). Writes inside never reach the
+	// host's directory. The directory's parent must exist in the container
+	// before anything is copied in ("/usr" does, "/var/lib/dpkg" does not:
+	// use Copies for that).
+	Overlays []string
+	// Copies are host paths (absolute) copied to the same path inside once
+	// the container has booted (cp -a), for state the container may change
+	// without the host's changing, e.g. /var/lib/dpkg for a test that
+	// installs a package.
+	Copies []string
 }
 
 // Container is a booted systemd-nspawn container. Close it when done.
@@ -124,6 +138,10 @@ func Boot(ctx context.Context, opts Options) (*Container, error) {
 			}
 		})
 		return nil, fmt.Errorf("testbed %s: boot: %w\n--- systemd-nspawn log (last lines) ---\n%s", name, err, tail)
+	}
+	if err := c.copyIn(bctx, opts.Copies); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("testbed %s: %w", name, err)
 	}
 	if err := c.startBusProxy(bctx); err != nil {
 		c.Close()
