@@ -10,6 +10,7 @@ import (
 
 	"github.com/sysroll/sysroll/internal/e2etest"
 	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/schema"
 	"github.com/sysroll/sysroll/internal/traffic"
 )
 
@@ -51,7 +52,7 @@ func endSessionMidGate(t *testing.T, name string, first int, end func(*e2etest.B
 	start := time.Now()
 	b := e2etest.StartSysroll(t, "deploy", s.name, "--artifact", s.release("v2"), "--version", "v2", "--json")
 	second := s.instance(1)
-	b.WaitEvent(60*time.Second, func(e e2etest.Event) bool {
+	b.WaitEvent(60*time.Second, func(e schema.Event) bool {
 		return e.Type == "phase" && e.Instance == second && e.Phase == string(release.PhaseGate)
 	})
 	// Killed now, sysroll would leave this server out of the balancer.
