@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/sysroll/sysroll/internal/release"
@@ -33,33 +34,21 @@ func (h *Host) Deploy(ctx context.Context, opts DeployOptions, p rollout.Progres
 	if opts.Artifact == "" {
 		return nil, inputf("deploy needs an artifact (the release to roll out)")
 	}
-	if err := validProof(opts.Traffic); err != nil {
-		return nil, err
-	}
-	s, err := h.open(ctx, opts.Service)
+	s, err := h.begin(ctx, opts.Service, opts.Traffic, true)
 	if err != nil {
 		return nil, err
 	}
 	defer s.close()
-	if err := s.refuseUnfinished(); err != nil {
-		return nil, err
-	}
 	rel, err := s.store.Stage(ctx, opts.Artifact, release.StageOptions{Version: opts.Version, Check: opts.Check})
 	if err != nil {
-		return nil, asInput(errors.Join(errors.New("release rejected, no instance touched"), err))
+		return nil, asInput(fmt.Errorf("release rejected, no instance touched: %w", err))
 	}
 	if p != nil {
 		p.Event(rollout.Event{Service: opts.Service, Time: time.Now(), Type: rollout.EventStaged, Batch: -1,
 			Message: rel.Version + " (sha256 " + rel.SHA256[:12] + ", " + string(rel.Kind) + ")"})
 	}
 	spec := s.spec(release.KindDeploy, rel.Version)
-	if opts.DryRun {
-		plan, err := s.plan(spec)
-		return &RolloutResult{Plan: plan, Staged: &rel}, err
-	}
-	res, err := s.run(ctx, p, opts.Traffic, func(d rollout.Deps) (*release.Record, error) {
-		return rollout.Run(ctx, spec, d)
-	})
+	res, err := s.runOrPlan(ctx, spec, opts.DryRun, p, opts.Traffic)
 	if res != nil {
 		res.Staged = &rel
 	}
@@ -76,25 +65,13 @@ type RestartOptions struct {
 // Restart restarts every instance on the release it runs, with the same
 // batches, gates and failure handling as a deploy.
 func (h *Host) Restart(ctx context.Context, opts RestartOptions, p rollout.Progress) (*RolloutResult, error) {
-	if err := validProof(opts.Traffic); err != nil {
-		return nil, err
-	}
-	s, err := h.open(ctx, opts.Service)
+	s, err := h.begin(ctx, opts.Service, opts.Traffic, true)
 	if err != nil {
 		return nil, err
 	}
 	defer s.close()
-	if err := s.refuseUnfinished(); err != nil {
-		return nil, err
-	}
 	spec := s.spec(release.KindRestart, "")
-	if opts.DryRun {
-		plan, err := s.plan(spec)
-		return &RolloutResult{Plan: plan}, err
-	}
-	return s.run(ctx, p, opts.Traffic, func(d rollout.Deps) (*release.Record, error) {
-		return rollout.Run(ctx, spec, d)
-	})
+	return s.runOrPlan(ctx, spec, opts.DryRun, p, opts.Traffic)
 }
 
 // RollbackOptions says where Rollback goes.
@@ -111,10 +88,7 @@ type RollbackOptions struct {
 // time. With an unfinished rollout it undoes that one instead: every
 // instance it moved goes back to where it was.
 func (h *Host) Rollback(ctx context.Context, opts RollbackOptions, p rollout.Progress) (*RolloutResult, error) {
-	if err := validProof(opts.Traffic); err != nil {
-		return nil, err
-	}
-	s, err := h.open(ctx, opts.Service)
+	s, err := h.begin(ctx, opts.Service, opts.Traffic, false)
 	if err != nil {
 		return nil, err
 	}
@@ -143,13 +117,7 @@ func (h *Host) Rollback(ctx context.Context, opts RollbackOptions, p rollout.Pro
 		return nil, err
 	}
 	spec := s.spec(release.KindRollback, target)
-	if opts.DryRun {
-		plan, err := s.plan(spec)
-		return &RolloutResult{Plan: plan}, err
-	}
-	return s.run(ctx, p, opts.Traffic, func(d rollout.Deps) (*release.Record, error) {
-		return rollout.Run(ctx, spec, d)
-	})
+	return s.runOrPlan(ctx, spec, opts.DryRun, p, opts.Traffic)
 }
 
 // rollbackTarget is the release a rollback goes to: to when given (it must
@@ -183,10 +151,7 @@ type ResumeOptions struct {
 // Resume completes the unfinished rollout of a service: instances already
 // done stay, the one caught mid-step is finished or redone, the rest follow.
 func (h *Host) Resume(ctx context.Context, opts ResumeOptions, p rollout.Progress) (*RolloutResult, error) {
-	if err := validProof(opts.Traffic); err != nil {
-		return nil, err
-	}
-	s, err := h.open(ctx, opts.Service)
+	s, err := h.begin(ctx, opts.Service, opts.Traffic, false)
 	if err != nil {
 		return nil, err
 	}
@@ -205,11 +170,36 @@ func (h *Host) Resume(ctx context.Context, opts ResumeOptions, p rollout.Progres
 	})
 }
 
-func validProof(p *TrafficProof) error {
-	if p == nil {
-		return nil
+// begin checks a rollout verb's traffic proof, then opens the service
+// (taking the lock); with refuse, an unfinished rollout refuses the verb.
+func (h *Host) begin(ctx context.Context, service string, proof *TrafficProof, refuse bool) (*session, error) {
+	if proof != nil {
+		if err := proof.Validate(); err != nil {
+			return nil, err
+		}
 	}
-	return p.Validate()
+	s, err := h.open(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	if refuse {
+		if err := s.refuseUnfinished(); err != nil {
+			s.close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// runOrPlan runs spec as a fresh rollout, or for a dry run returns its plan.
+func (s *session) runOrPlan(ctx context.Context, spec rollout.Spec, dryRun bool, p rollout.Progress, proof *TrafficProof) (*RolloutResult, error) {
+	if dryRun {
+		plan, err := s.plan(spec)
+		return &RolloutResult{Plan: plan}, err
+	}
+	return s.run(ctx, p, proof, func(d rollout.Deps) (*release.Record, error) {
+		return rollout.Run(ctx, spec, d)
+	})
 }
 
 // plan is what a rollout would do: its batches with each instance's current
