@@ -47,14 +47,13 @@ func trafficNote(e rollout.Event) string {
 func (p *textProgress) Event(e rollout.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.start.IsZero() {
+	// The clock starts with the rollout; a staged release comes before it.
+	if p.start.IsZero() && e.Type != rollout.EventStaged {
 		p.start = e.Time
 	}
 	ts := fmt.Sprintf("[%5.1fs]", e.Time.Sub(p.start).Seconds())
 	switch e.Type {
 	case rollout.EventStaged:
-		// Before the rollout starts: no clock yet.
-		p.start = time.Time{}
 		fmt.Fprintf(p.w, "staged release %s\n", e.Message)
 	case rollout.EventRolloutStart:
 		fmt.Fprintf(p.w, "%s %s\n", ts, e.Message)
