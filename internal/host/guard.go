@@ -84,8 +84,12 @@ func refuseAddWhileUnfinished(store *release.Store, service string, instances []
 	if len(added) == 0 {
 		return nil
 	}
-	return fmt.Errorf("rollout %s of %s was interrupted (%s); apply cannot add instance %s while it is unfinished (the rollout would not move it): finish it first with `sysroll deploy %s --resume` or `sysroll rollback %s`, then apply again; removing instances and updating units is allowed meanwhile",
-		rec.ID, service, rec.Reason, strings.Join(added, ", "), service, service)
+	state := "was interrupted (" + rec.Reason + ")"
+	if rec.Result == release.ResultRunning {
+		state = fmt.Sprintf("is running (pid %d)", rec.PID)
+	}
+	return fmt.Errorf("rollout %s of %s %s; apply cannot add instance %s while it is unfinished (the rollout would not move it): finish it first with `sysroll deploy %s --resume` or `sysroll rollback %s`, then apply again; removing instances and updating units is allowed meanwhile",
+		rec.ID, service, state, strings.Join(added, ", "), service, service)
 }
 
 // repairLinks fixes instance links that point outside the release store

@@ -116,6 +116,19 @@ func (h *Host) Rollback(ctx context.Context, opts RollbackOptions, p rollout.Pro
 	if err != nil {
 		return nil, err
 	}
+	switch {
+	case rec != nil && rec.Kind == release.KindRollback && opts.To != "" && opts.To != rec.To:
+		return nil, inputf("rollback %s of %s to %s was interrupted: complete it first (`sysroll rollback %s` without --to, or `sysroll deploy %s --resume`), then roll back to %s",
+			rec.ID, name, rec.To, name, name, opts.To)
+	case rec != nil && rec.Kind != release.KindRollback && opts.To != "":
+		return nil, inputf("rollout %s was interrupted: roll it back first (`sysroll rollback %s` without --to)", rec.ID, name)
+	case rec == nil && opts.To != "":
+		if _, err := s.store.Get(opts.To); err != nil {
+			return nil, asInput(err)
+		}
+	}
+	// The input is settled: repair what would stop the rollback from
+	// reading where instances are.
 	if !opts.DryRun {
 		if err := s.repairLinks(ctx, p); err != nil {
 			return nil, err
@@ -125,9 +138,6 @@ func (h *Host) Rollback(ctx context.Context, opts RollbackOptions, p rollout.Pro
 		return s.completeRollback(ctx, rec, opts, p)
 	}
 	if rec != nil {
-		if opts.To != "" {
-			return nil, inputf("rollout %s was interrupted: roll it back first (`sysroll rollback %s` without --to)", rec.ID, name)
-		}
 		rec = s.current(rec, p)
 		if err := s.checkReverts(rec); err != nil {
 			return nil, err
@@ -157,12 +167,8 @@ func (h *Host) Rollback(ctx context.Context, opts RollbackOptions, p rollout.Pro
 // interrupted deploy is undone, would put every instance back on the
 // release the rollback was rolling away from: a second `rollback` after a
 // kill -9 would mean the opposite of the first. So it is resumed toward
-// its own target; --to may only name that target.
+// its own target (Rollback allows --to only naming that target).
 func (s *session) completeRollback(ctx context.Context, rec *release.Record, opts RollbackOptions, p rollout.Progress) (*RolloutResult, error) {
-	if opts.To != "" && opts.To != rec.To {
-		return nil, inputf("rollback %s of %s to %s was interrupted: complete it first (`sysroll rollback %s` without --to, or `sysroll deploy %s --resume`), then roll back to %s",
-			rec.ID, s.svc.Name, rec.To, s.svc.Name, s.svc.Name, opts.To)
-	}
 	if err := s.checkTarget(rec.To); err != nil {
 		return nil, err
 	}
