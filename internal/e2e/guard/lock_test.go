@@ -76,13 +76,6 @@ func TestResumeDoesNotStartAnInstanceApplyRemoved(t *testing.T) {
 	if v, err := versionOf(third); err == nil {
 		t.Fatalf("instance %d still answers (%s) after apply removed it", third, v)
 	}
-	// Adding one instead is refused, naming the way on.
-	e2etest.WriteFile(t, s.file(), s.yaml([]int{s.ports[0], s.ports[1], 23013}), 0o644)
-	if r := s.sysroll("apply", s.file()); r.Code == 0 || !strings.Contains(r.Stderr, "cannot add instance 23013") || !strings.Contains(r.Stderr, "--resume") {
-		t.Errorf("apply adding an instance during the interrupted rollout: %s", r)
-	}
-	e2etest.WriteFile(t, s.file(), s.yaml(s.ports[:2]), 0o644)
-
 	r := s.sysroll("deploy", s.name, "--resume")
 	t.Logf("sysroll deploy --resume:\n%s%s", r.Stdout, r.Stderr)
 	if r.Code != 0 {
@@ -99,4 +92,24 @@ func TestResumeDoesNotStartAnInstanceApplyRemoved(t *testing.T) {
 	if rec := s.lastRecord(); rec.Result != release.ResultSucceeded {
 		t.Errorf("resumed record: %s", rec.Result)
 	}
+}
+
+// apply adding an instance while a rollout is interrupted is refused,
+// naming resume and rollback, and starts nothing: the rollout would not
+// move the new instance.
+func TestApplyCannotAddAnInstanceDuringAnInterruptedRollout(t *testing.T) {
+	s := newService(t, "e2e-guard-added", 23060, 2, time.Second)
+	killAt(t, s.deployInBackground("v2"), phaseOf(strconv.Itoa(s.ports[0]), "done"))
+	e2etest.WriteFile(t, s.file(), s.yaml([]int{s.ports[0], s.ports[1], 23062}), 0o644)
+	r := s.sysroll("apply", s.file())
+	if r.Code == 0 || !strings.Contains(r.Stderr, "cannot add instance 23062") || !strings.Contains(r.Stderr, "sysroll deploy "+s.name+" --resume") {
+		t.Errorf("apply adding an instance during the interrupted rollout: %s", r)
+	}
+	if v, err := versionOf(23062); err == nil {
+		t.Errorf("the refused apply started 23062 (answers %s)", v)
+	}
+	if r := s.sysroll("deploy", s.name, "--resume"); r.Code != 0 {
+		t.Fatalf("resume: %s", r)
+	}
+	s.assertOn(s.ports, "v2")
 }
