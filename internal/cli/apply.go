@@ -97,7 +97,8 @@ apply can come back) unless --purge is given.`,
   sysroll uninstall hello --purge`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := g.host().Uninstall(cmd.Context(), host.UninstallOptions{Service: args[0], Purge: purge}); err != nil {
+			if err := g.host().Uninstall(cmd.Context(), host.UninstallOptions{Service: args[0], Purge: purge,
+				Warn: func(msg string) { fmt.Fprintln(g.stderr, "warning: "+msg) }}); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.stdout, "%s: uninstalled%s\n", args[0], map[bool]string{true: " and purged", false: " (releases and history kept; --purge removes them)"}[purge])

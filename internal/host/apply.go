@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
-	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/install"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/systemd"
@@ -44,7 +44,7 @@ type ApplyReport struct {
 // the known-good one, else the one most instances run, else opts.Artifact;
 // that is settled before anything changes, so a missing or bad artifact
 // fails with nothing half-done.
-func (h *Host) Apply(ctx context.Context, opts ApplyOptions) (*ApplyReport, error) {
+func (h *Host) Apply(ctx context.Context, opts ApplyOptions) (rep *ApplyReport, err error) {
 	svc, err := Load(opts.File)
 	if err != nil {
 		return nil, err
@@ -61,6 +61,45 @@ func (h *Host) Apply(ctx context.Context, opts ApplyOptions) (*ApplyReport, erro
 	if err != nil {
 		return nil, err
 	}
+	// The lock comes before anything is read to decide: apply stops and
+	// starts instances and rewrites units, which must never happen under
+	// a rollout. A dry run changes nothing and takes no lock.
+	fresh, err := missing(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	var store *release.Store
+	installing := false
+	switch {
+	case fresh && opts.DryRun:
+	case fresh && opts.Artifact == "":
+		// Nothing to start the instances on: refuse before creating
+		// anything, not even the state dir.
+		return nil, inputf("%s", noReleaseHint)
+	default:
+		if store, err = release.Open(stateDir); err != nil {
+			return nil, err
+		}
+		if fresh {
+			// A first install that fails before its units go in leaves
+			// nothing behind.
+			defer func() {
+				if err != nil && !installing {
+					os.RemoveAll(stateDir)
+				}
+			}()
+		}
+		if !opts.DryRun {
+			lock, err := h.lock(store)
+			if err != nil {
+				return nil, err
+			}
+			defer lock.Unlock()
+		}
+		if err := refuseAddWhileUnfinished(store, svc.Name, svc.InstanceNames()); err != nil {
+			return nil, err
+		}
+	}
 	m, err := h.connect(ctx)
 	if err != nil {
 		return nil, err
@@ -76,34 +115,31 @@ func (h *Host) Apply(ctx context.Context, opts ApplyOptions) (*ApplyReport, erro
 	if err != nil {
 		return nil, err
 	}
-	rep := &ApplyReport{Service: svc.Name, Plan: plan, DryRun: opts.DryRun}
+	rep = &ApplyReport{Service: svc.Name, Plan: plan, DryRun: opts.DryRun}
 	rep.ServiceFile = install.Diff(appliedServiceFile, string(oldRaw), string(raw))
 	rep.Changed = !plan.NoChanges() || rep.ServiceFile != ""
 
-	var store *release.Store
 	var initial string
 	if len(plan.Start) > 0 && !opts.DryRun {
-		// A first install that fails here (no or a bad artifact) must
-		// leave nothing behind, not even an empty state dir.
-		fresh, err := missing(stateDir)
-		if err != nil {
-			return nil, err
-		}
-		if fresh && opts.Artifact == "" {
-			return nil, inputf("%s", noReleaseHint)
-		}
-		if store, err = release.Open(stateDir); err != nil {
-			return nil, err
-		}
 		if initial, err = initialRelease(ctx, store, svc.InstanceNames(), opts, rep); err != nil {
-			if fresh {
-				os.RemoveAll(stateDir)
-			}
 			return nil, err
 		}
 	}
 	if opts.DryRun || !rep.Changed {
 		return rep, nil
+	}
+	// Which release each instance to start gets is decided (and checked)
+	// before anything changes: a deleted or altered release would leave
+	// the instance down after half an apply.
+	starts := map[string]string{}
+	for _, unit := range plan.Start {
+		inst := strings.TrimSuffix(strings.TrimPrefix(unit, svc.Name+"@"), ".service")
+		if starts[inst], err = startRelease(store, inst, initial, rep.StagedRelease != nil); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkApplyStarts(store, svc.Name, starts); err != nil {
+		return nil, err
 	}
 	// Record the service file as installed as soon as the units are: if an
 	// instance then fails to start, status, deploy and uninstall still
@@ -112,33 +148,21 @@ func (h *Host) Apply(ctx context.Context, opts ApplyOptions) (*ApplyReport, erro
 		return release.WriteFileAtomic(svcPath, raw, 0o644)
 	}
 	in.Prepare = func(_ context.Context, inst string) error {
-		v, err := store.Current(inst)
-		if err != nil {
-			return err
+		v, ok := starts[inst]
+		if !ok {
+			return fmt.Errorf("instance %s was not planned to start", inst)
 		}
-		if v != "" {
-			// Keep the instance's release, unless it never proved good
-			// and a new artifact came to replace it: a first install
-			// whose release failed to start, retried with a fixed one.
-			if rep.StagedRelease == nil || v == initial {
-				return nil
-			}
-			if good, err := provenGood(store, v); err != nil || good {
-				return err
-			}
+		if cur, err := store.Current(inst); err == nil && cur == v {
+			return nil
 		}
-		return store.Switch(inst, initial)
+		return store.Switch(inst, v)
 	}
+	installing = true
 	if err := in.Apply(ctx, plan); err != nil {
 		return rep, h.startFailure(ctx, m, svc.Name, err)
 	}
 	for _, unit := range plan.Stop {
 		inst := strings.TrimSuffix(strings.TrimPrefix(unit, svc.Name+"@"), ".service")
-		if store == nil {
-			if store, err = release.Open(stateDir); err != nil {
-				return rep, err
-			}
-		}
 		if err := store.RemoveInstance(inst); err != nil {
 			return rep, err
 		}
@@ -149,6 +173,49 @@ func (h *Host) Apply(ctx context.Context, opts ApplyOptions) (*ApplyReport, erro
 		}
 	}
 	return rep, nil
+}
+
+// startRelease is the release apply starts an instance on: the one it
+// points at, unless that never proved good and a new artifact came to
+// replace it (a first install whose release failed to start, retried with
+// a fixed one), or its link is missing or broken; then initial.
+func startRelease(store *release.Store, inst, initial string, staged bool) (string, error) {
+	v, err := store.Current(inst)
+	if err != nil || v == "" {
+		return initial, nil // no usable link: apply points it at initial
+	}
+	if !staged || v == initial {
+		return v, nil
+	}
+	good, err := provenGood(store, v)
+	if err != nil || good {
+		return v, err
+	}
+	return initial, nil
+}
+
+// checkApplyStarts refuses an apply that would start an instance on a
+// broken release, before anything changed.
+func checkApplyStarts(store *release.Store, service string, starts map[string]string) error {
+	var problems []string
+	verified := map[string]string{}
+	for inst, v := range starts {
+		if v == "" {
+			continue // initialRelease said why already
+		}
+		if _, ok := verified[v]; !ok {
+			verified[v] = verifyRelease(store, v)
+		}
+		if verified[v] != "" {
+			problems = append(problems, fmt.Sprintf("instance %s (start): release %s: %s", inst, v, verified[v]))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	slices.Sort(problems)
+	return &BrokenError{Service: service, Problems: problems,
+		Fix: "apply again with a good release (`sysroll apply FILE --artifact PATH`)"}
 }
 
 // initialRelease picks the release new instances start on: the artifact
@@ -221,60 +288,4 @@ func (h *Host) startFailure(ctx context.Context, m systemd.Manager, service stri
 	}
 	return fmt.Errorf("apply %s: %w%s\n  the units are installed; the instance's log: %s -u %s -n 50\n  fix the release and apply again with --artifact, or remove it all: sysroll uninstall %s",
 		service, err, why, journal, je.Unit, service)
-}
-
-// UninstallOptions says what Uninstall removes.
-type UninstallOptions struct {
-	Service string
-	// Purge also deletes releases and rollout history.
-	Purge bool
-}
-
-// Uninstall stops every instance, the group and the socket, and removes the
-// unit files. Releases and history stay unless Purge; with Purge it also
-// accepts a service an earlier uninstall left, so that space can be freed.
-func (h *Host) Uninstall(ctx context.Context, opts UninstallOptions) error {
-	dir, err := h.uninstallDir(opts.Service, opts.Purge)
-	if err != nil {
-		return err
-	}
-	unitDir, err := h.unitDir()
-	if err != nil {
-		return err
-	}
-	m, err := h.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	in := &install.Installer{Manager: m, UnitDir: unitDir, StateDir: dir}
-	if err := in.Uninstall(ctx, opts.Service, opts.Purge); err != nil {
-		return fmt.Errorf("uninstall %s: %w", opts.Service, err)
-	}
-	if !opts.Purge {
-		if err := os.Remove(filepath.Join(dir, appliedServiceFile)); err != nil && !os.IsNotExist(err) {
-			return err
-		}
-	}
-	return nil
-}
-
-// uninstallDir returns the state dir of an installed service, or with purge
-// one that an earlier uninstall left (releases and history kept).
-func (h *Host) uninstallDir(name string, purge bool) (string, error) {
-	_, dir, err := h.loadInstalled(name)
-	if err == nil || !purge || config.ValidateName(name) != nil {
-		return dir, err
-	}
-	d, derr := h.serviceDir(name)
-	if derr != nil {
-		return "", err
-	}
-	if gone, _ := missing(filepath.Join(d, appliedServiceFile)); !gone {
-		return "", err // installed, but its file is unreadable: say why
-	}
-	if gone, _ := missing(d); gone {
-		return "", err
-	}
-	return d, nil
 }

@@ -6,12 +6,16 @@
 //	res, err := h.Deploy(ctx, host.DeployOptions{Service: "hello", Artifact: "./hello-v2"}, progress)
 //	st, err := h.Status(ctx, host.StatusOptions{Service: "hello"})
 //
-// The rules live here: taking the deploy lock before anything else, refusing
-// a new rollout while one is unfinished, choosing the release new instances
-// start on and the release a rollback goes to, checking the load balancer
-// before any instance is touched, marking a successful release good and
-// pruning old ones, and judging an instance's health for status. The CLI
-// keeps flags, rendering and exit codes.
+// The rules live here: taking the service's lock before anything else in
+// every verb that changes units, releases or records (apply and uninstall
+// as much as the rollout verbs, guard.go), refusing a new rollout while one
+// is unfinished, choosing the release new instances start on and the
+// release a rollback goes to (an interrupted rollback is completed, never
+// undone), checking the load balancer and the release each instance would
+// start (verify.go) before any instance is touched, repairing a link that
+// points outside the store, marking a successful release good and pruning
+// old ones, and judging an instance's health for status. The CLI keeps
+// flags, rendering and exit codes.
 //
 // Errors caused by the caller's input (a bad name, file, flag value or
 // artifact) are *InputError: nothing was changed. Everything else is an

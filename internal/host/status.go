@@ -80,10 +80,6 @@ func collectStatus(ctx context.Context, m systemd.Manager, svc *config.Service, 
 	if err != nil {
 		return nil, err
 	}
-	current, err := store.Instances()
-	if err != nil {
-		return nil, err
-	}
 	st := &schema.Status{Schema: schema.StatusV1, Service: svc.Name, Releases: map[string]int{}, Instances: []schema.InstanceStatus{}}
 	st.Target = stateWord(byName[unitfile.TargetUnit(svc.Name)])
 	if svc.Listen != "" {
@@ -92,10 +88,13 @@ func collectStatus(ctx context.Context, m systemd.Manager, svc *config.Service, 
 	now := time.Now()
 	names := svc.InstanceNames()
 	notes := probeAll(ctx, svc, store, names, probe)
+	verified := map[string]string{}
 	for i, inst := range names {
 		unit := unitfile.InstanceUnit(svc.Name, inst)
 		u := byName[unit]
-		row := instanceStatus(u, unit, inst, current[inst], notes[i], now)
+		link, _ := linkProblem(store, inst)
+		row := instanceStatus(u, unit, inst, link, notes[i], now)
+		flagNextStart(&row, nextStartProblem(store, inst, verified))
 		// The link says what the next start runs; the process's own
 		// working directory says what runs now.
 		if v, ok := store.Running(u.MainPID); ok && v != row.Release {
@@ -143,6 +142,24 @@ func instanceStatus(u systemd.UnitState, unit, inst, link, note string, now time
 		row.Health = schema.Healthy
 	}
 	return row
+}
+
+// flagNextStart marks an instance whose next start would fail (its link
+// missing or pointing outside the store, its release deleted or changed):
+// it serves now, perhaps, but a restart or a crash takes it down for good.
+// It is not healthy, and the note says why.
+func flagNextStart(row *schema.InstanceStatus, problem string) {
+	if problem == "" {
+		return
+	}
+	note := "next start would fail: " + problem
+	if row.HealthNote != "" {
+		note = row.HealthNote + "; " + note
+	}
+	row.HealthNote = note
+	if row.Health == schema.Healthy {
+		row.Health = schema.Unhealthy
+	}
 }
 
 func stateWord(u systemd.UnitState) string {

@@ -47,6 +47,14 @@ func (h *Host) Deploy(ctx context.Context, opts DeployOptions, p rollout.Progres
 		p.Event(rollout.Event{Service: opts.Service, Time: time.Now(), Type: rollout.EventStaged, Batch: -1,
 			Message: rel.Version + " (sha256 " + rel.SHA256[:12] + ", " + string(rel.Kind) + ")"})
 	}
+	if !opts.DryRun {
+		if err := s.repairLinks(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.checkDeploy(rel.Version); err != nil {
+		return nil, err
+	}
 	spec := s.spec(release.KindDeploy, rel.Version)
 	res, err := s.runOrPlan(ctx, spec, opts.DryRun, p, opts.Traffic)
 	if res != nil {
@@ -70,6 +78,16 @@ func (h *Host) Restart(ctx context.Context, opts RestartOptions, p rollout.Progr
 		return nil, err
 	}
 	defer s.close()
+	// A restart starts each instance on the release its link points at:
+	// one deleted or changed since it was staged would stop an instance
+	// for good, with nothing to revert to.
+	starts := map[string]string{}
+	for _, inst := range s.svc.InstanceNames() {
+		starts[inst] = ""
+	}
+	if err := s.checkStarts(starts, "restart", fixHint(opts.Service)); err != nil {
+		return nil, err
+	}
 	spec := s.spec(release.KindRestart, "")
 	return s.runOrPlan(ctx, spec, opts.DryRun, p, opts.Traffic)
 }
@@ -98,9 +116,31 @@ func (h *Host) Rollback(ctx context.Context, opts RollbackOptions, p rollout.Pro
 	if err != nil {
 		return nil, err
 	}
+	switch {
+	case rec != nil && rec.Kind == release.KindRollback && opts.To != "" && opts.To != rec.To:
+		return nil, inputf("rollback %s of %s to %s was interrupted: complete it first (`sysroll rollback %s` without --to, or `sysroll deploy %s --resume`), then roll back to %s",
+			rec.ID, name, rec.To, name, name, opts.To)
+	case rec != nil && rec.Kind != release.KindRollback && opts.To != "":
+		return nil, inputf("rollout %s was interrupted: roll it back first (`sysroll rollback %s` without --to)", rec.ID, name)
+	case rec == nil && opts.To != "":
+		if _, err := s.store.Get(opts.To); err != nil {
+			return nil, asInput(err)
+		}
+	}
+	// The input is settled: repair what would stop the rollback from
+	// reading where instances are.
+	if !opts.DryRun {
+		if err := s.repairLinks(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	if rec != nil && rec.Kind == release.KindRollback {
+		return s.completeRollback(ctx, rec, opts, p)
+	}
 	if rec != nil {
-		if opts.To != "" {
-			return nil, inputf("rollout %s was interrupted: roll it back first (`sysroll rollback %s` without --to)", rec.ID, name)
+		rec = s.current(rec, p)
+		if err := s.checkReverts(rec); err != nil {
+			return nil, err
 		}
 		spec := s.spec(rec.Kind, rec.To)
 		spec.ID = rec.ID
@@ -116,8 +156,32 @@ func (h *Host) Rollback(ctx context.Context, opts RollbackOptions, p rollout.Pro
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkTarget(target); err != nil {
+		return nil, err
+	}
 	spec := s.spec(release.KindRollback, target)
 	return s.runOrPlan(ctx, spec, opts.DryRun, p, opts.Traffic)
+}
+
+// completeRollback takes up an interrupted rollback. Undoing it, as an
+// interrupted deploy is undone, would put every instance back on the
+// release the rollback was rolling away from: a second `rollback` after a
+// kill -9 would mean the opposite of the first. So it is resumed toward
+// its own target (Rollback allows --to only naming that target).
+func (s *session) completeRollback(ctx context.Context, rec *release.Record, opts RollbackOptions, p rollout.Progress) (*RolloutResult, error) {
+	if err := s.checkTarget(rec.To); err != nil {
+		return nil, err
+	}
+	rec = s.current(rec, p)
+	spec := s.spec(rec.Kind, rec.To)
+	spec.ID = rec.ID
+	if opts.DryRun {
+		plan, err := s.plan(spec)
+		return &RolloutResult{Plan: plan}, err
+	}
+	return s.run(ctx, p, opts.Traffic, func(d rollout.Deps) (*release.Record, error) {
+		return rollout.Resume(ctx, rec, spec, d)
+	})
 }
 
 // rollbackTarget is the release a rollback goes to: to when given (it must
@@ -130,6 +194,16 @@ func (s *session) rollbackTarget(to string) (string, error) {
 			return "", asInput(err)
 		}
 		return to, nil
+	}
+	// A rollback that ended without getting there (failed, halted, rolled
+	// back) is retried toward its own target: the release before the
+	// current one could be the very release it was rolling away from.
+	recs, err := s.store.Records()
+	if err != nil {
+		return "", err
+	}
+	if len(recs) > 0 && recs[0].Kind == release.KindRollback && recs[0].Result != release.ResultSucceeded && recs[0].To != "" {
+		return recs[0].To, nil
 	}
 	cur, err := currentRelease(s.store, s.svc.InstanceNames())
 	if err != nil {
@@ -163,6 +237,13 @@ func (h *Host) Resume(ctx context.Context, opts ResumeOptions, p rollout.Progres
 	if rec == nil {
 		return nil, inputf("no interrupted rollout of %s to resume", opts.Service)
 	}
+	if err := s.repairLinks(ctx, p); err != nil {
+		return nil, err
+	}
+	if err := s.checkResume(rec); err != nil {
+		return nil, err
+	}
+	rec = s.current(rec, p)
 	spec := s.spec(rec.Kind, rec.To)
 	spec.ID = rec.ID
 	return s.run(ctx, p, opts.Traffic, func(d rollout.Deps) (*release.Record, error) {

@@ -1,0 +1,132 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sysroll/sysroll/internal/config"
+	"github.com/sysroll/sysroll/internal/install"
+	"github.com/sysroll/sysroll/internal/release"
+)
+
+// UninstallOptions says what Uninstall removes.
+type UninstallOptions struct {
+	Service string
+	// Purge also deletes releases and rollout history.
+	Purge bool
+	// Warn is told what could not be read and was worked around (an
+	// unreadable service file or record of applied units); nil drops it.
+	Warn func(msg string)
+}
+
+// appliedFile is the installer's record of the units it installed, under
+// the service's state dir.
+const appliedFile = "applied.json"
+
+// Uninstall stops every instance, the group and the socket, and removes the
+// unit files. Releases and history stay unless Purge; with Purge it also
+// accepts a service an earlier uninstall left, so that space can be freed.
+//
+// It takes the service's lock first: an uninstall under a rollout would
+// remove units the rollout then fails to revert. It works with the
+// installed service file or the record of applied units unreadable: the
+// units are then found by the service's name, and Warn says what was not
+// read, so a corrupt state never blocks removing a service.
+func (h *Host) Uninstall(ctx context.Context, opts UninstallOptions) error {
+	warn := opts.Warn
+	if warn == nil {
+		warn = func(string) {}
+	}
+	dir, err := h.uninstallDir(opts.Service, opts.Purge, warn)
+	if err != nil {
+		return err
+	}
+	unitDir, err := h.unitDir()
+	if err != nil {
+		return err
+	}
+	store, err := release.Open(dir)
+	if err != nil {
+		return err
+	}
+	lock, err := h.lock(store)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	m, err := h.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	in := &install.Installer{Manager: m, UnitDir: unitDir, StateDir: dir}
+	err = in.Uninstall(ctx, opts.Service, opts.Purge)
+	if err != nil && appliedUnreadable(err, filepath.Join(dir, appliedFile)) {
+		// Without its record the installer goes by the service's unit
+		// names. Purge deletes the file anyway; a plain uninstall keeps
+		// it aside for a look.
+		path := filepath.Join(dir, appliedFile)
+		aside := path + ".unreadable"
+		if rerr := os.Rename(path, aside); rerr != nil {
+			return errors.Join(fmt.Errorf("uninstall %s: %w", opts.Service, err), rerr)
+		}
+		warn(fmt.Sprintf("%s: %s unreadable (%v); removed the units named %s@.service, %s.target and %s.socket instead (the file is kept as %s unless purged)",
+			opts.Service, path, err, opts.Service, opts.Service, opts.Service, aside))
+		err = in.Uninstall(ctx, opts.Service, opts.Purge)
+	}
+	if err != nil {
+		return fmt.Errorf("uninstall %s: %w", opts.Service, err)
+	}
+	if !opts.Purge {
+		if err := os.Remove(filepath.Join(dir, appliedServiceFile)); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// appliedUnreadable reports whether the installer failed on its record of
+// applied units (path) rather than on systemd or the unit files.
+func appliedUnreadable(err error, path string) bool {
+	if _, serr := os.Lstat(path); serr != nil {
+		return false
+	}
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	return errors.As(err, &syn) || errors.As(err, &typ) || strings.Contains(err.Error(), path)
+}
+
+// uninstallDir returns the state dir of an installed service, or with purge
+// one that an earlier uninstall left (releases and history kept). An
+// installed service file that cannot be read does not stop an uninstall:
+// it is reported through warn, and the units are found by name.
+func (h *Host) uninstallDir(name string, purge bool, warn func(string)) (string, error) {
+	if err := config.ValidateName(name); err != nil {
+		return "", asInput(err)
+	}
+	_, dir, err := h.loadInstalled(name)
+	if err == nil {
+		return dir, nil
+	}
+	d, derr := h.serviceDir(name)
+	if derr != nil {
+		return "", err
+	}
+	svcFile := filepath.Join(d, appliedServiceFile)
+	if gone, _ := missing(svcFile); !gone {
+		warn(fmt.Sprintf("%s: could not read the installed service file %s (%v); uninstalling by the service's name", name, svcFile, err))
+		return d, nil
+	}
+	if !purge {
+		return "", err
+	}
+	if gone, _ := missing(d); gone {
+		return "", err
+	}
+	return d, nil
+}
