@@ -173,7 +173,8 @@ func validateSection(e *errs, field string, d Directives, section string, allowe
 		case section == "Service" && (isUnitOnly(k) || !knownKey(section, k) && knownKey(other, k)):
 			e.add(p, "%s belongs in [Unit]: move it to unit:", k)
 			continue
-		case section == "Unit" && (isServiceOnly(k) || !knownKey(section, k) && knownKey(other, k)):
+		case section == "Unit" && !knownKey(section, k) && (isServiceOnly(k) || knownKey(other, k)):
+			// (isServiceOnly's prefixes alone took BindsTo= for BindPaths=.)
 			e.add(p, "%s belongs in [Service]: move it to service:", k)
 			continue
 		case !knownKey(section, k):

@@ -31,7 +31,7 @@ type weakening struct {
 // /var/lib, /var/cache, ... for this unit only, owned by its user.
 var sandboxKeys = map[string]weakening{
 	// Identity and credentials.
-	"SupplementaryGroups": {why: "adds groups, and with them every file those groups can read or write (e.g. shadow)"},
+	"SupplementaryGroups": {why: "adds groups, and with them every file those groups may read or write, e.g. /etc/shadow with shadow"},
 	"PAMName":             {why: "opens a PAM session for the user, which runs PAM modules as root and may grant more"},
 	"KeyringMode":         {why: "shares a kernel keyring with the manager or other units instead of a private one"},
 	"SecureBits":          {why: "changes the securebits, which can keep or regain capabilities across exec"},
@@ -39,7 +39,7 @@ var sandboxKeys = map[string]weakening{
 	"LoadCredentialEncrypted": {
 		why: "systemd reads and decrypts the named host file as root and hands it to the instance"},
 	// File system.
-	"ReadWritePaths":    {why: "makes host paths writable that protect_system: strict keeps read-only (StateDirectory= and CacheDirectory= are the service's own and need no allowing)"},
+	"ReadWritePaths":    {why: "makes host paths writable that protect_system: strict keeps read-only; StateDirectory= and CacheDirectory= are the service's own and need no allowing"},
 	"BindPaths":         {why: "mounts host paths into the sandbox, writable, whatever protect_system and protect_home hide"},
 	"BindReadOnlyPaths": {why: "mounts host paths into the sandbox, including ones protect_home or private_tmp hide"},
 	"ExecPaths":         {why: "allows executing programs from paths NoExecPaths= forbids"},

@@ -55,6 +55,7 @@ func TestUnknownDirectiveKeys(t *testing.T) {
 		{"removed by systemd", nil, one("SysVStartPriority", "1"), []string{"not a [Service] key"}},
 		{"unit key in service by table", nil, one("OnFailureJobMode", "fail"), []string{"OnFailureJobMode belongs in [Unit]"}},
 		{"service key in unit by table", one("SupplementaryGroups", "x"), nil, []string{"SupplementaryGroups belongs in [Service]"}},
+		{"BindsTo is a [Unit] key", one("BindsTo", "postgresql.service"), nil, nil},
 		{"known keys pass", one("Documentation", "man:hello(8)"), Directives{"MemoryMax": {"1G"}, "LimitNOFILE": {"65536"}, "StateDirectory": {"hello"}}, nil},
 	}
 	for _, tt := range tests {

@@ -162,6 +162,10 @@ func TestCases(t *testing.T) {
 			{"inline.service", 6, RuleInlineComment, Warning}, // ExecStart=: arguments
 			{"inline.service", 9, RuleInlineComment, Warning}, // RestartSec=: ignored
 		}},
+		{"conflicts", []at{
+			{"app@.service", 3, RuleInstanceDependency, Error}, // Conflicts=
+			{"app@.service", 4, RuleInstanceDependency, Error}, // Upholds=
+		}},
 		{"refused", []at{
 			{"empty.service", 0, RuleNoExecStart, Error},
 			{"multi-exec.service", 3, RuleServiceRefused, Error},
@@ -229,6 +233,8 @@ func TestMessagesSayWhatSystemdDoes(t *testing.T) {
 		{"startlimit", "missing.service", 4, "RestartSec= is not set"},
 		{"template", "web@.service", 4, "is stopped whenever web@8081.service stops or crashes"},
 		{"samebinary", "api-green.service", 2, "both run /usr/bin/api"},
+		{"conflicts", "app@.service", 3, "starting either one stops the other"},
+		{"conflicts", "app@.service", 4, "a rollout cannot stop it"},
 		{"sections", "wrong.service", 13, "refuses the unit"},
 	}
 	for _, tt := range tests {

@@ -67,12 +67,16 @@ func Render(svc *config.Service, p Paths) (Files, error) {
 		return nil, fmt.Errorf("render units of %s: %w", svc.Name, err)
 	}
 	r := renderer{svc: svc, p: p}
+	tmpl := r.template()
 	files := Files{
-		r.file(TemplateUnit(svc.Name), r.template()),
+		r.file(TemplateUnit(svc.Name), tmpl.String()),
 		r.file(TargetUnit(svc.Name), r.target()),
 	}
 	if svc.Listen != "" {
 		files = append(files, r.file(SocketUnit(svc.Name), r.socket()))
+	}
+	if err := checkRendered(svc, files, tmpl); err != nil {
+		return nil, fmt.Errorf("render units of %s: %w", svc.Name, err)
 	}
 	return files, nil
 }
