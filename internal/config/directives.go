@@ -203,7 +203,7 @@ func validateSection(e *errs, field string, d Directives, section string, allowe
 				if prefix, priv := privilegedPrefix(v); priv {
 					used[k] = true
 					if !allowed[k] {
-						e.add(vp, "%s: the prefix %q %s; drop it, or add %s to hardening.allow_raw (render and status show it)", k, prefix, privilegeWhy, k)
+						e.add(vp, "%q in front of a command %s; drop it, or add %s to hardening.allow_raw (render and status show it)", prefix, privilegeWhy, k)
 					}
 				}
 			}

@@ -86,7 +86,7 @@ func TestPrivilegedExecStartPre(t *testing.T) {
 	raw := fmt.Sprintf("service: {ExecStartPre: \"+/bin/sh -c 'id -u > %s'\"}\n", uidFile)
 
 	wantRefused(t, name, serviceFile(name, port, raw),
-		"service.yaml:10:", "service.ExecStartPre", `the prefix "+" runs the command as root`, "hardening.allow_raw")
+		"service.yaml:10:", "service.ExecStartPre", `"+" in front of a command runs the command as root`, "hardening.allow_raw")
 
 	yaml := serviceFile(name, port, "hardening: {allow_raw: [ExecStartPre]}\n"+raw)
 	file, rel := write(t, name, yaml)
