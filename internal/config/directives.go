@@ -170,6 +170,9 @@ func validateSection(e *errs, field string, d Directives, section string, allowe
 		case managedKeys[k] != "":
 			e.add(p, "%s is written by sysroll; %s", k, managedKeys[k])
 			continue
+		case aliasKeys[k] != "":
+			e.add(p, "%s is an old spelling of %s; write %s (systemd reads both the same)", k, aliasKeys[k], aliasKeys[k])
+			continue
 		case section == "Service" && (isUnitOnly(k) || !knownKey(section, k) && knownKey(other, k)):
 			e.add(p, "%s belongs in [Unit]: move it to unit:", k)
 			continue

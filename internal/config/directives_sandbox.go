@@ -79,6 +79,21 @@ var sandboxKeys = map[string]weakening{
 	"SmackProcessLabel": {why: "runs the instance under another SMACK label, which may be less confined"},
 }
 
+// aliasKeys are old spellings systemd still reads as another key. They are
+// refused for the current name, so the checks here and sysroll's lint rules
+// (which know a key by its current name) cannot be walked around:
+// ReadWriteDirectories= is ReadWritePaths=, BindTo= is BindsTo=.
+var aliasKeys = map[string]string{
+	"BindTo":                  "BindsTo",
+	"RequiresOverridable":     "Requires",
+	"RequisiteOverridable":    "Requisite",
+	"OnFailureIsolate":        "OnFailureJobMode",
+	"ReadWriteDirectories":    "ReadWritePaths",
+	"ReadOnlyDirectories":     "ReadOnlyPaths",
+	"InaccessibleDirectories": "InaccessiblePaths",
+	"StartLimitInterval":      "StartLimitIntervalSec",
+}
+
 // opensAsRoot: StandardInput/Output/Error= values that make systemd open a
 // path or a terminal with its own privileges.
 func opensAsRoot(v string) bool {

@@ -165,6 +165,8 @@ func TestCases(t *testing.T) {
 		{"conflicts", []at{
 			{"app@.service", 3, RuleInstanceDependency, Error}, // Conflicts=
 			{"app@.service", 4, RuleInstanceDependency, Error}, // Upholds=
+			{"app@.service", 6, RuleInstanceDependency, Error}, // PropagatesStopTo=
+			{"app@.service", 7, RuleInstanceDependency, Error}, // StopPropagatedFrom=
 		}},
 		{"refused", []at{
 			{"empty.service", 0, RuleNoExecStart, Error},
@@ -235,6 +237,8 @@ func TestMessagesSayWhatSystemdDoes(t *testing.T) {
 		{"samebinary", "api-green.service", 2, "both run /usr/bin/api"},
 		{"conflicts", "app@.service", 3, "starting either one stops the other"},
 		{"conflicts", "app@.service", 4, "a rollout cannot stop it"},
+		{"conflicts", "app@.service", 6, "every stop of each instance of app@.service stops app@8082.service too"},
+		{"conflicts", "app@.service", 7, "every stop of app@8081.service stops each instance of app@.service too"},
 		{"sections", "wrong.service", 13, "refuses the unit"},
 	}
 	for _, tt := range tests {

@@ -25,6 +25,8 @@ func TestRenderLintsDirectives(t *testing.T) {
 			[]string{"unit.Conflicts:", "starting either one stops the other"}},
 		{"Upholds= another instance", "unit: {Upholds: hello@8082.service}\n",
 			[]string{"unit.Upholds:", "a rollout cannot stop it"}},
+		{"PropagatesStopTo= another instance", "unit: {PropagatesStopTo: hello@8082.service}\n",
+			[]string{"unit.PropagatesStopTo:", "takes the other down"}},
 		{"Wants=network.target", "unit: {Wants: network.target}\n",
 			[]string{"unit.Wants:", "network-target"}},
 		{"After= a simple instance", "type: simple\nunit: {After: hello@8081.service}\n",
