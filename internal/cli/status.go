@@ -122,6 +122,9 @@ func printServices(g *globals, all *schema.Services) error {
 		}
 		sort.Strings(rels)
 		note := ""
+		if n := len(st.Relaxations); n > 0 {
+			note = fmt.Sprintf("sandbox relaxed (%d)", n)
+		}
 		if st.Mixed {
 			note = "mixed releases"
 		}

@@ -32,3 +32,26 @@ func TestPrintStatusRelaxations(t *testing.T) {
 		t.Errorf("status without relaxations mentions them:\n%s", b.String())
 	}
 }
+
+// The list of services says which have a relaxed sandbox.
+func TestPrintServicesRelaxations(t *testing.T) {
+	var b strings.Builder
+	g := &globals{stdout: &b}
+	all := &schema.Services{Services: []*schema.Status{
+		{Service: "plain", Target: "active/active", Instances: []schema.InstanceStatus{}},
+		{Service: "loose", Target: "active/active", Instances: []schema.InstanceStatus{},
+			Relaxations: []schema.Relaxation{{Field: "hardening.umask", Value: "0022", Note: "default 0077"}}},
+	}}
+	if err := printServices(g, all); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.HasPrefix(line, "plain") && strings.Contains(line, "relaxed") ||
+			strings.HasPrefix(line, "loose") && !strings.Contains(line, "sandbox relaxed (1)") {
+			t.Errorf("line %q", line)
+		}
+	}
+	if !strings.Contains(b.String(), "sandbox relaxed (1)") {
+		t.Errorf("no relaxation note:\n%s", b.String())
+	}
+}
