@@ -119,6 +119,8 @@ func (s *Service) allowRaw(e *errs) map[string]bool {
 		switch {
 		case allowed[k]:
 			e.add(at("hardening", "allow_raw", i), "%s is listed twice", k)
+		case managedKeys[k] != "":
+			e.add(at("hardening", "allow_raw", i), "%s is written by sysroll, never raw; %s", k, managedKeys[k])
 		case sandboxKeys[k].why == "" && !slices.Contains(execKeys, k):
 			e.add(at("hardening", "allow_raw", i), "%q is not a key that needs allowing%s: allow_raw names unit:/service: keys that weaken the sandbox, or an Exec* key whose '+'/'!' prefix runs a command as root", k, suggestKey(k, allowableKeys()))
 		}

@@ -148,6 +148,7 @@ func TestAllowRaw(t *testing.T) {
 		want    []string
 	}{
 		{"unknown", nil, []string{"SupplementaryGroup"}, []string{"hardening.allow_raw[0]", `"SupplementaryGroup" is not a key that needs allowing`, "did you mean SupplementaryGroups?"}},
+		{"managed key", nil, []string{"ProtectSystem"}, []string{"ProtectSystem is written by sysroll, never raw; set hardening.protect_system instead"}},
 		{"harmless key", one("MemoryMax", "1G"), []string{"MemoryMax"}, []string{"not a key that needs allowing"}},
 		{"unused", nil, []string{"ReadWritePaths"}, []string{"hardening.allow_raw[0]", "ReadWritePaths allows nothing"}},
 		{"exec without prefix", one("ExecStartPre", "/bin/x"), []string{"ExecStartPre"}, []string{"ExecStartPre allows nothing"}},
