@@ -25,6 +25,10 @@ type weakening struct {
 // resource settings (LimitNOFILE=, MemoryMax=, ...) change how much, not what,
 // and stay free.
 //
+// BindPaths= and BindReadOnlyPaths= are refused whatever their source:
+// Validate does not know the state directory (Render is given it), and what
+// the instance owns needs no bind.
+//
 // The writable directories of the service's own (StateDirectory=,
 // CacheDirectory=, LogsDirectory=, RuntimeDirectory=,
 // ConfigurationDirectory=) stay free as well: systemd creates them under

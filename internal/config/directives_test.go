@@ -77,7 +77,7 @@ func TestPrivilegePrefixes(t *testing.T) {
 	plain := []string{"/bin/x", "-/bin/x", "@/bin/x argv0", ":/bin/x", "-@:/bin/x x", "/bin/x +arg !arg", "/bin/x ;+arg", ""}
 	for _, k := range execKeys {
 		for _, v := range privileged {
-			checkErr(t, k+"="+v, withExtras(nil, one(k, v)), "service."+k, "runs the command as root", "hardening.allow_raw")
+			checkErr(t, k+"="+v, withExtras(nil, one(k, v)), "service."+k, "runs the command as root", "add "+k+" to hardening.allow_raw (render and status show it)")
 			checkErr(t, k+"="+v+" allowed", withExtras(nil, one(k, v), k))
 		}
 		for _, v := range plain {
@@ -124,7 +124,7 @@ func TestSandboxWeakeningKeys(t *testing.T) {
 			weak = s[0]
 		}
 		u, sv := sectionOf(k, weak)
-		checkErr(t, k, withExtras(u, sv), k+" weakens the sandbox", w.why, "add "+k+" to hardening.allow_raw")
+		checkErr(t, k, withExtras(u, sv), k+" weakens the sandbox", w.why, "add "+k+" to hardening.allow_raw (render and status show it)")
 		checkErr(t, k+" allowed", withExtras(u, sv, k))
 		if s, ok := sandboxSample[k]; ok {
 			u, sv := sectionOf(k, s[1])
