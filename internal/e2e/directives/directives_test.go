@@ -4,7 +4,9 @@ package directives
 
 import (
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -137,6 +139,29 @@ func TestRefusedDirectives(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			wantRefused(t, tt.name, serviceFile(tt.name, 23860+i, tt.extra), tt.want...)
+		})
+	}
+}
+
+// The config package's bad files for raw directives (service "hello", whose
+// instances never start: each is refused) through the real binary.
+func TestBadDirectiveFiles(t *testing.T) {
+	files, err := filepath.Glob("../../config/testdata/bad/directive-*.yaml")
+	if err != nil || len(files) < 10 {
+		t.Fatalf("bad directive files: %v, %v", files, err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, _, _ := strings.Cut(string(b), "\n")
+			want, ok := strings.CutPrefix(first, "# want: ")
+			if !ok {
+				t.Fatalf("first line %q is not \"# want: ...\"", first)
+			}
+			wantRefused(t, "hello", string(b), want)
 		})
 	}
 }
