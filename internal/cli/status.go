@@ -85,6 +85,12 @@ func printStatus(w io.Writer, st *schema.Status) {
 		fmt.Fprintf(w, ", socket %s", st.Socket)
 	}
 	fmt.Fprintln(w)
+	if len(st.Relaxations) > 0 {
+		fmt.Fprintln(w, "relaxed sandbox (from the service file):")
+		for _, r := range st.Relaxations {
+			fmt.Fprintf(w, "  %s: %s (%s)\n", r.Field, r.Value, r.Note)
+		}
+	}
 	if st.Mixed {
 		var parts []string
 		for rel, n := range st.Releases {
@@ -116,6 +122,9 @@ func printServices(g *globals, all *schema.Services) error {
 		}
 		sort.Strings(rels)
 		note := ""
+		if n := len(st.Relaxations); n > 0 {
+			note = fmt.Sprintf("sandbox relaxed (%d)", n)
+		}
 		if st.Mixed {
 			note = "mixed releases"
 		}

@@ -98,8 +98,66 @@ func isServiceOnly(k string) bool {
 	return false
 }
 
-// validateDirectives checks the extra settings of one section.
-func validateDirectives(e *errs, field string, d Directives, section string) {
+// validateDirectives checks unit: and service:, and hardening.allow_raw
+// against what they use.
+func (s *Service) validateDirectives(e *errs) {
+	allowed := s.allowRaw(e)
+	used := map[string]bool{}
+	validateSection(e, "unit", s.UnitExtra, "Unit", allowed, used)
+	validateSection(e, "service", s.ServiceExtra, "Service", allowed, used)
+	for i, k := range s.Hardening.AllowRaw {
+		if allowed[k] && !used[k] {
+			e.add(at("hardening", "allow_raw", i), "%s allows nothing: no value of unit.%s or service.%s needs it; remove it, so the list says what is relaxed", k, k, k)
+		}
+	}
+}
+
+// allowRaw checks hardening.allow_raw and returns the keys it names.
+func (s *Service) allowRaw(e *errs) map[string]bool {
+	allowed := map[string]bool{}
+	for i, k := range s.Hardening.AllowRaw {
+		switch {
+		case allowed[k]:
+			e.add(at("hardening", "allow_raw", i), "%s is listed twice", k)
+		case managedKeys[k] != "":
+			e.add(at("hardening", "allow_raw", i), "%s is written by sysroll, never raw; %s", k, managedKeys[k])
+		case sandboxKeys[k].why == "" && !slices.Contains(execKeys, k):
+			e.add(at("hardening", "allow_raw", i), "%q is not a key that needs allowing%s: allow_raw names unit:/service: keys that weaken the sandbox, or an Exec* key whose '+'/'!' prefix runs a command as root", k, suggestKey(k, allowableKeys()))
+		}
+		allowed[k] = true
+	}
+	return allowed
+}
+
+// allowableKeys are the names hardening.allow_raw accepts, sorted.
+func allowableKeys() []string {
+	keys := slices.Clone(execKeys)
+	for k := range sandboxKeys {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// knownKey reports whether systemd reads key k in section.
+func knownKey(section, k string) bool {
+	keys := systemdServiceKeys
+	if section == "Unit" {
+		keys = systemdUnitKeys
+	}
+	_, ok := slices.BinarySearch(keys, k)
+	return ok
+}
+
+// validateSection checks the extra settings of one section. used collects
+// the keys whose values need hardening.allow_raw.
+//
+// Unknown keys are checked against systemd's own parser table
+// (directives_systemd.go, generated), not by running systemd-analyze: the
+// check then works in sysroll render, in unit tests and on a machine without
+// systemd, and says "did you mean" with the field's position in the file.
+func validateSection(e *errs, field string, d Directives, section string, allowed, used map[string]bool) {
+	other := map[string]string{"Unit": "Service", "Service": "Unit"}[section]
 	keys := make([]string, 0, len(d))
 	for k := range d {
 		keys = append(keys, k)
@@ -114,24 +172,63 @@ func validateDirectives(e *errs, field string, d Directives, section string) {
 		case managedKeys[k] != "":
 			e.add(p, "%s is written by sysroll; %s", k, managedKeys[k])
 			continue
-		case section == "Service" && isUnitOnly(k):
+		case aliasKeys[k] != "":
+			e.add(p, "%s is an old spelling of %s; write %s (systemd reads both the same)", k, aliasKeys[k], aliasKeys[k])
+			continue
+		case section == "Service" && (isUnitOnly(k) || !knownKey(section, k) && knownKey(other, k)):
 			e.add(p, "%s belongs in [Unit]: move it to unit:", k)
 			continue
-		case section == "Unit" && isServiceOnly(k):
+		case section == "Unit" && !knownKey(section, k) && (isServiceOnly(k) || knownKey(other, k)):
+			// (isServiceOnly's prefixes alone took BindsTo= for BindPaths=.)
 			e.add(p, "%s belongs in [Service]: move it to service:", k)
+			continue
+		case !knownKey(section, k):
+			e.add(p, "%s is not a [%s] key of systemd %s, which would ignore the line%s", k, section, SystemdVersion, suggestKey(k, append(slices.Clone(systemdUnitKeys), systemdServiceKeys...)))
 			continue
 		}
 		if len(d[k]) == 0 {
 			e.add(at(field, k), "%s has no value", k)
 		}
 		for i, v := range d[k] {
+			vp := at(field, k)
+			if len(d[k]) > 1 {
+				vp = append(vp, i)
+			}
 			if why := unitValueProblem(v); why != "" {
-				vp := at(field, k)
-				if len(d[k]) > 1 {
-					vp = append(vp, i)
-				}
 				e.add(vp, "value of %s %s", k, why)
+				continue
+			}
+			if why, weak := weakens(k, v); weak {
+				used[k] = true
+				if !allowed[k] {
+					e.add(vp, "%s weakens the sandbox: %s; to allow it, add %s to hardening.allow_raw (render and status show it)", k, why, k)
+				}
+			}
+			if slices.Contains(execKeys, k) {
+				if prefix, priv := privilegedPrefix(v); priv {
+					used[k] = true
+					if !allowed[k] {
+						e.add(vp, "%q in front of a command %s; drop it, or add %s to hardening.allow_raw (render and status show it)", prefix, privilegeWhy, k)
+					}
+				}
 			}
 		}
 	}
+}
+
+// suggestKey returns " (did you mean X?)" for the closest of keys, compared
+// without case (MemoryMaxx, memorymax), or "".
+func suggestKey(word string, keys []string) string {
+	best, bestDist := "", -1
+	lw := strings.ToLower(word)
+	for _, c := range keys {
+		d := levenshtein(lw, strings.ToLower(c))
+		if bestDist < 0 || d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if bestDist >= 0 && bestDist <= max(2, len(word)/4) {
+		return " (did you mean " + best + "?)"
+	}
+	return ""
 }

@@ -229,6 +229,10 @@ type Hardening struct {
 	RestrictSUIDSGID bool `yaml:"restrict_suid_sgid"`
 	// UMask for files the instance creates (default "0077").
 	UMask string `yaml:"umask"`
+	// AllowRaw names the unit:/service: keys allowed to weaken the sandbox
+	// (e.g. [SupplementaryGroups, ReadWritePaths]), and the Exec* keys allowed
+	// a '+'/'!' prefix (run as root). Each shows in render and status.
+	AllowRaw []string `yaml:"allow_raw"`
 }
 
 // Mode is a setting that is either a boolean or a word (protect_home: read-only).

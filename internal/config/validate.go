@@ -21,8 +21,7 @@ func (s *Service) Validate() error {
 	s.validateRollout(e)
 	s.validateMisc(e)
 	s.validateHardening(e)
-	validateDirectives(e, "unit", s.UnitExtra, "Unit")
-	validateDirectives(e, "service", s.ServiceExtra, "Service")
+	s.validateDirectives(e)
 	return e.join()
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/sysroll/sysroll/internal/install"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/systemd"
+	"github.com/sysroll/sysroll/internal/unitfile"
 )
 
 // ApplyOptions says what Apply installs.
@@ -52,6 +53,9 @@ func (h *Host) Apply(ctx context.Context, opts ApplyOptions) (rep *ApplyReport, 
 	files, stateDir, err := h.render(svc)
 	if err != nil {
 		return nil, err
+	}
+	if err := unitfile.Verify(ctx, svc, files); err != nil {
+		return nil, asInput(err) // this host's systemd would ignore a line
 	}
 	raw, err := os.ReadFile(opts.File)
 	if err != nil {

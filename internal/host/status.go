@@ -82,6 +82,9 @@ func collectStatus(ctx context.Context, m systemd.Manager, svc *config.Service, 
 	}
 	st := &schema.Status{Schema: schema.StatusV1, Service: svc.Name, Releases: map[string]int{}, Instances: []schema.InstanceStatus{}}
 	st.Target = stateWord(byName[unitfile.TargetUnit(svc.Name)])
+	for _, r := range svc.Relaxations() {
+		st.Relaxations = append(st.Relaxations, schema.Relaxation(r))
+	}
 	if svc.Listen != "" {
 		st.Socket = stateWord(byName[unitfile.SocketUnit(svc.Name)])
 	}

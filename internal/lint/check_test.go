@@ -162,6 +162,12 @@ func TestCases(t *testing.T) {
 			{"inline.service", 6, RuleInlineComment, Warning}, // ExecStart=: arguments
 			{"inline.service", 9, RuleInlineComment, Warning}, // RestartSec=: ignored
 		}},
+		{"conflicts", []at{
+			{"app@.service", 3, RuleInstanceDependency, Error}, // Conflicts=
+			{"app@.service", 4, RuleInstanceDependency, Error}, // Upholds=
+			{"app@.service", 6, RuleInstanceDependency, Error}, // PropagatesStopTo=
+			{"app@.service", 7, RuleInstanceDependency, Error}, // StopPropagatedFrom=
+		}},
 		{"refused", []at{
 			{"empty.service", 0, RuleNoExecStart, Error},
 			{"multi-exec.service", 3, RuleServiceRefused, Error},
@@ -229,6 +235,10 @@ func TestMessagesSayWhatSystemdDoes(t *testing.T) {
 		{"startlimit", "missing.service", 4, "RestartSec= is not set"},
 		{"template", "web@.service", 4, "is stopped whenever web@8081.service stops or crashes"},
 		{"samebinary", "api-green.service", 2, "both run /usr/bin/api"},
+		{"conflicts", "app@.service", 3, "starting either one stops the other"},
+		{"conflicts", "app@.service", 4, "a rollout cannot stop it"},
+		{"conflicts", "app@.service", 6, "every stop of each instance of app@.service stops app@8082.service too"},
+		{"conflicts", "app@.service", 7, "every stop of app@8081.service stops each instance of app@.service too"},
 		{"sections", "wrong.service", 13, "refuses the unit"},
 	}
 	for _, tt := range tests {

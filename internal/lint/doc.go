@@ -28,7 +28,8 @@
 //	service-refused       the other refusals of service_verify() (Type=oneshot rules, ...)
 //	restart-sec-fallback  Restart= with RestartSec= at 100ms: a crash loop hits the start limit
 //	restart-start-limit   an explicit RestartSec= that does the same (Info)
-//	instance-dependency   Requires=/BindsTo=/PartOf= between instances of one service
+//	instance-dependency   Requires=/BindsTo=/PartOf=/Conflicts=/Upholds=/PropagatesStopTo=/
+//	                      StopPropagatedFrom= between instances of one service
 //	network-target        Requires=/Wants=network.target
 //	active-not-ready      After= a Type=simple service: active is not ready
 //	systemd-analyze       a line of `systemd-analyze verify` no rule above explains

@@ -81,7 +81,7 @@ var knownKeys = map[string]keyInfo{
 var depKeys = []string{
 	"Requires", "Requisite", "Wants", "BindsTo", "PartOf", "Upholds", "Conflicts",
 	"Before", "After", "OnFailure", "OnSuccess", "PropagatesReloadTo",
-	"ReloadPropagatedFrom", "JoinsNamespaceOf",
+	"ReloadPropagatedFrom", "JoinsNamespaceOf", "PropagatesStopTo", "StopPropagatedFrom",
 }
 
 // installKeys belong in [Install] only.

@@ -80,9 +80,12 @@ func (s *unitSet) sameService(u *Unit, dep string) (string, bool) {
 
 // checkInstanceDeps reports Requires=/BindsTo=/PartOf= from one instance of
 // a service to another: systemd propagates stops and restarts along them,
-// which is the opposite of a rolling restart.
+// which is the opposite of a rolling restart. Conflicts= and Upholds= between
+// instances are reported too: one makes starting an instance stop the other,
+// the other restarts an instance the rollout stopped; so are
+// PropagatesStopTo= and StopPropagatedFrom=, which carry a stop across.
 func (s *unitSet) checkInstanceDeps(u *Unit) {
-	for _, key := range []string{"Requires", "BindsTo", "PartOf"} {
+	for _, key := range []string{"Requires", "BindsTo", "PartOf", "Conflicts", "Upholds", "PropagatesStopTo", "StopPropagatedFrom"} {
 		for _, w := range u.Words("Unit", key) {
 			a := w.Value
 			if a == u.Name {
@@ -101,6 +104,16 @@ func (s *unitSet) instanceDepMessage(u *Unit, key, a, why string) string {
 	b, down := u.Name, "both instances are down at once"
 	if n, _ := parseUnitName(u.Name); n.template && n.instance == "" {
 		b, down = "each instance of "+u.Name, "every instance is down at once"
+	}
+	switch key {
+	case "Conflicts":
+		return fmt.Sprintf("%s has Conflicts=%s, but they are %s: starting either one stops the other, so they never run at once, and every restart in a rollout takes the other down.", b, a, why)
+	case "PropagatesStopTo":
+		return fmt.Sprintf("%s has PropagatesStopTo=%s, but they are %s: every stop of %s stops %s too, so a rollout stopping one instance takes the other down with it.", b, a, why, b, a)
+	case "StopPropagatedFrom":
+		return fmt.Sprintf("%s has StopPropagatedFrom=%s, but they are %s: every stop of %s stops %s too, so a rollout stopping one instance takes the other down with it.", b, a, why, a, b)
+	case "Upholds":
+		return fmt.Sprintf("%s has Upholds=%s, but they are %s: systemd starts %s again whenever it is not running while %s is active, so a rollout cannot stop it, and it restarts outside the health gate.", b, a, why, a, b)
 	}
 	ordered := false
 	for _, w := range u.Words("Unit", "After") {

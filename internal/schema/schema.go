@@ -92,6 +92,16 @@ type Status struct {
 	// Interrupted is the rollout that must be resumed or rolled back
 	// before another may start.
 	Interrupted *release.Record `json:"interrupted_rollout,omitempty"`
+	// Relaxations are the ways the installed service file widens sysroll's
+	// default sandbox, as `sysroll render` lists them in the instance unit.
+	Relaxations []Relaxation `json:"relaxations,omitempty"`
+}
+
+// Relaxation is one relaxation of the default sandbox (config.Relaxation).
+type Relaxation struct {
+	Field string `json:"field"` // "hardening.memory_deny_write_execute", "service.ExecStartPre"
+	Value string `json:"value"`
+	Note  string `json:"note"` // the default it replaces, or what the raw value grants
 }
 
 // Services is `sysroll status --json` without NAME: every service here.

@@ -51,6 +51,7 @@ func documents() map[string]any {
 			{Instance: "8083", Unit: "hello@8083.service", ActiveState: "inactive", SubState: "dead", Health: Down},
 		},
 		Running: 2, Healthy: 1, Releases: map[string]int{"v1": 1, "v2": 1}, Mixed: true, Interrupted: &interrupted,
+		Relaxations: []Relaxation{{Field: "hardening.memory_deny_write_execute", Value: "false", Note: "default true"}},
 	}
 	snap := traffic.Snapshot{Requests: 1200, Failed: 1, Kinds: map[string]int64{"http-503": 1},
 		P50: 2 * time.Millisecond, P99: 14 * time.Millisecond, Max: 30 * time.Millisecond, Elapsed: 6 * time.Second}

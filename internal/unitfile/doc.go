@@ -62,7 +62,14 @@
 // include localhost for the health probes).
 //
 // Every setting is relaxed through hardening: in the service file, never by
-// hand (unit: and service: refuse sandbox keys). What apps most often relax:
+// hand: unit: and service: refuse the keys sysroll writes, keys systemd does
+// not read, '+'/'!' prefixes on Exec* commands (run as root) and keys that
+// widen the sandbox (SupplementaryGroups=, BindPaths=, ReadWritePaths=, ...,
+// see config's sandboxKeys) unless hardening.allow_raw names them. Every
+// relaxation is listed in a comment at the top of NAME@.service (and by
+// `sysroll status`). Render also runs sysroll's lint rules on what it
+// renders: unit: {Requires: NAME@OTHER.service} and the other pitfalls of
+// hand-written units are refused. What apps most often relax:
 //
 //   - memory_deny_write_execute: false for JIT runtimes (Java, Node.js, .NET,
 //     LuaJIT, PCRE2 with JIT). Go, Rust and C programs do not need it.
@@ -76,9 +83,10 @@
 //     limits or priority (setrlimit fails with EPERM otherwise; the Go runtime
 //     copes with that at start).
 //   - protect_home: read-only (or a user:) for data under /home.
-//   - Writable directories: add ReadWritePaths=, StateDirectory= or
-//     CacheDirectory= under service:, since ProtectSystem=strict makes the rest
-//     read-only.
+//   - Writable directories: add StateDirectory= or CacheDirectory= under
+//     service: (the service's own, created by systemd), since
+//     ProtectSystem=strict makes the rest read-only; a host path needs
+//     ReadWritePaths= and hardening.allow_raw: [ReadWritePaths].
 //
 // With a dynamic user, systemd enforces ProtectSystem=strict, ProtectHome=
 // read-only or stricter, PrivateTmp=, NoNewPrivileges= and RestrictSUIDSGID=

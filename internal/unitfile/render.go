@@ -34,6 +34,10 @@ type File struct {
 	Content string
 	// Mode is the file mode to write it with.
 	Mode fs.FileMode
+
+	// origins maps lines of Content to the service file field that wrote
+	// them (unit: and service: settings), for Verify.
+	origins map[int]origin
 }
 
 // Files is the ordered set of units of one service: the template, the target,
@@ -67,12 +71,18 @@ func Render(svc *config.Service, p Paths) (Files, error) {
 		return nil, fmt.Errorf("render units of %s: %w", svc.Name, err)
 	}
 	r := renderer{svc: svc, p: p}
+	tmpl := r.template()
+	tf := r.file(TemplateUnit(svc.Name), tmpl.String())
+	tf.origins = tmpl.origins
 	files := Files{
-		r.file(TemplateUnit(svc.Name), r.template()),
+		tf,
 		r.file(TargetUnit(svc.Name), r.target()),
 	}
 	if svc.Listen != "" {
 		files = append(files, r.file(SocketUnit(svc.Name), r.socket()))
+	}
+	if err := checkRendered(svc, files); err != nil {
+		return nil, fmt.Errorf("render units of %s: %w", svc.Name, err)
 	}
 	return files, nil
 }

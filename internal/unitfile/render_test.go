@@ -24,6 +24,7 @@ var goldenCases = []goldenCase{
 	{name: "socket"},
 	{name: "user", paths: Paths{User: true, StateDir: "/home/alice/.local/state/sysroll/hello", UnitDir: "/home/alice/.config/systemd/user"}},
 	{name: "custom"},
+	{name: "relaxations"},
 }
 
 func loadCase(t *testing.T, name string) *config.Service {

@@ -30,10 +30,11 @@ func (r renderer) placeholderEsc(name string, esc func(string) string) string {
 }
 
 // template renders NAME@.service, the unit of every instance.
-func (r renderer) template() string {
+func (r renderer) template() *unit {
 	svc := r.svc
 	u := &unit{}
 	r.header(u)
+	r.relaxations(u)
 	u.section("Unit")
 	u.set("Description", escapeSpecifiers(svc.Description)+" (instance %i)")
 	u.set("PartOf", TargetUnit(svc.Name))
@@ -46,7 +47,7 @@ func (r renderer) template() string {
 	}
 	u.setDefault(svc.UnitExtra, "StartLimitIntervalSec", "60s")
 	u.setDefault(svc.UnitExtra, "StartLimitBurst", "5")
-	u.extras(svc.UnitExtra)
+	u.extras("unit", svc.UnitExtra)
 
 	u.section("Service")
 	u.set("Type", string(svc.Type))
@@ -74,11 +75,25 @@ func (r renderer) template() string {
 	u.setDefault(svc.ServiceExtra, "KillMode", "mixed")
 	r.identity(u)
 	r.hardening(u)
-	u.extras(svc.ServiceExtra)
+	u.extras("service", svc.ServiceExtra)
 
 	u.section("Install")
 	u.set("WantedBy", TargetUnit(svc.Name))
-	return u.String()
+	return u
+}
+
+// relaxations lists, in a comment block, every way the service file widens
+// the default sandbox (config.Service.Relaxations; `sysroll status` shows
+// the same), so a reader of the unit sees them without diffing defaults.
+func (r renderer) relaxations(u *unit) {
+	rs := r.svc.Relaxations()
+	if len(rs) == 0 {
+		return
+	}
+	u.comment("The service file relaxes the default sandbox (sysroll status shows this too):")
+	for _, x := range rs {
+		u.comment("  " + x.String())
+	}
 }
 
 // execStart renders the command: split into argv by package config, each word

@@ -1,0 +1,158 @@
+package config
+
+import (
+	"strings"
+)
+
+// weakening is a raw unit:/service: key that gives an instance more than
+// hardening: says. hardening: is the one place the sandbox is described (and
+// what render and status show), so such a key is refused unless
+// hardening.allow_raw names it.
+type weakening struct {
+	// why says what the key grants, for the error and for render/status.
+	why string
+	// weak decides per value; nil means every non-empty value weakens.
+	weak func(v string) bool
+}
+
+// sandboxKeys are the keys of systemd.exec(5), systemd.resource-control(5)
+// and systemd.unit(5) (systemd 252) that widen what an instance may see or
+// do beyond the sandbox sysroll renders. The keys that only narrow it
+// (ReadOnlyPaths=, InaccessiblePaths=, NoExecPaths=, TemporaryFileSystem=,
+// PrivateIPC=, RestrictFileSystems=, RestrictNetworkInterfaces=,
+// SocketBindAllow/Deny=, IPIngress/EgressFilterPath=, SystemCallLog=) and
+// the ones sysroll writes itself (managedKeys) are not here. Limits and
+// resource settings (LimitNOFILE=, MemoryMax=, ...) change how much, not what,
+// and stay free.
+//
+// BindPaths= and BindReadOnlyPaths= are refused whatever their source:
+// Validate does not know the state directory (Render is given it), and what
+// the instance owns needs no bind.
+//
+// The writable directories of the service's own (StateDirectory=,
+// CacheDirectory=, LogsDirectory=, RuntimeDirectory=,
+// ConfigurationDirectory=) stay free as well: systemd creates them under
+// /var/lib, /var/cache, ... for this unit only, owned by its user.
+var sandboxKeys = map[string]weakening{
+	// Identity and credentials.
+	"SupplementaryGroups": {why: "adds groups, and with them every file those groups may read or write, e.g. /etc/shadow with shadow"},
+	"PAMName":             {why: "opens a PAM session for the user, which runs PAM modules as root and may grant more"},
+	"KeyringMode":         {why: "shares a kernel keyring with the manager or other units instead of a private one"},
+	"SecureBits":          {why: "changes the securebits, which can keep or regain capabilities across exec"},
+	"LoadCredential":      {why: "systemd reads the named host file as root and hands it to the instance, whoever may read it"},
+	"LoadCredentialEncrypted": {
+		why: "systemd reads and decrypts the named host file as root and hands it to the instance"},
+	// File system.
+	"ReadWritePaths":    {why: "makes host paths writable that protect_system: strict keeps read-only; StateDirectory= and CacheDirectory= are the service's own and need no allowing"},
+	"BindPaths":         {why: "mounts host paths into the sandbox, writable, whatever protect_system and protect_home hide"},
+	"BindReadOnlyPaths": {why: "mounts host paths into the sandbox, including ones protect_home or private_tmp hide"},
+	"ExecPaths":         {why: "allows executing programs from paths NoExecPaths= forbids"},
+	"RootDirectory":     {why: "runs the instance in another root file system, whose /usr sysroll's sandbox did not see"},
+	"RootImage":         {why: "runs the instance from a disk image, whose contents sysroll's sandbox did not see"},
+	"RootDirectoryStartOnly": {
+		why: "runs only ExecStart= in RootDirectory=, the other commands on the host's root"},
+	"MountImages":          {why: "mounts disk images into the sandbox"},
+	"ExtensionImages":      {why: "overlays system extension images on /usr and /opt"},
+	"ExtensionDirectories": {why: "overlays host directories on /usr and /opt"},
+	"MountFlags":           {why: "shared or slave propagation lets mounts cross between the sandbox and the host", weak: func(v string) bool { return v != "private" }},
+	"StandardInput":        {why: "systemd opens a file or terminal as root and hands it to the instance", weak: opensAsRoot},
+	"StandardOutput":       {why: "systemd opens a file or terminal as root and lets the instance write it", weak: opensAsRoot},
+	"StandardError":        {why: "systemd opens a file or terminal as root and lets the instance write it", weak: opensAsRoot},
+	"TTYPath":              {why: "hands the instance a terminal device, opened as root"},
+	// Devices, cgroups, namespaces.
+	"DeviceAllow":          {why: "opens device nodes that private_devices closes"},
+	"Delegate":             {why: "hands the instance its own cgroup subtree to manage", weak: func(v string) bool { return !isFalse(v) }},
+	"BPFProgram":           {why: "attaches a BPF program to the instance's cgroup, which can override the device and network filters"},
+	"NetworkNamespacePath": {why: "joins another network namespace, bypassing private_network and the IP filter of this one"},
+	"IPCNamespacePath":     {why: "joins another IPC namespace, sharing its message queues and shared memory"},
+	"JoinsNamespaceOf":     {why: "shares /tmp, the network and IPC namespaces of another unit"},
+	// Privilege.
+	"PermissionsStartOnly": {why: "runs ExecStartPre=, ExecStartPost=, ExecReload=, ExecStop= and ExecStopPost= as root, outside user: and its credentials", weak: func(v string) bool { return !isFalse(v) }},
+	"CPUSchedulingPolicy":  {why: "systemd grants realtime scheduling, which restrict_realtime keeps the instance from taking", weak: func(v string) bool { return v == "fifo" || v == "rr" }},
+	"IOSchedulingClass":    {why: "systemd grants realtime I/O priority", weak: func(v string) bool { return v == "realtime" || v == "1" }},
+	"Nice":                 {why: "systemd raises the priority above other processes, which needs privilege", weak: func(v string) bool { return strings.HasPrefix(v, "-") }},
+	"OOMScoreAdjust":       {why: "systemd protects the instance from the OOM killer at other processes' expense", weak: func(v string) bool { return strings.HasPrefix(v, "-") }},
+	// Host actions: one instance's failure (or exit) would act on the whole host.
+	"FailureAction":    {why: "a failing instance reboots, powers off or exits the host's manager", weak: notNone},
+	"SuccessAction":    {why: "an instance that exits reboots, powers off or exits the host's manager", weak: notNone},
+	"StartLimitAction": {why: "an instance hitting its start limit reboots or powers off the host", weak: notNone},
+	"JobTimeoutAction": {why: "a job timeout of an instance reboots or powers off the host", weak: notNone},
+	// MAC labels.
+	"SELinuxContext":    {why: "runs the instance under another SELinux context, which may be less confined"},
+	"AppArmorProfile":   {why: "runs the instance under another AppArmor profile, which may be less confined"},
+	"SmackProcessLabel": {why: "runs the instance under another SMACK label, which may be less confined"},
+}
+
+// aliasKeys are old spellings systemd still reads as another key. They are
+// refused for the current name, so the checks here and sysroll's lint rules
+// (which know a key by its current name) cannot be walked around:
+// ReadWriteDirectories= is ReadWritePaths=, BindTo= is BindsTo=.
+var aliasKeys = map[string]string{
+	"BindTo":                  "BindsTo",
+	"RequiresOverridable":     "Requires",
+	"RequisiteOverridable":    "Requisite",
+	"OnFailureIsolate":        "OnFailureJobMode",
+	"ReadWriteDirectories":    "ReadWritePaths",
+	"ReadOnlyDirectories":     "ReadOnlyPaths",
+	"InaccessibleDirectories": "InaccessiblePaths",
+	"StartLimitInterval":      "StartLimitIntervalSec",
+}
+
+// opensAsRoot: StandardInput/Output/Error= values that make systemd open a
+// path or a terminal with its own privileges.
+func opensAsRoot(v string) bool {
+	for _, p := range []string{"file:", "append:", "truncate:", "tty"} {
+		if strings.HasPrefix(v, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func notNone(v string) bool { return v != "none" }
+
+func isFalse(v string) bool {
+	switch strings.ToLower(v) {
+	case "0", "no", "n", "false", "f", "off", "":
+		return true
+	}
+	return false
+}
+
+// weakens reports whether value v of key k widens the sandbox, and why.
+func weakens(k, v string) (string, bool) {
+	w, ok := sandboxKeys[k]
+	if !ok || v == "" {
+		return "", false // an empty value resets the setting
+	}
+	if w.weak != nil && !w.weak(v) {
+		return "", false
+	}
+	return w.why, true
+}
+
+// execKeys are the commands of [Service] besides ExecStart= (written from
+// command:, without a prefix). systemd reads '+', '!' and '!!' in front of
+// each as "run with full privileges" or "run as root, outside User=".
+var execKeys = []string{"ExecCondition", "ExecStartPre", "ExecStartPost", "ExecReload", "ExecStop", "ExecStopPost"}
+
+// privilegeWhy is shown for an Exec* line with '+', '!' or '!!'.
+const privilegeWhy = "runs the command as root or with full privileges, outside the sandbox"
+
+// privilegedPrefix returns the prefix of the first command line in v that
+// carries '+' or '!'. systemd reads a run of "-@:+!" in any order in front of
+// a command (systemd.service(5), "Table 1. Special executable prefixes"), and
+// a lone ';' word starts another command line, with prefixes of its own.
+func privilegedPrefix(v string) (string, bool) {
+	next := true
+	for _, w := range strings.Fields(v) {
+		if next {
+			p := w[:len(w)-len(strings.TrimLeft(w, "-@:+!"))]
+			if strings.ContainsAny(p, "+!") {
+				return p, true
+			}
+		}
+		next = w == ";"
+	}
+	return "", false
+}
