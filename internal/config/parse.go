@@ -57,14 +57,18 @@ func decode(name string, data []byte) (*Service, error) {
 	src := &source{file: name}
 	e := &errs{src: src}
 	if len(data) > MaxFileSize {
-		e.add(nil, "file is %d bytes, more than the %d a service file may have", len(data), MaxFileSize)
+		e.add(nil, "file is %d bytes, more than the %d (%s) a service file may have", len(data), MaxFileSize, safeio.Size(MaxFileSize))
 		return nil, e.join()
 	}
-	if strings.ContainsRune(string(data), 0) {
-		e.add(nil, "file contains a NUL byte; service files are text")
-		return nil, e.join()
+	data, err := checkText(name, data)
+	if err != nil {
+		return nil, err
 	}
-	file, err := parser.ParseBytes(data, 0)
+	tokens, err := tokenize(name, data)
+	if err != nil {
+		return nil, err
+	}
+	file, err := parser.Parse(tokens, 0)
 	if err != nil {
 		return nil, yamlError(name, err)
 	}
