@@ -3,10 +3,11 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/goccy/go-yaml/lexer"
+	"github.com/goccy/go-yaml/scanner"
 	"github.com/goccy/go-yaml/token"
 )
 
@@ -58,23 +59,25 @@ func checkText(name string, data []byte) ([]byte, error) {
 		line, col := lineCol(data, i)
 		return nil, &FieldError{File: name, Line: line, Column: col, Msg: "file contains a NUL byte; service files are text"}
 	}
-	lines, start := 0, 0
-	for start <= len(data) {
-		end := bytes.IndexByte(data[start:], '\n')
-		if end < 0 {
-			end = len(data) - start
+	// YAML breaks lines at LF, CR LF and a lone CR alike.
+	line, start := 1, 0
+	for i := 0; i <= len(data); i++ {
+		if i < len(data) && data[i] != '\n' && data[i] != '\r' {
+			continue
 		}
-		lines++
-		if lines > MaxLines {
-			return nil, &FieldError{File: name, Line: lines, Column: 1,
+		if i-start > MaxLineLength {
+			_, col := lineCol(data[start:], MaxLineLength)
+			return nil, &FieldError{File: name, Line: line, Column: col,
+				Msg: fmt.Sprintf("line %d is %d bytes long, more than the %d allowed", line, i-start, MaxLineLength)}
+		}
+		if i < len(data)-1 && data[i] == '\r' && data[i+1] == '\n' {
+			i++
+		}
+		if line++; line > MaxLines && i < len(data)-1 {
+			return nil, &FieldError{File: name, Line: line, Column: 1,
 				Msg: fmt.Sprintf("more than %d lines: a service file has a few hundred at most", MaxLines)}
 		}
-		if end > MaxLineLength {
-			_, col := lineCol(data[start:], MaxLineLength)
-			return nil, &FieldError{File: name, Line: lines, Column: col,
-				Msg: fmt.Sprintf("line %d is %d bytes long, more than the %d allowed", lines, end, MaxLineLength)}
-		}
-		start += end + 1
+		start = i + 1
 	}
 	if _, at := rawTokenBound(data, maxRawTokens); at >= 0 {
 		line, col := lineCol(data, at)
@@ -122,12 +125,16 @@ func rawTokenBound(data []byte, limit int) (n, at int) {
 		}
 		c := data[i]
 		switch c {
-		case ' ', '\t', '\n', '\r':
+		case ' ', '\n', '\r':
+			inRun = false
+			continue
+		case '\t':
+			n++ // a tab in indentation is a token of its own (an invalid one)
 			inRun = false
 			continue
 		case '#':
 			if i == 0 || strings.IndexByte(" \t\n\r", data[i-1]) >= 0 {
-				end := bytes.IndexByte(data[i:], '\n')
+				end := bytes.IndexAny(data[i:], "\r\n")
 				if end < 0 {
 					end = len(data) - i
 				}
@@ -160,7 +167,10 @@ func rawTokenBound(data []byte, limit int) (n, at int) {
 // MaxDepth and MaxEntries before anything is parsed, naming the limit and
 // the line and column where it was crossed.
 func tokenize(name string, data []byte) (token.Tokens, error) {
-	tokens := lexer.Tokenize(string(data))
+	tokens, stalled := scanTokens(data)
+	if stalled != nil {
+		return nil, tokenError(name, stalled, "the YAML scanner cannot go on from here; check the quoting and indentation")
+	}
 	type level struct{ col, entries int }
 	var (
 		flow   []int   // entries of each open [ and {
@@ -207,6 +217,45 @@ func tokenize(name string, data []byte) (token.Tokens, error) {
 		}
 	}
 	return tokens, nil
+}
+
+// scanTokens runs go-yaml's scanner as lexer.Tokenize does, but stops at
+// the first invalid token (which the parser then reports; lexer.Tokenize
+// scans on after it) and after MaxTokens tokens. Defensively, it also stops
+// when a call makes no progress, rather than trust the scanner never to
+// loop; stalled is then the token where it stopped (nil otherwise).
+func scanTokens(data []byte) (tokens token.Tokens, stalled *token.Token) {
+	var s scanner.Scanner
+	s.Init(string(data))
+	last, empty := -1, 0
+	for {
+		sub, err := s.Scan()
+		if err == io.EOF {
+			return tokens, nil
+		}
+		if len(sub) == 0 && err == nil {
+			if empty++; empty > 1 {
+				return tokens, lastToken(tokens)
+			}
+			continue
+		}
+		empty = 0
+		if len(sub) > 0 && sub[0].Position.Offset <= last && err == nil {
+			return tokens, sub[0]
+		}
+		tokens.Add(sub...)
+		if err != nil || len(tokens) > MaxTokens {
+			return tokens, nil
+		}
+		last = tokens[len(tokens)-1].Position.Offset
+	}
+}
+
+func lastToken(tokens token.Tokens) *token.Token {
+	if len(tokens) == 0 {
+		return nil
+	}
+	return tokens[len(tokens)-1]
 }
 
 // startsBlockLevel reports whether token i can open a block mapping or list
