@@ -147,8 +147,12 @@ func rawTokenBound(data []byte, limit int) (n, at int) {
 			n++
 			inRun = false
 			continue
-		case '[', ']', '{', '}', ',', ':', '"', '\'', '&', '*', '!', '-', '?', '|', '>', '%', '@', '`':
-			n++ // a token of its own, and what follows starts another
+		case '|', '>':
+			n += 2 // a block scalar header, and its content (a token even when blank)
+			inRun = false
+			continue
+		case '[', ']', '{', '}', ',', ':', '"', '\'', '&', '*', '!', '-', '?', '%', '@', '`', '.':
+			n++ // a token of its own ('.' for "..."), and what follows starts another
 			inRun = false
 			continue
 		}

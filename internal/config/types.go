@@ -27,7 +27,8 @@ type Service struct {
 	// They are copied into the unit file and the installed service.yaml, which
 	// anyone on the host can read, so a name that looks like a secret gets a
 	// warning (see Warnings): secrets belong in EnvironmentFiles (mode 0600) or
-	// systemd credentials (service: {LoadCredential: ...}).
+	// systemd credentials (service: {LoadCredential: ...}, which
+	// hardening.allow_raw must name).
 	Environment map[string]string `yaml:"environment"`
 	// EnvironmentFiles are read by systemd at start (as root, so they can be
 	// mode 0600); a leading "-" makes one optional.

@@ -30,7 +30,7 @@ func (s *Service) Warnings() []*FieldError {
 	slices.Sort(keys)
 	for _, k := range keys {
 		if secretKeyRe.MatchString(k) && s.Environment[k] != "" {
-			e.add(at("environment", key(k)), "looks like a secret, but environment: is copied into files anyone on the host can read (unit file, installed service.yaml): use environment_files: with a file of mode 0600, or systemd credentials (service: {LoadCredential: \"%s:/etc/sysroll/%s\"})", k, k)
+			e.add(at("environment", key(k)), "looks like a secret, but environment: is copied into files anyone can read (unit file, installed service.yaml): use environment_files: (a file of mode 0600), or service: {LoadCredential: \"%s:/etc/sysroll/%s\"} with hardening.allow_raw: [LoadCredential]", k, k)
 		}
 	}
 	out := make([]*FieldError, 0, len(e.list))

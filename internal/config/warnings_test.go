@@ -14,7 +14,7 @@ func TestWarnings(t *testing.T) {
 		{"secret-env", "environment: {DB_PASSWORD: hunter2, API_TOKEN: x, LOG_LEVEL: debug, AWS_SECRET_ACCESS_KEY: y}", []string{
 			"svc.yaml:1:37: environment.API_TOKEN: looks like a secret",
 			"environment.AWS_SECRET_ACCESS_KEY: looks like a secret",
-			`svc.yaml:1:15: environment.DB_PASSWORD: looks like a secret, but environment: is copied into files anyone on the host can read (unit file, installed service.yaml): use environment_files: with a file of mode 0600, or systemd credentials (service: {LoadCredential: "DB_PASSWORD:/etc/sysroll/DB_PASSWORD"})`,
+			`svc.yaml:1:15: environment.DB_PASSWORD: looks like a secret, but environment: is copied into files anyone can read (unit file, installed service.yaml): use environment_files: (a file of mode 0600), or service: {LoadCredential: "DB_PASSWORD:/etc/sysroll/DB_PASSWORD"} with hardening.allow_raw: [LoadCredential]`,
 		}},
 		{"secret-empty", "environment: {API_KEY: \"\"}", nil},
 		{"not-secret", "environment: {KEYBOARD: us, MONKEY: x, TOKENIZER: bert, SIGNING_KEY: k, GITHUB_TOKEN: t}", []string{"environment.GITHUB_TOKEN: looks like a secret", "environment.SIGNING_KEY: looks like a secret"}},
