@@ -175,7 +175,9 @@ func tokenize(name string, data []byte) (token.Tokens, error) {
 	if stalled != nil {
 		return nil, tokenError(name, stalled, "the YAML scanner cannot go on from here; check the quoting and indentation")
 	}
-	type level struct{ col, entries int }
+	// A level counts its keys and its "- " items apart: a list may sit at
+	// the same column as the keys of the mapping holding it.
+	type level struct{ col, keys, items int }
 	var (
 		flow   []int   // entries of each open [ and {
 		blocks []level // open block levels, by column
@@ -198,7 +200,7 @@ func tokenize(name string, data []byte) (token.Tokens, error) {
 			}
 		case token.CollectEntryType:
 			if len(flow) > 0 {
-				if flow[len(flow)-1]++; flow[len(flow)-1] >= MaxEntries {
+				if flow[len(flow)-1]++; flow[len(flow)-1] > MaxEntries {
 					return nil, tooMany(tk)
 				}
 			}
@@ -208,12 +210,16 @@ func tokenize(name string, data []byte) (token.Tokens, error) {
 			for len(blocks) > 0 && blocks[len(blocks)-1].col > col {
 				blocks = blocks[:len(blocks)-1]
 			}
-			if n := len(blocks); n > 0 && blocks[n-1].col == col {
-				if blocks[n-1].entries++; blocks[n-1].entries > MaxEntries {
-					return nil, tooMany(tk)
-				}
-			} else {
-				blocks = append(blocks, level{col: col, entries: 1})
+			if n := len(blocks); n == 0 || blocks[n-1].col != col {
+				blocks = append(blocks, level{col: col})
+			}
+			l := &blocks[len(blocks)-1]
+			count := &l.keys
+			if tk.Type == token.SequenceEntryType {
+				count = &l.items
+			}
+			if *count++; *count > MaxEntries {
+				return nil, tooMany(tk)
 			}
 		}
 		if depth := len(flow) + len(blocks); depth > MaxDepth {

@@ -28,6 +28,15 @@ func indented(n int, line string) string {
 	return b.String()
 }
 
+// ports lists n ports from 20000, each formatted with format.
+func ports(n int, format string) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, format, 20000+i)
+	}
+	return b.String()
+}
+
 // env is a valid service file with n environment variables.
 func env(n int) string {
 	var b strings.Builder
@@ -55,8 +64,8 @@ func TestShapeBombsStayInBudget(t *testing.T) {
 		{"flat-list", "[" + strings.Repeat(strings.Repeat("1,", 30000)+"\n", 16) + "]", "svc.yaml:1:50001: too many YAML tokens (keys, values, punctuation): more than 50000 by here"},
 		{"flow-map-items", "{" + strings.Repeat(strings.Repeat("a,", 30000)+"\n", 16) + "}", "svc.yaml:1:50001: too many YAML tokens"},
 		{"entries-block", env(3300), "svc.yaml:1005:3: more than 1000 entries in one mapping or list"},
-		{"entries-flow", "a: [" + strings.Repeat("1, ", 1500) + "]", "svc.yaml:1:3003: more than 1000 entries in one mapping or list"},
-		{"entries-list", "a:\n" + strings.Repeat("- 1\n", 1500), "svc.yaml:1001:1: more than 1000 entries in one mapping or list"},
+		{"entries-flow", "a: [" + strings.Repeat("1, ", 1500) + "]", "svc.yaml:1:3006: more than 1000 entries in one mapping or list"},
+		{"entries-list", "a:\n" + strings.Repeat("- 1\n", 1500), "svc.yaml:1002:1: more than 1000 entries in one mapping or list"},
 		{"tokens", strings.Repeat("a: ["+strings.Repeat("1, ", 900)+"]\n", 7), "svc.yaml:6:1470: more than 10000 YAML tokens"},
 		{"many-keys", strings.Repeat("a: 1\n", 200000), "svc.yaml:10001:1: more than 10000 lines"},
 		{"comments", strings.Repeat("# a comment\n", 80000), "svc.yaml:10001:1: more than 10000 lines"},
@@ -65,7 +74,7 @@ func TestShapeBombsStayInBudget(t *testing.T) {
 		{"long-line", "name: " + strings.Repeat("x", MaxFileSize-10), "svc.yaml:1:65537: line 1 is 1048572 bytes long, more than the 65536 allowed"},
 		{"long-key", strings.Repeat("k", MaxFileSize-10) + ": 1", "line 1 is 1048569 bytes long, more than the 65536 allowed"},
 		{"anchors", "a: " + strings.Repeat(strings.Repeat("&a ", 3000)+"\n", 20) + "x", "too many YAML tokens"},
-		{"aliases", "a: &a x\nb: [" + strings.Repeat(strings.Repeat("*a, ", 500)+"\n", 3) + "]", "svc.yaml:3:1999: more than 1000 entries"},
+		{"aliases", "a: &a x\nb: [" + strings.Repeat(strings.Repeat("*a, ", 500)+"\n", 3) + "]", "svc.yaml:4:3: more than 1000 entries"},
 		{"aliases-many-lists", "a: &a x\nb: [" + strings.Repeat("["+strings.Repeat("*a, ", 500)+"],\n", 40) + "]", "too many YAML tokens"},
 		{"complex-keys", strings.Repeat("? ", 20000), "YAML nesting deeper than 64 levels"},
 		{"tags", "a: " + strings.Repeat(strings.Repeat("!!str ", 3000)+"\n", 20) + "x", "too many YAML tokens"},
@@ -97,6 +106,8 @@ func TestShapeAtTheLimitsStaysInBudget(t *testing.T) {
 		{"depth-64-block", indented(64, "a:"), `unknown key "a"`},
 		{"tokens-just-under", strings.Repeat("a: ["+strings.Repeat("1, ", 990)+"]\n", 5), `mapping key "a" already defined`},
 		{"environment-1000", env(1000), ""},
+		{"instances-1000-block", "name: x\ncommand: /bin/x\ninstances:\n" + ports(1000, "- %d\n") + "health: {}\n", ""},
+		{"instances-1000-flow", "name: x\ncommand: /bin/x\ninstances: [" + ports(1000, "%d, ") + "]\n", ""},
 		{"three-maps-of-999", func() string {
 			var b strings.Builder
 			for _, parent := range []string{"x", "y", "z"} {
