@@ -27,12 +27,15 @@ var (
 	integerRe  = regexp.MustCompile(`^[+-]?[0-9]+$`)
 )
 
-// whyBadName explains what is wrong with a name that failed its pattern, so the
-// message says "'/' is not allowed" rather than just "invalid".
-func whyBadName(s string) string {
+// whyBadName explains what is wrong with a name that failed its pattern (of
+// at most max characters), so the message says "'/' is not allowed" or how
+// long it is rather than just "invalid".
+func whyBadName(s string, max int) string {
 	switch {
 	case s == "":
 		return "it is empty"
+	case lengthProblem(s, max) != "":
+		return lengthProblem(s, max)
 	case hasControl(s):
 		return "it contains a newline or control character"
 	case strings.Contains(s, ".."):
@@ -160,4 +163,23 @@ func oneOf(v string, allowed ...string) string {
 		}
 	}
 	return fmt.Sprintf("%q is not one of %s", v, strings.Join(allowed, ", "))
+}
+
+// textProblem finds a character no setting may hold, whatever it is for: a
+// control character other than tab and newline (a carriage return or an
+// escape sequence can rewrite what a terminal shows of a message, a log or
+// `sysroll render`), a C1 control, or a bidirectional override (which makes
+// text display in another order than it is). Settings that reach one line
+// of a unit file refuse tab and newline too, each in its own check.
+func textProblem(s string) string {
+	for i, r := range s {
+		switch {
+		case r == '\t' || r == '\n':
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return fmt.Sprintf("contains the control character U+%04X at byte %d: settings are text; remove it (write a newline as a new line of a | block)", r, i)
+		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			return fmt.Sprintf("contains the bidirectional control U+%04X at byte %d, which makes the text display in another order than it is", r, i)
+		}
+	}
+	return ""
 }

@@ -80,8 +80,16 @@ func decodeNode(node ast.Node, dst reflect.Value, path []any, e *errs) {
 			e.addNode(n, path, "expected a string, got %s", describe(n))
 			return
 		}
+		if why := textProblem(s); why != "" {
+			e.addNode(n, path, "%s", why)
+			return
+		}
 		dst.SetString(s)
 	case reflect.Int:
+		if text, big := bigInteger(n); big {
+			e.addNode(n, path, "%s is out of range: %s %s", clip(text), fieldPath(path), intRule(fieldPath(path)))
+			return
+		}
 		v, ok := n.(*ast.IntegerNode)
 		if !ok {
 			e.addNode(n, path, "expected an integer, got %s", describe(n))
@@ -95,7 +103,7 @@ func decodeNode(node ast.Node, dst reflect.Value, path []any, e *errs) {
 			i = int64(min(x, math.MaxInt32+1))
 		}
 		if i < math.MinInt32 || i > math.MaxInt32 {
-			e.addNode(n, path, "%s is out of range", v.GetToken().Value)
+			e.addNode(n, path, "%s is out of range: %s %s", clip(v.GetToken().Value), fieldPath(path), intRule(fieldPath(path)))
 			return
 		}
 		dst.SetInt(i)
@@ -118,8 +126,12 @@ func decodeDuration(n ast.Node, dst reflect.Value, path []any, e *errs) {
 		return
 	}
 	d, err := time.ParseDuration(s.Value)
-	if err != nil {
-		e.addNode(n, path, "%q is not a duration: use a number with a unit, like \"30s\", \"500ms\" or \"2m\"", s.Value)
+	switch {
+	case err != nil && durationSyntax.MatchString(s.Value):
+		e.addNode(n, path, "%s is out of range: no duration can be longer than %v (%s allows at most %s)", short(s.Value), maxDuration, fieldPath(path), human(durationLimits[fieldPath(path)].max))
+		return
+	case err != nil:
+		e.addNode(n, path, "%s is not a duration: use a number with a unit, like \"30s\", \"500ms\" or \"2m\"", short(s.Value))
 		return
 	}
 	dst.SetInt(int64(d))

@@ -19,6 +19,16 @@
 // outside the extra settings, where it keeps its systemd meaning). Package
 // unitfile escapes what remains ('%', '$', quotes).
 //
+// Hostile input is bounded before it is parsed (see shape.go): at most
+// MaxFileSize bytes of valid UTF-8 (a leading BOM is dropped), MaxLines lines
+// of MaxLineLength, MaxTokens YAML tokens, MaxDepth levels of nesting and
+// MaxEntries entries per mapping or list, so decoding any input stays within
+// a fixed memory budget. Every number has a stated range (limits.go), every
+// duration that reaches a unit file is checked at systemd's microsecond
+// resolution, and no value may hold a control character but tab and newline.
+// Warnings lists what is valid but likely a mistake (secrets in environment:,
+// privileged ports an instance cannot bind).
+//
 // Placeholders {release}, {instance} and {port} are allowed in command,
 // working_directory, health probes and hooks; {port} only when the instances are
 // ports. Schema returns a JSON Schema of the file for editors.

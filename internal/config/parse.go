@@ -3,13 +3,14 @@ package config
 import (
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"strings"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/sysroll/sysroll/internal/safeio"
 )
 
 // MaxFileSize bounds a service file; anything larger is not a service file.
@@ -17,11 +18,24 @@ const MaxFileSize = 1 << 20
 
 // Load reads, parses and validates the service file at path.
 func Load(path string) (*Service, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// ReadFile reads the service file at path the one way every caller must: at
+// most MaxFileSize bytes, and only a regular file (a FIFO, a device such as
+// /dev/zero or a directory is refused at once, without blocking or reading).
+// The error names the file and the rule; errors.Is matches
+// safeio.ErrTooLarge and safeio.ErrNotRegular.
+func ReadFile(path string) ([]byte, error) {
+	data, err := safeio.ReadFile(path, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("load service file: %w", err)
 	}
-	return Parse(path, data)
+	return data, nil
 }
 
 // Parse decodes a service file, fills in defaults and validates it; name is the
@@ -43,14 +57,18 @@ func decode(name string, data []byte) (*Service, error) {
 	src := &source{file: name}
 	e := &errs{src: src}
 	if len(data) > MaxFileSize {
-		e.add(nil, "file is %d bytes, more than the %d a service file may have", len(data), MaxFileSize)
+		e.add(nil, "file is %d bytes, more than the %d (%s) a service file may have", len(data), MaxFileSize, safeio.Size(MaxFileSize))
 		return nil, e.join()
 	}
-	if strings.ContainsRune(string(data), 0) {
-		e.add(nil, "file contains a NUL byte; service files are text")
-		return nil, e.join()
+	data, err := checkText(name, data)
+	if err != nil {
+		return nil, err
 	}
-	file, err := parser.ParseBytes(data, 0)
+	tokens, err := tokenize(name, data)
+	if err != nil {
+		return nil, err
+	}
+	file, err := parser.Parse(tokens, 0)
 	if err != nil {
 		return nil, yamlError(name, err)
 	}

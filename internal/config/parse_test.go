@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -190,6 +191,10 @@ func TestValidateWithoutSource(t *testing.T) {
 	}
 }
 
+// FuzzParse: any input gives a valid Service or an error made of
+// *FieldError (naming the file), never a panic, and never allocates more than
+// decodeBudget; the token estimate that guards go-yaml's scanner is never
+// below the tokens it makes.
 func FuzzParse(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/*/*.yaml")
 	for _, s := range seeds {
@@ -199,9 +204,28 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Add(Starter("hello"))
+	for _, bomb := range []string{
+		strings.Repeat("[", 200),
+		strings.Repeat("{a: ", 200),
+		strings.Repeat("- ", 200),
+		strings.Repeat("? ", 200),
+		indented(100, "a:"),
+		"a: &a [x]\nb: [" + strings.Repeat("*a, ", 200) + "]",
+		"name: hello\ndescription: \"\xff\"\n",
+		"\xef\xbb\xbfname: hello\n",
+		"[a #b, [[[]]], 'c #d', \"e\" #f\n]",
+	} {
+		f.Add([]byte(bomb))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		svc, err := Parse("fuzz.yaml", data)
-		if err == nil {
+		var svc *Service
+		var err error
+		if n := allocated(func() { svc, err = Parse("fuzz.yaml", data) }); n > decodeBudget {
+			t.Fatalf("Parse of %d bytes allocated %d MiB, more than the %d MiB budget", len(data), n>>20, decodeBudget>>20)
+		}
+		if err != nil {
+			checkFieldErrors(t, err)
+		} else {
 			if svc == nil {
 				t.Fatal("nil Service without error")
 			}
@@ -214,7 +238,36 @@ func FuzzParse(f *testing.F) {
 				svc.Expand(svc.Command, "/r", name)
 			}
 		}
+		if text, err := checkText("fuzz.yaml", data); err == nil && len(data) <= MaxFileSize {
+			bound, _ := rawTokenBound(text, math.MaxInt)
+			if toks, _ := scanTokens(text); len(toks) > bound {
+				n := len(toks)
+				t.Fatalf("go-yaml made %d tokens, more than the estimate %d", n, bound)
+			}
+		}
 	})
+}
+
+// checkFieldErrors fails unless every error joined in err is a *FieldError
+// naming the file (or the count of those left out).
+func checkFieldErrors(t *testing.T, err error) {
+	t.Helper()
+	var leaves []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		leaves = j.Unwrap()
+	} else {
+		leaves = []error{err}
+	}
+	for _, e := range leaves {
+		fe, ok := e.(*FieldError)
+		switch {
+		case !ok && strings.HasPrefix(e.Error(), "... and "):
+		case !ok:
+			t.Fatalf("error %T is not a *FieldError: %v", e, e)
+		case fe.File != "fuzz.yaml":
+			t.Fatalf("error does not name the file: %v", e)
+		}
+	}
 }
 
 // Scalars keep the text the file has: a YAML library would read umask: 0027

@@ -8,7 +8,7 @@ import (
 // ValidateName reports whether name can be a service name ([a-z0-9][a-z0-9_-]{0,62}).
 func ValidateName(name string) error {
 	if !nameRe.MatchString(name) {
-		return fmt.Errorf("%q is not a valid service name: %s; use lowercase letters, digits, '-' and '_', at most 63", name, whyBadName(name))
+		return fmt.Errorf("%s is not a valid service name: %s; use lowercase letters, digits, '-' and '_', at most 63", short(name), whyBadName(name, 63))
 	}
 	return nil
 }
@@ -37,7 +37,7 @@ type: notify                  # notify: started = the app sent READY=1 (sd_notif
 
 # environment:
 #   GOMAXPROCS: "2"
-# environment_files: [-/etc/NAME.env]   # leading "-": optional file
+# environment_files: [-/etc/NAME.env]   # leading "-": optional; secrets go here (mode 0600), not in environment:
 
 # listen: 127.0.0.1:8080      # one shared socket (NAME.socket) for all instances: restarts refuse no connection
 
@@ -53,7 +53,7 @@ health:
 rollout:
   batch: 1                    # or "25%"; ramp: [1, "25%", "100%"] for a canary first
   failure_action: rollback    # rollback | rollback-all | halt
-  drain_timeout: 30s
+  drain_timeout: 30s          # wait for in-flight work after leaving traffic (1ms-24h; 0s is refused)
   # haproxy: {socket: /run/haproxy/admin.sock, backend: NAME, server: "s{instance}"}
 
 # hooks:
@@ -61,8 +61,8 @@ rollout:
 #   post_start: "logger {instance} is back"
 
 releases_keep: 5
-stop_timeout: 30s
-restart_sec: 2s
+stop_timeout: 30s             # TimeoutStopSec=, then SIGKILL (1ms-24h)
+restart_sec: 2s               # RestartSec= after a crash (0s-1h)
 
 # Instances run sandboxed (dynamic user, read-only system, no devices, syscall
 # filter...). Relax only what the app needs, e.g.:

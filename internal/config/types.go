@@ -7,7 +7,8 @@ import "time"
 // it, which fills in defaults; Validate reports every problem at once.
 type Service struct {
 	// Name of the service; the units are NAME@.service, NAME.target and NAME.socket.
-	// [a-z0-9][a-z0-9_-]{0,62}: safe as a unit name, a file name and a path element.
+	// [a-z0-9][a-z0-9_-]{0,62} (at most 63 characters): safe as a unit name, a
+	// file name and a path element.
 	Name string `yaml:"name"`
 	// Description goes into the units' Description= ("NAME" when empty).
 	Description string `yaml:"description"`
@@ -23,13 +24,21 @@ type Service struct {
 	// Group to run as; empty means the user's primary group.
 	Group string `yaml:"group"`
 	// Environment variables for every instance (values are literal: no $ or % expansion).
+	// They are copied into the unit file and the installed service.yaml, which
+	// anyone on the host can read, so a name that looks like a secret gets a
+	// warning (see Warnings): secrets belong in EnvironmentFiles (mode 0600) or
+	// systemd credentials (service: {LoadCredential: ...}, which
+	// hardening.allow_raw must name).
 	Environment map[string]string `yaml:"environment"`
-	// EnvironmentFiles are read by systemd at start; a leading "-" makes one optional.
+	// EnvironmentFiles are read by systemd at start (as root, so they can be
+	// mode 0600); a leading "-" makes one optional.
 	EnvironmentFiles []string `yaml:"environment_files"`
 	// WorkingDirectory of an instance (default "{release}").
 	WorkingDirectory string `yaml:"working_directory"`
 	// Listen, when set, makes NAME.socket own this address (ip:port, :port, port or
 	// an absolute unix socket path) and hands the same socket to every instance.
+	// systemd binds it as root, so a port below 1024 works here; port instances
+	// below 1024 without it get a warning (see Warnings).
 	Listen string `yaml:"listen"`
 	// Health says when a restarted instance counts as healthy.
 	Health Health `yaml:"health"`
@@ -37,11 +46,15 @@ type Service struct {
 	Rollout Rollout `yaml:"rollout"`
 	// Hooks run around each instance's restart.
 	Hooks Hooks `yaml:"hooks"`
-	// ReleasesKeep is how many releases to keep on disk (releases in use are always kept).
+	// ReleasesKeep is how many releases to keep on disk, 2-1000 (releases in use
+	// are always kept).
 	ReleasesKeep int `yaml:"releases_keep"`
-	// StopTimeout is how long an instance may take to stop before SIGKILL (TimeoutStopSec=).
+	// StopTimeout is how long an instance may take to stop before SIGKILL
+	// (TimeoutStopSec=): 1ms to 24h, in whole microseconds, systemd's resolution
+	// (1ns would be rendered 0, which systemd reads as no timeout).
 	StopTimeout time.Duration `yaml:"stop_timeout"`
-	// RestartDelay (restart_sec) is systemd's delay before restarting a crashed instance.
+	// RestartDelay (restart_sec) is systemd's delay before restarting a crashed
+	// instance (RestartSec=): 0 (at once) or 1ms to 1h, in whole microseconds.
 	RestartDelay time.Duration `yaml:"restart_sec"`
 	// Hardening relaxes (or tightens) the sandbox every instance runs in.
 	Hardening Hardening `yaml:"hardening"`
@@ -91,18 +104,20 @@ type Health struct {
 	TCP *TCPProbe `yaml:"tcp"`
 	// Exec probe: run the command (argv, no shell); exit status 0 passes.
 	Exec *ExecProbe `yaml:"exec"`
-	// Interval between two probes.
+	// Interval between two probes: 10ms to 1h.
 	Interval time.Duration `yaml:"interval"`
-	// Timeout of one probe; at most Interval.
+	// Timeout of one probe: 1ms to 1h, and at most Interval.
 	Timeout time.Duration `yaml:"timeout"`
-	// HealthyThreshold is how many consecutive passes make an instance pass.
+	// HealthyThreshold is how many consecutive passes make an instance pass (1-100).
 	HealthyThreshold int `yaml:"healthy_threshold"`
-	// UnhealthyThreshold is how many consecutive failures make an instance fail.
+	// UnhealthyThreshold is how many consecutive failures make an instance fail (1-100).
 	UnhealthyThreshold int `yaml:"unhealthy_threshold"`
 	// HealthyFor is how long probes must keep passing, with no restart of the unit,
-	// before the instance counts as healthy (catches crashes just after start).
+	// before the instance counts as healthy (catches crashes just after start):
+	// 0 (no hold) to 24h.
 	HealthyFor time.Duration `yaml:"healthy_for"`
-	// Deadline per instance: ready and healthy within this, or the instance failed.
+	// Deadline per instance: ready and healthy within this, or the instance
+	// failed; also TimeoutStartSec=. 1s to 24h, in whole microseconds.
 	Deadline time.Duration `yaml:"deadline"`
 }
 
@@ -139,9 +154,12 @@ type Rollout struct {
 	FailureAction FailureAction `yaml:"failure_action"`
 	// FailureBudget is how many failed instances are tolerated before acting.
 	FailureBudget int `yaml:"failure_budget"`
-	// ProgressDeadline bounds the whole rollout.
+	// ProgressDeadline bounds the whole rollout: 1s to 168h.
 	ProgressDeadline time.Duration `yaml:"progress_deadline"`
-	// DrainTimeout bounds waiting for in-flight work after taking an instance out of traffic.
+	// DrainTimeout bounds waiting for in-flight work after taking an instance
+	// out of traffic: 1ms to 24h. 0 is refused rather than given a meaning: it
+	// never meant "do not wait" (the engine read 0 as its 30s default), and a
+	// wait of 1ms says "barely wait" without a special case.
 	DrainTimeout time.Duration `yaml:"drain_timeout"`
 	// HAProxy, when set, drains instances through HAProxy's runtime API.
 	HAProxy *HAProxy `yaml:"haproxy"`

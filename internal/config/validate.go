@@ -30,7 +30,7 @@ func (s *Service) validateIdentity(e *errs) {
 	case s.Name == "":
 		e.add(at("name"), "is required (e.g. name: hello)")
 	case !nameRe.MatchString(s.Name):
-		e.add(at("name"), "%q is not a valid service name: %s; use lowercase letters, digits, '-' and '_', at most 63", s.Name, whyBadName(s.Name))
+		e.add(at("name"), "%s is not a valid service name: %s; use lowercase letters, digits, '-' and '_', at most 63", short(s.Name), whyBadName(s.Name, 63))
 	}
 	if hasControl(s.Description) {
 		e.add(at("description"), "contains a newline or control character: a description is one line")
@@ -43,7 +43,7 @@ func (s *Service) validateIdentity(e *errs) {
 	if s.User != "" {
 		switch {
 		case !userRe.MatchString(s.User):
-			e.add(at("user"), "%q is not a valid user name: %s", s.User, whyBadName(s.User))
+			e.add(at("user"), "%s is not a valid user name: %s; use lowercase letters, digits, '-' and '_', at most 32", short(s.User), whyBadName(s.User, 32))
 		case s.User == "root":
 			e.add(at("user"), "sysroll does not run instances as root; leave user empty for a dynamic user, or use hardening.capabilities for what root was needed for")
 		case s.User == "nobody":
@@ -53,7 +53,7 @@ func (s *Service) validateIdentity(e *errs) {
 	if s.Group != "" {
 		switch {
 		case !userRe.MatchString(s.Group):
-			e.add(at("group"), "%q is not a valid group name: %s", s.Group, whyBadName(s.Group))
+			e.add(at("group"), "%s is not a valid group name: %s; use lowercase letters, digits, '-' and '_', at most 32", short(s.Group), whyBadName(s.Group, 32))
 		case s.Group == "nogroup":
 			e.add(at("group"), "nogroup is shared by every sandboxed service (systemd warns: not safe); use the user's own group")
 		case s.User == "":
@@ -65,9 +65,7 @@ func (s *Service) validateIdentity(e *errs) {
 func (s *Service) validateInstances(e *errs) {
 	in := s.Instances
 	if in.Count != 0 || in.FirstPort != 0 {
-		if in.Count < 1 || in.Count > MaxInstances {
-			e.add(at("instances", "count"), "count %d must be between 1 and %d", in.Count, MaxInstances)
-		}
+		checkInt(e, "instances.count", in.Count)
 		if in.FirstPort != 0 {
 			if _, ok := parsePort(fmt.Sprint(in.FirstPort)); !ok {
 				e.add(at("instances", "first_port"), "port %d out of range 1-65535", in.FirstPort)
@@ -82,7 +80,7 @@ func (s *Service) validateInstances(e *errs) {
 		return
 	}
 	if len(in.List) > MaxInstances {
-		e.add(at("instances"), "%d instances, more than %d", len(in.List), MaxInstances)
+		e.add(at("instances"), "%d instances, more than the %d allowed", len(in.List), MaxInstances)
 	}
 	seen := make(map[string]int)
 	for i, name := range in.List {
@@ -92,7 +90,7 @@ func (s *Service) validateInstances(e *errs) {
 				continue
 			}
 		} else if !instanceRe.MatchString(name) {
-			e.add(at("instances", i), "%q is not a valid instance name: %s; use letters, digits, '-' and '_', at most 64", name, whyBadName(name))
+			e.add(at("instances", i), "%s is not a valid instance name: %s; use letters, digits, '-' and '_', at most 64", short(name), whyBadName(name, 64))
 			continue
 		}
 		if j, dup := seen[name]; dup {
@@ -178,10 +176,10 @@ func (s *Service) validateEnvironment(e *errs) {
 
 func (s *Service) validateHealth(e *errs) {
 	h := s.Health
-	positive(e, at("health", "interval"), h.Interval)
-	positive(e, at("health", "timeout"), h.Timeout)
-	positive(e, at("health", "deadline"), h.Deadline)
-	nonNegative(e, at("health", "healthy_for"), h.HealthyFor)
+	checkDuration(e, "health.interval", h.Interval)
+	checkDuration(e, "health.timeout", h.Timeout)
+	checkDuration(e, "health.deadline", h.Deadline)
+	checkDuration(e, "health.healthy_for", h.HealthyFor)
 	if h.Timeout > h.Interval && h.Interval > 0 {
 		e.add(at("health", "timeout"), "%v must not be longer than health.interval (%v)", h.Timeout, h.Interval)
 	}
@@ -191,14 +189,12 @@ func (s *Service) validateHealth(e *errs) {
 	if h.HealthyFor >= h.Deadline && h.Deadline > 0 {
 		e.add(at("health", "healthy_for"), "%v must be shorter than health.deadline (%v), or no instance can ever pass", h.HealthyFor, h.Deadline)
 	}
-	if h.HealthyThreshold < 1 {
-		e.add(at("health", "healthy_threshold"), "%d must be at least 1", h.HealthyThreshold)
-	} else if h.Interval > 0 && time.Duration(h.HealthyThreshold)*h.Interval >= h.Deadline {
+	if r := intLimits["health.healthy_threshold"]; h.HealthyThreshold < r[0] || h.HealthyThreshold > r[1] {
+		checkInt(e, "health.healthy_threshold", h.HealthyThreshold)
+	} else if h.Interval > 0 && h.Interval <= durationLimits["health.interval"].max && time.Duration(h.HealthyThreshold)*h.Interval >= h.Deadline {
 		e.add(at("health", "healthy_threshold"), "%d probes every %v cannot pass within health.deadline (%v)", h.HealthyThreshold, h.Interval, h.Deadline)
 	}
-	if h.UnhealthyThreshold < 1 {
-		e.add(at("health", "unhealthy_threshold"), "%d must be at least 1", h.UnhealthyThreshold)
-	}
+	checkInt(e, "health.unhealthy_threshold", h.UnhealthyThreshold)
 	sample := s.sampleInstance()
 	if p := h.HTTP; p != nil {
 		s.checkTemplate(e, at("health", "http", "url"), p.URL, false)
@@ -214,7 +210,7 @@ func (s *Service) validateHealth(e *errs) {
 			e.add(at("health", "http", "url"), "%q has no host", p.URL)
 		}
 		if p.Status < 100 || p.Status > 599 {
-			e.add(at("health", "http", "status"), "%d is not an HTTP status (100-599)", p.Status)
+			e.add(at("health", "http", "status"), "%d is not an HTTP status: health.http.status %s", p.Status, intRule("health.http.status"))
 		}
 	}
 	if p := h.TCP; p != nil {
@@ -241,16 +237,4 @@ func (s *Service) sampleInstance() string {
 		return names[0]
 	}
 	return "1"
-}
-
-func positive(e *errs, path []any, d time.Duration) {
-	if d <= 0 {
-		e.add(path, "%v must be positive", d)
-	}
-}
-
-func nonNegative(e *errs, path []any, d time.Duration) {
-	if d < 0 {
-		e.add(path, "%v must not be negative", d)
-	}
 }

@@ -24,17 +24,17 @@ func (s *Service) validateRollout(e *errs) {
 	case n > 0 && r.FailureBudget >= n:
 		e.add(at("rollout", "failure_budget"), "%d would tolerate every one of the %d instances failing", r.FailureBudget, n)
 	}
-	positive(e, at("rollout", "progress_deadline"), r.ProgressDeadline)
+	checkDuration(e, "rollout.progress_deadline", r.ProgressDeadline)
 	if r.ProgressDeadline > 0 && r.ProgressDeadline < s.Health.Deadline {
 		e.add(at("rollout", "progress_deadline"), "%v is shorter than health.deadline (%v): not even one instance could finish", r.ProgressDeadline, s.Health.Deadline)
 	}
-	nonNegative(e, at("rollout", "drain_timeout"), r.DrainTimeout)
+	checkDuration(e, "rollout.drain_timeout", r.DrainTimeout)
 	if h := r.HAProxy; h != nil {
 		if why := haproxySocketProblem(h.Socket); why != "" {
 			e.add(at("rollout", "haproxy", "socket"), "%q %s", h.Socket, why)
 		}
 		if !lbNameRe.MatchString(h.Backend) {
-			e.add(at("rollout", "haproxy", "backend"), "%q: use letters, digits and _.:- (at most 64)", h.Backend)
+			e.add(at("rollout", "haproxy", "backend"), "%s: use letters, digits and _.:- (at most 64)%s", short(h.Backend), lengthNote(h.Backend, 64))
 		}
 		for _, p := range placeholders(h.Server) {
 			if p != PlaceholderInstance && p != PlaceholderPort {
@@ -43,7 +43,7 @@ func (s *Service) validateRollout(e *errs) {
 		}
 		s.checkTemplate(e, at("rollout", "haproxy", "server"), h.Server, false)
 		if server := s.Expand(h.Server, "", s.sampleInstance()); !lbNameRe.MatchString(server) {
-			e.add(at("rollout", "haproxy", "server"), "%q: use letters, digits, _.:- and {instance}", h.Server)
+			e.add(at("rollout", "haproxy", "server"), "%s: use letters, digits, _.:- and {instance} (at most 64 once filled in)%s", short(h.Server), lengthNote(server, 64))
 		}
 	}
 }
@@ -52,8 +52,8 @@ func checkStep(e *errs, path []any, st Step) {
 	switch {
 	case st.Percent < 0 || st.Percent > 100:
 		e.add(path, "%d%% must be between 1%% and 100%%", st.Percent)
-	case st.Percent == 0 && st.N < 1:
-		e.add(path, "batch size %d must be at least 1", st.N)
+	case st.Percent == 0 && (st.N < 1 || st.N > MaxInstances):
+		e.add(path, "batch size %d must be between 1 and %d", st.N, MaxInstances)
 	}
 }
 
@@ -66,9 +66,11 @@ func (s *Service) validateMisc(e *errs) {
 	}
 	if s.ReleasesKeep < 2 {
 		e.add(at("releases_keep"), "%d: keep at least 2 releases, so there is one to roll back to", s.ReleasesKeep)
+	} else {
+		checkInt(e, "releases_keep", s.ReleasesKeep)
 	}
-	positive(e, at("stop_timeout"), s.StopTimeout)
-	nonNegative(e, at("restart_sec"), s.RestartDelay)
+	checkDuration(e, "stop_timeout", s.StopTimeout)
+	checkDuration(e, "restart_sec", s.RestartDelay)
 }
 
 func (s *Service) validateHardening(e *errs) {

@@ -95,6 +95,16 @@ func scalarText(n ast.Node) (string, bool) {
 	return "", false
 }
 
+// bigInteger is the text of a plain scalar that is an integer too large for
+// go-yaml, which then reads it as a string.
+func bigInteger(n ast.Node) (string, bool) {
+	s, ok := unwrap(n).(*ast.StringNode)
+	if !ok || s.GetToken() == nil || s.GetToken().Type != token.StringType || !integerRe.MatchString(s.Value) {
+		return "", false
+	}
+	return s.Value, true
+}
+
 // describe names a node's kind the way a YAML user thinks of it.
 func describe(n ast.Node) string {
 	switch unwrap(n).(type) {
@@ -102,7 +112,7 @@ func describe(n ast.Node) string {
 		return "a string"
 	case *ast.IntegerNode:
 		return "an integer"
-	case *ast.FloatNode:
+	case *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
 		return "a number"
 	case *ast.BoolNode:
 		return "a boolean"
@@ -152,13 +162,17 @@ func (in *Instances) UnmarshalYAML(node ast.Node) error {
 			default:
 				return errAt(kv.Key, "unknown key %q%s", key, suggest(key, []string{"count", "first_port"}))
 			}
+			name := "instances." + key
+			if text, big := bigInteger(kv.Value); big {
+				return errAt(kv.Value, "%s: %s is out of range: %s %s", key, clip(text), name, intRule(name))
+			}
 			v, ok := unwrap(kv.Value).(*ast.IntegerNode)
 			if !ok {
 				return errAt(kv.Value, "%s: expected an integer, got %s", key, describe(kv.Value))
 			}
 			i, err := strconv.Atoi(v.GetToken().Value)
-			if err != nil {
-				return errAt(kv.Value, "%s: %s is not a usable integer", key, v.GetToken().Value)
+			if err != nil || i < intLimits[name][0] || i > intLimits[name][1] {
+				return errAt(kv.Value, "%s: %s is out of range: %s %s", key, clip(v.GetToken().Value), name, intRule(name))
 			}
 			*dst = i
 		}
@@ -186,17 +200,19 @@ func (s *Step) UnmarshalYAML(node ast.Node) error {
 	if p, found := strings.CutSuffix(text, "%"); found {
 		n, err := strconv.Atoi(p)
 		if err != nil || n <= 0 || n > 100 {
-			return errAt(node, "percentage %q must be between 1%% and 100%%", text)
+			return errAt(node, "percentage %s must be a whole number between 1%% and 100%%", short(text))
 		}
 		s.Percent = n
 		return nil
 	}
 	n, err := strconv.Atoi(text)
-	if err != nil {
-		return errAt(node, "expected a count (2) or a percentage (\"25%%\"), got %q", text)
-	}
-	if n < 1 {
-		return errAt(node, "batch size %d must be at least 1", n)
+	switch {
+	case err != nil && integerRe.MatchString(text):
+		return errAt(node, "batch size %s is out of range: between 1 and %d", clip(text), MaxInstances)
+	case err != nil:
+		return errAt(node, "expected a count (2) or a percentage (\"25%%\"), got %s", short(text))
+	case n < 1 || n > MaxInstances:
+		return errAt(node, "batch size %d must be between 1 and %d", n, MaxInstances)
 	}
 	s.N = n
 	return nil

@@ -3,10 +3,14 @@ package lint
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/sysroll/sysroll/internal/safeio"
 )
 
 // File is a unit file to check. Path is how findings name it; its base name
@@ -44,10 +48,24 @@ func CheckPaths(paths []string) ([]Finding, error) {
 	return Check(files), nil
 }
 
+// Bounds on what lint reads: a unit file is a few KiB; a larger one, or a
+// directory holding more than maxTotalSize of unit files, is not what lint
+// is for, and reading it whole could exhaust memory.
+const (
+	MaxUnitFileSize = 1 << 20
+	maxTotalSize    = 64 << 20
+)
+
 // ReadFiles loads paths; a directory contributes its unit files (by suffix,
-// not recursive).
+// not recursive). Each file is read through a bound (MaxUnitFileSize), and
+// only a regular file is read: a FIFO, a device (/dev/zero) or a socket is
+// refused at once without blocking. In a directory, a unit masked by a link
+// to /dev/null is skipped, as systemd does. A directory with no unit files
+// is an error, not "no findings": a mistyped directory must not pass a
+// check in CI.
 func ReadFiles(paths []string) ([]File, error) {
 	var files []File
+	var total int64
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
@@ -55,26 +73,47 @@ func ReadFiles(paths []string) ([]File, error) {
 		}
 		names := []string{p}
 		if st.IsDir() {
-			entries, err := os.ReadDir(p)
-			if err != nil {
-				return nil, fmt.Errorf("lint %s: %w", p, err)
-			}
-			names = names[:0]
-			for _, e := range entries {
-				if _, ok := parseUnitName(e.Name()); ok && !e.IsDir() {
-					names = append(names, filepath.Join(p, e.Name()))
-				}
+			if names, err = unitFilesIn(p); err != nil {
+				return nil, err
 			}
 		}
 		for _, n := range names {
-			data, err := os.ReadFile(n)
+			data, err := safeio.ReadFile(n, MaxUnitFileSize)
 			if err != nil {
-				return nil, fmt.Errorf("lint %s: %w", n, err)
+				return nil, fmt.Errorf("lint: a unit file must be a regular file of at most %s: %w", safeio.Size(MaxUnitFileSize), err)
+			}
+			if total += int64(len(data)); total > maxTotalSize {
+				return nil, fmt.Errorf("lint %s: the files given hold more than %s of unit files in all; lint fewer at once", n, safeio.Size(maxTotalSize))
 			}
 			files = append(files, File{Path: n, Data: data})
 		}
 	}
 	return files, nil
+}
+
+// unitFilesIn lists the unit files directly in dir, by name.
+func unitFilesIn(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("lint %s: %w", dir, err)
+	}
+	var names []string
+	for _, e := range entries {
+		if _, ok := parseUnitName(e.Name()); !ok || e.IsDir() {
+			continue
+		}
+		n := filepath.Join(dir, e.Name())
+		if e.Type()&fs.ModeSymlink != 0 {
+			if target, err := filepath.EvalSymlinks(n); err == nil && target == os.DevNull {
+				continue // masked: systemd never loads it
+			}
+		}
+		names = append(names, n)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("lint %s: no unit files in this directory (looked for names ending in %s); nothing was checked", dir, strings.Join(unitTypes, ", "))
+	}
+	return names, nil
 }
 
 // Check lints files. Findings are sorted by file (in the order given), line
