@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/install"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/systemd"
@@ -57,7 +58,7 @@ func (h *Host) Apply(ctx context.Context, opts ApplyOptions) (rep *ApplyReport, 
 	if err := unitfile.Verify(ctx, svc, files); err != nil {
 		return nil, asInput(err) // this host's systemd would ignore a line
 	}
-	raw, err := os.ReadFile(opts.File)
+	raw, err := config.ReadFile(opts.File)
 	if err != nil {
 		return nil, asInput(err)
 	}

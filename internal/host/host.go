@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/sysroll/sysroll/internal/config"
+	"github.com/sysroll/sysroll/internal/safeio"
 	"github.com/sysroll/sysroll/internal/systemd"
 	"github.com/sysroll/sysroll/internal/unitfile"
 )
@@ -220,9 +221,10 @@ func missing(path string) (bool, error) {
 	return false, nil
 }
 
-// readIfExists returns a file's content, or nil when it does not exist.
+// readIfExists returns the content of a file sysroll keeps in its state
+// directory, or nil when it does not exist; a link planted there is refused.
 func readIfExists(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFileNoFollow(path, config.MaxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
