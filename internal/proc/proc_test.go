@@ -1,7 +1,6 @@
 package proc
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -12,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/sysroll/sysroll/internal/proc/proctest"
 )
 
 // testGrace is the SIGTERM-to-SIGKILL grace of the tests (DefaultGrace
@@ -44,36 +43,6 @@ func grandchild(ctx context.Context, t *testing.T, script string) (*Tail, func()
 	}, err
 }
 
-// wantGone waits until pid has died: kill(pid, 0) fails with ESRCH, or the
-// process is a zombie (it has exited and runs nothing; the init of these
-// machines reaps orphans only every second or two).
-func wantGone(t *testing.T, pid int) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		err := unix.Kill(pid, 0)
-		if errors.Is(err, unix.ESRCH) || zombie(pid) {
-			return
-		}
-		if time.Now().After(deadline) {
-			b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-			t.Fatalf("child %d still runs (kill 0: %v; stat %s)", pid, err, b)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// zombie reports whether pid has exited but is not reaped yet (state Z in
-// /proc/PID/stat, after the parenthesised command name).
-func zombie(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	return i > 0 && i+2 < len(b) && b[i+2] == 'Z'
-}
-
 func TestRunKillsTheGroup(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -84,14 +53,14 @@ func TestRunKillsTheGroup(t *testing.T) {
 	}{
 		// The grandchild holds stdout open: killing only sh would leave it
 		// running and Wait hanging on the pipe.
-		{"hanging, killed at the timeout", `sleep 1000 & echo $! > PIDFILE; sleep 1000`, 200 * time.Millisecond, true, 200*time.Millisecond + testGrace},
+		{"hanging, killed at the timeout", `sleep 120 & echo $! > PIDFILE; sleep 120`, 200 * time.Millisecond, true, 200*time.Millisecond + testGrace},
 		// SIGTERM is ignored: SIGKILL after the grace.
-		{"ignores SIGTERM", `trap "" TERM; (trap "" TERM; sleep 1000) & echo $! > PIDFILE; sleep 1000`, 200 * time.Millisecond, true, 200*time.Millisecond + 2*testGrace},
+		{"ignores SIGTERM", `trap "" TERM; (trap "" TERM; sleep 120) & echo $! > PIDFILE; sleep 120`, 200 * time.Millisecond, true, 200*time.Millisecond + 2*testGrace},
 		// Exited 0, left a child behind that holds no pipe: killed after Wait.
-		{"left behind after success", `sleep 1000 >/dev/null 2>&1 & echo $! > PIDFILE; exit 0`, time.Minute, false, testGrace},
+		{"left behind after success", `sleep 120 >/dev/null 2>&1 & echo $! > PIDFILE; exit 0`, time.Minute, false, testGrace},
 		// Exited 1, left a child holding stdout: Wait gives up after the
 		// grace, and the child is killed.
-		{"holds the pipe after failure", `sleep 1000 & echo $! > PIDFILE; exit 1`, time.Minute, true, 2 * testGrace},
+		{"holds the pipe after failure", `sleep 120 & echo $! > PIDFILE; exit 1`, time.Minute, true, 2 * testGrace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,7 +75,7 @@ func TestRunKillsTheGroup(t *testing.T) {
 			if took > tt.within+500*time.Millisecond {
 				t.Errorf("Run took %s, want at most %s", took, tt.within)
 			}
-			wantGone(t, pid())
+			proctest.WantGone(t, pid())
 		})
 	}
 }
@@ -114,11 +83,11 @@ func TestRunKillsTheGroup(t *testing.T) {
 func TestRunCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(100*time.Millisecond, cancel)
-	_, pid, err := grandchild(ctx, t, `sleep 1000 & echo $! > PIDFILE; wait`)
+	_, pid, err := grandchild(ctx, t, `sleep 120 & echo $! > PIDFILE; wait`)
 	if err == nil || !errors.Is(ctx.Err(), context.Canceled) {
 		t.Errorf("err = %v", err)
 	}
-	wantGone(t, pid())
+	proctest.WantGone(t, pid())
 }
 
 func TestRunFloodKeepsMemoryBounded(t *testing.T) {
