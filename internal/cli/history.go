@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
 	"github.com/sysroll/sysroll/internal/host"
 	"github.com/sysroll/sysroll/internal/release"
 )
