@@ -1,6 +1,6 @@
 //go:build integration
 
-package input
+package cli
 
 import (
 	"testing"

@@ -1,6 +1,6 @@
 //go:build integration
 
-package input
+package cli
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ import (
 )
 
 // workRoot holds the service files, releases and PID files of the tests.
-const workRoot = "/srv/e2e-input"
+const workRoot = "/srv/e2e-cli"
 
 // serviceYAML is the hello example on ports, with extra top-level YAML.
 func serviceYAML(name string, ports []int, extra string) string {
