@@ -356,9 +356,6 @@ func badCases(t *testing.T) []badCase {
 // an "internal error": each gets exit 2 (bad input) or 1 (operation failed)
 // and a message naming the file or flag and the rule.
 func TestBadInput(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the bad-input suite runs a child process per case")
-	}
 	dir := t.TempDir()
 	ph := hostileFiles(t, dir)
 	fill := func(s string) string {
