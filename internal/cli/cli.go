@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,13 +20,15 @@ import (
 
 // Exit codes, documented in `sysroll --help`.
 const (
-	ExitOK      = 0 // success
-	ExitFailed  = 1 // the operation failed (a rollout rolled back, lint found problems, ...)
-	ExitUsage   = 2 // bad usage or bad input: nothing was changed
-	exitHelpMsg = `Exit status:
+	ExitOK       = 0 // success
+	ExitFailed   = 1 // the operation failed (a rollout rolled back, lint found problems, ...)
+	ExitUsage    = 2 // bad usage or bad input: nothing was changed
+	ExitInternal = 3 // a bug in sysroll (a recovered panic): never the input's fault
+	exitHelpMsg  = `Exit status:
   0  success
   1  the operation failed (e.g. a batch failed and was rolled back, lint findings)
-  2  bad usage or bad input (nothing was changed)`
+  2  bad usage or bad input (nothing was changed)
+  3  internal error: a bug in sysroll, please report it`
 )
 
 // usageError marks errors caused by the command line or the input files:
@@ -65,15 +69,23 @@ type globals struct {
 // Run executes sysroll with args (without the program name) and returns the
 // process exit code. It never panics on bad input and never prints a stack.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
-	g := &globals{stdout: stdout, stderr: stderr}
-	root := newRoot(g)
+	return execute(ctx, newRoot(&globals{stdout: stdout, stderr: stderr}), args, stdout, stderr)
+}
+
+// execute runs root (newRoot's tree; tests add to it) and turns its outcome
+// into a message and an exit code.
+func execute(ctx context.Context, root *cobra.Command, args []string, stdout, stderr io.Writer) (code int) {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Fprintf(stderr, "sysroll: internal error: %v (please report this)\n", r)
-			code = ExitFailed
+			// One line, no stack: what broke and where, for the report.
+			// A distinct exit code, so a script can tell a bug in sysroll
+			// from a failed operation.
+			fmt.Fprintf(stderr, "sysroll: internal error: %s%s (a bug in sysroll, please report it with the command you ran)\n",
+				oneLine(fmt.Sprint(r), 200), panicSite())
+			code = ExitInternal
 		}
 	}()
 	err := root.ExecuteContext(ctx)
@@ -92,6 +104,33 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		return ExitUsage
 	}
 	return ExitFailed
+}
+
+// panicSite is " at FILE:LINE" of the code that panicked (the first frame
+// outside the Go runtime, below the recovering deferred call), or "".
+func panicSite() string {
+	pcs := make([]uintptr, 16)
+	// Skip runtime.Callers, panicSite and the deferred function.
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	for {
+		f, more := frames.Next()
+		if f.Function != "" && !strings.HasPrefix(f.Function, "runtime.") {
+			return fmt.Sprintf(" at %s:%d", filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return ""
+		}
+	}
+}
+
+// oneLine is s on one line, clipped to n bytes (a panic value may be
+// anything, also a multi-line dump).
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		s = strings.ToValidUTF8(s[:n], "") + "..."
+	}
+	return s
 }
 
 func newRoot(g *globals) *cobra.Command {
@@ -124,6 +163,19 @@ Typical session:
 		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	// sysroll alone shows the help; any argument that is not a command is
+	// bad usage. cobra's own check let "" through to the help (exit 0).
+	root.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.Name())
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 && args[0] != "" {
+			msg += " (did you mean " + strings.Join(s, " or ") + "?)"
+		}
+		return usagef("%s", msg)
+	}
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitHelpMsg + "\n")
 	pf := root.PersistentFlags()
 	pf.BoolVar(&g.user, "user", false, "manage the service with your own user manager (systemctl --user), no root needed")
@@ -138,8 +190,65 @@ Typical session:
 		newDeployCmd(g), newRestartCmd(g), newRollbackCmd(g), newHistoryCmd(g),
 		newLintCmd(g), newUninstallCmd(g), newVersionCmd(g),
 	)
+	// cobra adds "completion" when a command runs; add it now, so that an
+	// unknown shell can be refused (see strictCompletion). Its scripts go
+	// to the writer set when it is added.
+	root.SetOut(g.stdout)
+	root.SetErr(g.stderr)
+	root.InitDefaultCompletionCmd()
+	strictCompletion(root)
+	strictHelp(root)
 	markArgErrors(root)
 	return root
+}
+
+// strictCompletion makes `completion SHELL` with a shell cobra cannot write
+// a script for bad usage (exit 2, naming the shells it can); cobra's own
+// command prints its help and exits 0, so `completion tcsh > file` seemed to
+// work and wrote a help text.
+func strictCompletion(root *cobra.Command) {
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		var shells []string
+		for _, sh := range c.Commands() {
+			if sh.Name() != "help" {
+				shells = append(shells, sh.Name())
+			}
+		}
+		supported := strings.Join(shells, ", ")
+		c.ValidArgs = shells
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("completion needs a shell: one of %s", supported)
+			}
+			return usagef("completion %q: not a supported shell; supported: %s", args[0], supported)
+		}
+	}
+}
+
+// strictHelp makes `help TOPIC` for a command that does not exist bad usage
+// (exit 2); cobra's help command says "Unknown help topic" and exits 0.
+func strictHelp(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "help" || c.Run == nil {
+			continue
+		}
+		show := c.Run
+		c.Run = nil
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			// root.Args refuses what is not a command, but Find does
+			// not run it: an unknown topic comes back as root itself.
+			if target, _, err := root.Find(args); err != nil || target == nil || target == root && len(args) > 0 {
+				return usagef("help %q: no such command; the commands are in `sysroll --help`", strings.Join(args, " "))
+			}
+			show(cmd, args)
+			return nil
+		}
+	}
 }
 
 // isUsage reports whether err is bad usage or bad input (exit 2): ours, the

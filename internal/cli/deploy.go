@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
 	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/host"
 	"github.com/sysroll/sysroll/internal/rollout"
@@ -82,7 +83,10 @@ truth and --resume completes the rollout (or ` + "`sysroll rollback`" + ` undoes
 // then prints its outcome: the summary table (or, for a dry run, the plan)
 // and the traffic proof's counts.
 func (g *globals) rollout(tf trafficFlags, do func(rollout.Progress, *host.TrafficProof) (*host.RolloutResult, error)) error {
-	proof := tf.proof()
+	proof, err := tf.proof()
+	if err != nil {
+		return err
+	}
 	p := g.progress(proof)
 	res, err := do(p, proof)
 	if tp, ok := p.(*ttyProgress); ok {

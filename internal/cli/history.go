@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
 	"github.com/sysroll/sysroll/internal/host"
 	"github.com/sysroll/sysroll/internal/release"
 )
@@ -70,6 +71,6 @@ func newHistoryCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().IntVarP(&limit, "limit", "n", 20, "show at most this many rollouts (0: all)")
+	cmd.Flags().IntVarP(&limit, "limit", "n", 20, "show at most this many rollouts, newest first (0: all; a negative count is refused)")
 	return cmd
 }

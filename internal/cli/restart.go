@@ -2,6 +2,7 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+
 	"github.com/sysroll/sysroll/internal/host"
 	"github.com/sysroll/sysroll/internal/rollout"
 )
@@ -56,7 +57,7 @@ session), rollback undoes it: every instance it moved goes back to where it was.
 			})
 		},
 	}
-	cmd.Flags().StringVar(&to, "to", "", "the release to roll back to (see `sysroll history`)")
+	cmd.Flags().StringVar(&to, "to", "", "the `VERSION` to roll back to: a release sysroll history lists (default: the previous known-good one)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan, touch nothing")
 	tf.register(cmd)
 	return cmd

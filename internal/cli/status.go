@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
 	"github.com/sysroll/sysroll/internal/host"
 	"github.com/sysroll/sysroll/internal/schema"
 )

@@ -1,16 +1,14 @@
 package drain
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/sysroll/sysroll/internal/proc"
 )
 
 // Hook names, as in the service file and in errors.
@@ -19,8 +17,9 @@ const (
 	HookPostStart = "post_start"
 )
 
-// hookWaitDelay is how long a killed hook's output pipes may stay open (a
-// background child holding them) before Wait gives up on them.
+// hookWaitDelay is a killed hook's grace between SIGTERM and SIGKILL, and
+// how long its output pipes may stay open (a background child holding them)
+// before Wait gives up on them.
 const hookWaitDelay = 2 * time.Second
 
 // maxHookOutput is how much of a failing hook's output goes into the error:
@@ -122,16 +121,20 @@ func (h *Hooks) run(ctx context.Context, hook, cmdline, instance string) error {
 	if shell == "" {
 		shell = "/bin/sh"
 	}
-	cmd := exec.CommandContext(ctx, shell, "-c", cmdline)
-	cmd.Env = append(os.Environ(), env...)
-	var out tailBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	// Own process group, killed whole at the timeout: killing only the
-	// shell would leave `sleep 100` in `sh -c "...; sleep 100"` running.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// Own process group, killed whole at the timeout (and whatever of it
+	// outlives the shell): killing only the shell would leave `sleep 100`
+	// in `sh -c "...; sleep 100"` running.
+	cmd := proc.Command(ctx, shell, "-c", cmdline)
+	// Hooks run as root with a command from the service file: not in
+	// whatever directory sysroll was started from (another user's, maybe),
+	// and with a PATH that has no relative entries (proc.Environ), so a
+	// bare `curl` cannot be ./curl.
+	cmd.Dir = "/"
+	cmd.Env = append(cmd.Env, env...)
+	out := proc.NewTail(maxHookOutput)
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.WaitDelay = hookWaitDelay
-	err := cmd.Run()
+	err := proc.Run(cmd)
 	if err == nil {
 		return nil
 	}
@@ -142,27 +145,4 @@ func (h *Hooks) run(ctx context.Context, hook, cmdline, instance string) error {
 		err = fmt.Errorf("interrupted, killed: %w", ctx.Err())
 	}
 	return &HookError{Hook: hook, Instance: instance, Command: cmdline, Output: out.String(), Err: err}
-}
-
-// tailBuffer keeps the last maxHookOutput bytes written to it.
-type tailBuffer struct {
-	buf bytes.Buffer
-	cut bool
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	n := len(p)
-	t.buf.Write(p)
-	if over := t.buf.Len() - maxHookOutput; over > 0 {
-		t.buf.Next(over)
-		t.cut = true
-	}
-	return n, nil
-}
-
-func (t *tailBuffer) String() string {
-	if t.cut {
-		return "..." + t.buf.String()
-	}
-	return t.buf.String()
 }

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/sysroll/sysroll/internal/proc"
 )
 
 // Exec runs a command; exit status 0 is healthy. The command's last output
@@ -16,27 +17,35 @@ import (
 type Exec struct {
 	Argv []string
 	Dir  string
-	Env  []string // nil: inherit sysroll's environment
+	Env  []string // nil: sysroll's environment (PATH without relative entries)
 }
 
-// Check implements Probe. When ctx ends the command is killed; a child that
-// keeps its output open is given half a second before Check returns anyway.
+// execOutputMax is how much of a probe's output is kept (the end) for its
+// last lines.
+const execOutputMax = 4 << 10
+
+// Check implements Probe. The command runs in its own process group; when
+// ctx ends the group is killed (SIGTERM, SIGKILL half a second later), and
+// nothing it started outlives the check. A child that keeps the output open
+// is given half a second before Check returns anyway.
 func (p Exec) Check(ctx context.Context) Result {
 	start := time.Now()
 	name := "exec " + strings.Join(p.Argv, " ")
 	if len(p.Argv) == 0 {
 		return Result{Detail: "exec: no command"}
 	}
-	cmd := exec.CommandContext(ctx, p.Argv[0], p.Argv[1:]...)
+	cmd := proc.Command(ctx, p.Argv[0], p.Argv[1:]...)
 	cmd.Dir = p.Dir
-	cmd.Env = p.Env
-	var out tail
-	cmd.Stdout, cmd.Stderr = &out, &out
+	if p.Env != nil {
+		cmd.Env = p.Env
+	}
+	out := proc.NewTail(execOutputMax)
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.WaitDelay = 500 * time.Millisecond
-	err := cmd.Run()
+	err := proc.Run(cmd)
 	if errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState != nil && cmd.ProcessState.Success() {
 		// The command exited 0 but left a child holding its output open:
-		// the exit status is what we judge.
+		// the exit status is what we judge (and the child is gone).
 		err = nil
 	}
 	r := Result{OK: err == nil, Took: time.Since(start)}
@@ -48,36 +57,17 @@ func (p Exec) Check(ctx context.Context) Result {
 		}
 	}
 	r.Detail = name + ": " + status
-	if last := out.last(3); last != "" {
+	if last := lastLines(out.Bytes(), 3); last != "" {
 		r.Detail += ": " + last
 	}
 	return r
 }
 
-// tail keeps the last 4 KiB written to it.
-type tail struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-const tailSize = 4 << 10
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > tailSize {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-tailSize:]...)
-	}
-	return len(p), nil
-}
-
-// last returns the last n non-empty lines, joined by " | ", clipped.
-func (t *tail) last(n int) string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+// lastLines returns the last n non-empty lines of out, joined by " | ",
+// clipped.
+func lastLines(out []byte, n int) string {
 	var lines []string
-	for _, l := range bytes.Split(t.buf, []byte("\n")) {
+	for _, l := range bytes.Split(out, []byte("\n")) {
 		if s := strings.TrimSpace(string(l)); s != "" {
 			lines = append(lines, s)
 		}

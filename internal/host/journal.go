@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/user"
 	"strings"
 	"time"
+
+	"github.com/sysroll/sysroll/internal/proc"
 )
 
 // whoAmI is the user a rollout is recorded as: the sudo user behind root.
@@ -54,13 +55,40 @@ func journalTail(user bool) func(ctx context.Context, unit string, n int) []stri
 			// returns once everything logged before it is stored; it needs
 			// root, which the system manager needs anyway. Best effort.
 			sctx, scancel := context.WithTimeout(ctx, time.Second)
-			_ = exec.CommandContext(sctx, "journalctl", "--sync").Run()
+			_ = proc.Run(proc.Command(sctx, "journalctl", "--sync"))
 			scancel()
 		}
-		out, err := exec.CommandContext(ctx, "journalctl", args...).Output()
-		if err != nil {
-			return []string{"(journal unavailable: " + err.Error() + ")"}
+		// Through proc: bounded output (a unit may log megabyte lines),
+		// its own process group, and no hang on a pipe held open.
+		cmd := proc.Command(ctx, "journalctl", args...)
+		out, stderr := proc.NewTail(journalOutputMax), proc.NewTail(512)
+		cmd.Stdout, cmd.Stderr = out, stderr
+		cmd.WaitDelay = 500 * time.Millisecond
+		if err := proc.Run(cmd); err != nil {
+			msg := err.Error()
+			if e := journalLines(stderr.String(), 1); e[0] != "" {
+				msg += ": " + e[0]
+			}
+			return []string{"(journal unavailable: " + msg + ")"}
 		}
-		return strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+		text := string(out.Bytes())
+		if out.Truncated() {
+			// The first line kept is cut: drop it.
+			_, text, _ = strings.Cut(text, "\n")
+		}
+		return journalLines(text, n)
 	}
+}
+
+// journalOutputMax bounds what is read of journalctl's output: n lines of
+// an ordinary service are far less; a longer line is cut.
+const journalOutputMax = 64 << 10
+
+// journalLines is text's last n lines (all for n <= 0).
+func journalLines(text string, n int) []string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if n > 0 && len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return lines
 }

@@ -3,7 +3,6 @@ package host
 import (
 	"context"
 	"fmt"
-	"math"
 	"net/url"
 	"sync/atomic"
 
@@ -18,11 +17,20 @@ import (
 // is then rolled back). A TrafficProof serves one rollout.
 type TrafficProof struct {
 	URL         string  // http:// or https://
-	Rate        float64 // requests per second, 0 < Rate <= 1000
-	MaxFailures int64   // failed requests tolerated
+	Rate        float64 // requests per second, MinProbeRate to MaxProbeRate
+	MaxFailures int64   // failed requests tolerated, 0 or more
 
 	stats atomic.Pointer[traffic.Stats]
 }
+
+// The range of TrafficProof.Rate. Below one request every ten seconds the
+// proof proves little, and the generator's interval (1s/rate) must stay a
+// positive time.Duration (1e-10 overflowed it and panicked in NewTicker);
+// above 1000/s it is load, not a probe.
+const (
+	MinProbeRate = 0.1
+	MaxProbeRate = 1000
+)
 
 // Validate checks the settings; a problem is bad input.
 func (p *TrafficProof) Validate() error {
@@ -30,11 +38,12 @@ func (p *TrafficProof) Validate() error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return inputf("--probe %q: want an http:// or https:// URL", p.URL)
 	}
-	if math.IsNaN(p.Rate) || p.Rate <= 0 || p.Rate > 1000 {
-		return inputf("--probe-rate %v: want 0 < rate <= 1000", p.Rate)
+	// Written so that NaN (every comparison false) fails it too.
+	if !(p.Rate >= MinProbeRate && p.Rate <= MaxProbeRate) {
+		return inputf("--probe-rate %v: want requests per second from %v to %v", p.Rate, MinProbeRate, MaxProbeRate)
 	}
 	if p.MaxFailures < 0 {
-		return inputf("--probe-max-failures must not be negative")
+		return inputf("--probe-max-failures %d: want 0 or more (the failed requests tolerated)", p.MaxFailures)
 	}
 	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/sysroll/sysroll/internal/proc"
 )
 
 // Verifier runs `systemd-analyze verify` on unit files that all sit in one
@@ -29,11 +31,22 @@ func SystemdAnalyze(ctx context.Context, paths []string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrAnalyzeUnavailable, err)
 	}
-	cmd := exec.CommandContext(ctx, bin, append([]string{"verify", "--man=no"}, paths...)...)
+	// Through proc: its own process group, killed whole when ctx ends, and
+	// output bounded (the end is kept; thousands of findings fit).
+	cmd := proc.Command(ctx, bin, append([]string{"verify", "--man=no"}, paths...)...)
 	cmd.Dir = filepath.Dir(paths[0])
-	cmd.Env = append(os.Environ(), "SYSTEMD_LOG_LEVEL=info", "SYSTEMD_LOG_COLOR=0",
+	cmd.Env = append(cmd.Env, "SYSTEMD_LOG_LEVEL=info", "SYSTEMD_LOG_COLOR=0",
 		"SYSTEMD_LOG_LOCATION=0", "SYSTEMD_LOG_TIME=0", "SYSTEMD_LOG_TID=0", "SYSTEMD_PAGER=")
-	out, err := cmd.CombinedOutput()
+	tail := proc.NewTail(verifyOutputMax)
+	cmd.Stdout, cmd.Stderr = tail, tail
+	err = proc.Run(cmd)
+	out := tail.Bytes()
+	if tail.Truncated() {
+		// The first line kept is cut: drop it.
+		if i := bytes.IndexByte(out, '\n'); i >= 0 {
+			out = out[i+1:]
+		}
+	}
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) && len(bytes.TrimSpace(out)) > 0 {
 		// verify exits 1 for errors and 0 for warnings: read the lines.
@@ -44,6 +57,9 @@ func SystemdAnalyze(ctx context.Context, paths []string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// verifyOutputMax bounds what is kept of systemd-analyze's output.
+const verifyOutputMax = 1 << 20
 
 // verify copies the files into one temporary directory, so references
 // between them resolve whatever directories they came from, runs v, and

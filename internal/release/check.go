@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/sysroll/sysroll/internal/proc"
 )
 
 // checkOutputMax is how much of a failed check's output the error keeps (the
@@ -39,17 +41,19 @@ func runCheck(ctx context.Context, dir string, argv []string, timeout time.Durat
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args[1:]...)
+	// Its own process group, killed whole at the timeout: a check that
+	// backgrounds a child must not leave it running after we gave up.
+	cmd := proc.Command(ctx, name, args[1:]...)
 	cmd.Dir = dir
 	// Later duplicates win in cmd.Env, so these override the inherited ones.
-	cmd.Env = append(os.Environ(),
-		"PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"),
+	cmd.Env = append(cmd.Env,
+		"PATH="+dir+string(os.PathListSeparator)+proc.CleanPath(os.Getenv("PATH")),
 		"SYSROLL_RELEASE="+dir)
-	out := &tailBuffer{max: checkOutputMax}
+	out := proc.NewTail(checkOutputMax)
 	cmd.Stdout, cmd.Stderr = out, out
 	// A background grandchild keeping the output pipe open must not hang us.
 	cmd.WaitDelay = time.Second
-	err := cmd.Run()
+	err := proc.Run(cmd)
 	if err == nil {
 		return nil
 	}
@@ -66,27 +70,4 @@ func runCheck(ctx context.Context, dir string, argv []string, timeout time.Durat
 func isExecutable(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	max       int
-	b         []byte
-	truncated bool
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.b = append(t.b, p...)
-	if over := len(t.b) - t.max; over > 0 {
-		t.b = append(t.b[:0], t.b[over:]...)
-		t.truncated = true
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	if t.truncated {
-		return "..." + string(t.b)
-	}
-	return string(t.b)
 }

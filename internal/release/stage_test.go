@@ -273,15 +273,3 @@ func TestStageCheck(t *testing.T) {
 		})
 	}
 }
-
-func TestTailBuffer(t *testing.T) {
-	b := &tailBuffer{max: 5}
-	b.Write([]byte("abc"))
-	if b.String() != "abc" {
-		t.Errorf("got %q", b.String())
-	}
-	b.Write([]byte("defgh"))
-	if b.String() != "...defgh" {
-		t.Errorf("got %q, want the last 5 bytes", b.String())
-	}
-}

@@ -1,0 +1,19 @@
+// Package proc runs the commands sysroll starts — release checks, drain
+// hooks, exec health probes, journalctl, systemd-analyze — so that none of
+// them can outlive its step or exhaust sysroll's memory.
+//
+// Each command runs in its own process group. When its context ends (a
+// timeout, Ctrl-C) the whole group gets SIGTERM, and SIGKILL once the grace
+// (the Cmd's WaitDelay) has passed; whatever is left of the group when the
+// command has been waited for is killed too. Killing only the process we
+// started would leave `sleep 1000` of `sh -c 'sleep 1000 & sleep 1000'`
+// running, holding the output pipe open and, as root, doing who knows what.
+//
+// A child that calls setsid(2) leaves the group and escapes this; a
+// transient systemd scope would catch it, at the price of a D-Bus round
+// trip per health probe. None of the commands sysroll runs does that.
+//
+// Output is captured through Tail, which keeps the last bytes written to it
+// and never more: a command printing /dev/zero costs a fixed amount of
+// memory.
+package proc
