@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -158,19 +157,6 @@ func (s *Store) Releases() ([]Release, error) {
 		return strings.Compare(a.Version, b.Version)
 	})
 	return rels, nil
-}
-
-// nameRE is what versions, instance names and record IDs may look like: safe
-// as a single path element and in a unit's instance name.
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9._+-]{1,64}$`)
-
-// validName rejects anything that is not a plain, visible file name, so a
-// name can never climb out of its directory nor collide with our dotfiles.
-func validName(what, name string) error {
-	if !nameRE.MatchString(name) || strings.HasPrefix(name, ".") {
-		return fmt.Errorf("invalid %s %q: want 1-64 of A-Z a-z 0-9 . _ + -, not starting with a dot", what, name)
-	}
-	return nil
 }
 
 // stageLock takes the short-lived lock that serializes Stage's commit,
