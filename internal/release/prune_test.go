@@ -28,15 +28,15 @@ func TestPrune(t *testing.T) {
 			must(t, s.MarkGood("v3"))
 		}, []string{"v1", "v4", "v5"}},
 		{"running rollout's releases stay", 1, func(t *testing.T, s *Store) {
-			must(t, s.SaveRecord(&Record{ID: "r1", Result: ResultRunning, From: "v1", To: "v2",
-				Instances: []Instance{{Name: "8081", From: "v3", To: "v2"}}}))
-			must(t, s.SaveRecord(&Record{ID: "r0", Result: ResultSucceeded, From: "v4", To: "v5"}))
+			must(t, s.SaveRecord(&Record{ID: "r1", Kind: KindDeploy, Result: ResultRunning, From: "v1", To: "v2",
+				Instances: []Instance{{Name: "8081", From: "v3", To: "v2", Phase: PhasePending, Batch: -1}}}))
+			must(t, s.SaveRecord(&Record{ID: "r0", Kind: KindDeploy, Result: ResultSucceeded, From: "v4", To: "v5"}))
 		}, []string{"v4", "v5"}},
 		{"all at once", 1, func(t *testing.T, s *Store) {
 			must(t, s.Switch("8081", "v1"))
 			must(t, s.MarkGood("v2"))
 			must(t, s.MarkGood("v3"))
-			must(t, s.SaveRecord(&Record{ID: "r1", Result: ResultRunning, From: "v3", To: "v4"}))
+			must(t, s.SaveRecord(&Record{ID: "r1", Kind: KindDeploy, Result: ResultRunning, From: "v3", To: "v4"}))
 		}, []string{"v5"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
