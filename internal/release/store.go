@@ -1,7 +1,6 @@
 package release
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -103,24 +102,37 @@ type Release struct {
 }
 
 // Get returns a release. A release whose metadata or content is missing
-// (never fully staged, or half pruned) is reported as ErrNotFound.
+// (never fully staged, or half pruned) is reported as ErrNotFound. Corrupt
+// metadata is quarantined and reported as a *CorruptError naming the file;
+// the release's content is kept (see Prune), and the release is not found
+// from then on, with a message that says why.
 func (s *Store) Get(version string) (Release, error) {
 	if err := validName("version", version); err != nil {
 		return Release{}, err
 	}
-	data, err := os.ReadFile(s.metaPath(version))
+	path := s.metaPath(version)
+	if fi, err := os.Lstat(path); err == nil && fi.IsDir() {
+		return Release{}, fmt.Errorf("release %s: %w: %s is a directory (a release an older sysroll let be named %s%s)", version, ErrNotFound, path, version, metaSuffix)
+	}
+	data, err := readState(metaWhat, path, maxMetaSize)
 	if errors.Is(err, fs.ErrNotExist) {
+		if q := quarantinedAs(path); len(q) > 0 {
+			return Release{}, fmt.Errorf("release %s: %w: its metadata was corrupt and is quarantined as %s; its content is kept in %s",
+				version, ErrNotFound, q[len(q)-1], s.Path(version))
+		}
 		return Release{}, fmt.Errorf("release %s: %w", version, ErrNotFound)
+	}
+	var r Release
+	if err == nil {
+		if err = decodeState(metaWhat, path, data, &r); err == nil && r.Version != version {
+			err = &CorruptError{What: metaWhat, Path: path, Err: fmt.Errorf("field version: %q, but the file is named for %q", r.Version, version)}
+		}
+	}
+	if ce, ok := errors.AsType[*CorruptError](err); ok {
+		return Release{}, fmt.Errorf("release %s: %w", version, quarantine(ce))
 	}
 	if err != nil {
 		return Release{}, fmt.Errorf("release %s: %w", version, err)
-	}
-	var r Release
-	if err := json.Unmarshal(data, &r); err != nil {
-		return Release{}, fmt.Errorf("release %s: metadata: %w", version, err)
-	}
-	if r.Version != version {
-		return Release{}, fmt.Errorf("release %s: metadata names version %q", version, r.Version)
 	}
 	r.Path = s.Path(version)
 	if fi, err := os.Lstat(r.Path); err != nil || !fi.IsDir() {
@@ -128,6 +140,8 @@ func (s *Store) Get(version string) (Release, error) {
 	}
 	return r, nil
 }
+
+const metaWhat = "release metadata"
 
 // Releases returns every complete release, oldest first.
 func (s *Store) Releases() ([]Release, error) {
@@ -138,12 +152,14 @@ func (s *Store) Releases() ([]Release, error) {
 	var rels []Release
 	for _, e := range entries {
 		version, ok := strings.CutSuffix(e.Name(), metaSuffix)
-		if !ok || !e.Type().IsRegular() || validName("version", version) != nil {
+		// A directory named like metadata is a release an older sysroll
+		// let be named VERSION.json: not ours to judge.
+		if !ok || e.IsDir() || validName("version", version) != nil {
 			continue
 		}
 		r, err := s.Get(version)
-		if errors.Is(err, ErrNotFound) {
-			continue // a leftover; Prune cleans it up
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
+			continue // a leftover Prune cleans up, or quarantined
 		}
 		if err != nil {
 			return nil, err
