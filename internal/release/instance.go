@@ -29,28 +29,98 @@ func (s *Store) CurrentPath(instance string) string { return LinkPath(s.dir, ins
 
 // Current returns the version an instance's link points at, or "" if the
 // instance has none yet.
+//
+// Only what sysroll itself makes is used: instances/INSTANCE a directory
+// (not a link), current in it a symlink to ../../releases/VERSION. Anything
+// else there (a link planted at instances/INSTANCE or current pointing
+// elsewhere, a garbage target, a file) is never followed: it is moved aside
+// (quarantined, so status reports it) and the instance has no release, so
+// the next deploy or rollback, which switches it, repairs it.
 func (s *Store) Current(instance string) (string, error) {
 	if err := validName("instance", instance); err != nil {
 		return "", err
 	}
-	target, err := os.Readlink(s.CurrentPath(instance))
+	if err := s.instanceDir(instance, false); err != nil {
+		return "", err
+	}
+	link := s.CurrentPath(instance)
+	fi, err := os.Lstat(link)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("instance %s: %w", instance, err)
 	}
-	version, ok := strings.CutPrefix(target, linkPrefix)
-	if !ok || validName("version", version) != nil {
-		return "", fmt.Errorf("instance %s: current points at %q, not at a release", instance, target)
+	var target string
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		if target, err = os.Readlink(link); err != nil {
+			return "", fmt.Errorf("instance %s: %w", instance, err)
+		}
+		version, ok := strings.CutPrefix(target, linkPrefix)
+		if ok && validName("version", version) == nil {
+			return version, nil
+		}
 	}
-	return version, nil
+	why := fmt.Errorf("points at %q, not at a release of this store (%sVERSION)", target, linkPrefix)
+	if fi.Mode()&fs.ModeSymlink == 0 {
+		why = fmt.Errorf("is not a symbolic link (%s)", describeType(fi.Mode()))
+	}
+	if err := quarantine(&CorruptError{What: linkWhat, Path: link, Err: why}); !errors.Is(err, ErrCorrupt) || err.(*CorruptError).Moved == "" {
+		return "", fmt.Errorf("instance %s: %w", instance, err)
+	}
+	return "", nil
+}
+
+const linkWhat = "release link"
+
+// instanceDir checks that instances/INSTANCE, if it exists, is a directory
+// and not a link: one planted there would make Switch write through it.
+// Such a thing is quarantined. With create, a missing one is made.
+func (s *Store) instanceDir(instance string, create bool) error {
+	dir := filepath.Join(s.dir, instancesDir, instance)
+	fi, err := os.Lstat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("instance %s: %w", instance, err)
+	case fi.IsDir():
+		return nil
+	default:
+		ce := &CorruptError{What: "instance directory", Path: dir, Err: fmt.Errorf("is not a directory but %s, which sysroll never follows", describeType(fi.Mode()))}
+		if qerr := quarantine(ce); ce.Moved == "" {
+			return fmt.Errorf("instance %s: %w", instance, qerr)
+		}
+	}
+	if !create {
+		return nil
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("instance %s: %w", instance, err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { // exactly, whatever the umask
+		return fmt.Errorf("instance %s: %w", instance, err)
+	}
+	return s.instanceDir(instance, false)
+}
+
+func describeType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsDir():
+		return "a directory"
+	case m.IsRegular():
+		return "a regular file"
+	}
+	return "a " + m.Type().String() + " file"
 }
 
 // Switch points an instance at a release, atomically: a process starting
 // at any moment finds the old release or the new one, never nothing. It
 // refuses a release that is not (fully) staged. The running process is not
-// affected; restarting it is the caller's job.
+// affected; restarting it is the caller's job. A planted link at
+// instances/INSTANCE or a current that is not sysroll's link is moved aside
+// first (see Current), never written through.
 func (s *Store) Switch(instance, version string) error {
 	if err := validName("instance", instance); err != nil {
 		return err
@@ -63,8 +133,10 @@ func (s *Store) Switch(instance, version string) error {
 	if _, err := s.Get(version); err != nil {
 		return fmt.Errorf("switch %s to %s: %w", instance, version, err)
 	}
-	dir := filepath.Join(s.dir, instancesDir, instance)
-	if err := mkdirAll(dir, 0o755); err != nil {
+	if err := s.instanceDir(instance, true); err != nil {
+		return fmt.Errorf("switch %s to %s: %w", instance, version, err)
+	}
+	if _, err := s.Current(instance); err != nil { // quarantines what is not ours
 		return fmt.Errorf("switch %s to %s: %w", instance, version, err)
 	}
 	if err := replaceSymlink(linkPrefix+version, s.CurrentPath(instance)); err != nil {
@@ -93,8 +165,8 @@ func (s *Store) Instances() (map[string]string, error) {
 	}
 	insts := make(map[string]string)
 	for _, e := range entries {
-		if !e.IsDir() || validName("instance", e.Name()) != nil {
-			continue
+		if validName("instance", e.Name()) != nil {
+			continue // quarantined, temporary files
 		}
 		v, err := s.Current(e.Name())
 		if err != nil {

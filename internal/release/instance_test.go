@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -66,8 +67,15 @@ func TestCurrentRefusesForeignLink(t *testing.T) {
 	s := newStore(t)
 	os.MkdirAll(filepath.Join(s.Dir(), instancesDir, "a"), 0o755)
 	os.Symlink("/usr/bin", s.CurrentPath("a"))
-	if _, err := s.Current("a"); err == nil {
-		t.Errorf("a link outside releases/ was accepted")
+	v, err := s.Current("a")
+	if err != nil || v != "" {
+		t.Fatalf("Current = %q, %v; want no release (the foreign link moved aside)", v, err)
+	}
+	if _, err := os.Lstat(s.CurrentPath("a")); !os.IsNotExist(err) {
+		t.Errorf("the foreign link is still in place: %v", err)
+	}
+	if q, err := s.Quarantined(); err != nil || len(q) != 1 || q[0].Original != s.CurrentPath("a") || !strings.Contains(q[0].Reason, `points at "/usr/bin"`) {
+		t.Errorf("Quarantined = %+v, %v", q, err)
 	}
 }
 

@@ -180,7 +180,7 @@ func (s *Store) Releases() ([]Release, error) {
 // an instance is being switched to. It blocks; the critical sections it
 // guards do only a few renames.
 func (s *Store) stageLock() (unlock func(), err error) {
-	f, err := os.OpenFile(filepath.Join(s.dir, releasesDir, stageLockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openLockFile(filepath.Join(s.dir, releasesDir, stageLockFile), "stage lock")
 	if err != nil {
 		return nil, fmt.Errorf("lock releases: %w", err)
 	}
