@@ -40,7 +40,11 @@ type Store struct {
 
 // Open opens the store in dir, creating its directories as needed: dir,
 // releases/ and instances/ 0755 (the service reads them), rollouts/ 0700.
-// The service's name, used in messages, is dir's base name.
+// It refuses a store someone else could change (see SecureDir): each of
+// those directories must be a real directory owned by the running user or
+// root and writable by its owner alone, and so must every directory above
+// (or be sticky, like /tmp). The service's name, used in messages, is
+// dir's base name.
 func Open(dir string) (*Store, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -58,6 +62,12 @@ func Open(dir string) (*Store, error) {
 		if err := mkdirAll(d.path, d.perm); err != nil {
 			return nil, fmt.Errorf("open release store %s: %w", dir, err)
 		}
+		if err := checkOwned(d.path); err != nil {
+			return nil, fmt.Errorf("open release store %s: %w", dir, err)
+		}
+	}
+	if err := checkAbove(filepath.Dir(abs)); err != nil {
+		return nil, fmt.Errorf("open release store %s: %w", dir, err)
 	}
 	return &Store{dir: abs, name: filepath.Base(abs)}, nil
 }
