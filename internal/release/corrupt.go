@@ -112,3 +112,16 @@ func describeJSONError(data []byte, err error) error {
 	}
 	return fmt.Errorf("is not valid: %w", err)
 }
+
+// ReadStateFile reads the JSON state file at path into v, as the store
+// reads its own (see readState and decodeState): bounded by limit, never
+// through a link. A missing file is fs.ErrNotExist; one that is unusable
+// or not valid JSON is a *CorruptError naming it as what. install reads
+// applied.json with it.
+func ReadStateFile(what, path string, limit int64, v any) error {
+	data, err := readState(what, path, limit)
+	if err != nil {
+		return err
+	}
+	return decodeState(what, path, data, v)
+}
