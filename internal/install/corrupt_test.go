@@ -55,8 +55,17 @@ func TestUninstallCorruptApplied(t *testing.T) {
 				mustDo(t, os.Remove(path))
 				tc.plant(t, path, victim)
 
+				var warned []string
+				e.in.Warn = func(m string) { warned = append(warned, m) }
 				if err := e.in.Uninstall(context.Background(), "hello", purge); err != nil {
 					t.Fatalf("Uninstall: %v", err)
+				}
+				corrupt := tc.name != "lists files outside the service"
+				if corrupt && (len(warned) == 0 || !strings.Contains(warned[0], path)) {
+					t.Errorf("warnings %q do not name %s", warned, path)
+				}
+				if kept, _ := filepath.Glob(path + ".corrupt-*Z"); !purge && corrupt && len(kept) != 1 {
+					t.Errorf("plain uninstall kept %v of the corrupt %s, want it aside", kept, path)
 				}
 				entries, _ := os.ReadDir(e.in.UnitDir)
 				if len(entries) != 1 || entries[0].Name() != "other.service" {

@@ -47,6 +47,15 @@ type Installer struct {
 	// Prepare is called for every instance about to be started (new, or not
 	// running), e.g. to point it at a release if it has none. May be nil.
 	Prepare func(ctx context.Context, instance string) error
+	// Warn is told what could not be read and was worked around (a corrupt
+	// applied.json, named, and what was done instead). May be nil.
+	Warn func(msg string)
+}
+
+func (in *Installer) warn(format string, args ...any) {
+	if in.Warn != nil {
+		in.Warn(fmt.Sprintf(format, args...))
+	}
 }
 
 // Action says what happens to one file.
@@ -144,7 +153,11 @@ func (in *Installer) readAppliedOrQuarantine() (applied, error) {
 // (NAME@.service.d/) are not listed: sysroll never writes them, so they are
 // the operator's.
 func (in *Installer) UnitFiles(service string) ([]string, error) {
-	a, _ := in.readApplied() // corrupt: the glob below finds the units
+	a, err := in.readApplied()
+	if err != nil {
+		// The glob below finds the units all the same.
+		in.warn("%s: %v; going by the unit files named %s@.service, %s.target and %s.socket in %s", service, err, service, service, service, in.UnitDir)
+	}
 	files, err := in.globUnitFiles(service)
 	if err != nil {
 		return nil, err
@@ -422,6 +435,16 @@ func (in *Installer) Uninstall(ctx context.Context, service string, purge bool) 
 		if err := os.RemoveAll(in.StateDir); err != nil {
 			return fmt.Errorf("purge %s: %w", in.StateDir, err)
 		}
+		return nil
+	}
+	// A corrupt applied.json is kept aside for a look, like every corrupt
+	// state file; a good one is done with.
+	if _, err := in.readApplied(); errors.Is(err, release.ErrCorrupt) {
+		moved, qerr := release.Quarantine(in.appliedPath(), appliedWhat, err)
+		if qerr != nil {
+			return qerr
+		}
+		in.warn("%s: kept the unreadable %s as %s", service, in.appliedPath(), moved)
 		return nil
 	}
 	if err := os.Remove(in.appliedPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // linkPrefix is how every current link starts: relative, so the state
@@ -27,51 +28,63 @@ func LinkPath(stateDir, instance string) string {
 // CurrentPath is LinkPath in this store.
 func (s *Store) CurrentPath(instance string) string { return LinkPath(s.dir, instance) }
 
+// ErrForeignLink is wrapped by Current's error for an instance whose link
+// is not one sysroll made: instances/INSTANCE not a real directory,
+// current not a symbolic link, or one that points outside this store's
+// releases. Such a link is never followed nor written through; Switch
+// replaces it (the host's link repair does so) and Instances skips it.
+var ErrForeignLink = errors.New("not a link sysroll made")
+
 // Current returns the version an instance's link points at, or "" if the
-// instance has none yet.
-//
-// Only what sysroll itself makes is used: instances/INSTANCE a directory
-// (not a link), current in it a symlink to ../../releases/VERSION. Anything
-// else there (a link planted at instances/INSTANCE or current pointing
-// elsewhere, a garbage target, a file) is never followed: it is moved aside
-// (quarantined, so status reports it) and the instance has no release, so
-// the next deploy or rollback, which switches it, repairs it.
+// instance has none yet. Only what sysroll itself makes is used:
+// instances/INSTANCE a directory (not a link: one planted there is not
+// followed), current in it a symlink to ../../releases/VERSION; anything
+// else is an error wrapping ErrForeignLink that names the path.
 func (s *Store) Current(instance string) (string, error) {
 	if err := validName("instance", instance); err != nil {
 		return "", err
 	}
-	if err := s.instanceDir(instance, false); err != nil {
-		return "", err
+	dir := filepath.Join(s.dir, instancesDir, instance)
+	if fi, err := os.Lstat(dir); err == nil && !fi.IsDir() {
+		return "", fmt.Errorf("instance %s: %s is %s, not a directory: %w", instance, dir, describeType(fi.Mode()), ErrForeignLink)
 	}
 	link := s.CurrentPath(instance)
-	fi, err := os.Lstat(link)
+	target, err := os.Readlink(link)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
+	}
+	if errors.Is(err, syscall.EINVAL) {
+		return "", fmt.Errorf("instance %s: %s is not a symbolic link: %w", instance, link, ErrForeignLink)
 	}
 	if err != nil {
 		return "", fmt.Errorf("instance %s: %w", instance, err)
 	}
-	var target string
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		if target, err = os.Readlink(link); err != nil {
-			return "", fmt.Errorf("instance %s: %w", instance, err)
-		}
-		version, ok := strings.CutPrefix(target, linkPrefix)
-		if ok && validName("version", version) == nil {
-			return version, nil
-		}
+	version, ok := strings.CutPrefix(target, linkPrefix)
+	if !ok || validName("version", version) != nil {
+		return "", fmt.Errorf("instance %s: current points at %q, not at a release: %w", instance, target, ErrForeignLink)
 	}
-	why := fmt.Errorf("points at %q, not at a release of this store (%sVERSION)", target, linkPrefix)
-	if fi.Mode()&fs.ModeSymlink == 0 {
-		why = fmt.Errorf("is not a symbolic link (%s)", describeType(fi.Mode()))
-	}
-	if err := quarantine(&CorruptError{What: linkWhat, Path: link, Err: why}); !errors.Is(err, ErrCorrupt) || err.(*CorruptError).Moved == "" {
-		return "", fmt.Errorf("instance %s: %w", instance, err)
-	}
-	return "", nil
+	return version, nil
 }
 
 const linkWhat = "release link"
+
+// asideIfNotLink quarantines what is at path unless it is a symbolic link
+// or nothing: a directory or file there would make the rename of the new
+// link fail or land inside it.
+func (s *Store) asideIfNotLink(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && fi.Mode()&fs.ModeSymlink != 0) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ce := &CorruptError{What: linkWhat, Path: path, Err: fmt.Errorf("is not a symbolic link but %s", describeType(fi.Mode()))}
+	if qerr := quarantine(ce); ce.Moved == "" {
+		return qerr
+	}
+	return nil
+}
 
 // instanceDir checks that instances/INSTANCE, if it exists, is a directory
 // and not a link: one planted there would make Switch write through it.
@@ -118,9 +131,11 @@ func describeType(m fs.FileMode) string {
 // Switch points an instance at a release, atomically: a process starting
 // at any moment finds the old release or the new one, never nothing. It
 // refuses a release that is not (fully) staged. The running process is not
-// affected; restarting it is the caller's job. A planted link at
-// instances/INSTANCE or a current that is not sysroll's link is moved aside
-// first (see Current), never written through.
+// affected; restarting it is the caller's job. What is planted where
+// sysroll keeps its own (instances/INSTANCE not a real directory, current
+// not a symbolic link) is moved aside first, never written through; a
+// current link pointing elsewhere is simply replaced (rename(2) replaces
+// the link itself, it does not follow it).
 func (s *Store) Switch(instance, version string) error {
 	if err := validName("instance", instance); err != nil {
 		return err
@@ -136,7 +151,7 @@ func (s *Store) Switch(instance, version string) error {
 	if err := s.instanceDir(instance, true); err != nil {
 		return fmt.Errorf("switch %s to %s: %w", instance, version, err)
 	}
-	if _, err := s.Current(instance); err != nil { // quarantines what is not ours
+	if err := s.asideIfNotLink(s.CurrentPath(instance)); err != nil {
 		return fmt.Errorf("switch %s to %s: %w", instance, version, err)
 	}
 	if err := replaceSymlink(linkPrefix+version, s.CurrentPath(instance)); err != nil {
@@ -169,6 +184,9 @@ func (s *Store) Instances() (map[string]string, error) {
 			continue // quarantined, temporary files
 		}
 		v, err := s.Current(e.Name())
+		if errors.Is(err, ErrForeignLink) {
+			continue // points at no release of ours, so it protects none
+		}
 		if err != nil {
 			return nil, err
 		}
