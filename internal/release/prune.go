@@ -73,7 +73,7 @@ func (s *Store) inUse() (map[string]bool, error) {
 	if good != "" {
 		keep[good] = true
 		prev, err := s.PreviousGood(good)
-		if err != nil && !errors.Is(err, ErrNoGoodRelease) {
+		if _, lost := errors.AsType[*LostGoodError](err); err != nil && !lost && !errors.Is(err, ErrNoGoodRelease) {
 			return nil, err
 		}
 		if prev != "" {
