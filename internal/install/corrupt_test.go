@@ -126,15 +126,23 @@ func TestPlanCorruptApplied(t *testing.T) {
 	}
 }
 
-// TestApplyStateDirMode: the state dir apply creates is writable by its
-// owner alone, whatever the umask (release.Open refuses it otherwise).
-func TestApplyStateDirMode(t *testing.T) {
+// TestApplyStateDir: the state dir apply creates can be traversed by the
+// service's dynamic user whatever the umask, and one that others could
+// write in (and so swap what sysroll runs) is refused, naming the fix.
+func TestApplyStateDir(t *testing.T) {
 	e := newEnv(t)
-	old := syscall.Umask(0o002)
-	defer syscall.Umask(old)
+	old := syscall.Umask(0o077)
 	e.apply(t, desiredFor([]string{"8081"}, "v1\n"))
+	syscall.Umask(old)
 	fi, err := os.Stat(e.in.StateDir)
 	if err != nil || fi.Mode().Perm() != 0o755 {
 		t.Fatalf("state dir: %v, %v; want 0755", fi.Mode(), err)
+	}
+	mustDo(t, os.Chmod(e.in.StateDir, 0o777))
+	p, err := e.in.Plan(context.Background(), desiredFor([]string{"8081", "8082"}, "v1\n"))
+	mustDo(t, err)
+	err = e.in.Apply(context.Background(), p)
+	if err == nil || !strings.Contains(err.Error(), "chmod go-w "+e.in.StateDir) {
+		t.Fatalf("apply into a world-writable state dir: %v", err)
 	}
 }
