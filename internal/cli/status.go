@@ -104,6 +104,12 @@ func printStatus(w io.Writer, st *schema.Status) {
 		fmt.Fprintf(w, "INTERRUPTED ROLLOUT %s (%s %s -> %s, started %s): %s\n  finish it with `sysroll deploy %s --resume` or undo it with `sysroll rollback %s`\n",
 			r.ID, r.Kind, r.From, r.To, r.Started.Format(time.DateTime), r.Reason, st.Service, st.Service)
 	}
+	if len(st.Quarantined) > 0 {
+		fmt.Fprintf(w, "QUARANTINED: %d corrupt state file(s) moved aside; sysroll ignores them (look, then remove them):\n", len(st.Quarantined))
+		for _, q := range st.Quarantined {
+			fmt.Fprintf(w, "  %s %s, moved %s to %s: %s\n", q.What, q.Original, q.When.Local().Format(time.DateTime), q.Path, q.Reason)
+		}
+	}
 }
 
 func printServices(g *globals, all *schema.Services) error {
@@ -131,6 +137,9 @@ func printServices(g *globals, all *schema.Services) error {
 		}
 		if st.Interrupted != nil {
 			note = "interrupted rollout " + st.Interrupted.ID
+		}
+		if n := len(st.Quarantined); n > 0 {
+			note = strings.TrimPrefix(note+fmt.Sprintf("; %d quarantined file(s)", n), "; ")
 		}
 		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%s\t%s\n", st.Service, st.Running, len(st.Instances), strings.Join(rels, ","), st.Target, note)
 	}

@@ -119,6 +119,10 @@ func collectStatus(ctx context.Context, m systemd.Manager, svc *config.Service, 
 	if rec, err := unfinished(store); err == nil && rec != nil && rec.Result != release.ResultRunning {
 		st.Interrupted = rec
 	}
+	// Last: the reads above are what finds and moves corrupt files aside.
+	if q, err := store.Quarantined(); err == nil {
+		st.Quarantined = q
+	}
 	return st, nil
 }
 

@@ -64,7 +64,7 @@ func (h *Host) Uninstall(ctx context.Context, opts UninstallOptions) error {
 		return err
 	}
 	defer m.Close()
-	in := &install.Installer{Manager: m, UnitDir: unitDir, StateDir: dir}
+	in := &install.Installer{Manager: m, UnitDir: unitDir, StateDir: dir, Warn: warn}
 	err = in.Uninstall(ctx, opts.Service, opts.Purge)
 	if err != nil && appliedUnreadable(err, filepath.Join(dir, appliedFile)) {
 		// Without its record the installer goes by the service's unit

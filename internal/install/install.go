@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -46,6 +47,15 @@ type Installer struct {
 	// Prepare is called for every instance about to be started (new, or not
 	// running), e.g. to point it at a release if it has none. May be nil.
 	Prepare func(ctx context.Context, instance string) error
+	// Warn is told what could not be read and was worked around (a corrupt
+	// applied.json, named, and what was done instead). May be nil.
+	Warn func(msg string)
+}
+
+func (in *Installer) warn(format string, args ...any) {
+	if in.Warn != nil {
+		in.Warn(fmt.Sprintf(format, args...))
+	}
 }
 
 // Action says what happens to one file.
@@ -93,27 +103,110 @@ type applied struct {
 	Instances []string `json:"instances"`
 }
 
-func (in *Installer) appliedPath() string { return filepath.Join(in.StateDir, "applied.json") }
+const (
+	appliedFile = "applied.json"
+	appliedWhat = "installed-units list"
+	// maxApplied bounds applied.json: a few hundred bytes per instance.
+	maxApplied = 1 << 20
+)
 
+func (in *Installer) appliedPath() string { return filepath.Join(in.StateDir, appliedFile) }
+
+// readApplied reads applied.json, bounded and without following a link.
+// A corrupt one is an error naming the file (a *release.CorruptError).
 func (in *Installer) readApplied() (applied, error) {
 	var a applied
-	b, err := os.ReadFile(in.appliedPath())
+	err := release.ReadStateFile(appliedWhat, in.appliedPath(), maxApplied, &a)
 	if errors.Is(err, fs.ErrNotExist) {
-		return a, nil
+		return applied{}, nil
 	}
 	if err != nil {
-		return a, fmt.Errorf("read %s: %w", in.appliedPath(), err)
-	}
-	if err := json.Unmarshal(b, &a); err != nil {
-		return a, fmt.Errorf("read %s: %w", in.appliedPath(), err)
+		return applied{}, err
 	}
 	return a, nil
 }
 
+// readAppliedOrQuarantine is readApplied for apply: a corrupt applied.json
+// is moved aside (release.Quarantine) and taken as empty, so a damaged
+// file never blocks installing the service again (Plan finds the installed
+// files by name anyway, and the running instances from systemd); the next
+// apply writes it anew.
+func (in *Installer) readAppliedOrQuarantine() (applied, error) {
+	a, err := in.readApplied()
+	ce, ok := errors.AsType[*release.CorruptError](err)
+	if !ok {
+		return a, err
+	}
+	if _, qerr := release.Quarantine(ce.Path, ce.What, ce); qerr != nil {
+		return applied{}, errors.Join(err, qerr)
+	}
+	return applied{}, nil
+}
+
+// UnitFiles lists the unit files installed for service in the unit
+// directory: the ones applied.json names (only names that belong to the
+// service, so a crafted list cannot reach other files) and, whatever
+// applied.json says or even if it is missing or corrupt, every file there
+// named like the service's units (NAME@.service, NAME.target,
+// NAME.socket). It never fails because of applied.json; uninstall relies
+// on that. Instance files (NAME@8081.service) and drop-in directories
+// (NAME@.service.d/) are not listed: sysroll never writes them, so they are
+// the operator's.
+func (in *Installer) UnitFiles(service string) ([]string, error) {
+	a, err := in.readApplied()
+	if err != nil {
+		// The glob below finds the units all the same.
+		in.warn("%s: %v; going by the unit files named %s@.service, %s.target and %s.socket in %s", service, err, service, service, service, in.UnitDir)
+	}
+	files, err := in.globUnitFiles(service)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range a.Files {
+		if ownsUnit(service, f) && !slices.Contains(files, f) {
+			files = append(files, f)
+		}
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// globUnitFiles lists the files in the unit directory named like service's
+// units.
+func (in *Installer) globUnitFiles(service string) ([]string, error) {
+	entries, err := os.ReadDir(in.UnitDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", in.UnitDir, err)
+	}
+	var files []string
+	for _, e := range entries {
+		if !e.IsDir() && ownsUnit(service, e.Name()) {
+			files = append(files, e.Name())
+		}
+	}
+	return files, nil
+}
+
+// ownsUnit reports whether name is one of the unit files sysroll writes for
+// service: NAME@.service, NAME.target or NAME.socket.
+func ownsUnit(service, name string) bool {
+	switch name {
+	case service + "@.service", service + ".target", service + ".socket":
+		return true
+	}
+	return false
+}
+
 // Plan compares d with what is installed and running.
 func (in *Installer) Plan(ctx context.Context, d Desired) (*Plan, error) {
-	prev, err := in.readApplied()
+	prev, err := in.readAppliedOrQuarantine()
 	if err != nil {
+		return nil, err
+	}
+	if prev.Files, err = in.UnitFiles(d.Service); err != nil {
 		return nil, err
 	}
 	p := &Plan{Service: d.Service, desired: d}
@@ -281,7 +374,7 @@ func (in *Installer) saveApplied(d Desired) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(in.StateDir, 0o755); err != nil {
+	if err := release.SecureDir(in.StateDir); err != nil {
 		return fmt.Errorf("create %s: %w", in.StateDir, err)
 	}
 	return release.WriteFileAtomic(in.appliedPath(), append(b, '\n'), 0o644)
@@ -290,14 +383,14 @@ func (in *Installer) saveApplied(d Desired) error {
 // Uninstall stops the group (all instances, via PartOf=) and the socket,
 // disables and removes the unit files and forgets the service. With purge
 // it also deletes the state dir (releases and history).
+//
+// It needs nothing from the state dir: the units are found by UnitFiles,
+// so a missing or corrupt applied.json (or service.yaml, which it never
+// reads) does not stop it.
 func (in *Installer) Uninstall(ctx context.Context, service string, purge bool) error {
-	a, err := in.readApplied()
+	files, err := in.UnitFiles(service)
 	if err != nil {
 		return err
-	}
-	files := a.Files
-	if len(files) == 0 {
-		files = []string{service + "@.service", service + ".target", service + ".socket"}
 	}
 	units, err := in.Manager.Units(ctx, service+"@*.service", service+".target", service+".socket")
 	if err != nil {
@@ -342,6 +435,16 @@ func (in *Installer) Uninstall(ctx context.Context, service string, purge bool) 
 		if err := os.RemoveAll(in.StateDir); err != nil {
 			return fmt.Errorf("purge %s: %w", in.StateDir, err)
 		}
+		return nil
+	}
+	// A corrupt applied.json is kept aside for a look, like every corrupt
+	// state file; a good one is done with.
+	if _, err := in.readApplied(); errors.Is(err, release.ErrCorrupt) {
+		moved, qerr := release.Quarantine(in.appliedPath(), appliedWhat, err)
+		if qerr != nil {
+			return qerr
+		}
+		in.warn("%s: kept the unreadable %s as %s", service, in.appliedPath(), moved)
 		return nil
 	}
 	if err := os.Remove(in.appliedPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {

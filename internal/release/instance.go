@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // linkPrefix is how every current link starts: relative, so the state
@@ -27,30 +28,114 @@ func LinkPath(stateDir, instance string) string {
 // CurrentPath is LinkPath in this store.
 func (s *Store) CurrentPath(instance string) string { return LinkPath(s.dir, instance) }
 
+// ErrForeignLink is wrapped by Current's error for an instance whose link
+// is not one sysroll made: instances/INSTANCE not a real directory,
+// current not a symbolic link, or one that points outside this store's
+// releases. Such a link is never followed nor written through; Switch
+// replaces it (the host's link repair does so) and Instances skips it.
+var ErrForeignLink = errors.New("not a link sysroll made")
+
 // Current returns the version an instance's link points at, or "" if the
-// instance has none yet.
+// instance has none yet. Only what sysroll itself makes is used:
+// instances/INSTANCE a directory (not a link: one planted there is not
+// followed), current in it a symlink to ../../releases/VERSION; anything
+// else is an error wrapping ErrForeignLink that names the path.
 func (s *Store) Current(instance string) (string, error) {
 	if err := validName("instance", instance); err != nil {
 		return "", err
 	}
-	target, err := os.Readlink(s.CurrentPath(instance))
+	dir := filepath.Join(s.dir, instancesDir, instance)
+	if fi, err := os.Lstat(dir); err == nil && !fi.IsDir() {
+		return "", fmt.Errorf("instance %s: %s is %s, not a directory: %w", instance, dir, describeType(fi.Mode()), ErrForeignLink)
+	}
+	link := s.CurrentPath(instance)
+	target, err := os.Readlink(link)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
+	}
+	if errors.Is(err, syscall.EINVAL) {
+		return "", fmt.Errorf("instance %s: %s is not a symbolic link: %w", instance, link, ErrForeignLink)
 	}
 	if err != nil {
 		return "", fmt.Errorf("instance %s: %w", instance, err)
 	}
 	version, ok := strings.CutPrefix(target, linkPrefix)
 	if !ok || validName("version", version) != nil {
-		return "", fmt.Errorf("instance %s: current points at %q, not at a release", instance, target)
+		return "", fmt.Errorf("instance %s: current points at %q, not at a release: %w", instance, target, ErrForeignLink)
 	}
 	return version, nil
+}
+
+const linkWhat = "release link"
+
+// asideIfNotLink quarantines what is at path unless it is a symbolic link
+// or nothing: a directory or file there would make the rename of the new
+// link fail or land inside it.
+func (s *Store) asideIfNotLink(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && fi.Mode()&fs.ModeSymlink != 0) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ce := &CorruptError{What: linkWhat, Path: path, Err: fmt.Errorf("is not a symbolic link but %s", describeType(fi.Mode()))}
+	if qerr := quarantine(ce); ce.Moved == "" {
+		return qerr
+	}
+	return nil
+}
+
+// instanceDir checks that instances/INSTANCE, if it exists, is a directory
+// and not a link: one planted there would make Switch write through it.
+// Such a thing is quarantined. With create, a missing one is made.
+func (s *Store) instanceDir(instance string, create bool) error {
+	dir := filepath.Join(s.dir, instancesDir, instance)
+	fi, err := os.Lstat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("instance %s: %w", instance, err)
+	case fi.IsDir():
+		return nil
+	default:
+		ce := &CorruptError{What: "instance directory", Path: dir, Err: fmt.Errorf("is not a directory but %s, which sysroll never follows", describeType(fi.Mode()))}
+		if qerr := quarantine(ce); ce.Moved == "" {
+			return fmt.Errorf("instance %s: %w", instance, qerr)
+		}
+	}
+	if !create {
+		return nil
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("instance %s: %w", instance, err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { // exactly, whatever the umask
+		return fmt.Errorf("instance %s: %w", instance, err)
+	}
+	return s.instanceDir(instance, false)
+}
+
+func describeType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsDir():
+		return "a directory"
+	case m.IsRegular():
+		return "a regular file"
+	}
+	return "a " + m.Type().String() + " file"
 }
 
 // Switch points an instance at a release, atomically: a process starting
 // at any moment finds the old release or the new one, never nothing. It
 // refuses a release that is not (fully) staged. The running process is not
-// affected; restarting it is the caller's job.
+// affected; restarting it is the caller's job. What is planted where
+// sysroll keeps its own (instances/INSTANCE not a real directory, current
+// not a symbolic link) is moved aside first, never written through; a
+// current link pointing elsewhere is simply replaced (rename(2) replaces
+// the link itself, it does not follow it).
 func (s *Store) Switch(instance, version string) error {
 	if err := validName("instance", instance); err != nil {
 		return err
@@ -63,8 +148,10 @@ func (s *Store) Switch(instance, version string) error {
 	if _, err := s.Get(version); err != nil {
 		return fmt.Errorf("switch %s to %s: %w", instance, version, err)
 	}
-	dir := filepath.Join(s.dir, instancesDir, instance)
-	if err := mkdirAll(dir, 0o755); err != nil {
+	if err := s.instanceDir(instance, true); err != nil {
+		return fmt.Errorf("switch %s to %s: %w", instance, version, err)
+	}
+	if err := s.asideIfNotLink(s.CurrentPath(instance)); err != nil {
 		return fmt.Errorf("switch %s to %s: %w", instance, version, err)
 	}
 	if err := replaceSymlink(linkPrefix+version, s.CurrentPath(instance)); err != nil {
@@ -93,10 +180,13 @@ func (s *Store) Instances() (map[string]string, error) {
 	}
 	insts := make(map[string]string)
 	for _, e := range entries {
-		if !e.IsDir() || validName("instance", e.Name()) != nil {
-			continue
+		if validName("instance", e.Name()) != nil {
+			continue // quarantined, temporary files
 		}
 		v, err := s.Current(e.Name())
+		if errors.Is(err, ErrForeignLink) {
+			continue // points at no release of ours, so it protects none
+		}
 		if err != nil {
 			return nil, err
 		}

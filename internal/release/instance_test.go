@@ -66,8 +66,19 @@ func TestCurrentRefusesForeignLink(t *testing.T) {
 	s := newStore(t)
 	os.MkdirAll(filepath.Join(s.Dir(), instancesDir, "a"), 0o755)
 	os.Symlink("/usr/bin", s.CurrentPath("a"))
-	if _, err := s.Current("a"); err == nil {
-		t.Errorf("a link outside releases/ was accepted")
+	if _, err := s.Current("a"); !errors.Is(err, ErrForeignLink) {
+		t.Errorf("a link outside releases/: %v, want ErrForeignLink", err)
+	}
+	// A directory planted at instances/b is not followed: without the
+	// check, Readlink(instances/b/current) reads through it.
+	outside := t.TempDir()
+	os.Symlink("../../releases/v1", filepath.Join(outside, currentLink))
+	os.Symlink(outside, filepath.Join(s.Dir(), instancesDir, "b"))
+	if v, err := s.Current("b"); !errors.Is(err, ErrForeignLink) {
+		t.Errorf("a planted instances/b link: %q, %v; want ErrForeignLink", v, err)
+	}
+	if insts, err := s.Instances(); err != nil || len(insts) != 0 {
+		t.Errorf("Instances = %v, %v; want the foreign links skipped", insts, err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sysroll/sysroll/internal/safeio"
 )
 
 // ErrLocked is matched (errors.Is) by every *LockedError.
@@ -85,8 +88,13 @@ const (
 // releases it when its holder dies, however it dies: there are no stale
 // locks to clean up, and the holder info left in the file then means
 // nothing.
+//
+// The lock file is opened without following a link and must be a regular
+// file: anything else planted there (a link to a file sysroll would then
+// truncate, a FIFO, a directory) is quarantined and a fresh lock file made.
+// Once locked, the leftovers of killed runs are cleaned (cleanLeftovers).
 func (s *Store) Lock(info LockInfo) (*Lock, error) {
-	f, err := os.OpenFile(filepath.Join(s.dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openLockFile(filepath.Join(s.dir, lockFile), lockWhat)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", s.name, err)
 	}
@@ -115,7 +123,71 @@ func (s *Store) Lock(info LockInfo) (*Lock, error) {
 		f.Close()
 		return nil, fmt.Errorf("lock %s: write holder: %w", s.name, err)
 	}
+	s.cleanLeftovers()
 	return &Lock{f: f}, nil
+}
+
+// openLockFile opens (creating it) a lock file, refusing to follow a link
+// or to open anything but a regular file; such a thing is quarantined once
+// and the open retried.
+func openLockFile(path, what string) (*os.File, error) {
+	for attempt := 0; ; attempt++ {
+		f, err := openNoFollow(path, what, unix.O_RDWR|unix.O_CREAT)
+		if err == nil {
+			return f, nil
+		}
+		ce, ok := errors.AsType[*CorruptError](err)
+		if !ok || attempt > 0 {
+			return nil, err
+		}
+		if qerr := quarantine(ce); ce.Moved == "" {
+			return nil, qerr
+		}
+	}
+}
+
+// openNoFollow opens a file sysroll keeps in its state dir: never through
+// a link, never blocking on a FIFO, and only if it is a regular file. What
+// else is there is a *CorruptError.
+func openNoFollow(path, what string, flags int) (*os.File, error) {
+	fd, err := unix.Open(path, flags|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0o600)
+	if errors.Is(err, unix.ELOOP) {
+		return nil, &CorruptError{What: what, Path: path, Err: errors.New("is a symbolic link, which sysroll never follows in its state directory")}
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), path)
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = &CorruptError{What: what, Path: path, Err: fmt.Errorf("is not a regular file (%s)", fi.Mode().Type())}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+const lockWhat = "deploy lock"
+
+// cleanLeftovers removes, under the deploy lock, what killed runs left:
+// staging directories and temporary files (under the stage lock too), and
+// temporary files of record writes, which only a lock holder makes. It is
+// best effort: a leftover that cannot be removed now is tried again at the
+// next run, and must not stop this one.
+func (s *Store) cleanLeftovers() {
+	if unlock, err := s.stageLock(); err == nil {
+		_ = s.cleanStaging()
+		unlock()
+	}
+	dir := filepath.Join(s.dir, rolloutsDir)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if n := e.Name(); strings.HasPrefix(n, ".") && strings.Contains(n, tmpPrefix) && !e.IsDir() {
+			_ = os.Remove(filepath.Join(dir, n))
+		}
+	}
 }
 
 // Unlock releases the lock. Calling it again does nothing.
@@ -136,7 +208,7 @@ func (l *Lock) Unlock() error {
 // by probing it with a shared lock that is dropped at once.
 func (s *Store) lockHolder() (lockContent, bool, error) {
 	path := filepath.Join(s.dir, lockFile)
-	f, err := os.Open(path)
+	f, err := openNoFollow(path, lockWhat, unix.O_RDONLY)
 	if errors.Is(err, os.ErrNotExist) {
 		return lockContent{}, false, nil
 	}
@@ -152,7 +224,9 @@ func (s *Store) lockHolder() (lockContent, bool, error) {
 	// The holder writes its info just after locking: give it a moment.
 	var c lockContent
 	for range 5 {
-		data, err := os.ReadFile(path)
+		// Bounded, from the descriptor already vetted: garbage or a huge
+		// file there only makes the holder unknown.
+		data, err := safeio.ReadAll(io.NewSectionReader(f, 0, maxLockSize+1), maxLockSize)
 		if err == nil && json.Unmarshal(data, &c) == nil && c.PID != 0 {
 			return c, true, nil
 		}

@@ -6,12 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 )
-
-// staleAfter is how old a staging directory must be before Prune takes it
-// for the leftover of a crashed Stage rather than one in progress.
-const staleAfter = 24 * time.Hour
 
 // Prune deletes the oldest releases so that at most keep remain, plus any
 // release that must stay whatever its age:
@@ -23,7 +18,9 @@ const staleAfter = 24 * time.Hour
 //     instance's From/To), so an interrupted rollout can be resumed or
 //     reverted.
 //
-// It also removes leftovers of crashed Stage or Prune calls. It returns the
+// It also removes leftovers of crashed Stage or Prune calls. A release
+// whose metadata was quarantined as corrupt is never deleted: what it is
+// and who needs it is unknown. It returns the
 // versions it deleted, oldest first. A release is deleted metadata first, so
 // a crash halfway leaves a leftover, never a release with missing content.
 func (s *Store) Prune(keep int) ([]string, error) {
@@ -76,7 +73,7 @@ func (s *Store) inUse() (map[string]bool, error) {
 	if good != "" {
 		keep[good] = true
 		prev, err := s.PreviousGood(good)
-		if err != nil && !errors.Is(err, ErrNoGoodRelease) {
+		if _, lost := errors.AsType[*LostGoodError](err); err != nil && !lost && !errors.Is(err, ErrNoGoodRelease) {
 			return nil, err
 		}
 		if prev != "" {
@@ -111,9 +108,13 @@ func (s *Store) removeRelease(version string) error {
 }
 
 // removeLeftovers deletes what crashed Stage and Prune calls left behind:
-// old staging directories and temporary files, content without metadata, metadata without
-// content. The caller holds the stage lock, so no commit is in progress.
+// abandoned staging directories and temporary files, content without
+// metadata, metadata without content. The caller holds the stage lock, so
+// no commit is in progress.
 func (s *Store) removeLeftovers(inUse map[string]bool) error {
+	if err := s.cleanStaging(); err != nil {
+		return err
+	}
 	dir := filepath.Join(s.dir, releasesDir)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -122,17 +123,11 @@ func (s *Store) removeLeftovers(inUse map[string]bool) error {
 	for _, e := range entries {
 		name, path := e.Name(), filepath.Join(dir, e.Name())
 		switch {
-		case strings.HasPrefix(name, ".") && strings.Contains(name, tmpPrefix):
-			// staging directories, and WriteFileAtomic's temporary files
-			info, err := e.Info()
-			if err == nil && time.Since(info.ModTime()) > staleAfter {
-				err = os.RemoveAll(path)
-			}
-			if err != nil && !errors.Is(err, os.ErrNotExist) {
-				return err
-			}
 		case e.IsDir() && validName("version", name) == nil && !inUse[name]:
-			if _, err := os.Stat(s.metaPath(name)); errors.Is(err, os.ErrNotExist) {
+			if len(quarantinedAs(s.metaPath(name))) > 0 {
+				continue // its metadata was corrupt: keep what may be in use
+			}
+			if _, err := os.Lstat(s.metaPath(name)); errors.Is(err, os.ErrNotExist) {
 				if err := os.RemoveAll(path); err != nil {
 					return err
 				}

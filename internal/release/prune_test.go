@@ -5,7 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestPrune(t *testing.T) {
@@ -28,15 +29,15 @@ func TestPrune(t *testing.T) {
 			must(t, s.MarkGood("v3"))
 		}, []string{"v1", "v4", "v5"}},
 		{"running rollout's releases stay", 1, func(t *testing.T, s *Store) {
-			must(t, s.SaveRecord(&Record{ID: "r1", Result: ResultRunning, From: "v1", To: "v2",
-				Instances: []Instance{{Name: "8081", From: "v3", To: "v2"}}}))
-			must(t, s.SaveRecord(&Record{ID: "r0", Result: ResultSucceeded, From: "v4", To: "v5"}))
+			must(t, s.SaveRecord(&Record{ID: "r1", Kind: KindDeploy, Result: ResultRunning, From: "v1", To: "v2",
+				Instances: []Instance{{Name: "8081", From: "v3", To: "v2", Phase: PhasePending, Batch: -1}}}))
+			must(t, s.SaveRecord(&Record{ID: "r0", Kind: KindDeploy, Result: ResultSucceeded, From: "v4", To: "v5"}))
 		}, []string{"v4", "v5"}},
 		{"all at once", 1, func(t *testing.T, s *Store) {
 			must(t, s.Switch("8081", "v1"))
 			must(t, s.MarkGood("v2"))
 			must(t, s.MarkGood("v3"))
-			must(t, s.SaveRecord(&Record{ID: "r1", Result: ResultRunning, From: "v3", To: "v4"}))
+			must(t, s.SaveRecord(&Record{ID: "r1", Kind: KindDeploy, Result: ResultRunning, From: "v3", To: "v4"}))
 		}, []string{"v5"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,12 +75,17 @@ func TestPruneLeftovers(t *testing.T) {
 	s := newStore(t)
 	stageVersion(t, s, "v1")
 	rel := func(name string) string { return filepath.Join(s.Dir(), releasesDir, name) }
-	old := time.Now().Add(-2 * staleAfter)
-	os.MkdirAll(rel(".tmp-old/x"), 0o700)
-	os.Chtimes(rel(".tmp-old"), old, old)
-	os.MkdirAll(rel(".tmp-new"), 0o700)
+	// A staging directory nobody holds is a killed Stage's, however new;
+	// one whose flock is held is a Stage in progress.
+	os.MkdirAll(rel(".tmp-killed/x"), 0o700)
+	os.MkdirAll(rel(".tmp-running"), 0o700)
+	held, err := os.Open(rel(".tmp-running"))
+	must(t, err)
+	defer held.Close()
+	must(t, flock(held, unix.LOCK_EX|unix.LOCK_NB))
 	os.WriteFile(rel(".v2.json.tmp-123"), nil, 0o600)
-	os.Chtimes(rel(".v2.json.tmp-123"), old, old)
+	os.WriteFile(filepath.Join(s.Dir(), ".known-good.tmp-1"), nil, 0o600)
+	os.WriteFile(filepath.Join(s.Dir(), ".applied.json.tmp-1"), nil, 0o600)
 	os.MkdirAll(rel("uncommitted"), 0o755) // content without metadata
 	os.WriteFile(rel("nocontent.json"), []byte(`{"version":"nocontent"}`), 0o644)
 
@@ -88,7 +94,8 @@ func TestPruneLeftovers(t *testing.T) {
 		t.Fatalf("Prune = %v, %v", removed, err)
 	}
 	for name, want := range map[string]bool{
-		".tmp-old": false, ".tmp-new": true, ".v2.json.tmp-123": false,
+		".tmp-killed": false, ".tmp-running": true, ".v2.json.tmp-123": false,
+		"../.known-good.tmp-1": false, "../.applied.json.tmp-1": true,
 		"uncommitted": false, "nocontent.json": false,
 		"v1": true, "v1.json": true, stageLockFile: true,
 	} {

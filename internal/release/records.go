@@ -41,26 +41,47 @@ func (s *Store) SaveRecord(r *Record) error {
 	return nil
 }
 
-// Record reads one rollout record.
+// Record reads one rollout record. A corrupt one (see readRecord) is
+// moved aside and reported as a *CorruptError naming it.
 func (s *Store) Record(id string) (*Record, error) {
 	if err := validName("rollout id", id); err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(s.recordPath(id))
+	r, err := s.readRecord(id)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("rollout %s: %w", id, ErrNotFound)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("rollout %s: %w", id, err)
-	}
-	var r Record
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("rollout %s: %w", id, err)
-	}
-	return &r, nil
+	return r, err
 }
 
-// Records returns every rollout record, newest first.
+// readRecord reads and validates rollouts/ID.json. Bad JSON, a record that
+// fails Validate or names another ID, a link or a special file in its
+// place: all make it corrupt, and it is quarantined, so that one damaged
+// record never blocks the rollouts, history and rollbacks after it.
+func (s *Store) readRecord(id string) (*Record, error) {
+	path := s.recordPath(id)
+	data, err := readState(recordWhat, path, maxRecordSize)
+	if err == nil {
+		var r *Record
+		if r, err = DecodeRecord(data); err == nil {
+			if r.ID == id {
+				return r, nil
+			}
+			err = fmt.Errorf("field id: %q, but the file is named for %q", r.ID, id)
+		}
+		err = &CorruptError{What: recordWhat, Path: path, Err: err}
+	}
+	if ce, ok := errors.AsType[*CorruptError](err); ok {
+		return nil, quarantine(ce)
+	}
+	return nil, err
+}
+
+const recordWhat = "rollout record"
+
+// Records returns every rollout record, newest first. Corrupt records are
+// quarantined and left out (Quarantined lists them); only an error reading
+// the directory or a record (permissions, I/O) fails it.
 func (s *Store) Records() ([]Record, error) {
 	entries, err := os.ReadDir(filepath.Join(s.dir, rolloutsDir))
 	if err != nil {
@@ -69,10 +90,13 @@ func (s *Store) Records() ([]Record, error) {
 	var recs []Record
 	for _, e := range entries {
 		id, ok := strings.CutSuffix(e.Name(), metaSuffix)
-		if !ok || !e.Type().IsRegular() || validName("rollout id", id) != nil {
-			continue // temp files of a write in progress, strays
+		if !ok || validName("rollout id", id) != nil {
+			continue // temp files of a write in progress, quarantined files
 		}
-		r, err := s.Record(id)
+		r, err := s.readRecord(id)
+		if errors.Is(err, ErrCorrupt) || errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -110,10 +110,11 @@ func (s *Store) stage(ctx context.Context, artifact string, opts StageOptions) (
 		rel.Kind = ArtifactBinary
 	}
 
-	tmp, err := os.MkdirTemp(filepath.Join(s.dir, releasesDir), tmpPrefix)
+	tmp, held, err := s.makeStaging()
 	if err != nil {
 		return Release{}, err
 	}
+	defer held.Close()
 	defer os.RemoveAll(tmp) // a no-op once tmp is renamed into place
 	if err := fill(ctx, tmp, src, rel.Kind, opts, &rel); err != nil {
 		return Release{}, err
@@ -200,6 +201,10 @@ func (s *Store) commit(tmp string, rel Release) (Release, error) {
 	// A directory without metadata was never committed (a crash mid-Stage or
 	// mid-Prune); replace it, unless an instance somehow points at it.
 	if _, err := os.Lstat(rel.Path); err == nil {
+		if q := quarantinedAs(s.metaPath(rel.Version)); len(q) > 0 {
+			return Release{}, fmt.Errorf("release %s: its metadata was corrupt and is quarantined as %s, and its content in %s may be what an instance runs or what was proven good: "+
+				"stage this artifact under another version, or, once you know %s is not needed, remove it and the quarantined file by hand", rel.Version, q[len(q)-1], rel.Path, rel.Path)
+		}
 		users, err := s.usersOf(rel.Version)
 		if err != nil {
 			return Release{}, err

@@ -1,13 +1,11 @@
 package release
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -42,7 +40,11 @@ type Store struct {
 
 // Open opens the store in dir, creating its directories as needed: dir,
 // releases/ and instances/ 0755 (the service reads them), rollouts/ 0700.
-// The service's name, used in messages, is dir's base name.
+// It refuses a store someone else could change (see SecureDir): each of
+// those directories must be a real directory owned by the running user or
+// root and writable by its owner alone, and so must every directory above
+// (or be sticky, like /tmp). The service's name, used in messages, is
+// dir's base name.
 func Open(dir string) (*Store, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -60,6 +62,12 @@ func Open(dir string) (*Store, error) {
 		if err := mkdirAll(d.path, d.perm); err != nil {
 			return nil, fmt.Errorf("open release store %s: %w", dir, err)
 		}
+		if err := checkOwned(d.path); err != nil {
+			return nil, fmt.Errorf("open release store %s: %w", dir, err)
+		}
+	}
+	if err := checkAbove(filepath.Dir(abs)); err != nil {
+		return nil, fmt.Errorf("open release store %s: %w", dir, err)
 	}
 	return &Store{dir: abs, name: filepath.Base(abs)}, nil
 }
@@ -104,24 +112,37 @@ type Release struct {
 }
 
 // Get returns a release. A release whose metadata or content is missing
-// (never fully staged, or half pruned) is reported as ErrNotFound.
+// (never fully staged, or half pruned) is reported as ErrNotFound. Corrupt
+// metadata is quarantined and reported as a *CorruptError naming the file;
+// the release's content is kept (see Prune), and the release is not found
+// from then on, with a message that says why.
 func (s *Store) Get(version string) (Release, error) {
 	if err := validName("version", version); err != nil {
 		return Release{}, err
 	}
-	data, err := os.ReadFile(s.metaPath(version))
+	path := s.metaPath(version)
+	if fi, err := os.Lstat(path); err == nil && fi.IsDir() {
+		return Release{}, fmt.Errorf("release %s: %w: %s is a directory (a release an older sysroll let be named %s%s)", version, ErrNotFound, path, version, metaSuffix)
+	}
+	data, err := readState(metaWhat, path, maxMetaSize)
 	if errors.Is(err, fs.ErrNotExist) {
+		if q := quarantinedAs(path); len(q) > 0 {
+			return Release{}, fmt.Errorf("release %s: %w: its metadata was corrupt and is quarantined as %s; its content is kept in %s",
+				version, ErrNotFound, q[len(q)-1], s.Path(version))
+		}
 		return Release{}, fmt.Errorf("release %s: %w", version, ErrNotFound)
+	}
+	var r Release
+	if err == nil {
+		if err = decodeState(metaWhat, path, data, &r); err == nil && r.Version != version {
+			err = &CorruptError{What: metaWhat, Path: path, Err: fmt.Errorf("field version: %q, but the file is named for %q", r.Version, version)}
+		}
+	}
+	if ce, ok := errors.AsType[*CorruptError](err); ok {
+		return Release{}, fmt.Errorf("release %s: %w", version, quarantine(ce))
 	}
 	if err != nil {
 		return Release{}, fmt.Errorf("release %s: %w", version, err)
-	}
-	var r Release
-	if err := json.Unmarshal(data, &r); err != nil {
-		return Release{}, fmt.Errorf("release %s: metadata: %w", version, err)
-	}
-	if r.Version != version {
-		return Release{}, fmt.Errorf("release %s: metadata names version %q", version, r.Version)
 	}
 	r.Path = s.Path(version)
 	if fi, err := os.Lstat(r.Path); err != nil || !fi.IsDir() {
@@ -129,6 +150,8 @@ func (s *Store) Get(version string) (Release, error) {
 	}
 	return r, nil
 }
+
+const metaWhat = "release metadata"
 
 // Releases returns every complete release, oldest first.
 func (s *Store) Releases() ([]Release, error) {
@@ -139,12 +162,14 @@ func (s *Store) Releases() ([]Release, error) {
 	var rels []Release
 	for _, e := range entries {
 		version, ok := strings.CutSuffix(e.Name(), metaSuffix)
-		if !ok || !e.Type().IsRegular() || validName("version", version) != nil {
+		// A directory named like metadata is a release an older sysroll
+		// let be named VERSION.json: not ours to judge.
+		if !ok || e.IsDir() || validName("version", version) != nil {
 			continue
 		}
 		r, err := s.Get(version)
-		if errors.Is(err, ErrNotFound) {
-			continue // a leftover; Prune cleans it up
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
+			continue // a leftover Prune cleans up, or quarantined
 		}
 		if err != nil {
 			return nil, err
@@ -160,25 +185,12 @@ func (s *Store) Releases() ([]Release, error) {
 	return rels, nil
 }
 
-// nameRE is what versions, instance names and record IDs may look like: safe
-// as a single path element and in a unit's instance name.
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9._+-]{1,64}$`)
-
-// validName rejects anything that is not a plain, visible file name, so a
-// name can never climb out of its directory nor collide with our dotfiles.
-func validName(what, name string) error {
-	if !nameRE.MatchString(name) || strings.HasPrefix(name, ".") {
-		return fmt.Errorf("invalid %s %q: want 1-64 of A-Z a-z 0-9 . _ + -, not starting with a dot", what, name)
-	}
-	return nil
-}
-
 // stageLock takes the short-lived lock that serializes Stage's commit,
 // Switch and Prune, across processes, so Prune can never delete a release
 // an instance is being switched to. It blocks; the critical sections it
 // guards do only a few renames.
 func (s *Store) stageLock() (unlock func(), err error) {
-	f, err := os.OpenFile(filepath.Join(s.dir, releasesDir, stageLockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openLockFile(filepath.Join(s.dir, releasesDir, stageLockFile), "stage lock")
 	if err != nil {
 		return nil, fmt.Errorf("lock releases: %w", err)
 	}

@@ -13,11 +13,37 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	"github.com/sysroll/sysroll/internal/safeio"
 )
 
 // maxEntries caps the entries of a tarball, so a tarball of millions of
 // empty files cannot exhaust inodes.
 const maxEntries = 200_000
+
+// maxEntryName and maxElem bound an entry's name and link target (the
+// tar reader itself accepts PAX names of up to 1 MiB): Linux's PATH_MAX
+// and NAME_MAX, so a name is refused with the rule, not by a later
+// ENAMETOOLONG.
+const (
+	// maxTrailing bounds the padding after the archive's end.
+	maxTrailing  = 1 << 20
+	maxEntryName = 4096
+	maxElem      = 255
+)
+
+// checkEntryName refuses a name (or link target) longer than the bounds.
+func checkEntryName(what, name string) error {
+	if len(name) > maxEntryName {
+		return fmt.Errorf("%s of %d bytes, longer than the %d allowed", what, len(name), maxEntryName)
+	}
+	for _, e := range strings.Split(name, "/") {
+		if len(e) > maxElem {
+			return fmt.Errorf("%s has an element of %d bytes, longer than the %d allowed", what, len(e), maxElem)
+		}
+	}
+	return nil
+}
 
 // extractTarball extracts the gzip'd tarball src into root and returns the
 // sha256 of the tarball file and the bytes of regular-file content.
@@ -63,8 +89,12 @@ func extractTarball(ctx context.Context, root *os.Root, src string, strip int, m
 	}
 	// Read the gzip stream to its end so its CRC is verified, then the rest
 	// of the file, so the checksum is the whole file's, as sha256sum prints.
-	if _, err := io.Copy(io.Discard, zr); err != nil {
+	// What follows the archive's end is padding: bounded, or a stream of
+	// zeros after it could keep sysroll decompressing forever.
+	if n, err := io.CopyN(io.Discard, zr, maxTrailing+1); err != nil && err != io.EOF {
 		return "", 0, fmt.Errorf("read tarball: %w", err)
+	} else if n > maxTrailing {
+		return "", 0, fmt.Errorf("more than %s of data after the end of the archive (tar pads with at most a few KiB)", safeio.Size(maxTrailing))
 	}
 	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return "", 0, err
@@ -76,6 +106,12 @@ func extractTarball(ctx context.Context, root *os.Root, src string, strip int, m
 func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, strip int, room int64) (int64, error) {
 	if hdr.Typeflag == tar.TypeXGlobalHeader {
 		return 0, nil // e.g. git archive's commit id: metadata, not a file
+	}
+	if err := checkEntryName("name", hdr.Name); err != nil {
+		return 0, err
+	}
+	if err := checkEntryName("link target", hdr.Linkname); err != nil {
+		return 0, err
 	}
 	name, err := entryName(hdr.Name, strip)
 	if err != nil || name == "" {

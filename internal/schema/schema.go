@@ -95,6 +95,10 @@ type Status struct {
 	// Relaxations are the ways the installed service file widens sysroll's
 	// default sandbox, as `sysroll render` lists them in the instance unit.
 	Relaxations []Relaxation `json:"relaxations,omitempty"`
+	// Quarantined lists the state files found corrupt and moved aside
+	// (path, original path, what, reason, when): sysroll ignores them, an
+	// operator looks at and removes them.
+	Quarantined []release.Quarantined `json:"quarantined,omitempty"`
 }
 
 // Relaxation is one relaxation of the default sandbox (config.Relaxation).

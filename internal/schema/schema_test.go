@@ -52,6 +52,9 @@ func documents() map[string]any {
 		},
 		Running: 2, Healthy: 1, Releases: map[string]int{"v1": 1, "v2": 1}, Mixed: true, Interrupted: &interrupted,
 		Relaxations: []Relaxation{{Field: "hardening.memory_deny_write_execute", Value: "false", Note: "default true"}},
+		Quarantined: []release.Quarantined{{Path: "/var/lib/sysroll/hello/rollouts/20261125T160000-9f3e.json.corrupt-20261201T111500Z",
+			Original: "/var/lib/sysroll/hello/rollouts/20261125T160000-9f3e.json", What: "rollout record",
+			Reason: "is not valid JSON: it ends at byte 120 before the value does (truncated?)", When: time.Date(2026, 12, 1, 11, 15, 0, 0, time.UTC)}},
 	}
 	snap := traffic.Snapshot{Requests: 1200, Failed: 1, Kinds: map[string]int64{"http-503": 1},
 		P50: 2 * time.Millisecond, P99: 14 * time.Millisecond, Max: 30 * time.Millisecond, Elapsed: 6 * time.Second}

@@ -1,0 +1,129 @@
+//go:build integration
+
+package state_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sysroll/sysroll/internal/e2etest"
+)
+
+// service is one hello service installed in the container for a test.
+type service struct {
+	t     testing.TB
+	name  string
+	ports []int
+}
+
+func (s *service) yaml() string {
+	var ps []string
+	for _, p := range s.ports {
+		ps = append(ps, strconv.Itoa(p))
+	}
+	return fmt.Sprintf(`name: %s
+command: "{release}/hello --port {port}"
+instances: [%s]
+restart_sec: 1s
+stop_timeout: 10s
+health:
+  http: {url: "http://127.0.0.1:{port}/healthz"}
+  interval: 200ms
+  timeout: 200ms
+  healthy_for: 500ms
+  deadline: 10s
+rollout:
+  batch: 1
+`, s.name, strings.Join(ps, ", "))
+}
+
+func (s *service) file() string     { return "/etc/sysroll-e2e/" + s.name + ".yaml" }
+func (s *service) stateDir() string { return "/var/lib/sysroll/" + s.name }
+
+// newService installs n instances on ports first.. with release v1 and
+// waits until each answers v1; cleanup purges it.
+func newService(t testing.TB, name string, first, n int) *service {
+	t.Helper()
+	s := &service{t: t, name: name}
+	for i := range n {
+		s.ports = append(s.ports, first+i)
+	}
+	e2etest.InstallService(t, name, s.file(), s.yaml(), s.release("v1"), "v1")
+	s.waitVersion("v1")
+	return s
+}
+
+func (s *service) release(version string) string {
+	s.t.Helper()
+	return e2etest.HelloRelease(s.t, path.Join("/srv/e2e", s.name, version), version)
+}
+
+func (s *service) sysroll(args ...string) e2etest.Result {
+	s.t.Helper()
+	return e2etest.Sysroll(s.t, args...)
+}
+
+// deploy deploys version and fails the test unless it exits 0.
+func (s *service) deploy(version string) {
+	s.t.Helper()
+	if r := s.sysroll("deploy", s.name, "--artifact", s.release(version), "--version", version); r.Code != 0 {
+		s.t.Fatalf("deploy %s: %s", version, r)
+	}
+	s.waitVersion(version)
+}
+
+// sh runs a shell command in the container and fails the test unless it
+// exits 0.
+func (s *service) sh(script string) string {
+	s.t.Helper()
+	r := e2etest.Run(s.t, "sh", "-c", script)
+	if r.Code != 0 {
+		s.t.Fatalf("%s: %s", script, r)
+	}
+	return r.Stdout
+}
+
+func versionOf(port int) (string, error) {
+	c := http.Client{Timeout: time.Second}
+	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if err != nil {
+		return "", err
+	}
+	f := strings.Fields(string(body)) // "hello from V (instance I, pid P)"
+	if resp.StatusCode != http.StatusOK || len(f) < 3 || f[0] != "hello" {
+		return "", fmt.Errorf("GET / on %d: %s %q", port, resp.Status, body)
+	}
+	return f[2], nil
+}
+
+// waitVersion waits until every instance answers version.
+func (s *service) waitVersion(version string) {
+	s.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var bad []string
+		for _, p := range s.ports {
+			if v, err := versionOf(p); err != nil || v != version {
+				bad = append(bad, fmt.Sprintf("%d: %q %v", p, v, err))
+			}
+		}
+		if len(bad) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%s: not every instance on %s: %s", s.name, version, strings.Join(bad, "; "))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
