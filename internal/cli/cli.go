@@ -23,12 +23,15 @@ const (
 	ExitOK       = 0 // success
 	ExitFailed   = 1 // the operation failed (a rollout rolled back, lint found problems, ...)
 	ExitUsage    = 2 // bad usage or bad input: nothing was changed
-	ExitInternal = 3 // a bug in sysroll (a recovered panic): never the input's fault
+	// ExitInternal is sysexits' EX_SOFTWARE: a bug in sysroll (a recovered
+	// panic), never the input's fault. Small codes stay free for outcomes a
+	// script branches on (a paused rollout is planned as 3).
+	ExitInternal = 70
 	exitHelpMsg  = `Exit status:
   0  success
   1  the operation failed (e.g. a batch failed and was rolled back, lint findings)
   2  bad usage or bad input (nothing was changed)
-  3  internal error: a bug in sysroll, please report it`
+  70 internal error: a bug in sysroll, please report it`
 )
 
 // usageError marks errors caused by the command line or the input files:
