@@ -213,6 +213,23 @@ func Resume(ctx context.Context, rec *release.Record, spec Spec, deps Deps) (*re
 			}
 		}
 	}
+	// Instances the rollout found on its target (no batch) that are down
+	// now, and down instances of later batches, are stepped first: they
+	// hold no capacity, and the preflight must not refuse because of them.
+	down := map[string]bool{}
+	var extra []string
+	for _, in := range r.Instances {
+		if !live[in.Name].Unit.Running() && (act[in.Name] == ResumeRun || act[in.Name] == ResumeRegate) {
+			down[in.Name] = true
+			if in.Batch < 0 || in.Batch >= len(r.Batches) {
+				extra = append(extra, in.Name)
+				if act[in.Name] == ResumeRegate {
+					mode[in.Name] = modeRegate
+				}
+			}
+		}
+	}
+	work = e.pullForward(work, extra, down)
 	return e.forward(ctx, work, mode, false)
 }
 

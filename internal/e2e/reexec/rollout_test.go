@@ -22,8 +22,8 @@ func TestDeploySurvivesReexec(t *testing.T) {
 	stop := s.load()
 	start := time.Now()
 	b := e2etest.StartSysroll(t, "deploy", s.name, "--artifact", s.release("v2", "--startup-delay=1500ms"), "--version", "v2", "--json")
-	reexecOn(t, b, "with 23200's restart job queued", 300*time.Millisecond, isPhase("23200", "restart"))
-	reexecOn(t, b, "while 23201's gate waits", 500*time.Millisecond, isPhase("23201", "gate"))
+	reexecOn(t, b, "with 23200's restart job queued", 300*time.Millisecond, "rx-deploy@23200.service", true, isPhase("23200", "restart"))
+	reexecOn(t, b, "while 23201's gate waits", 500*time.Millisecond, "rx-deploy@23201.service", false, isPhase("23201", "gate"))
 	r := b.Wait(2 * time.Minute)
 	took := time.Since(start)
 	stop()
@@ -51,7 +51,7 @@ func TestRevertSurvivesReexec(t *testing.T) {
 	s := newService(t, "rx-revert", []int{23210, 23211, 23212}, 23213, "--startup-delay=1500ms")
 	stop := s.load()
 	b := e2etest.StartSysroll(t, "deploy", s.name, "--artifact", s.release("v2", "--unhealthy-after=300ms"), "--version", "v2", "--json")
-	reexecOn(t, b, "with 23210's revert restart job queued", 300*time.Millisecond, func(e schema.Event) bool {
+	reexecOn(t, b, "with 23210's revert restart job queued", 300*time.Millisecond, "rx-revert@23210.service", true, func(e schema.Event) bool {
 		return e.Type == "revert" && e.Instance == "23210"
 	})
 	r := b.Wait(2 * time.Minute)

@@ -119,15 +119,25 @@ func (s *service) load() (stop func()) {
 	}
 }
 
-// reexecOn waits for the event match, then after delay runs
-// systemctl daemon-reexec in the container, and logs what it interrupted.
-func reexecOn(t *testing.T, b *e2etest.Background, what string, delay time.Duration, match func(schema.Event) bool) {
+// reexecOn waits for the event match, then after delay runs systemctl
+// daemon-reexec in the container. With wantJob, unit must have a job in
+// progress (the restart job queued, waiting for READY=1) just before the
+// reexec: the test then proves a job whose result was lost.
+func reexecOn(t *testing.T, b *e2etest.Background, what string, delay time.Duration, unit string, wantJob bool, match func(schema.Event) bool) {
 	t.Helper()
 	b.WaitEvent(60*time.Second, match)
 	time.Sleep(delay)
+	p := e2etest.UnitProps(t, []string{unit}, "Job", "ActiveState", "SubState")[unit]
 	start := time.Now()
 	reexec(t)
-	t.Logf("daemon-reexec %s took %s", what, time.Since(start).Round(time.Millisecond))
+	t.Logf("daemon-reexec %s (%s: %s/%s, job %q) took %s", what, unit, p["ActiveState"], p["SubState"], p["Job"],
+		time.Since(start).Round(time.Millisecond))
+	if wantJob && (p["Job"] == "" || p["ActiveState"] != "activating") {
+		t.Errorf("%s had no job in progress at the reexec: %v", unit, p)
+	}
+	if !wantJob && p["ActiveState"] != "active" {
+		t.Errorf("%s was not active at the reexec: %v", unit, p)
+	}
 }
 
 func isPhase(inst, phase string) func(schema.Event) bool {

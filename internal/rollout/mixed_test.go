@@ -1,0 +1,103 @@
+package rollout_test
+
+import (
+	"testing"
+	"testing/synctest"
+
+	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/rollout"
+	"github.com/sysroll/sysroll/internal/systemd"
+	"github.com/sysroll/sysroll/internal/systemd/systemdtest"
+)
+
+// A mixed state after a partial rollout: instances on several releases,
+// some down. rollback converges it: every instance ends on the target,
+// running, the down ones stepped first, and no preflight refuses because
+// of an instance the rollback itself brings up.
+func TestRollbackConvergesMixedState(t *testing.T) {
+	type inst struct {
+		on    string
+		state func(*systemd.UnitState) // nil: running
+	}
+	tests := []struct {
+		name  string
+		insts map[string]inst
+		first string // the instance restarted first
+	}{
+		{"one on the target failed, one ahead", map[string]inst{
+			"8081": {"v2", nil}, "8082": {"v1", systemdtest.Failed}, "8083": {"v1", nil}}, "8082"},
+		{"one ahead stopped, one ahead running", map[string]inst{
+			"8081": {"v2", systemdtest.Stopped}, "8082": {"v2", nil}, "8083": {"v1", nil}}, "8081"},
+		{"all on the target, one failed", map[string]inst{
+			"8081": {"v1", nil}, "8082": {"v1", nil}, "8083": {"v1", systemdtest.Failed}}, "8083"},
+		{"two down on two releases", map[string]inst{
+			"8081": {"v1", nil}, "8082": {"v2", systemdtest.Failed}, "8083": {"v1", systemdtest.Stopped}}, "8082"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newWorld(t, 3)
+				for n, in := range tt.insts {
+					w.rel.cur[n], w.runs[n] = in.on, in.on
+					if in.state != nil {
+						w.f.Set(unitOf(n), in.state)
+					}
+				}
+				spec := w.spec("v1")
+				spec.Kind = release.KindRollback
+				rec, err := rollout.Run(t.Context(), spec, w.deps())
+				if err != nil {
+					t.Fatalf("rollback of %v: %v", tt.insts, err)
+				}
+				if rec.Result != release.ResultSucceeded {
+					t.Errorf("result %s: %s", rec.Result, rec.Reason)
+				}
+				if got := w.restarts(); len(got) == 0 || got[0] != tt.first {
+					t.Errorf("restarts %v, want %s first", got, tt.first)
+				}
+				w.assertSettled(all(w, "v1"))
+			})
+		})
+	}
+}
+
+// deploy --resume of an interrupted rollout whose instances went down
+// meanwhile (a later batch's instance failed, one the rollout found on its
+// target stopped): the down ones are stepped with the batch in flight,
+// the rollout completes on every instance.
+func TestResumeConvergesMixedState(t *testing.T) {
+	tests := []struct {
+		name string
+		set  func(w *world, rec *release.Record)
+	}{
+		{"a later batch's instance failed", func(w *world, rec *release.Record) {
+			w.f.Set(unitOf("8083"), systemdtest.Failed)
+		}},
+		{"a done instance stopped", func(w *world, rec *release.Record) {
+			w.f.Set(unitOf("8081"), systemdtest.Stopped)
+		}},
+		{"an instance found on the target, stopped since", func(w *world, rec *release.Record) {
+			// 8083 was on v2 when the rollout began: no batch.
+			rec.Batches = rec.Batches[:2]
+			rec.Instances[2].Batch, rec.Instances[2].Phase, rec.Instances[2].From = -1, release.PhaseDone, "v2"
+			w.rel.cur["8083"], w.runs["8083"] = "v2", "v2"
+			w.f.Set(unitOf("8083"), systemdtest.Stopped)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w, rec := killed(t, release.PhaseGate, true)
+				tt.set(w, rec)
+				out, err := rollout.Resume(t.Context(), rec, w.spec(""), w.deps())
+				if err != nil {
+					t.Fatalf("Resume: %v", err)
+				}
+				if out.Result != release.ResultSucceeded {
+					t.Errorf("result %s: %s", out.Result, out.Reason)
+				}
+				w.assertSettled(all(w, "v2"))
+			})
+		})
+	}
+}
