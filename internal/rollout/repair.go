@@ -31,6 +31,15 @@ func (e *engine) markRepair(names []string) {
 	}
 }
 
+// noteRepair tells the operator which down instances go first.
+func (e *engine) noteRepair(b int, names []string) {
+	if len(names) == 0 {
+		return
+	}
+	slices.Sort(names)
+	e.emit(Event{Type: EventDecision, Batch: b, Message: fmt.Sprintf("down, so stepped first (costs no capacity): %s", strings.Join(names, ", "))})
+}
+
 // awaitingRepair reports whether name is down and not yet stepped in this
 // run: it holds no capacity the preflight could protect.
 func (e *engine) awaitingRepair(name string) bool {
@@ -138,6 +147,6 @@ func (e *engine) pullForward(work [][]string, extra []string, down map[string]bo
 		// The step saves again before acting; the record catches up there.
 		e.warn("", first, "%v", err)
 	}
-	e.emit(Event{Type: EventDecision, Batch: first, Message: fmt.Sprintf("down, so stepped first (costs no capacity): %s", strings.Join(moved, ", "))})
+	e.noteRepair(first, moved)
 	return work
 }

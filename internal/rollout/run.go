@@ -107,6 +107,7 @@ func Run(ctx context.Context, spec Spec, deps Deps) (*release.Record, error) {
 	}
 	e.emit(Event{Type: EventRolloutStart, Batch: -1, Message: fmt.Sprintf("%s %s: %s → %s, %d of %d instances in %d batches (%s)",
 		spec.Kind, spec.Service, rec.From, rec.To, len(todo), len(spec.Instances), len(batches), describe(batches))})
+	e.noteRepair(0, slices.Collect(maps.Keys(down)))
 	return e.forward(ctx, batches, nil, true)
 }
 
