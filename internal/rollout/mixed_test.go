@@ -1,6 +1,9 @@
 package rollout_test
 
 import (
+	"context"
+	"errors"
+	"strings"
 	"testing"
 	"testing/synctest"
 
@@ -97,6 +100,47 @@ func TestResumeConvergesMixedState(t *testing.T) {
 					t.Errorf("result %s: %s", out.Result, out.Reason)
 				}
 				w.assertSettled(all(w, "v2"))
+			})
+		})
+	}
+}
+
+// What a resume or rollback still refuses: an instance that is up but
+// unhealthy, which it will not take down on a guess. The refusal lists
+// every instance with its release and state, and names the way out.
+func TestConvergeRefusalDescribesState(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(ctx context.Context, w *world, rec *release.Record) (*release.Record, error)
+	}{
+		{"resume", func(ctx context.Context, w *world, rec *release.Record) (*release.Record, error) {
+			return rollout.Resume(ctx, rec, w.spec(""), w.deps())
+		}},
+		{"rollback", func(ctx context.Context, w *world, _ *release.Record) (*release.Record, error) {
+			spec := w.spec("v1")
+			spec.Kind = release.KindRollback
+			return rollout.Run(ctx, spec, w.deps())
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w, rec := killed(t, release.PhaseGate, true)
+				w.badOn("8083", "v1")
+				out, err := tt.run(t.Context(), w, rec)
+				pe, ok := errors.AsType[*rollout.PreflightError](err)
+				if !ok || len(pe.Problems) != 1 || pe.Problems[0].Instance != "8083" {
+					t.Fatalf("err = %v, want a preflight refusal because of 8083", err)
+				}
+				for _, want := range []string{"8081 on v2 (active/running)", "8082 on v2", "8083 on v1 (active/running)",
+					"make 8083 healthy, or stop it", "run the same command again"} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("refusal does not say %q: %v", want, err)
+					}
+				}
+				if out.Result != release.ResultHalted {
+					t.Errorf("result %s", out.Result)
+				}
 			})
 		})
 	}

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -149,4 +150,30 @@ func (e *engine) pullForward(work [][]string, extra []string, down map[string]bo
 	}
 	e.noteRepair(first, moved)
 	return work
+}
+
+// describeRefusal adds to a preflight refusal of a converging run (resume,
+// rollback) every instance's release and state, and the way out: the
+// refusal comes from instances that are up but unhealthy, which the run
+// will not take down on a guess.
+func (e *engine) describeRefusal(ctx context.Context, err error) error {
+	pe, ok := errors.AsType[*PreflightError](err)
+	if !ok || !e.converge {
+		return err
+	}
+	for _, n := range e.spec.Instances {
+		st := InstanceState{Instance: n, Unit: "unknown"}
+		st.Release, _ = e.deps.Releases.Current(n)
+		if u, err := e.deps.Manager.Unit(ctx, e.spec.Unit(n)); err == nil {
+			st.Unit = fmt.Sprintf("%s/%s", u.ActiveState, u.SubState)
+		}
+		pe.State = append(pe.State, st)
+	}
+	var names []string
+	for _, p := range pe.Problems {
+		names = append(names, p.Instance)
+	}
+	pe.WayOut = fmt.Sprintf("make %s healthy, or stop it (a stopped instance is stepped first), then run the same command again",
+		strings.Join(names, ", "))
+	return pe
 }

@@ -108,6 +108,7 @@ func reopen(ctx context.Context, rec *release.Record, spec Spec, deps Deps, allo
 		return nil, nil, fmt.Errorf("resume %s: %w", rec.ID, err)
 	}
 	e := newEngine(spec, deps, cloneRecord(rec))
+	e.converge = true
 	live := map[string]Live{}
 	for _, in := range rec.Instances {
 		cur, err := deps.Releases.Current(in.Name)

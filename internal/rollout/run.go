@@ -101,6 +101,7 @@ func Run(ctx context.Context, spec Spec, deps Deps) (*release.Record, error) {
 	}
 
 	e := newEngine(spec, deps, rec)
+	e.converge = spec.Kind == release.KindRollback
 	e.markRepair(slices.Collect(maps.Keys(down)))
 	if err := e.save(nil); err != nil {
 		return nil, err
@@ -191,6 +192,7 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 			if ctx.Err() != nil {
 				return e.interrupted(ctx)
 			}
+			err = e.describeRefusal(ctx, err)
 			e.emit(Event{Type: EventPreflight, Batch: b, Message: err.Error()})
 			return e.end(ctx, release.ResultHalted, err.Error(), err)
 		}
