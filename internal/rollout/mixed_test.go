@@ -145,3 +145,58 @@ func TestConvergeRefusalDescribesState(t *testing.T) {
 		})
 	}
 }
+
+// A rollout that ended partway, halted or failed, is finished by Resume
+// like an interrupted one: the record still describes every instance. One
+// that ended for good (succeeded, rolled back) is not resumable.
+func TestResumeFinishesEndedPartway(t *testing.T) {
+	tests := []struct {
+		name   string
+		result release.Result
+		set    func(w *world, rec *release.Record)
+		want   map[string]string
+		ended  release.Result
+		errIs  error
+		failed string // instance the returned error names
+	}{
+		{"halted by a preflight", release.ResultHalted, func(w *world, rec *release.Record) {
+			// 8082 finished; the preflight of batch 3 refused (8083 was unhealthy then).
+			rec.Instances[1].Phase = release.PhaseDone
+			w.dr.drained = map[string]bool{}
+		}, map[string]string{"8081": "v2", "8082": "v2", "8083": "v2"}, release.ResultSucceeded, nil, ""},
+		{"failed: the revert could not finish", release.ResultFailed, func(w *world, rec *release.Record) {
+			// 8082 failed its gate on v2 and its revert failed (systemd went away).
+			rec.Instances[1].Phase, rec.Instances[1].Error = release.PhaseFailed, "revert 8082 to v1: connection closed"
+			w.badOn("8082", "v2")
+		}, map[string]string{"8081": "v2", "8082": "v1", "8083": "v1"}, release.ResultRolledBack, nil, "8082"},
+		{"succeeded", release.ResultSucceeded, func(*world, *release.Record) {}, nil, "", rollout.ErrNotResumable, ""},
+		{"rolled back", release.ResultRolledBack, func(*world, *release.Record) {}, nil, "", rollout.ErrNotResumable, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w, rec := killed(t, release.PhaseGate, true)
+				rec.Result = tt.result
+				tt.set(w, rec)
+				out, err := rollout.Resume(t.Context(), rec, w.spec(""), w.deps())
+				if tt.errIs != nil {
+					if !errors.Is(err, tt.errIs) {
+						t.Fatalf("Resume = %v, want %v", err, tt.errIs)
+					}
+					return
+				}
+				fe, isFailed := errors.AsType[*rollout.FailedError](err)
+				switch {
+				case tt.failed == "" && err != nil:
+					t.Fatalf("Resume = %v", err)
+				case tt.failed != "" && (!isFailed || fe.Instance != tt.failed):
+					t.Fatalf("Resume = %v, want %s's failure", err, tt.failed)
+				}
+				if out.Result != tt.ended {
+					t.Errorf("result %s (%s), want %s", out.Result, out.Reason, tt.ended)
+				}
+				w.assertSettled(tt.want)
+			})
+		})
+	}
+}

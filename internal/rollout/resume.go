@@ -84,9 +84,14 @@ func reopen(ctx context.Context, rec *release.Record, spec Spec, deps Deps, allo
 	}
 	switch rec.Result {
 	case release.ResultRunning, release.ResultInterrupted:
+	case release.ResultHalted, release.ResultFailed:
+		// Ended partway (a preflight refused, a revert could not finish,
+		// the connection to systemd was lost): the record still describes
+		// every instance, so it can be finished.
 	default:
 		if !allowDone {
-			return nil, nil, fmt.Errorf("%w: rollout %s already ended %s", ErrNotResumable, rec.ID, rec.Result)
+			return nil, nil, fmt.Errorf("%w: rollout %s already ended %s: nothing is left to finish (see `sysroll history %s`)",
+				ErrNotResumable, rec.ID, rec.Result, rec.Service)
 		}
 	}
 	if len(spec.Instances) == 0 {
@@ -134,8 +139,8 @@ func reopen(ctx context.Context, rec *release.Record, spec Spec, deps Deps, allo
 	return e, live, nil
 }
 
-// Resume continues an interrupted rollout (kill -9, lost SSH, Ctrl-C) from
-// its record, deciding per instance with ResumeDecision. If the record shows
+// Resume continues an interrupted rollout (kill -9, lost SSH, Ctrl-C), or
+// one that ended halted or failed partway, from its record, deciding per instance with ResumeDecision. If the record shows
 // the rollout was handling a failure, Resume finishes that: it reverts what
 // spec.Strategy.FailureAction says and returns the recorded failures.
 // Otherwise it finishes the batch in flight and runs the remaining batches
