@@ -12,9 +12,10 @@ import (
 	"github.com/sysroll/sysroll/internal/testbed"
 )
 
-// slowUnit starts in 2s (Type=notify-like readiness is not needed: an
-// ExecStartPre sleep keeps the start job running).
-const slowUnit = "[Service]\nExecStartPre=/bin/sleep 2\nExecStart=/bin/sleep infinity\n"
+// slowUnit takes 2s to start and 2s to stop (sleeps in ExecStartPre and
+// ExecStop keep the start and stop jobs running), so a reexec lands while
+// the job is in progress.
+const slowUnit = "[Service]\nExecStartPre=/bin/sleep 2\nExecStart=/bin/sleep infinity\nExecStop=/bin/sleep 2\n"
 
 // The Manager survives a daemon-reexec with a restart job queued: the job
 // is reported done (not failed because its result was lost), reads work
@@ -59,7 +60,10 @@ func TestManagerJobAcrossReexec(t *testing.T) {
 				done <- m.Start(ctx, name)
 			}
 		}()
-		time.Sleep(500 * time.Millisecond) // the job is queued (a start takes 2s)
+		time.Sleep(500 * time.Millisecond) // the job is queued (it takes 2s or more)
+		if p := e2etest.UnitProps(t, []string{name}, "Job")[name]; p["Job"] == "" {
+			t.Fatalf("%s: no job in progress at the reexec: %v", op, p)
+		}
 		reexec(t)
 		if err := <-done; err != nil {
 			t.Fatalf("%s across daemon-reexec: %v", op, err)
