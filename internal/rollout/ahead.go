@@ -40,7 +40,7 @@ func (e *engine) probeAhead(ctx context.Context, batches [][]string, cur, next i
 	}
 	var names []string
 	for _, n := range e.spec.Instances {
-		if !slices.Contains(batches[cur], n) && !slices.Contains(batches[next], n) && !e.isNew(n) {
+		if !slices.Contains(batches[cur], n) && e.counted(n, batches[next]) {
 			names = append(names, n)
 		}
 	}
@@ -95,7 +95,7 @@ func (a *ahead) passed(b int) bool {
 func (e *engine) quickPreflight(ctx context.Context, exclude []string) error {
 	var names []string
 	for _, n := range e.spec.Instances {
-		if !slices.Contains(exclude, n) && !e.isNew(n) {
+		if e.counted(n, exclude) {
 			names = append(names, n)
 		}
 	}

@@ -52,6 +52,15 @@
 // wraps ctx.Err(). After a kill -9, Resume or RollbackRecord takes the
 // record up again, judging each instance from its phase and the live truth.
 //
+// # Mixed states
+//
+// Resume and a rollback converge whatever they find: instances on several
+// releases, some failed or stopped. A down instance holds no capacity, so
+// it is stepped first (a resume adds it to the batch in flight, a rollback
+// plans it first), and until it is stepped the preflight does not count it
+// (repair.go). A fresh deploy still refuses to start while an instance is
+// down: the operator should look first.
+//
 // # Times
 //
 // The progress deadline bounds the whole rollout: when it passes, restart

@@ -25,6 +25,10 @@ type engine struct {
 	rec     *release.Record
 	idx     map[string]int
 	drained map[string]bool // instances drained by us and not yet undrained
+	repair  map[string]bool // instances down at the start that this run steps first (repair.go)
+	// converge: a resume or rollback, which accepts any state it can
+	// describe; its refusals say the state and the way out.
+	converge bool
 
 	emitMu sync.Mutex // Progress sees one event at a time
 }

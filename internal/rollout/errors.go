@@ -50,6 +50,18 @@ type Problem struct {
 type PreflightError struct {
 	Batch    int // index of the batch that did not start
 	Problems []Problem
+	// State, for a resume or rollback (which converge any state they can
+	// describe), is every instance's release and unit state, and WayOut
+	// what the operator can do: an instance that is up but unhealthy is
+	// the one state they cannot settle alone.
+	State  []InstanceState
+	WayOut string
+}
+
+// InstanceState is one instance as a refusal describes it.
+type InstanceState struct {
+	Instance, Release string
+	Unit              string // "active/running", "failed/failed", ...
 }
 
 func (e *PreflightError) Error() string {
@@ -62,7 +74,26 @@ func (e *PreflightError) Error() string {
 		fmt.Fprintf(&b, "instance %s: %v", p.Instance, p.Err)
 	}
 	b.WriteString(" (taking the batch down would leave too little capacity)")
+	if len(e.State) > 0 {
+		b.WriteString("; instances now:")
+		for _, s := range e.State {
+			fmt.Fprintf(&b, " %s on %s (%s),", s.Instance, orNone(s.Release), s.Unit)
+		}
+		s := strings.TrimSuffix(b.String(), ",")
+		b.Reset()
+		b.WriteString(s)
+	}
+	if e.WayOut != "" {
+		b.WriteString("; " + e.WayOut)
+	}
 	return b.String()
+}
+
+func orNone(v string) string {
+	if v == "" {
+		return "no release"
+	}
+	return v
 }
 
 // Is makes errors.Is(err, ErrPreflight) true.

@@ -47,12 +47,19 @@ func (e *engine) isNew(name string) bool {
 	return ok && e.rec.Instances[i].From == ""
 }
 
-// preflight is Preflight for batch b (for messages). Instances new in this
-// rollout (no release before it) are not checked.
+// counted reports whether the preflight of a batch excluding exclude
+// checks name: not an instance new in this rollout (no release before it),
+// nor a down one this run is about to repair (repair.go).
+func (e *engine) counted(name string, exclude []string) bool {
+	return !slices.Contains(exclude, name) && !e.isNew(name) && !e.awaitingRepair(name)
+}
+
+// preflight is Preflight for batch b (for messages), over the instances
+// counted says.
 func (e *engine) preflight(ctx context.Context, b int, exclude []string) error {
 	var pending []string
 	for _, n := range e.spec.Instances {
-		if !slices.Contains(exclude, n) && !e.isNew(n) {
+		if e.counted(n, exclude) {
 			pending = append(pending, n)
 		}
 	}

@@ -84,9 +84,14 @@ func reopen(ctx context.Context, rec *release.Record, spec Spec, deps Deps, allo
 	}
 	switch rec.Result {
 	case release.ResultRunning, release.ResultInterrupted:
+	case release.ResultHalted, release.ResultFailed:
+		// Ended partway (a preflight refused, a revert could not finish,
+		// the connection to systemd was lost): the record still describes
+		// every instance, so it can be finished.
 	default:
 		if !allowDone {
-			return nil, nil, fmt.Errorf("%w: rollout %s already ended %s", ErrNotResumable, rec.ID, rec.Result)
+			return nil, nil, fmt.Errorf("%w: rollout %s already ended %s: nothing is left to finish (see `sysroll history %s`)",
+				ErrNotResumable, rec.ID, rec.Result, rec.Service)
 		}
 	}
 	if len(spec.Instances) == 0 {
@@ -108,6 +113,7 @@ func reopen(ctx context.Context, rec *release.Record, spec Spec, deps Deps, allo
 		return nil, nil, fmt.Errorf("resume %s: %w", rec.ID, err)
 	}
 	e := newEngine(spec, deps, cloneRecord(rec))
+	e.converge = true
 	live := map[string]Live{}
 	for _, in := range rec.Instances {
 		cur, err := deps.Releases.Current(in.Name)
@@ -133,8 +139,8 @@ func reopen(ctx context.Context, rec *release.Record, spec Spec, deps Deps, allo
 	return e, live, nil
 }
 
-// Resume continues an interrupted rollout (kill -9, lost SSH, Ctrl-C) from
-// its record, deciding per instance with ResumeDecision. If the record shows
+// Resume continues an interrupted rollout (kill -9, lost SSH, Ctrl-C), or
+// one that ended halted or failed partway, from its record, deciding per instance with ResumeDecision. If the record shows
 // the rollout was handling a failure, Resume finishes that: it reverts what
 // spec.Strategy.FailureAction says and returns the recorded failures.
 // Otherwise it finishes the batch in flight and runs the remaining batches
@@ -213,6 +219,23 @@ func Resume(ctx context.Context, rec *release.Record, spec Spec, deps Deps) (*re
 			}
 		}
 	}
+	// Instances the rollout found on its target (no batch) that are down
+	// now, and down instances of later batches, are stepped first: they
+	// hold no capacity, and the preflight must not refuse because of them.
+	down := map[string]bool{}
+	var extra []string
+	for _, in := range r.Instances {
+		if !live[in.Name].Unit.Running() && (act[in.Name] == ResumeRun || act[in.Name] == ResumeRegate) {
+			down[in.Name] = true
+			if in.Batch < 0 || in.Batch >= len(r.Batches) {
+				extra = append(extra, in.Name)
+				if act[in.Name] == ResumeRegate {
+					mode[in.Name] = modeRegate
+				}
+			}
+		}
+	}
+	work = e.pullForward(work, extra, down)
 	return e.forward(ctx, work, mode, false)
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -41,15 +42,25 @@ func Run(ctx context.Context, spec Spec, deps Deps) (*release.Record, error) {
 		return nil, fmt.Errorf("rollout of %s: %w", spec.Service, err)
 	}
 	from := make(map[string]string, len(spec.Instances))
+	// A rollback converges whatever state it finds: an instance down, on
+	// any release, is stepped too (also when on the target already) and
+	// first, since that costs no capacity (repair.go).
+	down := map[string]bool{}
+	if spec.Kind == release.KindRollback {
+		if down, err = downInstances(ctx, spec, deps.Manager); err != nil {
+			return nil, fmt.Errorf("rollback of %s: %w", spec.Service, err)
+		}
+	}
 	var todo []string
 	for _, n := range spec.Instances {
 		if from[n], err = deps.Releases.Current(n); err != nil {
 			return nil, fmt.Errorf("read current release of %s: %w", n, err)
 		}
-		if spec.Kind == release.KindRestart || from[n] != spec.Target {
+		if spec.Kind == release.KindRestart || from[n] != spec.Target || down[n] {
 			todo = append(todo, n)
 		}
 	}
+	todo = downFirst(todo, down)
 	batches, err := Plan(todo, spec.Strategy)
 	if err != nil {
 		return nil, fmt.Errorf("plan rollout of %s: %w", spec.Service, err)
@@ -90,11 +101,14 @@ func Run(ctx context.Context, spec Spec, deps Deps) (*release.Record, error) {
 	}
 
 	e := newEngine(spec, deps, rec)
+	e.converge = spec.Kind == release.KindRollback
+	e.markRepair(slices.Collect(maps.Keys(down)))
 	if err := e.save(nil); err != nil {
 		return nil, err
 	}
 	e.emit(Event{Type: EventRolloutStart, Batch: -1, Message: fmt.Sprintf("%s %s: %s → %s, %d of %d instances in %d batches (%s)",
 		spec.Kind, spec.Service, rec.From, rec.To, len(todo), len(spec.Instances), len(batches), describe(batches))})
+	e.noteRepair(0, slices.Collect(maps.Keys(down)))
 	return e.forward(ctx, batches, nil, true)
 }
 
@@ -178,6 +192,7 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 			if ctx.Err() != nil {
 				return e.interrupted(ctx)
 			}
+			err = e.describeRefusal(ctx, err)
 			e.emit(Event{Type: EventPreflight, Batch: b, Message: err.Error()})
 			return e.end(ctx, release.ResultHalted, err.Error(), err)
 		}

@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	sddbus "github.com/coreos/go-systemd/v22/dbus"
@@ -36,13 +36,20 @@ type Options struct {
 	Timeout time.Duration
 }
 
-// DBus is the Manager backed by systemd's D-Bus API.
+// DBus is the Manager backed by systemd's D-Bus API. When the connection
+// drops (systemd re-executed) it connects again, within ReconnectTimeout,
+// and repeats the call that found it gone when that is safe; a job whose
+// result was lost is resolved from the unit's state (AwaitLost).
 type DBus struct {
-	conn *sddbus.Conn
-	// bus is go-systemd's own request connection (the first one it dials),
-	// kept for the few calls go-systemd does not wrap, such as LoadUnit.
-	bus  *dbus.Conn
-	user bool
+	addr    string
+	hello   bool
+	timeout time.Duration
+	user    bool
+
+	mu         sync.Mutex // guards l, closed, reconnects; held while reconnecting
+	l          *link
+	closed     bool
+	reconnects int
 }
 
 var _ Manager = (*DBus)(nil)
@@ -54,55 +61,22 @@ func Connect(ctx context.Context, opts Options) (*DBus, error) {
 	if timeout == 0 {
 		timeout = 5 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-
 	addr, hello, err := address(opts)
 	if err != nil {
 		return nil, err
 	}
-	// godbus closes a connection when its context ends, and ours outlive
-	// Connect: they must not hang off ctx. Until Connect returns, though, the
-	// timeout must close them: that is what aborts a handshake with a socket
-	// that accepts and never answers.
-	connCtx, closeConns := context.WithCancel(context.WithoutCancel(ctx))
-	stop := context.AfterFunc(ctx, closeConns)
-	var first *dbus.Conn
-	conn, err := sddbus.NewConnection(func() (*dbus.Conn, error) {
-		c, err := dbus.Dial(addr, dbus.WithContext(connCtx))
-		if err != nil {
-			return nil, err
-		}
-		if err := c.Auth([]dbus.Auth{dbus.AuthExternal(strconv.Itoa(os.Getuid()))}); err != nil {
-			c.Close()
-			return nil, err
-		}
-		if hello {
-			if err := c.Hello(); err != nil {
-				c.Close()
-				return nil, err
-			}
-		}
-		if first == nil {
-			first = c
-		}
-		return c, nil
-	})
+	l, err := dialLink(ctx, addr, hello, timeout)
 	if err != nil {
-		closeConns()
-		return nil, fmt.Errorf("%w: connect %s: %w", ErrNoSystemd, addr, err)
+		return nil, err
 	}
-	d := &DBus{conn: conn, bus: first, user: opts.Scope == User}
-	// A socket can exist while nothing serves it; ask for a property to be sure.
-	if _, err := conn.GetManagerProperty("Version"); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("%w: %s does not answer: %w", ErrNoSystemd, addr, err)
-	}
-	if !stop() { // the timeout fired after all and closed the connections
-		conn.Close()
-		return nil, fmt.Errorf("%w: connect %s: %w", ErrNoSystemd, addr, ctx.Err())
-	}
-	return d, nil
+	return &DBus{addr: addr, hello: hello, timeout: timeout, user: opts.Scope == User, l: l}, nil
+}
+
+// Reconnects reports how often the connection was made again after a drop.
+func (d *DBus) Reconnects() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.reconnects
 }
 
 // address picks the socket. Root talks to PID 1's private socket (works without
@@ -135,55 +109,27 @@ func address(opts Options) (addr string, hello bool, err error) {
 
 // Close implements Manager.
 func (d *DBus) Close() error {
-	d.conn.Close()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.closed {
+		d.closed = true
+		d.l.close()
+	}
 	return nil
 }
 
-// Reload implements Manager.
+// Reload implements Manager. A daemon-reload can be repeated safely.
 func (d *DBus) Reload(ctx context.Context) error {
-	if err := d.conn.ReloadContext(ctx); err != nil {
+	if err := d.do(ctx, func(l *link) error { return l.conn.ReloadContext(ctx) }); err != nil {
 		return fmt.Errorf("daemon-reload: %w", err)
 	}
 	return nil
 }
 
-type jobFunc func(ctx context.Context, name, mode string, ch chan<- string) (int, error)
-
-func (d *DBus) job(ctx context.Context, op, unit string, f jobFunc) error {
-	// Buffered: go-systemd blocks its signal dispatch on an undrained channel.
-	ch := make(chan string, 1)
-	if _, err := f(ctx, unit, "replace", ch); err != nil {
-		return fmt.Errorf("%s %s: %w", op, unit, err)
-	}
-	select {
-	case res := <-ch:
-		if JobResult(res) != JobDone {
-			return &JobError{Op: op, Unit: unit, Result: JobResult(res)}
-		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("%s %s: waiting for job: %w", op, unit, ctx.Err())
-	}
-}
-
-// Start implements Manager.
-func (d *DBus) Start(ctx context.Context, unit string) error {
-	return d.job(ctx, "start", unit, d.conn.StartUnitContext)
-}
-
-// Stop implements Manager.
-func (d *DBus) Stop(ctx context.Context, unit string) error {
-	return d.job(ctx, "stop", unit, d.conn.StopUnitContext)
-}
-
-// Restart implements Manager.
-func (d *DBus) Restart(ctx context.Context, unit string) error {
-	return d.job(ctx, "restart", unit, d.conn.RestartUnitContext)
-}
-
 // ResetFailed implements Manager.
 func (d *DBus) ResetFailed(ctx context.Context, unit string) error {
-	if err := d.conn.ResetFailedUnitContext(ctx, unit); err != nil {
+	err := d.do(ctx, func(l *link) error { return l.conn.ResetFailedUnitContext(ctx, unit) })
+	if err != nil {
 		var de dbus.Error
 		if errors.As(err, &de) && de.Name == "org.freedesktop.systemd1.NoSuchUnit" {
 			return nil
@@ -198,7 +144,11 @@ func (d *DBus) EnableUnits(ctx context.Context, units ...string) error {
 	if len(units) == 0 {
 		return nil
 	}
-	if _, _, err := d.conn.EnableUnitFilesContext(ctx, units, false, true); err != nil {
+	err := d.do(ctx, func(l *link) error {
+		_, _, err := l.conn.EnableUnitFilesContext(ctx, units, false, true)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("enable %s: %w", strings.Join(units, " "), err)
 	}
 	return nil
@@ -209,7 +159,11 @@ func (d *DBus) DisableUnits(ctx context.Context, units ...string) error {
 	if len(units) == 0 {
 		return nil
 	}
-	if _, err := d.conn.DisableUnitFilesContext(ctx, units, false); err != nil {
+	err := d.do(ctx, func(l *link) error {
+		_, err := l.conn.DisableUnitFilesContext(ctx, units, false)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("disable %s: %w", strings.Join(units, " "), err)
 	}
 	return nil
@@ -219,24 +173,28 @@ func (d *DBus) DisableUnits(ctx context.Context, units ...string) error {
 // service properties of all of them are then fetched in parallel, so the cost
 // stays near one round trip however many instances there are.
 func (d *DBus) Units(ctx context.Context, patterns ...string) ([]UnitState, error) {
-	list, err := d.conn.ListUnitsByPatternsContext(ctx, nil, patterns)
+	var out []UnitState
+	err := d.do(ctx, func(l *link) error {
+		list, err := l.conn.ListUnitsByPatternsContext(ctx, nil, patterns)
+		if err != nil {
+			return fmt.Errorf("list units %s: %w", strings.Join(patterns, " "), err)
+		}
+		sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+		out = make([]UnitState, len(list))
+		errs := make([]error, len(list))
+		done := make(chan struct{}, len(list))
+		for i, u := range list {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				out[i], errs[i] = l.props(ctx, u.Path, u.Name)
+			}()
+		}
+		for range list {
+			<-done
+		}
+		return errors.Join(errs...)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("list units %s: %w", strings.Join(patterns, " "), err)
-	}
-	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
-	out := make([]UnitState, len(list))
-	errs := make([]error, len(list))
-	done := make(chan struct{}, len(list))
-	for i, u := range list {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			out[i], errs[i] = d.props(ctx, u.Path, u.Name)
-		}()
-	}
-	for range list {
-		<-done
-	}
-	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -244,17 +202,23 @@ func (d *DBus) Units(ctx context.Context, patterns ...string) ([]UnitState, erro
 
 // Unit implements Manager.
 func (d *DBus) Unit(ctx context.Context, unit string) (UnitState, error) {
-	path := dbus.ObjectPath("/org/freedesktop/systemd1/unit/" + sddbus.PathBusEscape(unit))
-	// LoadUnit makes systemd load the unit (or report not-found) so the path exists.
-	var p dbus.ObjectPath
-	if err := d.systemdObject().CallWithContext(ctx, "org.freedesktop.systemd1.Manager.LoadUnit", 0, unit).Store(&p); err == nil {
-		path = p
-	}
-	return d.props(ctx, path, unit)
-}
-
-func (d *DBus) systemdObject() dbus.BusObject {
-	return d.bus.Object("org.freedesktop.systemd1", "/org/freedesktop/systemd1")
+	var s UnitState
+	err := d.do(ctx, func(l *link) error {
+		path := dbus.ObjectPath("/org/freedesktop/systemd1/unit/" + sddbus.PathBusEscape(unit))
+		// LoadUnit makes systemd load the unit (or report not-found) so the path exists.
+		var p dbus.ObjectPath
+		err := l.bus.Object("org.freedesktop.systemd1", "/org/freedesktop/systemd1").
+			CallWithContext(ctx, "org.freedesktop.systemd1.Manager.LoadUnit", 0, unit).Store(&p)
+		switch {
+		case err == nil:
+			path = p
+		case l.dropped(err):
+			return err
+		}
+		s, err = l.props(ctx, path, unit)
+		return err
+	})
+	return s, err
 }
 
 // The properties props reads. Asking for these few, all at once, costs a
@@ -262,12 +226,12 @@ func (d *DBus) systemdObject() dbus.BusObject {
 // properties systemd serializes one message at a time): the rollout reads
 // unit state before and after every step.
 var (
-	unitProps    = []string{"Description", "LoadState", "ActiveState", "SubState", "InvocationID", "ActiveEnterTimestamp"}
-	serviceProps = []string{"MainPID", "NRestarts", "ExecMainStatus", "ExecMainCode", "Result"}
+	unitProps    = []string{"Description", "LoadState", "ActiveState", "SubState", "InvocationID", "ActiveEnterTimestamp", "Job"}
+	serviceProps = []string{"MainPID", "NRestarts", "ExecMainStatus", "ExecMainCode", "Result", "ExecMainStartTimestamp"}
 )
 
-func (d *DBus) props(ctx context.Context, path dbus.ObjectPath, name string) (UnitState, error) {
-	obj := d.bus.Object("org.freedesktop.systemd1", path)
+func (l *link) props(ctx context.Context, path dbus.ObjectPath, name string) (UnitState, error) {
+	obj := l.bus.Object("org.freedesktop.systemd1", path)
 	withService := strings.HasSuffix(name, ".service")
 	type get struct {
 		iface, prop string
@@ -294,7 +258,7 @@ func (d *DBus) props(ctx context.Context, path dbus.ObjectPath, name string) (Un
 		var val dbus.Variant
 		if err := g.call.Store(&val); err != nil {
 			// A unit that is not loaded has no Service interface.
-			if g.iface == "org.freedesktop.systemd1.Service" {
+			if g.iface == "org.freedesktop.systemd1.Service" && !l.dropped(err) {
 				continue
 			}
 			return UnitState{}, fmt.Errorf("read %s of %s: %w", g.prop, name, err)
@@ -308,6 +272,7 @@ func (d *DBus) props(ctx context.Context, path dbus.ObjectPath, name string) (Un
 		ActiveState:  ActiveState(str(v["ActiveState"])),
 		SubState:     str(v["SubState"]),
 		InvocationID: invocationID(v["InvocationID"]),
+		JobID:        jobID(v["Job"]),
 	}
 	if us, ok := v["ActiveEnterTimestamp"].(uint64); ok && us > 0 {
 		s.ActiveEnter = time.UnixMicro(int64(us))
@@ -320,7 +285,19 @@ func (d *DBus) props(ctx context.Context, path dbus.ObjectPath, name string) (Un
 	s.ExecMainStatus, _ = v["ExecMainStatus"].(int32)
 	s.ExecMainCode, _ = v["ExecMainCode"].(int32)
 	s.Result = str(v["Result"])
+	if us, ok := v["ExecMainStartTimestamp"].(uint64); ok && us > 0 {
+		s.ExecMainStart = time.UnixMicro(int64(us))
+	}
 	return s, nil
+}
+
+// jobID reads the Unit's Job property, a (uint32 id, object path) pair.
+func jobID(v any) uint32 {
+	if f, ok := v.([]any); ok && len(f) == 2 {
+		id, _ := f[0].(uint32)
+		return id
+	}
+	return 0
 }
 
 func str(v any) string {
@@ -340,14 +317,21 @@ func invocationID(v any) string {
 // ListUnitsByNames call, a fraction of Unit's cost: the rollout's preflight
 // reads every other instance before each batch. Other fields are zero.
 func (d *DBus) States(ctx context.Context, units ...string) ([]UnitState, error) {
-	list, err := d.conn.ListUnitsByNamesContext(ctx, units)
+	var out []UnitState
+	err := d.do(ctx, func(l *link) error {
+		list, err := l.conn.ListUnitsByNamesContext(ctx, units)
+		if err != nil {
+			return fmt.Errorf("list units %s: %w", strings.Join(units, " "), err)
+		}
+		out = make([]UnitState, 0, len(list))
+		for _, u := range list {
+			out = append(out, UnitState{Name: u.Name, Description: u.Description, LoadState: u.LoadState,
+				ActiveState: ActiveState(u.ActiveState), SubState: u.SubState, JobID: u.JobId})
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("list units %s: %w", strings.Join(units, " "), err)
-	}
-	out := make([]UnitState, 0, len(list))
-	for _, u := range list {
-		out = append(out, UnitState{Name: u.Name, Description: u.Description, LoadState: u.LoadState,
-			ActiveState: ActiveState(u.ActiveState), SubState: u.SubState})
+		return nil, err
 	}
 	return out, nil
 }

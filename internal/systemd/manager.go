@@ -13,7 +13,10 @@ type Manager interface {
 	// Reload makes systemd re-read unit files (systemctl daemon-reload).
 	Reload(ctx context.Context) error
 	// Start, Stop and Restart queue a job in "replace" mode and block until the
-	// job finishes. A result other than "done" is returned as *JobError.
+	// job finishes. A result other than "done" is returned as *JobError. A
+	// result lost because the connection dropped (systemd re-executed) is
+	// resolved from the unit's state (see AwaitLost), never reported as a
+	// failure for that reason alone.
 	Start(ctx context.Context, unit string) error
 	Stop(ctx context.Context, unit string) error
 	Restart(ctx context.Context, unit string) error
@@ -69,6 +72,11 @@ type UnitState struct {
 	ExecMainCode int32
 	// Result is the service's last result: "success", "exit-code", "signal", "timeout", ...
 	Result string
+	// ExecMainStart is when the current (or last) main process started.
+	ExecMainStart time.Time
+	// JobID is the id of the job queued or running for the unit; 0 when none.
+	// After a lost connection it tells a job still in progress from one done.
+	JobID uint32
 }
 
 // Running reports whether the unit is active and its main process runs.

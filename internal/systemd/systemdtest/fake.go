@@ -1,6 +1,7 @@
 package systemdtest
 
 import (
+	"context"
 	"fmt"
 	"path"
 	"slices"
@@ -63,6 +64,13 @@ type Fake struct {
 	jobTime  time.Duration
 	readErrs map[string]error
 	closed   bool
+	// dropped is closed by Drop: jobs waited for then lose their result.
+	dropped chan struct{}
+	// back is when the connection is up again after a Drop; until then
+	// every call waits, as the D-Bus Manager's reconnect makes it.
+	back  time.Time
+	drops int
+	jobID uint32
 }
 
 var _ systemd.Manager = (*Fake)(nil)
@@ -76,7 +84,7 @@ func nextPID() uint32        { return uint32(1000 + ids.Add(1)%60000) }
 
 // New returns a Fake in which every named unit is loaded, active and running.
 func New(units ...string) *Fake {
-	f := &Fake{units: map[string]*systemd.UnitState{}, readErrs: map[string]error{}}
+	f := &Fake{units: map[string]*systemd.UnitState{}, readErrs: map[string]error{}, dropped: make(chan struct{})}
 	for _, name := range units {
 		u := &systemd.UnitState{Name: name, LoadState: "loaded"}
 		started(u, time.Now())
@@ -224,11 +232,46 @@ func (f *Fake) finish(i int, res systemd.JobResult, err error) {
 	f.calls[i].Err = err
 }
 
-func (f *Fake) checkOpen() error {
+// checkOpen fails after Close and, after a Drop, waits (on the test's
+// clock) until the connection is back, as the D-Bus Manager does while it
+// reconnects.
+func (f *Fake) checkOpen(ctx context.Context) error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closed {
+	closed, wait := f.closed, time.Until(f.back)
+	f.mu.Unlock()
+	if closed {
 		return fmt.Errorf("fake manager: %w", systemd.ErrNoSystemd)
 	}
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("fake manager: reconnecting: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
 	return nil
+}
+
+// Drop simulates systemd re-executing (daemon-reexec): the connection
+// drops and is back after outage. Jobs keep running, as systemd keeps its
+// job queue across a re-exec, but every job whose caller is waiting loses
+// its result: the caller resolves it from the unit's state
+// (systemd.AwaitLost), as the D-Bus Manager does. Calls made during the
+// outage wait until it is over.
+func (f *Fake) Drop(outage time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	close(f.dropped)
+	f.dropped = make(chan struct{})
+	f.back = time.Now().Add(outage)
+	f.drops++
+}
+
+// Drops reports how often Drop was called.
+func (f *Fake) Drops() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.drops
 }

@@ -2,6 +2,7 @@ package systemdtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -31,7 +32,7 @@ func (f *Fake) Restart(ctx context.Context, unit string) error {
 // result or gives up when ctx is done, in which case the job still runs to
 // its end, as it would in systemd.
 func (f *Fake) job(ctx context.Context, op Op, unit string) error {
-	if err := f.checkOpen(); err != nil {
+	if err := f.checkOpen(ctx); err != nil {
 		return err
 	}
 	i := f.record(op, unit)
@@ -40,9 +41,26 @@ func (f *Fake) job(ctx context.Context, op Op, unit string) error {
 		f.finish(i, "", err)
 		return err
 	}
+	f.mu.Lock()
+	before := *f.unitLocked(unit)
+	dropped := f.dropped
+	f.mu.Unlock()
 	done := make(chan systemd.JobResult, 1)
 	go func() { done <- f.run(op, unit) }()
 	select {
+	case <-dropped:
+		err := systemd.AwaitLost(ctx, string(op), unit, before, f.Unit, func(ctx context.Context) error {
+			return f.job(ctx, op, unit)
+		})
+		var je *systemd.JobError
+		res := systemd.JobResult("")
+		if errors.As(err, &je) {
+			res = je.Result
+		} else if err == nil {
+			res = systemd.JobDone
+		}
+		f.finish(i, res, err)
+		return err
 	case res := <-done:
 		if res != systemd.JobDone {
 			err := &systemd.JobError{Op: string(op), Unit: unit, Result: res}
@@ -66,6 +84,9 @@ func (f *Fake) run(op Op, unit string) systemd.JobResult {
 	script := f.scriptLocked(op, unit)
 	wait := f.jobTime
 	noop := op == OpStart && u.Running()
+	f.jobID++
+	id := f.jobID
+	u.JobID = id
 	if !noop {
 		switch op {
 		case OpStop:
@@ -97,6 +118,7 @@ func (f *Fake) run(op Op, unit string) systemd.JobResult {
 		res = script(&next)
 	}
 	f.mu.Lock()
+	next.JobID = 0
 	*f.unitLocked(unit) = next
 	f.mu.Unlock()
 	return res
@@ -137,7 +159,7 @@ func (f *Fake) DisableUnits(ctx context.Context, units ...string) error {
 }
 
 func (f *Fake) simple(ctx context.Context, op Op, unit string) error {
-	if err := f.checkOpen(); err != nil {
+	if err := f.checkOpen(ctx); err != nil {
 		return err
 	}
 	i := f.record(op, unit)
@@ -151,7 +173,7 @@ func (f *Fake) simple(ctx context.Context, op Op, unit string) error {
 
 // Unit implements systemd.Manager. An unknown unit is reported not-found.
 func (f *Fake) Unit(ctx context.Context, unit string) (systemd.UnitState, error) {
-	if err := f.checkOpen(); err != nil {
+	if err := f.checkOpen(ctx); err != nil {
 		return systemd.UnitState{}, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -171,7 +193,7 @@ func (f *Fake) Unit(ctx context.Context, unit string) (systemd.UnitState, error)
 
 // Units implements systemd.Manager.
 func (f *Fake) Units(ctx context.Context, patterns ...string) ([]systemd.UnitState, error) {
-	if err := f.checkOpen(); err != nil {
+	if err := f.checkOpen(ctx); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
