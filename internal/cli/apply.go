@@ -51,6 +51,7 @@ func printApply(g *globals, rep *host.ApplyReport) error {
 	if g.json {
 		return json.NewEncoder(g.stdout).Encode(rep)
 	}
+	printWarnings(g, rep.Warnings)
 	w := g.stdout
 	if !rep.Changed {
 		fmt.Fprintf(w, "%s: no changes\n", rep.Service)
@@ -99,7 +100,7 @@ apply can come back) unless --purge is given.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := g.host().Uninstall(cmd.Context(), host.UninstallOptions{Service: args[0], Purge: purge,
-				Warn: func(msg string) { fmt.Fprintln(g.stderr, "warning: "+msg) }}); err != nil {
+				Warn: func(msg string) { fmt.Fprintln(g.stderr, "sysroll: warning: "+msg) }}); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.stdout, "%s: uninstalled%s\n", args[0], map[bool]string{true: " and purged", false: " (releases and history kept; --purge removes them)"}[purge])
@@ -108,4 +109,12 @@ apply can come back) unless --purge is given.`,
 	}
 	cmd.Flags().BoolVar(&purge, "purge", false, "also delete releases and rollout history")
 	return cmd
+}
+
+// printWarnings puts each warning on stderr, where it is seen without
+// spoiling the output a script reads; --json carries them in the report.
+func printWarnings(g *globals, warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintln(g.stderr, "sysroll: warning: "+w)
+	}
 }

@@ -52,6 +52,7 @@ management. Nothing is installed and systemd is not contacted.`,
 			if err != nil {
 				return err
 			}
+			printWarnings(g, host.Warnings(svc))
 			if outDir != "" {
 				if err := os.MkdirAll(outDir, 0o755); err != nil {
 					return fmt.Errorf("create %s: %w", outDir, err)

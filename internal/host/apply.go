@@ -37,6 +37,10 @@ type ApplyReport struct {
 	Plan          *install.Plan    `json:"plan"`
 	ServiceFile   string           `json:"service_file_diff,omitempty"`
 	StagedRelease *release.Release `json:"staged_release,omitempty"`
+	// Warnings are what the service file allows but probably does not mean
+	// (a secret in environment:, a port it cannot bind), each with its fix;
+	// they change nothing (config.Service.Warnings).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Apply installs or updates a service's units and converges its instances:
@@ -120,7 +124,7 @@ func (h *Host) Apply(ctx context.Context, opts ApplyOptions) (rep *ApplyReport, 
 	if err != nil {
 		return nil, err
 	}
-	rep = &ApplyReport{Service: svc.Name, Plan: plan, DryRun: opts.DryRun}
+	rep = &ApplyReport{Service: svc.Name, Plan: plan, DryRun: opts.DryRun, Warnings: Warnings(svc)}
 	rep.ServiceFile = install.Diff(appliedServiceFile, string(oldRaw), string(raw))
 	rep.Changed = !plan.NoChanges() || rep.ServiceFile != ""
 
@@ -293,4 +297,14 @@ func (h *Host) startFailure(ctx context.Context, m systemd.Manager, service stri
 	}
 	return fmt.Errorf("apply %s: %w%s\n  the units are installed; the instance's log: %s -u %s -n 50\n  fix the release and apply again with --artifact, or remove it all: sysroll uninstall %s",
 		service, err, why, journal, je.Unit, service)
+}
+
+// Warnings renders the service file's warnings (config.Service.Warnings) as
+// one line each: file:line:col, the field and the fix.
+func Warnings(svc *config.Service) []string {
+	var out []string
+	for _, w := range svc.Warnings() {
+		out = append(out, w.Error())
+	}
+	return out
 }
