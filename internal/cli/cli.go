@@ -20,9 +20,9 @@ import (
 
 // Exit codes, documented in `sysroll --help`.
 const (
-	ExitOK       = 0 // success
-	ExitFailed   = 1 // the operation failed (a rollout rolled back, lint found problems, ...)
-	ExitUsage    = 2 // bad usage or bad input: nothing was changed
+	ExitOK     = 0 // success
+	ExitFailed = 1 // the operation failed (a rollout rolled back, lint found problems, ...)
+	ExitUsage  = 2 // bad usage or bad input: nothing was changed
 	// ExitInternal is sysexits' EX_SOFTWARE: a bug in sysroll (a recovered
 	// panic), never the input's fault. Small codes stay free for outcomes a
 	// script branches on (a paused rollout is planned as 3).
