@@ -107,7 +107,11 @@ func (s *Service) validateDirectives(e *errs) {
 	validateSection(e, "service", s.ServiceExtra, "Service", allowed, used)
 	for i, k := range s.Hardening.AllowRaw {
 		if allowed[k] && !used[k] {
-			e.add(at("hardening", "allow_raw", i), "%s allows nothing: no value of unit.%s or service.%s needs it; remove it, so the list says what is relaxed", k, k, k)
+			hint := ""
+			if !knownKey("Unit", k) && !knownKey("Service", k) {
+				hint = suggestKey(k, allowableKeys())
+			}
+			e.add(at("hardening", "allow_raw", i), "%s allows nothing: no value of unit.%s or service.%s needs it%s; remove it, so the list says what is relaxed", k, k, k, hint)
 		}
 	}
 }
@@ -121,7 +125,7 @@ func (s *Service) allowRaw(e *errs) map[string]bool {
 			e.add(at("hardening", "allow_raw", i), "%s is listed twice", k)
 		case managedKeys[k] != "":
 			e.add(at("hardening", "allow_raw", i), "%s is written by sysroll, never raw; %s", k, managedKeys[k])
-		case sandboxKeys[k].why == "" && !slices.Contains(execKeys, k):
+		case sandboxKeys[k].why == "" && !slices.Contains(execKeys, k) && (knownKey("Unit", k) || knownKey("Service", k) || !directRe.MatchString(k)):
 			e.add(at("hardening", "allow_raw", i), "%q is not a key that needs allowing%s: allow_raw names unit:/service: keys that weaken the sandbox, or an Exec* key whose '+'/'!' prefix runs a command as root", k, suggestKey(k, allowableKeys()))
 		}
 		allowed[k] = true
@@ -182,8 +186,15 @@ func validateSection(e *errs, field string, d Directives, section string, allowe
 			// (isServiceOnly's prefixes alone took BindsTo= for BindPaths=.)
 			e.add(p, "%s belongs in [Service]: move it to service:", k)
 			continue
+		case !knownKey(section, k) && allowed[k]:
+			// A key of a newer systemd than the table's: sysroll cannot
+			// judge what it grants, so only an explicit allow_raw lets it
+			// through (and render/status list it); apply's systemd-analyze
+			// verify on the host then refuses it if that systemd does not
+			// read it either.
+			used[k] = true
 		case !knownKey(section, k):
-			e.add(p, "%s is not a [%s] key of systemd %s, which would ignore the line%s", k, section, SystemdVersion, suggestKey(k, append(slices.Clone(systemdUnitKeys), systemdServiceKeys...)))
+			e.add(p, "%s is not a [%s] key of systemd %s, which would ignore the line%s; if a newer systemd on your hosts reads it, add %s to hardening.allow_raw (sysroll cannot judge what it grants; apply checks it with the host's systemd-analyze)", k, section, SystemdVersion, suggestKey(k, append(slices.Clone(systemdUnitKeys), systemdServiceKeys...)), k)
 			continue
 		}
 		if len(d[k]) == 0 {

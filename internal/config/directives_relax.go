@@ -33,6 +33,10 @@ func (s *Service) Relaxations() []Relaxation {
 	}{{"unit", s.UnitExtra}, {"service", s.ServiceExtra}} {
 		for _, k := range sortedDirectiveKeys(sec.d) {
 			for _, v := range sec.d[k] {
+				if !knownKey("Unit", k) && !knownKey("Service", k) {
+					out = append(out, Relaxation{Field: sec.field + "." + k, Value: v, Note: unknownKeyNote})
+					continue
+				}
 				if why, weak := weakens(k, v); weak {
 					out = append(out, Relaxation{Field: sec.field + "." + k, Value: v, Note: why})
 				}
@@ -44,6 +48,10 @@ func (s *Service) Relaxations() []Relaxation {
 	}
 	return out
 }
+
+// unknownKeyNote is the relaxation note of a key systemd SystemdVersion does
+// not read, let through by hardening.allow_raw for a newer systemd.
+var unknownKeyNote = "not a key of systemd " + SystemdVersion + ": allowed unjudged for a newer systemd"
 
 func sortedDirectiveKeys(d Directives) []string {
 	keys := make([]string, 0, len(d))

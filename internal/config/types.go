@@ -249,7 +249,9 @@ type Hardening struct {
 	UMask string `yaml:"umask"`
 	// AllowRaw names the unit:/service: keys allowed to weaken the sandbox
 	// (e.g. [SupplementaryGroups, ReadWritePaths]), and the Exec* keys allowed
-	// a '+'/'!' prefix (run as root). Each shows in render and status.
+	// a '+'/'!' prefix (run as root), and keys of a systemd newer than
+	// SystemdVersion (sysroll cannot judge them; apply checks them with the
+	// host's systemd-analyze). Each shows in render and status.
 	AllowRaw []string `yaml:"allow_raw"`
 }
 
