@@ -227,6 +227,11 @@ func (s *Service) validateHealth(e *errs) {
 			e.add(at("health", "exec", "command"), "%v", err)
 		} else if len(argv) == 0 {
 			e.add(at("health", "exec", "command"), "is required")
+		} else if prog := s.Expand(argv[0], "/release", s.sampleInstance()); !strings.HasPrefix(prog, "/") && strings.Contains(prog, "/") {
+			// The probe runs as sysroll (root, for the system manager) from
+			// wherever the operator happens to be: a relative path would run
+			// whatever that directory holds.
+			e.add(at("health", "exec", "command"), "the program %q must be an absolute path, {release}/..., or a bare name found in PATH: a relative path would run from whatever directory sysroll is started in", argv[0])
 		}
 	}
 }
