@@ -60,7 +60,8 @@ type StageOptions struct {
 //
 // SHA256 is the sha256 of the file for a binary or tarball (what sha256sum
 // prints). For a directory it is a sha256 over the sorted relative paths,
-// types, modes, content hashes and link targets of the staged tree.
+// types, modes, content hashes and link targets of the staged tree; for a
+// tarball that tree hash of what it unpacked to is TreeSHA256.
 //
 // Staging the same version with the same checksum again returns the existing
 // release; with a different checksum it fails. Content is staged in a
@@ -163,8 +164,11 @@ func fill(ctx context.Context, tmp, src string, kind ArtifactKind, opts StageOpt
 	if err := checkSymlinks(tmp); err != nil {
 		return err
 	}
-	if kind == ArtifactDir {
-		rel.SHA256, err = hashTree(tmp)
+	switch kind {
+	case ArtifactDir:
+		rel.SHA256, err = hashTree(tmp, opts.MaxSize)
+	case ArtifactTarball:
+		rel.TreeSHA256, err = hashTree(tmp, opts.MaxSize)
 	}
 	return err
 }
