@@ -100,7 +100,7 @@ func verifyContent(rel Release) error {
 		case err != nil:
 			return fmt.Errorf("release %s: %w", rel.Version, err)
 		case n > rel.Size:
-			return changed(path, "size", strconv.FormatInt(rel.Size, 10)+" bytes", "more")
+			return changed(path, "size", byteCount(rel.Size), "more than "+byteCount(rel.Size))
 		case sum != rel.SHA256:
 			return changed(path, "sha256", rel.SHA256, sum)
 		}
@@ -119,7 +119,7 @@ func verifyContent(rel Release) error {
 			return fmt.Errorf("release %s: %w", rel.Version, err)
 		}
 		if size != rel.Size {
-			return changed(rel.Path, "size", strconv.FormatInt(rel.Size, 10)+" bytes of files", strconv.FormatInt(size, 10))
+			return changed(rel.Path, "size", byteCount(rel.Size)+" of files", byteCount(size)+" of files")
 		}
 	default:
 		return fmt.Errorf("release %s: metadata %s: field kind: %q is none of binary, dir, tarball", rel.Version, rel.Path+metaSuffix, rel.Kind)
@@ -132,7 +132,7 @@ func verifyTree(rel Release, want string) error {
 	sum, err := hashTree(rel.Path, rel.Size)
 	switch {
 	case errors.Is(err, errTreeTooLarge):
-		return &ChangedError{Release: rel.Version, Path: rel.Path, What: "size", Want: strconv.FormatInt(rel.Size, 10) + " bytes of files", Got: "more"}
+		return &ChangedError{Release: rel.Version, Path: rel.Path, What: "size", Want: byteCount(rel.Size) + " of files", Got: "more than " + byteCount(rel.Size) + " of files"}
 	case err != nil:
 		return fmt.Errorf("release %s: %w", rel.Version, err)
 	case sum != want:
@@ -145,3 +145,6 @@ func verifyTree(rel Release, want string) error {
 func validFileName(name string) bool {
 	return name != "" && name != "." && name != ".." && filepath.Base(name) == name
 }
+
+// byteCount says n bytes.
+func byteCount(n int64) string { return strconv.FormatInt(n, 10) + " bytes" }
