@@ -2,12 +2,9 @@ package host
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/install"
@@ -25,7 +22,7 @@ type UninstallOptions struct {
 }
 
 // appliedFile is the installer's record of the units it installed, under
-// the service's state dir.
+// the service's state dir (install owns it; named here for tests).
 const appliedFile = "applied.json"
 
 // Uninstall stops every instance, the group and the socket, and removes the
@@ -65,21 +62,11 @@ func (h *Host) Uninstall(ctx context.Context, opts UninstallOptions) error {
 	}
 	defer m.Close()
 	in := &install.Installer{Manager: m, UnitDir: unitDir, StateDir: dir, Warn: warn}
-	err = in.Uninstall(ctx, opts.Service, opts.Purge)
-	if err != nil && appliedUnreadable(err, filepath.Join(dir, appliedFile)) {
-		// Without its record the installer goes by the service's unit
-		// names. Purge deletes the file anyway; a plain uninstall keeps
-		// it aside for a look.
-		path := filepath.Join(dir, appliedFile)
-		aside := path + ".unreadable"
-		if rerr := os.Rename(path, aside); rerr != nil {
-			return errors.Join(fmt.Errorf("uninstall %s: %w", opts.Service, err), rerr)
-		}
-		warn(fmt.Sprintf("%s: %s unreadable (%v); removed the units named %s@.service, %s.target and %s.socket instead (the file is kept as %s unless purged)",
-			opts.Service, path, err, opts.Service, opts.Service, opts.Service, aside))
-		err = in.Uninstall(ctx, opts.Service, opts.Purge)
-	}
-	if err != nil {
+	// The installer never needs applied.json: an unreadable one is only
+	// warned about (UnitFiles goes by the service's unit names) and, on a
+	// plain uninstall, quarantined. So an error here is from systemd or the
+	// files themselves, and a second try could not get past it.
+	if err := in.Uninstall(ctx, opts.Service, opts.Purge); err != nil {
 		return fmt.Errorf("uninstall %s: %w", opts.Service, err)
 	}
 	if !opts.Purge {
@@ -88,17 +75,6 @@ func (h *Host) Uninstall(ctx context.Context, opts UninstallOptions) error {
 		}
 	}
 	return nil
-}
-
-// appliedUnreadable reports whether the installer failed on its record of
-// applied units (path) rather than on systemd or the unit files.
-func appliedUnreadable(err error, path string) bool {
-	if _, serr := os.Lstat(path); serr != nil {
-		return false
-	}
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	return errors.As(err, &syn) || errors.As(err, &typ) || strings.Contains(err.Error(), path)
 }
 
 // uninstallDir returns the state dir of an installed service, or with purge

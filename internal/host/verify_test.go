@@ -1,8 +1,6 @@
 package host
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"errors"
 	"os"
 	"path/filepath"
@@ -149,52 +147,4 @@ func TestDeployAndRollbackRepairABrokenLink(t *testing.T) {
 			})
 		})
 	}
-}
-
-// The host's check of a staged release agrees with what Stage recorded,
-// for each kind of artifact: an intact release verifies.
-func TestVerifyAgreesWithStage(t *testing.T) {
-	w := newWorld(t)
-	s := w.store("shop")
-	dir := w.artifact("d1")
-	must(t, os.MkdirAll(filepath.Join(dir, "sub"), 0o755))
-	must(t, os.WriteFile(filepath.Join(dir, "sub", "data"), []byte("x"), 0o600))
-	must(t, os.Symlink("sub/data", filepath.Join(dir, "link")))
-	bin := filepath.Join(w.dir, "hello")
-	must(t, os.WriteFile(bin, []byte("\x7fELF fake"), 0o755))
-	tgz := filepath.Join(w.dir, "rel.tar.gz")
-	writeTarball(t, tgz, map[string]string{"app": "#!/bin/sh\n", "etc/conf": "a=1\n"})
-	for v, artifact := range map[string]string{"d1": dir, "b1": bin, "t1": tgz} {
-		if _, err := s.Stage(t.Context(), artifact, release.StageOptions{Version: v}); err != nil {
-			t.Fatal(err)
-		}
-		if p := verifyRelease(s, v); p != "" {
-			t.Errorf("%s (%s) freshly staged: %s", v, artifact, p)
-		}
-	}
-	// And a change is seen in each.
-	for v, file := range map[string]string{"d1": "sub/data", "b1": "hello", "t1": "etc/conf"} {
-		p := filepath.Join(s.Path(v), file)
-		must(t, os.Chmod(p, 0o644))
-		must(t, os.WriteFile(p, []byte("changed!"), 0o644))
-		if verifyRelease(s, v) == "" {
-			t.Errorf("%s: a changed %s verifies", v, file)
-		}
-	}
-}
-
-func writeTarball(t *testing.T, path string, files map[string]string) {
-	t.Helper()
-	f, err := os.Create(path)
-	must(t, err)
-	defer f.Close()
-	gz := gzip.NewWriter(f)
-	tw := tar.NewWriter(gz)
-	for name, content := range files {
-		must(t, tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(content)), Typeflag: tar.TypeReg}))
-		_, err := tw.Write([]byte(content))
-		must(t, err)
-	}
-	must(t, tw.Close())
-	must(t, gz.Close())
 }

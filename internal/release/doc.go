@@ -49,7 +49,15 @@
 // metadata is quarantined. Any command that reads a corrupt file moves it,
 // status and history included.
 //
-// Releases are immutable. An instance is moved to another release by
+// Releases are immutable, and Verify is the one definition of "this
+// release is what was staged": its metadata readable, its directory a real
+// directory, its binary's sha256 or its tree hash (a directory's, or what a
+// tarball unpacked to) the one Stage recorded, read bounded and without
+// following links. Whoever changes a release behind sysroll's back (a
+// deleted directory, a replaced binary) is answered by staging the same
+// artifact under the same version again: Stage then puts the staged
+// content back in one rename exchange; another artifact is refused. An
+// instance is moved to another release by
 // renaming a new symlink over instances/INSTANCE/current: rename(2) is
 // atomic, so a process starting at any moment finds either the old or the
 // new release, and a unit that runs instances/%i/current/hello needs no

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // DefaultMaxSize caps what a directory or tarball may unpack to, so a
@@ -60,10 +62,16 @@ type StageOptions struct {
 //
 // SHA256 is the sha256 of the file for a binary or tarball (what sha256sum
 // prints). For a directory it is a sha256 over the sorted relative paths,
-// types, modes, content hashes and link targets of the staged tree.
+// types, modes, content hashes and link targets of the staged tree; for a
+// tarball that tree hash of what it unpacked to is TreeSHA256.
 //
 // Staging the same version with the same checksum again returns the existing
-// release; with a different checksum it fails. Content is staged in a
+// release; with a different checksum it fails. If the existing release no
+// longer verifies (see Verify: its directory deleted, its binary replaced,
+// a file changed), staging the artifact it was staged from repairs it: the
+// freshly staged content takes the broken content's place in one atomic
+// exchange, and the metadata (its time of staging included) is kept.
+// Content that verifies is never replaced. Content is staged in a
 // temporary directory and renamed into place, and the metadata file is
 // written last, so a crash at any point leaves no half release.
 func (s *Store) Stage(ctx context.Context, artifact string, opts StageOptions) (Release, error) {
@@ -124,10 +132,12 @@ func (s *Store) stage(ctx context.Context, artifact string, opts StageOptions) (
 		opts.Version = rel.SHA256[:12]
 	}
 	rel.Version = opts.Version
-	if existing, done, err := s.existing(rel); done || err != nil {
-		return existing, err
+	old, state, err := s.existing(rel)
+	if err != nil || state == intact {
+		return old, err
 	}
-	if len(opts.Check) > 0 {
+	// A repair stages what was checked before: the same sha256.
+	if state == absent && len(opts.Check) > 0 {
 		if err := runCheck(ctx, tmp, opts.Check, opts.CheckTimeout); err != nil {
 			return Release{}, err
 		}
@@ -163,39 +173,71 @@ func fill(ctx context.Context, tmp, src string, kind ArtifactKind, opts StageOpt
 	if err := checkSymlinks(tmp); err != nil {
 		return err
 	}
-	if kind == ArtifactDir {
-		rel.SHA256, err = hashTree(tmp)
+	switch kind {
+	case ArtifactDir:
+		rel.SHA256, err = hashTree(tmp, opts.MaxSize)
+	case ArtifactTarball:
+		rel.TreeSHA256, err = hashTree(tmp, opts.MaxSize)
 	}
 	return err
 }
 
-// existing reports whether rel's version is already staged: done with the
-// existing release if the checksum matches, an error if it does not.
-func (s *Store) existing(rel Release) (Release, bool, error) {
-	old, err := s.Get(rel.Version)
+// stagedState is what is staged already under a version being staged.
+type stagedState int
+
+const (
+	absent stagedState = iota // nothing: commit the new release
+	intact                    // the same artifact, content verified: keep it
+	broken                    // the same artifact, content changed: repair it
+)
+
+// existing says what is staged already under rel's version: the release
+// and its state, or an error if it was staged from another artifact (a
+// different checksum) or cannot be read.
+func (s *Store) existing(rel Release) (Release, stagedState, error) {
+	old, err := s.meta(rel.Version)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return Release{}, false, nil
+		return Release{}, absent, nil
 	case err != nil:
-		return Release{}, true, err
+		return Release{}, absent, err
 	case old.SHA256 != rel.SHA256:
-		return Release{}, true, fmt.Errorf("release %s already exists with a different checksum (have %s, staging %s)",
+		return Release{}, absent, fmt.Errorf("release %s already exists with a different checksum (have %s, staging %s)",
 			rel.Version, short(old.SHA256), short(rel.SHA256))
 	}
-	return old, true, nil
+	check := old
+	if check.Kind == ArtifactTarball && check.TreeSHA256 == "" {
+		// Metadata from before tree hashes: the same archive unpacks to
+		// the tree just staged, so that is what it must hold.
+		check.TreeSHA256 = rel.TreeSHA256
+	}
+	err = verifyContent(check)
+	switch {
+	case errors.Is(err, ErrChanged):
+		return old, broken, nil
+	case err != nil:
+		return Release{}, absent, err
+	}
+	return old, intact, nil
 }
 
 // commit renames the staged tree into place and then writes its metadata,
-// the step that makes the release exist.
+// the step that makes the release exist; or, for a release whose content
+// no longer verifies, puts the staged tree in place of that content.
 func (s *Store) commit(tmp string, rel Release) (Release, error) {
 	unlock, err := s.stageLock()
 	if err != nil {
 		return Release{}, err
 	}
 	defer unlock()
-	// Again under the lock: another process may have staged it meanwhile.
-	if existing, done, err := s.existing(rel); done || err != nil {
-		return existing, err
+	// Again under the lock: another process may have staged (or repaired)
+	// it meanwhile.
+	old, state, err := s.existing(rel)
+	switch {
+	case err != nil || state == intact:
+		return old, err
+	case state == broken:
+		return s.repair(tmp, old, rel)
 	}
 	rel.Path = s.Path(rel.Version)
 	// A directory without metadata was never committed (a crash mid-Stage or
@@ -229,6 +271,43 @@ func (s *Store) commit(tmp string, rel Release) (Release, error) {
 		return Release{}, err
 	}
 	return rel, nil
+}
+
+// repair puts the freshly staged tree tmp in the place of old's content,
+// which no longer verifies, with one rename(2) exchange: a process
+// starting at any moment finds the broken content or the repaired one,
+// never a missing directory. tmp then holds the broken content, which
+// Stage's cleanup removes (or, after a crash, the next Lock or Prune: it
+// is a staging directory). old's metadata stays; a tarball staged before
+// tree hashes gains its TreeSHA256.
+func (s *Store) repair(tmp string, old, rel Release) (Release, error) {
+	err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, old.Path, unix.RENAME_EXCHANGE)
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		err = os.Rename(tmp, old.Path) // the content is gone: nothing to exchange
+	case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOSYS):
+		// A filesystem without RENAME_EXCHANGE: the broken content aside
+		// under a staging name, then the new in its place.
+		aside := tmp + "-broken"
+		if err = os.Rename(old.Path, aside); err == nil {
+			err = os.Rename(tmp, old.Path)
+			os.RemoveAll(aside)
+		}
+	}
+	if err != nil {
+		return Release{}, fmt.Errorf("repair release %s: %w", old.Version, err)
+	}
+	if old.Kind == ArtifactTarball && old.TreeSHA256 == "" && rel.TreeSHA256 != "" {
+		old.TreeSHA256 = rel.TreeSHA256
+		data, err := json.MarshalIndent(old, "", "  ")
+		if err == nil {
+			err = WriteFileAtomic(s.metaPath(old.Version), append(data, '\n'), 0o644)
+		}
+		if err != nil {
+			return Release{}, fmt.Errorf("repair release %s: record its tree hash: %w", old.Version, err)
+		}
+	}
+	return old, nil
 }
 
 // usersOf lists the instances whose current link points at version.

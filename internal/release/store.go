@@ -107,6 +107,10 @@ type Release struct {
 	Kind     ArtifactKind `json:"kind"`
 	Created  time.Time    `json:"created"`
 	Size     int64        `json:"size"` // bytes of regular-file content in the release
+	// TreeSHA256 is, for a tarball, the tree hash of what it unpacked to
+	// (as SHA256 is for a directory), so Verify can see a changed file of
+	// the same size. Empty in metadata written before it was recorded.
+	TreeSHA256 string `json:"tree_sha256,omitempty"`
 	// Path is the release's directory (not stored: derived from the store).
 	Path string `json:"-"`
 }
@@ -117,6 +121,19 @@ type Release struct {
 // the release's content is kept (see Prune), and the release is not found
 // from then on, with a message that says why.
 func (s *Store) Get(version string) (Release, error) {
+	r, err := s.meta(version)
+	if err != nil {
+		return Release{}, err
+	}
+	if fi, err := os.Lstat(r.Path); err != nil || !fi.IsDir() {
+		return Release{}, fmt.Errorf("release %s: content directory missing: %w", version, ErrNotFound)
+	}
+	return r, nil
+}
+
+// meta reads a release's metadata as Get does, whether or not its content
+// is there.
+func (s *Store) meta(version string) (Release, error) {
 	if err := validName("version", version); err != nil {
 		return Release{}, err
 	}
@@ -145,9 +162,6 @@ func (s *Store) Get(version string) (Release, error) {
 		return Release{}, fmt.Errorf("release %s: %w", version, err)
 	}
 	r.Path = s.Path(version)
-	if fi, err := os.Lstat(r.Path); err != nil || !fi.IsDir() {
-		return Release{}, fmt.Errorf("release %s: content directory missing: %w", version, ErrNotFound)
-	}
 	return r, nil
 }
 

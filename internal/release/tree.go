@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -11,6 +12,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sysroll/sysroll/internal/safeio"
 )
 
 // copyBinary copies the executable src into root as name and returns its
@@ -192,9 +198,19 @@ func depthBelow(top, path string) (int, bool) {
 // hashTree is the checksum of a staged directory: a sha256 over one line per
 // entry in lexical order (type, relative path, mode, and content hash or
 // link target). It depends only on what the release contains, not on where
-// it came from or when.
-func hashTree(dir string) (string, error) {
+// it came from or when. Stage records it and Verify recomputes it, so this
+// is the one definition of a tree's content.
+//
+// It follows no link (WalkDir does not, and a file is opened O_NOFOLLOW),
+// never blocks on a FIFO (a special file is hashed by its type, which
+// Stage never stages, so the sum then differs) and reads at most limit
+// bytes of content: a tree holding more already differs from one that
+// held limit (errTreeTooLarge). A file with several names (a tarball's
+// hard link) is read once, as Stage counted it.
+func hashTree(dir string, limit int64) (string, error) {
 	h := sha256.New()
+	seen := map[fileID]string{}
+	budget := limit
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -217,12 +233,24 @@ func hashTree(dir string) (string, error) {
 				return err
 			}
 			fmt.Fprintf(h, "l %s %s\n", name, strconv.Quote(target))
-		default:
-			sum, err := hashFile(path)
-			if err != nil {
-				return err
+		case t.IsRegular():
+			id, shared := idOf(info)
+			sum, ok := seen[id]
+			if !ok || !shared {
+				var n int64
+				if sum, n, err = hashRegular(path, budget); err != nil {
+					return err
+				}
+				if budget -= n; budget < 0 {
+					return errTreeTooLarge
+				}
+				if shared {
+					seen[id] = sum
+				}
 			}
 			fmt.Fprintf(h, "f %s %04o %s\n", name, info.Mode().Perm(), sum)
+		default:
+			fmt.Fprintf(h, "? %s %s\n", name, t)
 		}
 		return nil
 	})
@@ -232,15 +260,71 @@ func hashTree(dir string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func hashFile(path string) (string, error) {
-	f, err := os.Open(path)
+// errTreeTooLarge is hashTree's: more content than its limit.
+var errTreeTooLarge = errors.New("more content than its limit")
+
+// fileID is a file's identity, to read a file with several names once.
+type fileID struct{ dev, ino uint64 }
+
+// idOf is info's identity, and whether the file has other names.
+func idOf(info fs.FileInfo) (fileID, bool) {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fileID{}, false
+	}
+	return fileID{uint64(st.Dev), st.Ino}, st.Nlink > 1
+}
+
+// hashRegular hashes the regular file at path, not following a link and
+// never blocking on a FIFO, reading at most limit+1 bytes: a file longer
+// than limit already differs from what it should be, and n > limit says
+// so. The error of a path that is not a regular file matches
+// safeio.ErrNotRegular.
+func hashRegular(path string, limit int64) (sum string, n int64, err error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
+	if errors.Is(err, unix.ELOOP) {
+		return "", 0, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (a symbolic link)", safeio.ErrNotRegular)}
+	}
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+	fi, err := f.Stat()
+	if err != nil {
+		return "", 0, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	if !fi.Mode().IsRegular() {
+		return "", 0, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w (%s)", safeio.ErrNotRegular, fi.Mode().Type())}
+	}
+	h := sha256.New()
+	n, err = io.Copy(h, io.LimitReader(f, max(limit, 0)+1))
+	if err != nil {
+		return "", n, &fs.PathError{Op: "read", Path: path, Err: err}
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// treeSize is the bytes of regular-file content under dir, counted as
+// Stage counts a release's Size: a file with several names once.
+func treeSize(dir string) (int64, error) {
+	var total int64
+	seen := map[fileID]bool{}
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if id, shared := idOf(info); shared {
+			if seen[id] {
+				return nil
+			}
+			seen[id] = true
+		}
+		total += info.Size()
+		return nil
+	})
+	return total, err
 }

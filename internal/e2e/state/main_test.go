@@ -6,7 +6,8 @@
 // block neither deploy, history, rollback nor uninstall; a release name
 // cannot destroy another release; a state directory someone else can
 // change is refused; a planted lock link is not written through; a killed
-// Stage's leftovers go at the next run. One throwaway testbed container is
+// Stage's leftovers go at the next run; a release changed behind
+// sysroll's back is repaired by deploying its artifact again. One throwaway testbed container is
 // shared by the package's tests; each test uses its own service name and
 // ports (23400-23599) and purges its service when done. Run as root:
 //
