@@ -275,7 +275,7 @@ func TestFailureActions(t *testing.T) {
 			}
 			s.assertAllRunning()
 			for i, port := range s.ports {
-				v, err := versionOf(port)
+				v, err := e2etest.VersionOf(port)
 				if err != nil || v != want[port] {
 					t.Errorf("instance %d answers %q (%v), want %s", port, v, err, want[port])
 				}

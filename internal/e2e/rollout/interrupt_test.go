@@ -148,7 +148,7 @@ func assertTruth(t *testing.T, s *service, rec release.Record, before map[int]st
 	versions := map[string]bool{}
 	for _, in := range rec.Instances {
 		port := portOf(t, in.Name)
-		v, err := versionOf(port)
+		v, err := e2etest.VersionOf(port)
 		if err != nil {
 			t.Errorf("instance %s does not answer: %v", in.Name, err)
 			continue

@@ -107,7 +107,7 @@ func TestKillAtEachPhase(t *testing.T) {
 				t.Errorf("status lost the interrupted rollout: %+v", st.Interrupted)
 			}
 			s.assertStatusTruth(st)
-			if v, _ := versionOf(s.ports[2]); !reached && (v != "v1" || s.invocations()[s.ports[2]] != before[s.ports[2]]) {
+			if v, _ := e2etest.VersionOf(s.ports[2]); !reached && (v != "v1" || s.invocations()[s.ports[2]] != before[s.ports[2]]) {
 				t.Errorf("instance %s, not reached, was touched: answers %s", third, v)
 			}
 			if testing.Verbose() {
@@ -190,7 +190,7 @@ func (s *service) assertStatusTruth(st schema.Status) {
 	versions := map[string]bool{}
 	for _, in := range st.Instances {
 		port := portOf(s.t, in.Instance)
-		v, err := versionOf(port)
+		v, err := e2etest.VersionOf(port)
 		if err != nil {
 			s.t.Errorf("instance %s does not answer: %v", in.Instance, err)
 			continue

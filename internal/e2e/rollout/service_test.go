@@ -4,7 +4,6 @@ package rollout_test
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"path"
 	"strconv"
@@ -118,29 +117,6 @@ func (s *service) deploy(version string, flags ...string) e2etest.Result {
 
 func (s *service) unit(port int) string { return fmt.Sprintf("%s@%d.service", s.name, port) }
 
-// versionOf asks an instance, from the host, which version it runs.
-func versionOf(port int) (string, error) {
-	c := http.Client{Timeout: time.Second}
-	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("GET / on %d: %s", port, resp.Status)
-	}
-	// "hello from V (instance I, pid P)"
-	f := strings.Fields(string(body))
-	if len(f) < 3 || f[0] != "hello" {
-		return "", fmt.Errorf("GET / on %d: unexpected answer %q", port, body)
-	}
-	return f[2], nil
-}
-
 // healthz reports whether an instance's /healthz answers 200.
 func healthz(port int) error {
 	c := http.Client{Timeout: time.Second}
@@ -162,7 +138,7 @@ func (s *service) waitVersion(version string, within time.Duration) {
 	for {
 		var bad []string
 		for _, p := range s.ports {
-			v, err := versionOf(p)
+			v, err := e2etest.VersionOf(p)
 			if err == nil {
 				err = healthz(p)
 			}
@@ -185,7 +161,7 @@ func (s *service) waitVersion(version string, within time.Duration) {
 func (s *service) assertVersions(want map[int]string) {
 	s.t.Helper()
 	for _, p := range s.ports {
-		v, err := versionOf(p)
+		v, err := e2etest.VersionOf(p)
 		if err == nil {
 			err = healthz(p)
 		}

@@ -4,8 +4,6 @@ package state_test
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"path"
 	"strconv"
 	"strings"
@@ -89,41 +87,8 @@ func (s *service) sh(script string) string {
 	return r.Stdout
 }
 
-func versionOf(port int) (string, error) {
-	c := http.Client{Timeout: time.Second}
-	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if err != nil {
-		return "", err
-	}
-	f := strings.Fields(string(body)) // "hello from V (instance I, pid P)"
-	if resp.StatusCode != http.StatusOK || len(f) < 3 || f[0] != "hello" {
-		return "", fmt.Errorf("GET / on %d: %s %q", port, resp.Status, body)
-	}
-	return f[2], nil
-}
-
 // waitVersion waits until every instance answers version.
 func (s *service) waitVersion(version string) {
 	s.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		var bad []string
-		for _, p := range s.ports {
-			if v, err := versionOf(p); err != nil || v != version {
-				bad = append(bad, fmt.Sprintf("%d: %q %v", p, v, err))
-			}
-		}
-		if len(bad) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("%s: not every instance on %s: %s", s.name, version, strings.Join(bad, "; "))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	e2etest.WaitVersion(s.t, s.name, s.ports, version, 15*time.Second)
 }
