@@ -20,53 +20,10 @@ func (h *Host) lock(store *release.Store) (*release.Lock, error) {
 	return store.Lock(release.LockInfo{User: h.who(), Command: h.command()})
 }
 
-// forInstances is rec limited to the instances the service has now. An
-// instance apply removed after the rollout was interrupted is stopped and
-// forgotten: a resume must not start it again, nor a rollback revert it.
-// Batches keep their indexes (instances record theirs); one left empty is
-// skipped by the executor. The second result lists the instances left out.
-//
-// An instance added since is not in the record: the executor counts it as
-// capacity (preflight) and leaves it on its release. Apply refuses to add
-// one while a rollout is unfinished (refuseAddWhileUnfinished), so that
-// only happens to records older than this rule.
-func forInstances(rec *release.Record, names []string) (*release.Record, []string) {
-	c := *rec
-	c.Instances = nil
-	var dropped []string
-	for _, in := range rec.Instances {
-		if slices.Contains(names, in.Name) {
-			c.Instances = append(c.Instances, in)
-		} else {
-			dropped = append(dropped, in.Name)
-		}
-	}
-	c.Batches = make([][]string, len(rec.Batches))
-	for i, b := range rec.Batches {
-		for _, n := range b {
-			if slices.Contains(names, n) {
-				c.Batches[i] = append(c.Batches[i], n)
-			}
-		}
-	}
-	return &c, dropped
-}
-
-// current is the unfinished record of the session's service limited to
-// its current instances, telling p about any left out.
-func (s *session) current(rec *release.Record, p rollout.Progress) *release.Record {
-	c, dropped := forInstances(rec, s.svc.InstanceNames())
-	if p != nil && len(dropped) > 0 {
-		p.Event(rollout.Event{Service: s.svc.Name, Time: time.Now(), Type: rollout.EventWarning, Batch: -1,
-			Message: fmt.Sprintf("instance %s is no longer in the service (removed by apply since rollout %s stopped): left alone",
-				strings.Join(dropped, ", "), rec.ID)})
-	}
-	return c
-}
-
 // refuseAddWhileUnfinished is what apply may do while a rollout is
 // unfinished: update units and remove instances (a resume or rollback then
-// leaves removed ones alone, see forInstances), but not add one. A new
+// marks removed ones so in the record and leaves them alone), but not add
+// one; one the record marks removed is new to the rollout too. A new
 // instance would start on a release outside the rollout, the rollout's
 // record would not know it, and its resume would end "succeeded" with the
 // service still on two releases.
@@ -77,7 +34,7 @@ func refuseAddWhileUnfinished(store *release.Store, service string, instances []
 	}
 	var added []string
 	for _, n := range instances {
-		if !slices.ContainsFunc(rec.Instances, func(in release.Instance) bool { return in.Name == n }) {
+		if !slices.ContainsFunc(rec.Instances, func(in release.Instance) bool { return in.Name == n && !in.Removed }) {
 			added = append(added, n)
 		}
 	}
@@ -206,8 +163,12 @@ func (s *session) checkReverts(rec *release.Record) error {
 }
 
 // checkResume refuses to resume rec onto a broken release: its target, or
-// for a restart the release each instance's link points at.
+// for a restart the release each instance's link points at, or for a
+// rollout being undone the releases it goes back to.
 func (s *session) checkResume(rec *release.Record) error {
+	if rec.Undo {
+		return s.checkReverts(rec)
+	}
 	if rec.Kind != release.KindRestart {
 		return s.checkTarget(rec.To)
 	}

@@ -38,9 +38,15 @@ type session struct {
 	store *release.Store
 	m     systemd.Manager
 	lock  *release.Lock
+	// p receives the verb's progress; nil for none.
+	p rollout.Progress
+	// aside lists the state files already quarantined when the session
+	// opened, and those it reported since (warnQuarantined).
+	aside map[string]bool
 }
 
 func (s *session) close() {
+	s.warnQuarantined()
 	if s.lock != nil {
 		_ = s.lock.Unlock()
 	}
@@ -61,7 +67,12 @@ func (h *Host) open(ctx context.Context, name string) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &session{h: h, svc: svc, store: store}
+	s := &session{h: h, svc: svc, store: store, aside: map[string]bool{}}
+	if qs, err := store.Quarantined(); err == nil {
+		for _, q := range qs {
+			s.aside[q.Path] = true
+		}
+	}
 	s.lock, err = store.Lock(release.LockInfo{User: h.who(), Command: h.command()})
 	if err != nil {
 		return nil, err
@@ -135,6 +146,69 @@ func unfinished(store *release.Store) (*release.Record, error) {
 	return nil, nil
 }
 
+// resumable is the rollout `deploy --resume` completes: the unfinished one,
+// else the newest if it ended halted or failed partway (its record still
+// describes every instance, and rollout.Resume finishes it). A halted
+// rollout does not block a new deploy (refuseUnfinished), but it can be
+// taken up again.
+func resumable(store *release.Store) (*release.Record, error) {
+	rec, err := unfinished(store)
+	if err != nil || rec != nil {
+		return rec, err
+	}
+	recs, err := store.Records()
+	if err != nil || len(recs) == 0 {
+		return nil, err
+	}
+	switch recs[0].Result {
+	case release.ResultHalted, release.ResultFailed:
+		return &recs[0], nil
+	}
+	return nil, nil
+}
+
+// undoable is the rollout a plain `rollback` undoes when none is
+// unfinished: the newest, if it is a deploy or restart (or the undo of
+// one) that ended halted or failed partway. It may have left instances on
+// two releases, or one down on its old release after a revert that
+// failed: the release "before the current one" then means nothing, and
+// what the operator wants undone is that rollout. A rollback that ended so
+// is retried toward its own target instead (rollbackTarget).
+func undoable(store *release.Store) (*release.Record, error) {
+	recs, err := store.Records()
+	if err != nil || len(recs) == 0 {
+		return nil, err
+	}
+	r := recs[0]
+	if r.Kind == release.KindRollback || (r.Result != release.ResultHalted && r.Result != release.ResultFailed) {
+		return nil, nil
+	}
+	return &r, nil
+}
+
+// warnQuarantined tells the operator, once per file, about every state file
+// found corrupt and moved aside since the session opened (a rollout record
+// Records skipped, release metadata, the known-good history): the verb goes
+// on without it, and they should know now, not only from `status`.
+func (s *session) warnQuarantined() {
+	if s.p == nil || s.store == nil {
+		return
+	}
+	qs, err := s.store.Quarantined()
+	if err != nil {
+		return
+	}
+	for _, q := range qs {
+		if s.aside[q.Path] {
+			continue
+		}
+		s.aside[q.Path] = true
+		s.p.Event(rollout.Event{Service: s.svc.Name, Time: time.Now(), Type: rollout.EventWarning, Batch: -1,
+			Message: fmt.Sprintf("%s %s is corrupt (%s): moved aside to %s and left out; see `sysroll status %s`",
+				q.What, q.Original, q.Reason, q.Path, s.svc.Name)})
+	}
+}
+
 // refuseUnfinished is the rule that one rollout ends before the next begins.
 func (s *session) refuseUnfinished() error {
 	rec, err := unfinished(s.store)
@@ -158,6 +232,8 @@ func (s *session) run(ctx context.Context, p rollout.Progress, proof *TrafficPro
 	if p == nil {
 		p = rollout.ProgressFunc(func(rollout.Event) {})
 	}
+	// What reading the records moved aside is said before the rollout.
+	s.warnQuarantined()
 	if err := checkDrainer(ctx, drainerFor(s.svc, s.store), s.svc.InstanceNames()); err != nil {
 		return nil, err
 	}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/rollout"
 	"github.com/sysroll/sysroll/internal/schema"
+	"github.com/sysroll/sysroll/internal/unitfile"
 )
 
 // DeployOptions says what Deploy rolls out.
@@ -34,7 +36,7 @@ func (h *Host) Deploy(ctx context.Context, opts DeployOptions, p rollout.Progres
 	if opts.Artifact == "" {
 		return nil, inputf("deploy needs an artifact (the release to roll out)")
 	}
-	s, err := h.begin(ctx, opts.Service, opts.Traffic, true)
+	s, err := h.begin(ctx, opts.Service, opts.Traffic, true, p)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +75,7 @@ type RestartOptions struct {
 // Restart restarts every instance on the release it runs, with the same
 // batches, gates and failure handling as a deploy.
 func (h *Host) Restart(ctx context.Context, opts RestartOptions, p rollout.Progress) (*RolloutResult, error) {
-	s, err := h.begin(ctx, opts.Service, opts.Traffic, true)
+	s, err := h.begin(ctx, opts.Service, opts.Traffic, true, p)
 	if err != nil {
 		return nil, err
 	}
@@ -104,9 +106,10 @@ type RollbackOptions struct {
 
 // Rollback moves every instance back to a release, one gated batch at a
 // time. With an unfinished rollout it undoes that one instead: every
-// instance it moved goes back to where it was.
+// instance it moved goes back to where it was. So it does, without --to,
+// with the newest rollout if it ended halted or failed partway (undoable).
 func (h *Host) Rollback(ctx context.Context, opts RollbackOptions, p rollout.Progress) (*RolloutResult, error) {
-	s, err := h.begin(ctx, opts.Service, opts.Traffic, false)
+	s, err := h.begin(ctx, opts.Service, opts.Traffic, false, p)
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +129,10 @@ func (h *Host) Rollback(ctx context.Context, opts RollbackOptions, p rollout.Pro
 		if _, err := s.store.Get(opts.To); err != nil {
 			return nil, asInput(err)
 		}
+	case rec == nil:
+		if rec, err = undoable(s.store); err != nil {
+			return nil, err
+		}
 	}
 	// The input is settled: repair what would stop the rollback from
 	// reading where instances are.
@@ -138,7 +145,6 @@ func (h *Host) Rollback(ctx context.Context, opts RollbackOptions, p rollout.Pro
 		return s.completeRollback(ctx, rec, opts, p)
 	}
 	if rec != nil {
-		rec = s.current(rec, p)
 		if err := s.checkReverts(rec); err != nil {
 			return nil, err
 		}
@@ -152,7 +158,7 @@ func (h *Host) Rollback(ctx context.Context, opts RollbackOptions, p rollout.Pro
 			return rollout.RollbackRecord(ctx, rec, spec, d)
 		})
 	}
-	target, err := s.rollbackTarget(opts.To)
+	target, err := s.rollbackTarget(ctx, opts.To)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +178,6 @@ func (s *session) completeRollback(ctx context.Context, rec *release.Record, opt
 	if err := s.checkTarget(rec.To); err != nil {
 		return nil, err
 	}
-	rec = s.current(rec, p)
 	spec := s.spec(rec.Kind, rec.To)
 	spec.ID = rec.ID
 	if opts.DryRun {
@@ -188,7 +193,7 @@ func (s *session) completeRollback(ctx context.Context, rec *release.Record, opt
 // be staged), else the last release proven good before the current one.
 // Rolling back never means "whatever was deployed before": only a release
 // that passed a whole rollout qualifies.
-func (s *session) rollbackTarget(to string) (string, error) {
+func (s *session) rollbackTarget(ctx context.Context, to string) (string, error) {
 	if to != "" {
 		if _, err := s.store.Get(to); err != nil {
 			return "", asInput(err)
@@ -205,7 +210,7 @@ func (s *session) rollbackTarget(to string) (string, error) {
 	if len(recs) > 0 && recs[0].Kind == release.KindRollback && recs[0].Result != release.ResultSucceeded && recs[0].To != "" {
 		return recs[0].To, nil
 	}
-	cur, err := currentRelease(s.store, s.svc.InstanceNames())
+	cur, err := s.rollbackCurrent(ctx, recs)
 	if err != nil {
 		return "", err
 	}
@@ -214,6 +219,72 @@ func (s *session) rollbackTarget(to string) (string, error) {
 		return "", inputf("no known-good release before %s to roll back to; name one with --to (see `sysroll history %s`)", cur, s.svc.Name)
 	}
 	return target, err
+}
+
+// rollbackCurrent is the release a rollback without --to rolls away from:
+// the one every instance is on, or, with instances on several releases,
+// the target of the newest rollout if it succeeded and explains the split
+// (each instance on its target, or back on its previous release after a
+// failure the budget tolerated). Any other split has no clear "current":
+// rolling back to the release before the majority's could move every
+// instance to a release none of them ran, so it is refused, saying where
+// each instance is and how to name the target.
+func (s *session) rollbackCurrent(ctx context.Context, recs []release.Record) (string, error) {
+	names := s.svc.InstanceNames()
+	on := make(map[string]string, len(names))
+	vs := make([]string, 0, len(names))
+	for _, inst := range names {
+		v, err := s.store.Current(inst)
+		if err != nil {
+			return "", err
+		}
+		on[inst] = v
+		vs = append(vs, v)
+	}
+	if releasesIn(vs) <= 1 || (len(recs) > 0 && explains(recs[0], on)) {
+		return release.Majority(vs), nil
+	}
+	var states []rollout.InstanceState
+	for _, inst := range names {
+		st := rollout.InstanceState{Instance: inst, Release: on[inst], Unit: "unknown"}
+		if u, err := s.m.Unit(ctx, unitfile.InstanceUnit(s.svc.Name, inst)); err == nil {
+			st.Unit = fmt.Sprintf("%s/%s", u.ActiveState, u.SubState)
+		}
+		states = append(states, st)
+	}
+	n := s.svc.Name
+	return "", inputf("instances of %s are on several releases and no rollout to undo explains it, so there is no clear release to roll back to: %s; name the release with `sysroll rollback %s --to VERSION` (see `sysroll history %s`)",
+		n, rollout.DescribeStates(states), n, n)
+}
+
+// releasesIn counts the distinct releases in vs ("" is none).
+func releasesIn(vs []string) int {
+	seen := map[string]bool{}
+	for _, v := range vs {
+		if v != "" {
+			seen[v] = true
+		}
+	}
+	return len(seen)
+}
+
+// explains reports whether rec, a rollout that succeeded, left the
+// instances where on says: each on rec's target, or reverted to its
+// previous release within the failure budget.
+func explains(rec release.Record, on map[string]string) bool {
+	if rec.Result != release.ResultSucceeded || rec.Kind == release.KindRestart {
+		return false
+	}
+	for inst, v := range on {
+		if v == "" || v == rec.To {
+			continue
+		}
+		i := slices.IndexFunc(rec.Instances, func(in release.Instance) bool { return in.Name == inst })
+		if i < 0 || rec.Instances[i].Phase != release.PhaseReverted || rec.Instances[i].From != v {
+			return false
+		}
+	}
+	return true
 }
 
 // ResumeOptions says which rollout Resume completes.
@@ -225,17 +296,17 @@ type ResumeOptions struct {
 // Resume completes the unfinished rollout of a service: instances already
 // done stay, the one caught mid-step is finished or redone, the rest follow.
 func (h *Host) Resume(ctx context.Context, opts ResumeOptions, p rollout.Progress) (*RolloutResult, error) {
-	s, err := h.begin(ctx, opts.Service, opts.Traffic, false)
+	s, err := h.begin(ctx, opts.Service, opts.Traffic, false, p)
 	if err != nil {
 		return nil, err
 	}
 	defer s.close()
-	rec, err := unfinished(s.store)
+	rec, err := resumable(s.store)
 	if err != nil {
 		return nil, err
 	}
 	if rec == nil {
-		return nil, inputf("no interrupted rollout of %s to resume", opts.Service)
+		return nil, inputf("no interrupted rollout of %s to resume, nor one that halted or failed partway (see `sysroll history %s`)", opts.Service, opts.Service)
 	}
 	if err := s.repairLinks(ctx, p); err != nil {
 		return nil, err
@@ -243,7 +314,6 @@ func (h *Host) Resume(ctx context.Context, opts ResumeOptions, p rollout.Progres
 	if err := s.checkResume(rec); err != nil {
 		return nil, err
 	}
-	rec = s.current(rec, p)
 	spec := s.spec(rec.Kind, rec.To)
 	spec.ID = rec.ID
 	return s.run(ctx, p, opts.Traffic, func(d rollout.Deps) (*release.Record, error) {
@@ -253,7 +323,8 @@ func (h *Host) Resume(ctx context.Context, opts ResumeOptions, p rollout.Progres
 
 // begin checks a rollout verb's traffic proof, then opens the service
 // (taking the lock); with refuse, an unfinished rollout refuses the verb.
-func (h *Host) begin(ctx context.Context, service string, proof *TrafficProof, refuse bool) (*session, error) {
+// p receives the session's own warnings.
+func (h *Host) begin(ctx context.Context, service string, proof *TrafficProof, refuse bool, p rollout.Progress) (*session, error) {
 	if proof != nil {
 		if err := proof.Validate(); err != nil {
 			return nil, err
@@ -263,6 +334,7 @@ func (h *Host) begin(ctx context.Context, service string, proof *TrafficProof, r
 	if err != nil {
 		return nil, err
 	}
+	s.p = p
 	if refuse {
 		if err := s.refuseUnfinished(); err != nil {
 			s.close()

@@ -61,6 +61,10 @@ type Record struct {
 	Reason    string     `json:"reason,omitempty"` // why it failed or stopped
 	Batches   [][]string `json:"batches"`          // instance names per batch, as planned
 	Instances []Instance `json:"instances"`
+	// Undo says the rollout is being (or was) undone by request (rollback
+	// of this record): resuming it completes the undo, toward each
+	// instance's From, whatever its failure_action.
+	Undo bool `json:"undo,omitempty"`
 }
 
 // Instance is one instance's part in a rollout.
@@ -77,4 +81,8 @@ type Instance struct {
 	// not) restarted.
 	InvocationBefore string `json:"invocation_before,omitempty"`
 	InvocationAfter  string `json:"invocation_after,omitempty"`
+	// Removed says the instance left the service (apply) before the
+	// rollout finished: it is left alone from then on, and Phase is what
+	// it had reached.
+	Removed bool `json:"removed,omitempty"`
 }

@@ -51,6 +51,19 @@
 // carries the job out anyway. The record ends interrupted and the error
 // wraps ctx.Err(). After a kill -9, Resume or RollbackRecord takes the
 // record up again, judging each instance from its phase and the live truth.
+// Resume also takes up a rollout that ended halted or failed partway; one
+// halted on a failure retries the failed step (the halt was for the
+// operator, and resuming is their "go on"). RollbackRecord marks the record
+// Undo before it touches anything, so a Resume after a kill during it
+// completes the undo rather than following the failure action.
+//
+// # The record is the whole truth
+//
+// The caller's Spec.Instances (the service's instances now) say what a
+// resume or rollback acts on. An instance of the record no longer among
+// them (apply removed it) keeps its entry, with the phase it reached, and
+// is marked Removed: it is never stepped or reverted again, and history
+// still shows what the rollout did to it (removed.go).
 //
 // # Mixed states
 //

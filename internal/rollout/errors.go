@@ -75,18 +75,22 @@ func (e *PreflightError) Error() string {
 	}
 	b.WriteString(" (taking the batch down would leave too little capacity)")
 	if len(e.State) > 0 {
-		b.WriteString("; instances now:")
-		for _, s := range e.State {
-			fmt.Fprintf(&b, " %s on %s (%s),", s.Instance, orNone(s.Release), s.Unit)
-		}
-		s := strings.TrimSuffix(b.String(), ",")
-		b.Reset()
-		b.WriteString(s)
+		b.WriteString("; instances now: " + DescribeStates(e.State))
 	}
 	if e.WayOut != "" {
 		b.WriteString("; " + e.WayOut)
 	}
 	return b.String()
+}
+
+// DescribeStates says each instance's release and unit state, in order:
+// "8081 on v2 (active/running), 8082 on v1 (failed/failed)".
+func DescribeStates(states []InstanceState) string {
+	parts := make([]string, len(states))
+	for i, s := range states {
+		parts[i] = fmt.Sprintf("%s on %s (%s)", s.Instance, orNone(s.Release), s.Unit)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func orNone(v string) string {

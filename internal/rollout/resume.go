@@ -62,6 +62,19 @@ func ResumeDecision(in release.Instance, live Live) ResumeAction {
 	}
 }
 
+// resumeAction is ResumeDecision for a record that ended as result. A
+// rollout that halted on a failure left the failed instance as it was, for
+// the operator to look at; resuming it is the operator's "go on", so the
+// failed step is taken again, whole, instead of being handled as a failure
+// still in progress (which under failure_action halt would only halt
+// again). It is pure.
+func resumeAction(result release.Result, in release.Instance, live Live) ResumeAction {
+	if result == release.ResultHalted && in.Phase == release.PhaseFailed {
+		return ResumeRun
+	}
+	return ResumeDecision(in, live)
+}
+
 // RollbackDecision reports whether RollbackRecord must act on an instance:
 // always when it is not on its From release; otherwise not when the rollout
 // never touched it, nor when it was reverted and runs. It is pure.
@@ -78,7 +91,13 @@ func RollbackDecision(in release.Instance, live Live) bool {
 }
 
 // reopen checks that rec can be taken up again and makes an engine for it.
-func reopen(ctx context.Context, rec *release.Record, spec Spec, deps Deps, allowDone bool) (*engine, map[string]Live, error) {
+// spec.Instances (the service's instances now) says what to act on: an
+// instance of the record that is no longer among them is marked removed
+// and left alone, never dropped from the record (markRemoved). With
+// allowDone a finished record is accepted too (RollbackRecord); with undo
+// the record is marked as being undone before anything is touched, so a
+// resume after a kill completes the undo.
+func reopen(ctx context.Context, rec *release.Record, spec Spec, deps Deps, allowDone, undo bool) (*engine, map[string]Live, error) {
 	if rec == nil || rec.Service != spec.Service {
 		return nil, nil, fmt.Errorf("%w: it is not a record of %s", ErrNotResumable, spec.Service)
 	}
@@ -96,7 +115,9 @@ func reopen(ctx context.Context, rec *release.Record, spec Spec, deps Deps, allo
 	}
 	if len(spec.Instances) == 0 {
 		for _, in := range rec.Instances {
-			spec.Instances = append(spec.Instances, in.Name)
+			if !in.Removed {
+				spec.Instances = append(spec.Instances, in.Name)
+			}
 		}
 	}
 	// The record, not the caller, says what the rollout was.
@@ -114,8 +135,12 @@ func reopen(ctx context.Context, rec *release.Record, spec Spec, deps Deps, allo
 	}
 	e := newEngine(spec, deps, cloneRecord(rec))
 	e.converge = true
+	removed := e.markRemoved()
 	live := map[string]Live{}
-	for _, in := range rec.Instances {
+	for _, in := range e.rec.Instances {
+		if in.Removed {
+			continue
+		}
 		cur, err := deps.Releases.Current(in.Name)
 		if err != nil {
 			return nil, nil, fmt.Errorf("read current release of %s: %w", in.Name, err)
@@ -133,9 +158,13 @@ func reopen(ctx context.Context, rec *release.Record, spec Spec, deps Deps, allo
 			e.drained[in.Name] = true
 		}
 	}
-	if err := e.save(func(r *release.Record) { r.PID, r.Result, r.Ended = os.Getpid(), release.ResultRunning, time.Time{} }); err != nil {
+	if err := e.save(func(r *release.Record) {
+		r.PID, r.Result, r.Ended = os.Getpid(), release.ResultRunning, time.Time{}
+		r.Undo = r.Undo || undo
+	}); err != nil {
 		return nil, nil, err
 	}
+	e.noteRemoved(removed)
 	return e, live, nil
 }
 
@@ -146,16 +175,25 @@ func reopen(ctx context.Context, rec *release.Record, spec Spec, deps Deps, allo
 // Otherwise it finishes the batch in flight and runs the remaining batches
 // as Run would, with preflights. The caller holds the service's lock.
 func Resume(ctx context.Context, rec *release.Record, spec Spec, deps Deps) (*release.Record, error) {
-	e, live, err := reopen(ctx, rec, spec, deps, false)
+	undo := rec != nil && rec.Undo
+	e, live, err := reopen(ctx, rec, spec, deps, false, undo)
 	if err != nil {
 		return nil, err
+	}
+	if undo {
+		// It was being rolled back (RollbackRecord) when it stopped:
+		// complete that, whatever failure_action says of a failing rollout.
+		return e.undoRecord(ctx, live, "resuming the rollback of")
 	}
 	r := e.snapshot()
 	act := map[string]ResumeAction{}
 	var failing []*FailedError
 	failBatch := -1
 	for _, in := range r.Instances {
-		act[in.Name] = ResumeDecision(in, live[in.Name])
+		if in.Removed {
+			continue
+		}
+		act[in.Name] = resumeAction(rec.Result, in, live[in.Name])
 		if act[in.Name] == ResumeRevert && in.Phase != release.PhaseReverted {
 			failing = append(failing, &FailedError{Instance: in.Name, Phase: in.Phase, Cause: errors.New(in.Error)})
 			failBatch = max(failBatch, in.Batch)
@@ -237,34 +275,4 @@ func Resume(ctx context.Context, rec *release.Record, spec Spec, deps Deps) (*re
 	}
 	work = e.pullForward(work, extra, down)
 	return e.forward(ctx, work, mode, false)
-}
-
-// RollbackRecord reverts what a rollout did: every instance RollbackDecision
-// picks goes back to its From release (or, for a restart, is brought back
-// up), batch by batch in reverse order, each gated. Any record of the
-// service is accepted, also a finished one. The caller holds the lock.
-func RollbackRecord(ctx context.Context, rec *release.Record, spec Spec, deps Deps) (*release.Record, error) {
-	e, live, err := reopen(ctx, rec, spec, deps, true)
-	if err != nil {
-		return nil, err
-	}
-	r := e.snapshot()
-	e.emit(Event{Type: EventRolloutStart, Batch: -1, Message: fmt.Sprintf("rolling back %s %s: back to %s", r.Kind, r.ID, r.From)})
-	var groups [][]string
-	for b := len(r.Batches) - 1; b >= 0; b-- {
-		var g []string
-		for _, n := range r.Batches[b] {
-			if RollbackDecision(r.Instances[e.idx[n]], live[n]) {
-				g = append(g, n)
-			}
-		}
-		if len(g) > 0 {
-			groups = append(groups, g)
-		}
-	}
-	if errs := e.revertGroups(ctx, groups); len(errs) > 0 {
-		rerr := revertErr(errs)
-		return e.end(ctx, release.ResultFailed, "rollback: "+rerr.Error(), rerr)
-	}
-	return e.end(ctx, release.ResultRolledBack, "rolled back by request", nil)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -13,11 +14,13 @@ import (
 // revertGroups puts instances back on their previous release, group after
 // group, the instances of a group in parallel. It runs to the end whatever
 // the user's context says: a half-done revert is worse than a slow one. It
-// returns the errors of instances it could not revert.
+// returns the errors of instances it could not revert. An instance removed
+// from the service is left alone: apply stopped it and forgot its link.
 func (e *engine) revertGroups(ctx context.Context, groups [][]string) []error {
 	fin := finishing(ctx)
 	var errs []error
 	for _, g := range groups {
+		g = slices.DeleteFunc(slices.Clone(g), e.removed)
 		gerrs := make([]error, len(g))
 		var wg sync.WaitGroup
 		for i, name := range g {
