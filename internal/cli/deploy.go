@@ -37,7 +37,9 @@ binary must be executable, and --check (e.g. "hello -print-version") must exit 0
 
 Ctrl-C finishes or reverts the step in progress and exits; no instance is
 left stopped or drained. After a crash or kill -9, ` + "`sysroll status`" + ` tells the
-truth and --resume completes the rollout (or ` + "`sysroll rollback`" + ` undoes it).`,
+truth and --resume completes the rollout (or ` + "`sysroll rollback`" + ` undoes it).
+--resume also takes up a rollout that halted or failed partway, and finishes a
+rollback that was killed, toward its own target.`,
 		Example: `  sysroll deploy hello --artifact ./hello-v2 --version v2 --check "hello -print-version"
   sysroll deploy hello --artifact ./hello-v2 --dry-run
   sysroll deploy hello --resume
@@ -75,7 +77,7 @@ truth and --resume completes the rollout (or ` + "`sysroll rollback`" + ` undoes
 	f.StringVar(&version, "version", "", "name of the release (default: the first 12 hex digits of its sha256)")
 	f.StringVar(&check, "check", "", "command run in the staged release that must exit 0 before any instance is touched")
 	f.BoolVar(&dryRun, "dry-run", false, "stage and check the release, print the plan, touch no instance")
-	f.BoolVar(&resume, "resume", false, "complete the interrupted rollout of NAME")
+	f.BoolVar(&resume, "resume", false, "complete the interrupted, halted or failed rollout of NAME")
 	return cmd
 }
 

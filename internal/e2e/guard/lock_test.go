@@ -73,7 +73,7 @@ func TestResumeDoesNotStartAnInstanceApplyRemoved(t *testing.T) {
 	if r := s.sysroll("apply", s.file()); r.Code != 0 {
 		t.Fatalf("apply removing %d during the interrupted rollout: %s", third, r)
 	}
-	if v, err := versionOf(third); err == nil {
+	if v, err := e2etest.VersionOf(third); err == nil {
 		t.Fatalf("instance %d still answers (%s) after apply removed it", third, v)
 	}
 	r := s.sysroll("deploy", s.name, "--resume")
@@ -82,7 +82,7 @@ func TestResumeDoesNotStartAnInstanceApplyRemoved(t *testing.T) {
 		t.Fatalf("resume: %s", r)
 	}
 	s.assertOn(s.ports[:2], "v2")
-	if v, err := versionOf(third); err == nil {
+	if v, err := e2etest.VersionOf(third); err == nil {
 		t.Errorf("resume started the removed instance %d again: it answers %s", third, v)
 	}
 	props := e2etest.UnitProps(t, []string{s.unit(third)}, "ActiveState")
@@ -105,7 +105,7 @@ func TestApplyCannotAddAnInstanceDuringAnInterruptedRollout(t *testing.T) {
 	if r.Code == 0 || !strings.Contains(r.Stderr, "cannot add instance 23062") || !strings.Contains(r.Stderr, "sysroll deploy "+s.name+" --resume") {
 		t.Errorf("apply adding an instance during the interrupted rollout: %s", r)
 	}
-	if v, err := versionOf(23062); err == nil {
+	if v, err := e2etest.VersionOf(23062); err == nil {
 		t.Errorf("the refused apply started 23062 (answers %s)", v)
 	}
 	if r := s.sysroll("deploy", s.name, "--resume"); r.Code != 0 {

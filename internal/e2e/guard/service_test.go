@@ -4,8 +4,6 @@ package guard_test
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"path"
 	"strconv"
 	"strings"
@@ -98,52 +96,17 @@ func (s *service) units(ports []int) []string {
 	return us
 }
 
-// versionOf asks an instance, from the host, which version it runs.
-func versionOf(port int) (string, error) {
-	c := http.Client{Timeout: time.Second}
-	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if err != nil {
-		return "", err
-	}
-	// "hello from V (instance I, pid P)"
-	f := strings.Fields(string(body))
-	if resp.StatusCode != http.StatusOK || len(f) < 3 || f[0] != "hello" {
-		return "", fmt.Errorf("GET / on %d: %s %q", port, resp.Status, body)
-	}
-	return f[2], nil
-}
-
 // waitVersion waits until every one of ports answers version.
 func (s *service) waitVersion(ports []int, version string, within time.Duration) {
 	s.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		var bad []string
-		for _, p := range ports {
-			if v, err := versionOf(p); err != nil || v != version {
-				bad = append(bad, fmt.Sprintf("%d: %q %v", p, v, err))
-			}
-		}
-		if len(bad) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("%s: not every instance on %s after %s: %s", s.name, version, within, strings.Join(bad, "; "))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	e2etest.WaitVersion(s.t, s.name, ports, version, within)
 }
 
 // assertOn checks, once, that each of ports answers version.
 func (s *service) assertOn(ports []int, version string) {
 	s.t.Helper()
 	for _, p := range ports {
-		if v, err := versionOf(p); err != nil || v != version {
+		if v, err := e2etest.VersionOf(p); err != nil || v != version {
 			s.t.Errorf("instance %d answers %q (%v), want %s", p, v, err, version)
 		}
 	}
