@@ -138,21 +138,3 @@ var execKeys = []string{"ExecCondition", "ExecStartPre", "ExecStartPost", "ExecR
 
 // privilegeWhy is shown for an Exec* line with '+', '!' or '!!'.
 const privilegeWhy = "runs the command as root or with full privileges, outside the sandbox"
-
-// privilegedPrefix returns the prefix of the first command line in v that
-// carries '+' or '!'. systemd reads a run of "-@:+!" in any order in front of
-// a command (systemd.service(5), "Table 1. Special executable prefixes"), and
-// a lone ';' word starts another command line, with prefixes of its own.
-func privilegedPrefix(v string) (string, bool) {
-	next := true
-	for _, w := range strings.Fields(v) {
-		if next {
-			p := w[:len(w)-len(strings.TrimLeft(w, "-@:+!"))]
-			if strings.ContainsAny(p, "+!") {
-				return p, true
-			}
-		}
-		next = w == ";"
-	}
-	return "", false
-}

@@ -73,8 +73,12 @@ func TestPrivilegePrefixes(t *testing.T) {
 	privileged := []string{
 		"+/bin/x", "!/bin/x", "!!/bin/x", "-+/bin/x", "+-/bin/x", "@+/bin/x x", "+@/bin/x x",
 		":+/bin/x", "-:!!/bin/x", "@-!/bin/x x", "!!-@:/bin/x x", "/bin/true ; +/bin/evil", "  +/bin/x",
+		// systemd reads the prefixes after unquoting and unescaping the word.
+		`"+/bin/x"`, `'!/bin/x' a`, `-"+"/bin/x`, `\x2b/bin/x`, `\053/bin/x`, `\u0021/bin/x`,
+		`/bin/true ; "+/bin/x"`, `/bin/true ; \x21!/bin/x`, `"/bin/true" ; '+/bin/x'`,
 	}
-	plain := []string{"/bin/x", "-/bin/x", "@/bin/x argv0", ":/bin/x", "-@:/bin/x x", "/bin/x +arg !arg", "/bin/x ;+arg", ""}
+	plain := []string{"/bin/x", "-/bin/x", "@/bin/x argv0", ":/bin/x", "-@:/bin/x x", "/bin/x +arg !arg", "/bin/x ;+arg", "",
+		`/bin/x "+arg"`, `/bin/x \; +arg`, `/bin/x ";" +arg`, `"/bin/x" '+arg'`, `\x2d/bin/x`}
 	for _, k := range execKeys {
 		for _, v := range privileged {
 			checkErr(t, k+"="+v, withExtras(nil, one(k, v)), "service."+k, "runs the command as root", "add "+k+" to hardening.allow_raw (render and status show it)")
