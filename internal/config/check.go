@@ -63,6 +63,9 @@ func unitValueProblem(v string) string {
 	if hasControl(v) {
 		return "contains a newline or control character"
 	}
+	if why := textProblem(v); why != "" {
+		return why
+	}
 	if strings.HasSuffix(v, `\`) {
 		return "ends with a backslash, which would continue onto the next line of the unit file"
 	}
@@ -179,6 +182,10 @@ func textProblem(s string) string {
 			return fmt.Sprintf("contains the control character U+%04X at byte %d: settings are text; remove it (write a newline as a new line of a | block)", r, i)
 		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
 			return fmt.Sprintf("contains the bidirectional control U+%04X at byte %d, which makes the text display in another order than it is", r, i)
+		case r >= 0xfdd0 && r <= 0xfdef, r&0xfffe == 0xfffe:
+			// systemd's utf8_is_valid refuses them: the whole line is
+			// ignored ("String is not UTF-8 clean").
+			return fmt.Sprintf("contains the Unicode noncharacter U+%04X at byte %d, which systemd refuses: it would ignore the whole setting", r, i)
 		}
 	}
 	return ""

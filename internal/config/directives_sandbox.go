@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -68,8 +69,8 @@ var sandboxKeys = map[string]weakening{
 	"JoinsNamespaceOf":     {why: "shares /tmp, the network and IPC namespaces of another unit"},
 	// Privilege.
 	"PermissionsStartOnly": {why: "runs ExecStartPre=, ExecStartPost=, ExecReload=, ExecStop= and ExecStopPost= as root, outside user: and its credentials", weak: func(v string) bool { return !isFalse(v) }},
-	"CPUSchedulingPolicy":  {why: "systemd grants realtime scheduling, which restrict_realtime keeps the instance from taking", weak: func(v string) bool { return v == "fifo" || v == "rr" }},
-	"IOSchedulingClass":    {why: "systemd grants realtime I/O priority", weak: func(v string) bool { return v == "realtime" || v == "1" }},
+	"CPUSchedulingPolicy":  {why: "systemd grants realtime scheduling, which restrict_realtime keeps the instance from taking", weak: notOneOf("other", "batch", "idle", "0", "3", "5")},
+	"IOSchedulingClass":    {why: "systemd grants realtime I/O priority", weak: notOneOf("none", "best-effort", "idle", "0", "2", "3")},
 	"Nice":                 {why: "systemd raises the priority above other processes, which needs privilege", weak: func(v string) bool { return strings.HasPrefix(v, "-") }},
 	"OOMScoreAdjust":       {why: "systemd protects the instance from the OOM killer at other processes' expense", weak: func(v string) bool { return strings.HasPrefix(v, "-") }},
 	// Host actions: one instance's failure (or exit) would act on the whole host.
@@ -111,6 +112,14 @@ func opensAsRoot(v string) bool {
 
 func notNone(v string) bool { return v != "none" }
 
+// notOneOf weakens unless the value is one of the harmless ones. systemd
+// reads a number as well as a name for a policy or class, in any base
+// (CPUSchedulingPolicy=1 is fifo, IOSchedulingClass=0x1 is realtime), so
+// the harmless values are listed rather than the weakening ones.
+func notOneOf(harmless ...string) func(string) bool {
+	return func(v string) bool { return !slices.Contains(harmless, v) }
+}
+
 func isFalse(v string) bool {
 	switch strings.ToLower(v) {
 	case "0", "no", "n", "false", "f", "off", "":
@@ -120,7 +129,10 @@ func isFalse(v string) bool {
 }
 
 // weakens reports whether value v of key k widens the sandbox, and why.
+// v is judged as systemd reads it, without the blanks around it that its
+// parser strips (" -10" is Nice=-10).
 func weakens(k, v string) (string, bool) {
+	v = strings.TrimSpace(v)
 	w, ok := sandboxKeys[k]
 	if !ok || v == "" {
 		return "", false // an empty value resets the setting

@@ -280,3 +280,32 @@ func TestEverySecurityKeyIsClassified(t *testing.T) {
 		}
 	}
 }
+
+// A weakening value is found as systemd reads it: its parser strips the blanks
+// around a value, and takes a number for a scheduling policy or class in any
+// base. Each of these was let through, and systemd applied it.
+func TestWeakeningAsSystemdReadsIt(t *testing.T) {
+	tests := []struct{ key, value string }{
+		{"Nice", " -10"},
+		{"OOMScoreAdjust", "-1000 "},
+		{"StandardOutput", " file:/etc/shadow"},
+		{"StandardInput", " tty"},
+		{"CPUSchedulingPolicy", "fifo "},
+		{"CPUSchedulingPolicy", "1"}, // SCHED_FIFO
+		{"CPUSchedulingPolicy", "2"}, // SCHED_RR
+		{"CPUSchedulingPolicy", "0x1"},
+		{"IOSchedulingClass", " realtime"},
+		{"IOSchedulingClass", "0x1"},
+		{"IOSchedulingClass", "01"},
+		{"IOSchedulingClass", "+1"},
+	}
+	for _, tt := range tests {
+		checkErr(t, tt.key+"="+tt.value, withExtras(nil, one(tt.key, tt.value)), "service."+tt.key, tt.key+" weakens the sandbox")
+	}
+	for _, tt := range []struct{ key, value string }{
+		{"CPUSchedulingPolicy", "batch"}, {"CPUSchedulingPolicy", "5"}, {"CPUSchedulingPolicy", " other"},
+		{"IOSchedulingClass", "best-effort"}, {"IOSchedulingClass", "3"}, {"Nice", " 10"},
+	} {
+		checkErr(t, tt.key+"="+tt.value, withExtras(nil, one(tt.key, tt.value)))
+	}
+}

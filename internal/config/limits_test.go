@@ -77,6 +77,14 @@ func TestValueRules(t *testing.T) {
 		{"body-bidi", `health: {http: {url: "http://127.0.0.1:{port}/", body: "a\u202eb"}}`, "health.http.body: contains the bidirectional control U+202E"},
 		{"env-escape", `environment: {A: "\e]0;title\a"}`, "environment.A: contains the control character U+001B"},
 		{"tcp-escape", `health: {tcp: {address: "127.0.0.1\e:{port}"}}`, "health.tcp.address: contains the control character U+001B"},
+		// Unicode noncharacters: systemd refuses the line ("not UTF-8 clean")
+		// and the unit with it.
+		{"description-fffe", `description: "a\uFFFEb"`, "description: contains the Unicode noncharacter U+FFFE at byte 1, which systemd refuses"},
+		{"description-10ffff", `description: "\U0010FFFF"`, "description: contains the Unicode noncharacter U+10FFFF"},
+		{"env-fdd0", `environment: {A: "\uFDD0"}`, "environment.A: contains the Unicode noncharacter U+FDD0"},
+		{"raw-noncharacter", `service: {MemoryMax: "1G\uFFFF"}`, "service.MemoryMax: value of MemoryMax contains the Unicode noncharacter U+FFFF"},
+		{"raw-bidi", `unit: {Documentation: "man:a\u202eb"}`, "unit.Documentation: value of Documentation contains the bidirectional control U+202E"},
+		{"raw-c1", `service: {MemoryMax: "1G\u0085"}`, "service.MemoryMax: value of MemoryMax contains the control character U+0085"},
 		// Floats (NaN, Inf, fractions) are refused wherever a number is expected.
 		{"count-nan", "instances: {count: .nan}", "count: expected an integer, got a number"},
 		{"releases-inf", "releases_keep: .inf", "releases_keep: expected an integer, got a number"},
