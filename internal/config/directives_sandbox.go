@@ -78,6 +78,16 @@ var sandboxKeys = map[string]weakening{
 	"SuccessAction":    {why: "an instance that exits reboots, powers off or exits the host's manager", weak: notNone},
 	"StartLimitAction": {why: "an instance hitting its start limit reboots or powers off the host", weak: notNone},
 	"JobTimeoutAction": {why: "a job timeout of an instance reboots or powers off the host", weak: notNone},
+	// The same through a dependency: starting or failing an instance starts
+	// a unit that reboots, powers off, suspends or isolates the host.
+	"Wants":            {why: hostUnitWhy, weak: namesHostUnit},
+	"Requires":         {why: hostUnitWhy, weak: namesHostUnit},
+	"BindsTo":          {why: hostUnitWhy, weak: namesHostUnit},
+	"Upholds":          {why: hostUnitWhy, weak: namesHostUnit},
+	"OnFailure":        {why: "a failing instance starts a unit that reboots, powers off, suspends or rescues the host", weak: namesHostUnit},
+	"OnSuccess":        {why: "an instance that exits starts a unit that reboots, powers off, suspends or rescues the host", weak: namesHostUnit},
+	"OnFailureJobMode": {why: "a failing instance isolates the host: every unit its OnFailure= unit does not need is stopped", weak: isIsolate},
+	"OnSuccessJobMode": {why: "an instance that exits isolates the host: every unit its OnSuccess= unit does not need is stopped", weak: isIsolate},
 	// MAC labels.
 	"SELinuxContext":    {why: "runs the instance under another SELinux context, which may be less confined"},
 	"AppArmorProfile":   {why: "runs the instance under another AppArmor profile, which may be less confined"},

@@ -109,6 +109,14 @@ var sandboxSample = map[string][2]string{
 	"SuccessAction":        {"poweroff", "none"},
 	"StartLimitAction":     {"reboot-force", "none"},
 	"JobTimeoutAction":     {"reboot", "none"},
+	"Wants":                {"network-online.target reboot.target", "network-online.target"},
+	"Requires":             {"poweroff.target", "postgresql.service"},
+	"BindsTo":              {"halt.target", "postgresql.service"},
+	"Upholds":              {"systemd-reboot.service", "redis.service"},
+	"OnFailure":            {"reboot.target", "notify-failure@%n.service"},
+	"OnSuccess":            {"emergency.target", "cleanup.service"},
+	"OnFailureJobMode":     {"isolate", "replace"},
+	"OnSuccessJobMode":     {"isolate", "fail"},
 }
 
 // sectionOf puts a key where systemd reads it.
@@ -307,5 +315,28 @@ func TestWeakeningAsSystemdReadsIt(t *testing.T) {
 		{"IOSchedulingClass", "best-effort"}, {"IOSchedulingClass", "3"}, {"Nice", " 10"},
 	} {
 		checkErr(t, tt.key+"="+tt.value, withExtras(nil, one(tt.key, tt.value)))
+	}
+}
+
+// A dependency on a unit that acts on the whole host is FailureAction= by
+// another name, refused the same way; other dependencies stay free.
+func TestHostActionDependencies(t *testing.T) {
+	for _, tt := range []struct{ key, value string }{
+		{"OnFailure", "reboot.target"},
+		{"OnSuccess", "poweroff.target"},
+		{"Wants", "network-online.target halt.target"},
+		{"Requires", "systemd-reboot.service"},
+		{"BindsTo", "kexec.target"},
+		{"Upholds", "suspend.target"},
+		{"OnFailureJobMode", "isolate"},
+	} {
+		checkErr(t, tt.key+"="+tt.value, withExtras(one(tt.key, tt.value), nil), "unit."+tt.key, tt.key+" weakens the sandbox", "add "+tt.key+" to hardening.allow_raw")
+		checkErr(t, tt.key+"="+tt.value+" allowed", withExtras(one(tt.key, tt.value), nil, tt.key))
+	}
+	for _, tt := range []struct{ key, value string }{
+		{"OnFailure", "alert@%n.service"}, {"Wants", "network-online.target"}, {"Requires", "postgresql.service"},
+		{"OnFailureJobMode", "replace"},
+	} {
+		checkErr(t, tt.key+"="+tt.value, withExtras(one(tt.key, tt.value), nil))
 	}
 }

@@ -1,0 +1,40 @@
+package config
+
+import (
+	"slices"
+	"strings"
+)
+
+// hostUnitWhy is why a dependency on one of hostUnits weakens: it is
+// FailureAction=/SuccessAction= by another name.
+const hostUnitWhy = "starting an instance starts a unit that reboots, powers off, suspends or rescues the host"
+
+// hostUnits are systemd's special units (systemd.special(7)) whose start
+// acts on the whole host rather than on one service: FailureAction=reboot is
+// refused without hardening.allow_raw, so OnFailure=reboot.target must be
+// too.
+var hostUnits = []string{
+	"ctrl-alt-del.target", "emergency.service", "emergency.target", "exit.target",
+	"final.target", "halt.target", "hibernate.target", "hybrid-sleep.target",
+	"kexec.target", "poweroff.target", "reboot.target", "rescue.service",
+	"rescue.target", "shutdown.target", "sleep.target", "soft-reboot.target",
+	"suspend-then-hibernate.target", "suspend.target", "umount.target",
+	"systemd-exit.service", "systemd-halt.service", "systemd-hibernate.service",
+	"systemd-hybrid-sleep.service", "systemd-kexec.service", "systemd-poweroff.service",
+	"systemd-reboot.service", "systemd-soft-reboot.service", "systemd-suspend.service",
+	"systemd-suspend-then-hibernate.service",
+}
+
+// namesHostUnit reports whether a dependency value (unit names separated by
+// blanks, as systemd reads them: no quotes, no escapes) names a host unit.
+func namesHostUnit(v string) bool {
+	for _, u := range strings.Fields(v) {
+		if slices.Contains(hostUnits, u) {
+			return true
+		}
+	}
+	return false
+}
+
+// isIsolate: the job mode that stops every unit the started one does not need.
+func isIsolate(v string) bool { return v == "isolate" }
