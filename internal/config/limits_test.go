@@ -85,6 +85,21 @@ func TestValueRules(t *testing.T) {
 		{"raw-noncharacter", `service: {MemoryMax: "1G\uFFFF"}`, "service.MemoryMax: value of MemoryMax contains the Unicode noncharacter U+FFFF"},
 		{"raw-bidi", `unit: {Documentation: "man:a\u202eb"}`, "unit.Documentation: value of Documentation contains the bidirectional control U+202E"},
 		{"raw-c1", `service: {MemoryMax: "1G\u0085"}`, "service.MemoryMax: value of MemoryMax contains the control character U+0085"},
+		// Integers in a form YAML readers disagree on (010 was read as 8; 08
+		// was "out of range: between 2 and 1000"); tags the decoder dropped
+		// (!!binary names were their base64 text, !custom 5 "out of range").
+		{"keep-octal", "releases_keep: 010", "releases_keep: 010 is not plain decimal: write whole numbers like 10"},
+		{"keep-08", "releases_keep: 08", "releases_keep: 08 is not plain decimal"},
+		{"threshold-hex", "health: {healthy_threshold: 0x3}", "health.healthy_threshold: 0x3 is not plain decimal"},
+		{"budget-binary", "rollout: {failure_budget: 0b1}", "rollout.failure_budget: 0b1 is not plain decimal"},
+		{"keep-underscore", "releases_keep: 1_0", "releases_keep: 1_0 is not plain decimal"},
+		{"count-octal", "instances: {count: 010}", "count: 010 is not plain decimal"},
+		{"tag-binary", "description: !!binary aGk=", "description: YAML tags (!!binary) are not supported"},
+		{"tag-timestamp", "description: !!timestamp 2001-12-14", "description: YAML tags (!!timestamp) are not supported"},
+		{"tag-str-int", "releases_keep: !!str 5", "releases_keep: YAML tags (!!str) are not supported"},
+		{"tag-custom", "releases_keep: !custom 5", "releases_keep: YAML tags (!custom) are not supported"},
+		{"tag-in-list", "environment_files: [!!str /etc/a]", "environment_files[0]: YAML tags (!!str)"},
+		{"tag-in-raw", "service: {MemoryMax: !!float 1}", "service.MemoryMax: YAML tags (!!float)"},
 		// Floats (NaN, Inf, fractions) are refused wherever a number is expected.
 		{"count-nan", "instances: {count: .nan}", "count: expected an integer, got a number"},
 		{"releases-inf", "releases_keep: .inf", "releases_keep: expected an integer, got a number"},

@@ -90,6 +90,10 @@ func decode(name string, data []byte) (*Service, error) {
 	// Our own decoder, not go-yaml's: it reports every unknown key and wrong
 	// type at once, with positions, and keeps scalars as written (go-yaml
 	// would turn umask: 0027 into "23" and 0x1F into "31").
+	findTags(body, nil, e)
+	if len(e.list) > 0 {
+		return nil, e.join()
+	}
 	decodeNode(body, reflect.ValueOf(svc).Elem(), nil, e)
 	if len(e.list) > 0 {
 		return nil, e.join()
