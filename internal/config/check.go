@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -59,7 +60,7 @@ func hasControl(s string) bool {
 
 // unitValueProblem checks a value written into a unit file as is (extra
 // settings): one line, no line continuation, only known % specifiers.
-func unitValueProblem(v string) string {
+func unitValueProblem(k, v string) string {
 	if hasControl(v) {
 		return "contains a newline or control character"
 	}
@@ -68,6 +69,12 @@ func unitValueProblem(v string) string {
 	}
 	if strings.HasSuffix(v, `\`) {
 		return "ends with a backslash, which would continue onto the next line of the unit file"
+	}
+	if slices.Contains(literalPercentKeys, k) {
+		if strings.Contains(v, "%%") {
+			return fmt.Sprintf("has %%%%, but systemd reads %s= without specifiers: %%%% stays two percent signs and the value is invalid; write a single %% (50%%)", k)
+		}
+		return ""
 	}
 	for i := 0; i < len(v); i++ {
 		if v[i] != '%' {
@@ -79,6 +86,15 @@ func unitValueProblem(v string) string {
 		i++
 	}
 	return ""
+}
+
+// literalPercentKeys are the keys whose values systemd parses without
+// expanding specifiers (config_parse_memory_limit, _cpu_quota, _tasks_max,
+// the memory pressure limit): a '%' there is a percent sign (MemoryMax=50%),
+// and "%%" stays two of them, which systemd refuses.
+var literalPercentKeys = []string{
+	"CPUQuota", "DefaultMemoryLow", "DefaultMemoryMin", "ManagedOOMMemoryPressureLimit",
+	"MemoryHigh", "MemoryLow", "MemoryMax", "MemoryMin", "MemorySwapMax", "TasksMax",
 }
 
 // specifiers are the % specifiers systemd 252 knows, plus %% itself.

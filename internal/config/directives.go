@@ -205,7 +205,7 @@ func validateSection(e *errs, field string, d Directives, section string, allowe
 			if len(d[k]) > 1 {
 				vp = append(vp, i)
 			}
-			if why := unitValueProblem(v); why != "" {
+			if why := unitValueProblem(k, v); why != "" {
 				e.add(vp, "value of %s %s", k, why)
 				continue
 			}

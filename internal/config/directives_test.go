@@ -340,3 +340,16 @@ func TestHostActionDependencies(t *testing.T) {
 		checkErr(t, tt.key+"="+tt.value, withExtras(one(tt.key, tt.value), nil))
 	}
 }
+
+// systemd reads MemoryMax=, CPUQuota=, TasksMax=, ... without specifiers: 50%
+// is a percentage there (it was refused as "not a systemd specifier"), and
+// the %% the message asked for stays two percent signs, which systemd refuses
+// ("Invalid memory limit '50%%'").
+func TestLiteralPercentKeys(t *testing.T) {
+	for _, k := range []string{"MemoryMax", "MemoryHigh", "CPUQuota", "TasksMax", "ManagedOOMMemoryPressureLimit"} {
+		checkErr(t, k+"=50%", withExtras(nil, one(k, "50%")))
+		checkErr(t, k+"=50%%", withExtras(nil, one(k, "50%%")), "service."+k, "has %%, but systemd reads "+k+"= without specifiers", "write a single % (50%)")
+	}
+	// Elsewhere a % is still a specifier.
+	checkErr(t, "Documentation=50%", withExtras(one("Documentation", "man:50%"), nil), "not a systemd specifier")
+}
