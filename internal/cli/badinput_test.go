@@ -323,6 +323,23 @@ func badCases(t *testing.T) []badCase {
 		add(badCase{name: "history -n " + v, args: []string{"history", "ghost", "-n", v}, want: []string{"--limit"}})
 	}
 
+	// --state-dir and --unit-dir: "" silently meant the default, a relative
+	// path a directory under wherever sysroll was started.
+	for _, dir := range []string{"state-dir", "unit-dir"} {
+		for _, cmd := range [][]string{{"status"}, {"history", "ghost"}} {
+			for _, v := range []struct{ arg, want string }{
+				{"--" + dir + "=", "--" + dir + " is empty"},
+				{"--" + dir + "=relative", "is not an absolute path"},
+				{"--" + dir + "=./x", "is not an absolute path"},
+				{"--" + dir + "=/tmp/../etc", "is not clean"},
+				{"--" + dir + "=/tmp/a\nb", "control character"},
+			} {
+				arg := strings.ReplaceAll(v.arg, `\n`, "\n")
+				add(badCase{name: strings.Join(cmd, " ") + " " + v.arg, args: append(slices.Clone(cmd), arg), want: []string{"--" + dir, v.want}})
+			}
+		}
+	}
+
 	// Commands, flags and `--` tricks.
 	add(
 		badCase{name: "unknown command", args: []string{"frobnicate"}, raw: true, want: []string{"unknown command", "frobnicate"}},
