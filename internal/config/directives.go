@@ -123,6 +123,8 @@ func (s *Service) allowRaw(e *errs) map[string]bool {
 		switch {
 		case allowed[k]:
 			e.add(at("hardening", "allow_raw", i), "%s is listed twice", k)
+		case caseVariant(k) != "":
+			e.add(at("hardening", "allow_raw", i), "%s is not a systemd key: keys are case-sensitive, and no systemd reads %s (did you mean %s?)", k, k, caseVariant(k))
 		case managedKeys[k] != "":
 			e.add(at("hardening", "allow_raw", i), "%s is written by sysroll, never raw; %s", k, managedKeys[k])
 		case sandboxKeys[k].why == "" && !slices.Contains(execKeys, k) && (knownKey("Unit", k) || knownKey("Service", k) || !directRe.MatchString(k)):
@@ -186,6 +188,9 @@ func validateSection(e *errs, field string, d Directives, section string, allowe
 			// (isServiceOnly's prefixes alone took BindsTo= for BindPaths=.)
 			e.add(p, "%s belongs in [Service]: move it to service:", k)
 			continue
+		case caseVariant(k) != "":
+			e.add(p, "%s is not a systemd key: keys are case-sensitive, and no systemd reads %s (did you mean %s?)", k, k, caseVariant(k))
+			continue
 		case !knownKey(section, k) && allowed[k]:
 			// A key of a newer systemd than the table's: sysroll cannot
 			// judge what it grants, so only an explicit allow_raw lets it
@@ -240,6 +245,21 @@ func suggestKey(word string, keys []string) string {
 	}
 	if bestDist >= 0 && bestDist <= max(2, len(word)/4) {
 		return " (did you mean " + best + "?)"
+	}
+	return ""
+}
+
+// caseVariant returns the systemd key that k spells with other letter case
+// (execstartpre, AMBIENTCAPABILITIES), or "". systemd matches keys exactly,
+// so such a key is ignored by every version: it is never one "a newer
+// systemd reads", which hardening.allow_raw could let through.
+func caseVariant(k string) string {
+	for _, keys := range [][]string{systemdUnitKeys, systemdServiceKeys} {
+		for _, c := range keys {
+			if c != k && strings.EqualFold(c, k) {
+				return c
+			}
+		}
 	}
 	return ""
 }

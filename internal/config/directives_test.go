@@ -353,3 +353,14 @@ func TestLiteralPercentKeys(t *testing.T) {
 	// Elsewhere a % is still a specifier.
 	checkErr(t, "Documentation=50%", withExtras(one("Documentation", "man:50%"), nil), "not a systemd specifier")
 }
+
+// systemd matches keys exactly: a key in another letter case is ignored by
+// every systemd, so it is refused even when hardening.allow_raw names it
+// (the message used to suggest exactly that).
+func TestCaseVariantKeys(t *testing.T) {
+	for _, k := range []string{"execstartpre", "AMBIENTCAPABILITIES", "Dynamicuser", "memorymax"} {
+		checkErr(t, k, withExtras(nil, one(k, "x")), "service."+k, "keys are case-sensitive")
+		checkErr(t, k+" allowed", withExtras(nil, one(k, "x"), k), "hardening.allow_raw[0]", "keys are case-sensitive")
+	}
+	checkErr(t, "wants", withExtras(one("wants", "x.service"), nil), "unit.wants", "did you mean Wants?")
+}
