@@ -165,6 +165,9 @@ func (s *Service) validateEnvironment(e *errs) {
 	for i, f := range s.EnvironmentFiles {
 		if why := pathProblem(strings.TrimPrefix(f, "-")); why != "" {
 			e.add(at("environment_files", i), "%q %s", f, why)
+		} else if ps := placeholders(f); len(ps) > 0 {
+			// Written as is, {instance} was a file of that literal name.
+			e.add(at("environment_files", i), "%q: {%s} is not filled in here: placeholders work in command, working_directory, health and hooks; environment_files are the same for every instance", f, ps[0])
 		}
 	}
 	if s.Listen != "" {
