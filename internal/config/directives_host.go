@@ -2,6 +2,7 @@ package config
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -38,3 +39,28 @@ func namesHostUnit(v string) bool {
 
 // isIsolate: the job mode that stops every unit the started one does not need.
 func isIsolate(v string) bool { return v == "isolate" }
+
+// raisesNice reports a LimitNICE= value ("SOFT[:HARD]") that lets the
+// process lower its nice value below 0 itself. systemd reads a signed number
+// (-5, +3) as a nice value and a plain one as the raw rlimit, whose nice
+// ceiling is 20-N (setrlimit(2)); "infinity" is no ceiling. The harmless
+// forms are listed: a nice value of 0 or more, a raw limit of at most 20.
+func raisesNice(v string) bool {
+	for _, part := range strings.Split(v, ":") {
+		n, err := strconv.Atoi(part)
+		switch {
+		case err != nil:
+			return true
+		case strings.HasPrefix(part, "-"):
+			if n != 0 {
+				return true
+			}
+		case strings.HasPrefix(part, "+"):
+		default:
+			if n > 20 {
+				return true
+			}
+		}
+	}
+	return false
+}

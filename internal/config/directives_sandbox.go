@@ -23,7 +23,8 @@ type weakening struct {
 // PrivateIPC=, RestrictFileSystems=, RestrictNetworkInterfaces=,
 // SocketBindAllow/Deny=, IPIngress/EgressFilterPath=, SystemCallLog=) and
 // the ones sysroll writes itself (managedKeys) are not here. Limits and
-// resource settings (LimitNOFILE=, MemoryMax=, ...) change how much, not what,
+// resource settings (LimitNOFILE=, MemoryMax=, ...) change how much, not what
+// (but LimitNICE=, which lets the instance take a negative Nice= itself),
 // and stay free.
 //
 // BindPaths= and BindReadOnlyPaths= are refused whatever their source:
@@ -73,6 +74,7 @@ var sandboxKeys = map[string]weakening{
 	"IOSchedulingClass":    {why: "systemd grants realtime I/O priority", weak: notOneOf("none", "best-effort", "idle", "0", "2", "3")},
 	"Nice":                 {why: "systemd raises the priority above other processes, which needs privilege", weak: func(v string) bool { return strings.HasPrefix(v, "-") }},
 	"OOMScoreAdjust":       {why: "systemd protects the instance from the OOM killer at other processes' expense", weak: func(v string) bool { return strings.HasPrefix(v, "-") }},
+	"LimitNICE":            {why: "lets the instance raise its own priority above other processes (RLIMIT_NICE), as a negative Nice= does", weak: raisesNice},
 	// Host actions: one instance's failure (or exit) would act on the whole host.
 	"FailureAction":    {why: "a failing instance reboots, powers off or exits the host's manager", weak: notNone},
 	"SuccessAction":    {why: "an instance that exits reboots, powers off or exits the host's manager", weak: notNone},

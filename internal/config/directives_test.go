@@ -117,6 +117,7 @@ var sandboxSample = map[string][2]string{
 	"OnSuccess":            {"emergency.target", "cleanup.service"},
 	"OnFailureJobMode":     {"isolate", "replace"},
 	"OnSuccessJobMode":     {"isolate", "fail"},
+	"LimitNICE":            {"-10", "10"},
 }
 
 // sectionOf puts a key where systemd reads it.
@@ -363,4 +364,14 @@ func TestCaseVariantKeys(t *testing.T) {
 		checkErr(t, k+" allowed", withExtras(nil, one(k, "x"), k), "hardening.allow_raw[0]", "keys are case-sensitive")
 	}
 	checkErr(t, "wants", withExtras(one("wants", "x.service"), nil), "unit.wants", "did you mean Wants?")
+}
+
+// LimitNICE= lets the instance take the priority Nice= may not give it.
+func TestLimitNICE(t *testing.T) {
+	for _, v := range []string{"-20", "-1", "21", "40", "infinity", "0:40", "10:-5", "0x28", " 40"} {
+		checkErr(t, "LimitNICE="+v, withExtras(nil, one("LimitNICE", v)), "service.LimitNICE", "LimitNICE weakens the sandbox", "RLIMIT_NICE")
+	}
+	for _, v := range []string{"0", "20", "+0", "+19", "-0", "5:10"} {
+		checkErr(t, "LimitNICE="+v, withExtras(nil, one("LimitNICE", v)))
+	}
 }
