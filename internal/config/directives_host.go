@@ -1,6 +1,7 @@
 package config
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,14 +28,47 @@ var hostUnits = []string{
 }
 
 // namesHostUnit reports whether a dependency value (unit names separated by
-// blanks, as systemd reads them: no quotes, no escapes) names a host unit.
+// blanks, as systemd reads them: no quotes, no escapes) names a host unit,
+// or may once systemd has expanded its specifiers: "%i.target" is
+// reboot.target for an instance named reboot, so a specifier stands for any
+// text here.
 func namesHostUnit(v string) bool {
 	for _, u := range strings.Fields(v) {
-		if slices.Contains(hostUnits, u) {
-			return true
+		if !strings.Contains(u, "%") {
+			if slices.Contains(hostUnits, u) {
+				return true
+			}
+			continue
+		}
+		re := specifierPattern(u)
+		for _, h := range hostUnits {
+			if re.MatchString(h) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// specifierPattern matches what a unit name with specifiers may expand to:
+// each %X is any text, %% a percent sign.
+func specifierPattern(u string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("^")
+	for i := 0; i < len(u); i++ {
+		switch {
+		case u[i] == '%' && i+1 < len(u) && u[i+1] == '%':
+			b.WriteString("%")
+			i++
+		case u[i] == '%' && i+1 < len(u):
+			b.WriteString(".*")
+			i++
+		default:
+			b.WriteString(regexp.QuoteMeta(u[i : i+1]))
+		}
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String())
 }
 
 // isIsolate: the job mode that stops every unit the started one does not need.

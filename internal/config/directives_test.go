@@ -330,6 +330,10 @@ func TestHostActionDependencies(t *testing.T) {
 		{"BindsTo", "kexec.target"},
 		{"Upholds", "suspend.target"},
 		{"OnFailureJobMode", "isolate"},
+		// Specifiers systemd expands: %i is "reboot" for an instance named so.
+		{"Wants", "%i.target"},
+		{"OnFailure", "%p%i.target"},
+		{"Requires", "systemd-%i.service"},
 	} {
 		checkErr(t, tt.key+"="+tt.value, withExtras(one(tt.key, tt.value), nil), "unit."+tt.key, tt.key+" weakens the sandbox", "add "+tt.key+" to hardening.allow_raw")
 		checkErr(t, tt.key+"="+tt.value+" allowed", withExtras(one(tt.key, tt.value), nil, tt.key))
@@ -337,6 +341,7 @@ func TestHostActionDependencies(t *testing.T) {
 	for _, tt := range []struct{ key, value string }{
 		{"OnFailure", "alert@%n.service"}, {"Wants", "network-online.target"}, {"Requires", "postgresql.service"},
 		{"OnFailureJobMode", "replace"},
+		{"OnFailure", "alert@%n.service"}, {"Wants", "%p-worker@%i.service"}, {"Wants", "100%%.target"},
 	} {
 		checkErr(t, tt.key+"="+tt.value, withExtras(one(tt.key, tt.value), nil))
 	}
