@@ -100,6 +100,11 @@ func TestValueRules(t *testing.T) {
 		{"tag-custom", "releases_keep: !custom 5", "releases_keep: YAML tags (!custom) are not supported"},
 		{"tag-in-list", "environment_files: [!!str /etc/a]", "environment_files[0]: YAML tags (!!str)"},
 		{"tag-in-raw", "service: {MemoryMax: !!float 1}", "service.MemoryMax: YAML tags (!!float)"},
+		// A unix socket path systemd would clear first, as root.
+		{"listen-shadow", "listen: /etc/shadow", `listen: "/etc/shadow" is not the service's own: systemd binds a unix socket as root and first removes any file at its path`},
+		{"listen-dbus", "listen: /run/dbus/system_bus_socket", "use /run/hello.sock or a path under /run/hello/"},
+		{"listen-other-service", "listen: /run/hello2.sock", "is not the service's own"},
+		{"listen-prefix", "listen: /run/hellox/a.sock", "is not the service's own"},
 		// Floats (NaN, Inf, fractions) are refused wherever a number is expected.
 		{"count-nan", "instances: {count: .nan}", "count: expected an integer, got a number"},
 		{"releases-inf", "releases_keep: .inf", "releases_keep: expected an integer, got a number"},
@@ -205,6 +210,15 @@ func TestSchemaStatesTheLimits(t *testing.T) {
 		}
 		if l.rendered && !strings.Contains(desc, "whole microseconds") {
 			t.Errorf("schema %s: description %q does not say systemd's resolution", name, desc)
+		}
+	}
+}
+
+// The service's own socket paths under /run pass.
+func TestOwnSocketPaths(t *testing.T) {
+	for _, p := range []string{"/run/hello.sock", "/run/hello/http.sock", "/run/hello/a/b.sock"} {
+		if _, err := Parse("svc.yaml", service("listen: "+p)); err != nil {
+			t.Errorf("listen: %s: %v", p, err)
 		}
 	}
 }

@@ -173,6 +173,8 @@ func (s *Service) validateEnvironment(e *errs) {
 	if s.Listen != "" {
 		if why := listenProblem(s.Listen); why != "" {
 			e.add(at("listen"), "%q %s", s.Listen, why)
+		} else if why := s.socketPathProblem(); why != "" {
+			e.add(at("listen"), "%q %s", s.Listen, why)
 		}
 	}
 }
@@ -245,4 +247,21 @@ func (s *Service) sampleInstance() string {
 		return names[0]
 	}
 	return "1"
+}
+
+// socketPathProblem refuses a unix socket path outside the service's own
+// names under /run. systemd binds it as root and, when a file is already
+// there, removes that file and binds again (socket_address_listen): listen:
+// /etc/shadow replaced /etc/shadow with a socket, /run/dbus/system_bus_socket
+// would take the host's D-Bus away.
+func (s *Service) socketPathProblem() string {
+	p := s.Listen
+	if !strings.HasPrefix(p, "/") || s.Name == "" {
+		return ""
+	}
+	own := "/run/" + s.Name
+	if p == own+".sock" || strings.HasPrefix(p, own+"/") {
+		return ""
+	}
+	return fmt.Sprintf("is not the service's own: systemd binds a unix socket as root and first removes any file at its path, whatever it is; use %s.sock or a path under %s/", own, own)
 }
