@@ -105,6 +105,7 @@ func (s *Service) validateDirectives(e *errs) {
 	used := map[string]bool{}
 	validateSection(e, "unit", s.UnitExtra, "Unit", allowed, used)
 	validateSection(e, "service", s.ServiceExtra, "Service", allowed, used)
+	s.validateOwnDirs(e)
 	for i, k := range s.Hardening.AllowRaw {
 		if allowed[k] && !used[k] {
 			hint := ""

@@ -33,8 +33,9 @@ type weakening struct {
 //
 // The writable directories of the service's own (StateDirectory=,
 // CacheDirectory=, LogsDirectory=, RuntimeDirectory=,
-// ConfigurationDirectory=) stay free as well: systemd creates them under
-// /var/lib, /var/cache, ... for this unit only, owned by its user.
+// ConfigurationDirectory=) stay free as well when they are the service's own
+// names (ownDirKeys): systemd creates them under /var/lib, /var/cache, ...
+// owned by its user, and takes over one that already exists.
 var sandboxKeys = map[string]weakening{
 	// Identity and credentials.
 	"SupplementaryGroups": {why: "adds groups, and with them every file those groups may read or write, e.g. /etc/shadow with shadow"},

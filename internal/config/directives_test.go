@@ -380,3 +380,29 @@ func TestLimitNICE(t *testing.T) {
 		checkErr(t, "LimitNICE="+v, withExtras(nil, one("LimitNICE", v)))
 	}
 }
+
+// StateDirectory= and its kin must be the service's own names: systemd
+// gives an existing directory of that name to the instance's user (and
+// RuntimeDirectory= removes it on stop). They were free whatever the name.
+func TestOwnDirectories(t *testing.T) {
+	for _, tt := range []struct{ key, value, want string }{
+		{"StateDirectory", "sysroll", "StateDirectory=sysroll is not the service's own: systemd takes /var/lib/sysroll over"},
+		{"StateDirectory", "hello sysroll", "/var/lib/sysroll"},
+		{"StateDirectory", "hello:mysql", "StateDirectory=hello:mysql is not the service's own"},
+		{"StateDirectory", "%i", "/var/lib/%i"},
+		{"StateDirectory", "hellox", "is not the service's own"},
+		{"CacheDirectory", "apt", "/var/cache/apt"},
+		{"LogsDirectory", "journal", "/var/log/journal"},
+		{"RuntimeDirectory", "dbus", "/run/dbus over for the instance's user if it exists (its files too), and removes it when the instance stops"},
+		{"ConfigurationDirectory", "ssh", "/etc/ssh"},
+	} {
+		checkErr(t, tt.key+"="+tt.value, withExtras(nil, one(tt.key, tt.value)), "service."+tt.key, tt.want, "name it hello or hello/...")
+	}
+	for _, tt := range []struct{ key, value string }{
+		{"StateDirectory", "hello"}, {"StateDirectory", "hello/db hello/cache"}, {"StateDirectory", "%p/%i"},
+		{"RuntimeDirectory", "%N"}, {"CacheDirectory", "hello:hello/old"}, {"LogsDirectory", "hello@8081"},
+		{"StateDirectory", ""},
+	} {
+		checkErr(t, tt.key+"="+tt.value, withExtras(nil, one(tt.key, tt.value)))
+	}
+}
