@@ -179,6 +179,9 @@ func validateSection(e *errs, field string, d Directives, section string, allowe
 		case managedKeys[k] != "":
 			e.add(p, "%s is written by sysroll; %s", k, managedKeys[k])
 			continue
+		case refusedKeys[k] != "":
+			e.add(p, "%s= %s", k, refusedKeys[k])
+			continue
 		case aliasKeys[k] != "":
 			e.add(p, "%s is an old spelling of %s; write %s (systemd reads both the same)", k, aliasKeys[k], aliasKeys[k])
 			continue

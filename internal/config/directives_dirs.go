@@ -66,3 +66,11 @@ func removedOnStop(k string) string {
 	}
 	return ""
 }
+
+// refusedKeys are [Service] keys with no use under sysroll and a host-wide
+// effect, refused outright (hardening.allow_raw cannot name them either).
+var refusedKeys = map[string]string{
+	// Checked on systemd 252: PIDFile=/srv/x removed /srv/x when the
+	// instance stopped, whatever the file was.
+	"PIDFile": "is for Type=forking, which sysroll never runs, and systemd removes the file it names when an instance stops, as root, whatever it is",
+}

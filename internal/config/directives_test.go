@@ -406,3 +406,10 @@ func TestOwnDirectories(t *testing.T) {
 		checkErr(t, tt.key+"="+tt.value, withExtras(nil, one(tt.key, tt.value)))
 	}
 }
+
+// PIDFile= removes the file it names when an instance stops: refused, with
+// or without allow_raw.
+func TestPIDFileRefused(t *testing.T) {
+	checkErr(t, "PIDFile", withExtras(nil, one("PIDFile", "/etc/shadow")), "service.PIDFile", "systemd removes the file it names when an instance stops")
+	checkErr(t, "PIDFile allowed", withExtras(nil, one("PIDFile", "/etc/shadow"), "PIDFile"), "service.PIDFile", "hardening.allow_raw[0]")
+}
