@@ -67,10 +67,14 @@ func removedOnStop(k string) string {
 	return ""
 }
 
-// refusedKeys are [Service] keys with no use under sysroll and a host-wide
-// effect, refused outright (hardening.allow_raw cannot name them either).
+// refusedKeys are [Service] keys with no use under sysroll and an effect
+// the service file cannot see (on the host, or on a setting sysroll writes),
+// refused outright (hardening.allow_raw cannot name them either).
 var refusedKeys = map[string]string{
 	// Checked on systemd 252: PIDFile=/srv/x removed /srv/x when the
 	// instance stopped, whatever the file was.
 	"PIDFile": "is for Type=forking, which sysroll never runs, and systemd removes the file it names when an instance stops, as root, whatever it is",
+	// A shorthand for TimeoutStartSec= and TimeoutStopSec= both: written
+	// after them, TimeoutSec=0 made stop_timeout infinity.
+	"TimeoutSec": "sets TimeoutStartSec= and TimeoutStopSec= at once, overriding stop_timeout; set stop_timeout, and service.TimeoutStartSec for the start",
 }

@@ -412,4 +412,6 @@ func TestOwnDirectories(t *testing.T) {
 func TestPIDFileRefused(t *testing.T) {
 	checkErr(t, "PIDFile", withExtras(nil, one("PIDFile", "/etc/shadow")), "service.PIDFile", "systemd removes the file it names when an instance stops")
 	checkErr(t, "PIDFile allowed", withExtras(nil, one("PIDFile", "/etc/shadow"), "PIDFile"), "service.PIDFile", "hardening.allow_raw[0]")
+	// TimeoutSec= written after TimeoutStopSec= overrode stop_timeout.
+	checkErr(t, "TimeoutSec", withExtras(nil, one("TimeoutSec", "0")), "service.TimeoutSec", "overriding stop_timeout")
 }
