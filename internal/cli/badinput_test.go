@@ -322,6 +322,12 @@ func badCases(t *testing.T) []badCase {
 	for _, v := range []string{"-1", "-9223372036854775808", "9223372036854775808", "99999999999999999999", "NaN", "1.5", "", "ten"} {
 		add(badCase{name: "history -n " + v, args: []string{"history", "ghost", "-n", v}, want: []string{"--limit"}})
 	}
+	// Integers in plain decimal only: pflag read -n 010 as 8 and 0x10 as 16.
+	for _, v := range []string{"010", "0x10", "0o7", "0b1", "1_0", "+5", "00"} {
+		add(badCase{name: "history -n " + v, args: []string{"history", "ghost", "-n", v}, want: []string{"--limit", "not a whole number in plain decimal"}})
+		pre := []string{"restart", "ghost", "--probe", "http://127.0.0.1:23600/", "--probe-max-failures", v}
+		add(badCase{name: "restart --probe-max-failures " + v, args: pre, want: []string{"--probe-max-failures", "not a whole number in plain decimal"}})
+	}
 
 	// --state-dir and --unit-dir: "" silently meant the default, a relative
 	// path a directory under wherever sysroll was started.
