@@ -100,7 +100,12 @@ func TestValueRules(t *testing.T) {
 		{"tag-custom", "releases_keep: !custom 5", "releases_keep: YAML tags (!custom) are not supported"},
 		{"tag-in-list", "environment_files: [!!str /etc/a]", "environment_files[0]: YAML tags (!!str)"},
 		{"tag-in-raw", "service: {MemoryMax: !!float 1}", "service.MemoryMax: YAML tags (!!float)"},
-		// A unix socket path systemd would clear first, as root.
+		// A name whose units would replace systemd's own in /etc/systemd/system.
+		{"name-multi-user", "name: multi-user", `name: "multi-user" cannot be a service name: it is systemd's: sysroll's multi-user.target in /etc/systemd/system would replace systemd's multi-user.target`},
+		{"name-user", "name: user", `name: "user" cannot be a service name: it is systemd's: sysroll's user@.service`},
+		{"name-dbus", "name: dbus", "would replace systemd's unit of that name"},
+		{"name-getty", "name: getty", "cannot be a service name"},
+		{"name-systemd", "name: systemd-journald", "systemd- starts the names of systemd's own units"},
 		{"listen-shadow", "listen: /etc/shadow", `listen: "/etc/shadow" is not the service's own: systemd binds a unix socket as root and first removes any file at its path`},
 		{"listen-dbus", "listen: /run/dbus/system_bus_socket", "use /run/hello.sock or a path under /run/hello/"},
 		{"listen-other-service", "listen: /run/hello2.sock", "is not the service's own"},
@@ -219,6 +224,15 @@ func TestOwnSocketPaths(t *testing.T) {
 	for _, p := range []string{"/run/hello.sock", "/run/hello/http.sock", "/run/hello/a/b.sock"} {
 		if _, err := Parse("svc.yaml", service("listen: "+p)); err != nil {
 			t.Errorf("listen: %s: %v", p, err)
+		}
+	}
+}
+
+// Names near systemd's stay free.
+func TestNamesNearReserved(t *testing.T) {
+	for _, n := range []string{"users", "multi-user-app", "my-systemd-tool", "dbus-proxy", "default-api", "systemd"} {
+		if _, err := Parse("svc.yaml", service("name: "+n)); err != nil {
+			t.Errorf("name: %s: %v", n, err)
 		}
 	}
 }

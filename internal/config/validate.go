@@ -31,6 +31,8 @@ func (s *Service) validateIdentity(e *errs) {
 		e.add(at("name"), "is required (e.g. name: hello)")
 	case !nameRe.MatchString(s.Name):
 		e.add(at("name"), "%s is not a valid service name: %s; use lowercase letters, digits, '-' and '_', at most 63", short(s.Name), whyBadName(s.Name, 63))
+	case reservedNameProblem(s.Name) != "":
+		e.add(at("name"), "%q cannot be a service name: %s; choose another name", s.Name, reservedNameProblem(s.Name))
 	}
 	if hasControl(s.Description) {
 		e.add(at("description"), "contains a newline or control character: a description is one line")
