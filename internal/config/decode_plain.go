@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 )
 
 // Service files are plain YAML: what a value means must not depend on which
@@ -51,4 +52,18 @@ func findTags(n ast.Node, path []any, e *errs) {
 			findTags(item, append(slices.Clone(path), i), e)
 		}
 	}
+}
+
+// directiveError refuses a %YAML or %TAG directive: %YAML 1.1 would change
+// what plain scalars mean to a reader that honours it, and %TAG exists only
+// for tags; go-yaml took the directive for a document of its own ("found 2
+// YAML documents").
+func directiveError(file string, tokens token.Tokens) error {
+	for _, tk := range tokens {
+		if tk.Type == token.DirectiveType {
+			return &FieldError{File: file, Line: tk.Position.Line, Column: tk.Position.Column,
+				Msg: "YAML directives (%YAML, %TAG) are not supported in service files: remove the line"}
+		}
+	}
+	return nil
 }

@@ -94,6 +94,9 @@ func TestValueRules(t *testing.T) {
 		{"budget-binary", "rollout: {failure_budget: 0b1}", "rollout.failure_budget: 0b1 is not plain decimal"},
 		{"keep-underscore", "releases_keep: 1_0", "releases_keep: 1_0 is not plain decimal"},
 		{"count-octal", "instances: {count: 010}", "count: 010 is not plain decimal"},
+		// A directive was "one service per file: found 2 YAML documents".
+		{"directive-yaml", "%YAML 1.1\n---\ndescription: x", "svc.yaml:1:1: YAML directives (%YAML, %TAG) are not supported in service files"},
+		{"directive-tag", "%TAG !e! tag:example.com,2000:\n---\ndescription: x", "YAML directives (%YAML, %TAG) are not supported"},
 		{"tag-binary", "description: !!binary aGk=", "description: YAML tags (!!binary) are not supported"},
 		{"tag-timestamp", "description: !!timestamp 2001-12-14", "description: YAML tags (!!timestamp) are not supported"},
 		{"tag-str-int", "releases_keep: !!str 5", "releases_keep: YAML tags (!!str) are not supported"},

@@ -68,6 +68,9 @@ func decode(name string, data []byte) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := directiveError(name, tokens); err != nil {
+		return nil, err
+	}
 	file, err := parser.Parse(tokens, 0)
 	if err != nil {
 		return nil, yamlError(name, err)
