@@ -39,7 +39,9 @@ func TestCheckShadowing(t *testing.T) {
 		want  string // "" for no error
 	}{
 		{"free", func(string) error { return nil }, ""},
-		{"own from an earlier apply", func(d string) error { return os.WriteFile(filepath.Join(d, "hello@.service"), []byte(own.Content), 0o644) }, ""},
+		{"own from an earlier apply", func(d string) error {
+			return os.WriteFile(filepath.Join(d, "hello@.service"), []byte(own.Content), 0o644)
+		}, ""},
 		{"a vendor unit", func(d string) error {
 			return os.WriteFile(filepath.Join(d, "hello@.service"), []byte("[Service]\nExecStart=/usr/bin/hello\n"), 0o644)
 		}, "hello@.service already exists on this host and is not sysroll's"},
