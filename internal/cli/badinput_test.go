@@ -329,6 +329,12 @@ func badCases(t *testing.T) []badCase {
 		add(badCase{name: "restart --probe-max-failures " + v, args: pre, want: []string{"--probe-max-failures", "not a whole number in plain decimal"}})
 	}
 
+	// init of a name whose units would replace systemd's: the starter it
+	// wrote was refused by render and apply.
+	for _, n := range []string{"multi-user", "user", "dbus", "systemd-foo"} {
+		add(badCase{name: "init " + n, args: []string{"init", n}, want: []string{n, "cannot be a service name"}})
+	}
+
 	// --state-dir and --unit-dir: "" silently meant the default, a relative
 	// path a directory under wherever sysroll was started.
 	for _, dir := range []string{"state-dir", "unit-dir"} {

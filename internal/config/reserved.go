@@ -55,3 +55,8 @@ func reservedNameProblem(name string) string {
 	}
 	return ""
 }
+
+// ReservedName says why name, valid as a name, would replace one of
+// systemd's own units (see reservedTargets), or "". Validate refuses such a
+// service file; `sysroll init` refuses to write one.
+func ReservedName(name string) string { return reservedNameProblem(name) }
