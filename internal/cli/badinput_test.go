@@ -322,6 +322,35 @@ func badCases(t *testing.T) []badCase {
 	for _, v := range []string{"-1", "-9223372036854775808", "9223372036854775808", "99999999999999999999", "NaN", "1.5", "", "ten"} {
 		add(badCase{name: "history -n " + v, args: []string{"history", "ghost", "-n", v}, want: []string{"--limit"}})
 	}
+	// Integers in plain decimal only: pflag read -n 010 as 8 and 0x10 as 16.
+	for _, v := range []string{"010", "0x10", "0o7", "0b1", "1_0", "+5", "00"} {
+		add(badCase{name: "history -n " + v, args: []string{"history", "ghost", "-n", v}, want: []string{"--limit", "not a whole number in plain decimal"}})
+		pre := []string{"restart", "ghost", "--probe", "http://127.0.0.1:23600/", "--probe-max-failures", v}
+		add(badCase{name: "restart --probe-max-failures " + v, args: pre, want: []string{"--probe-max-failures", "not a whole number in plain decimal"}})
+	}
+
+	// init of a name whose units would replace systemd's: the starter it
+	// wrote was refused by render and apply.
+	for _, n := range []string{"multi-user", "user", "dbus", "systemd-foo"} {
+		add(badCase{name: "init " + n, args: []string{"init", n}, want: []string{n, "cannot be a service name"}})
+	}
+
+	// --state-dir and --unit-dir: "" silently meant the default, a relative
+	// path a directory under wherever sysroll was started.
+	for _, dir := range []string{"state-dir", "unit-dir"} {
+		for _, cmd := range [][]string{{"status"}, {"history", "ghost"}} {
+			for _, v := range []struct{ arg, want string }{
+				{"--" + dir + "=", "--" + dir + " is empty"},
+				{"--" + dir + "=relative", "is not an absolute path"},
+				{"--" + dir + "=./x", "is not an absolute path"},
+				{"--" + dir + "=/tmp/../etc", "is not clean"},
+				{"--" + dir + "=/tmp/a\nb", "control character"},
+			} {
+				arg := strings.ReplaceAll(v.arg, `\n`, "\n")
+				add(badCase{name: strings.Join(cmd, " ") + " " + v.arg, args: append(slices.Clone(cmd), arg), want: []string{"--" + dir, v.want}})
+			}
+		}
+	}
 
 	// Commands, flags and `--` tricks.
 	add(

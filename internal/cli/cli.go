@@ -162,7 +162,7 @@ Typical session:
 			if v := os.Getenv("SYSROLL_SYSTEMD_ADDRESS"); v != "" && g.address == "" {
 				g.address = v
 			}
-			return nil
+			return checkDirFlags(cmd)
 		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
@@ -288,4 +288,29 @@ func (g *globals) println(a ...any) { fmt.Fprintln(g.stdout, a...) }
 // host is the engine the global flags select.
 func (g *globals) host() *host.Host {
 	return &host.Host{User: g.user, Address: g.address, StateRoot: g.stateDir, UnitDir: g.unitDir}
+}
+
+// checkDirFlags refuses a --state-dir or --unit-dir given as "" (which
+// silently meant the default) or as a relative or unclean path (which meant
+// a directory under wherever sysroll was started, and units systemd never
+// reads there).
+func checkDirFlags(cmd *cobra.Command) error {
+	for _, name := range []string{"state-dir", "unit-dir"} {
+		f := cmd.Flag(name)
+		if f == nil || !f.Changed {
+			continue
+		}
+		v := f.Value.String()
+		switch {
+		case v == "":
+			return usagef("--%s is empty: give an absolute directory, or leave the flag out for the default", name)
+		case strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+			return usagef("--%s %q contains a control character: give an absolute directory", name, v)
+		case !filepath.IsAbs(v):
+			return usagef("--%s %q is not an absolute path: give one (a relative path would depend on where sysroll is started)", name, v)
+		case filepath.Clean(v) != v:
+			return usagef("--%s %q is not clean (no '..', '//' or trailing '/'): did you mean %s?", name, v, filepath.Clean(v))
+		}
+	}
+	return nil
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func newHistoryCmd(g *globals) *cobra.Command {
-	var limit int
+	var limit int64
 	cmd := &cobra.Command{
 		Use:   "history NAME",
 		Short: "List every rollout of a service: when, from -> to, who, result, per instance",
@@ -22,7 +22,7 @@ func newHistoryCmd(g *globals) *cobra.Command {
   sysroll history hello --json | jq '.[0].instances'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			hist, err := g.host().History(cmd.Context(), host.HistoryOptions{Service: args[0], Limit: limit})
+			hist, err := g.host().History(cmd.Context(), host.HistoryOptions{Service: args[0], Limit: int(limit)})
 			if err != nil {
 				return err
 			}
@@ -71,6 +71,6 @@ func newHistoryCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().IntVarP(&limit, "limit", "n", 20, "show at most this many rollouts, newest first (0: all; a negative count is refused)")
+	cmd.Flags().VarP(newDecimalFlag(&limit, 20), "limit", "n", "show at most this many rollouts, newest first (0: all; a negative count is refused)")
 	return cmd
 }

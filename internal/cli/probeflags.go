@@ -22,7 +22,7 @@ func (f *trafficFlags) register(cmd *cobra.Command) {
 	f.flags = fl
 	fl.StringVar(&f.url, "probe", "", "send light traffic to this URL (the public entry point) while rolling, and count failed requests")
 	fl.Float64Var(&f.rate, "probe-rate", 20, fmt.Sprintf("requests per second for --probe, %v to %v", host.MinProbeRate, host.MaxProbeRate))
-	fl.Int64Var(&f.maxFailures, "probe-max-failures", 0, "failed --probe requests tolerated; one more fails the batch in flight (and rolls it back)")
+	fl.Var(newDecimalFlag(&f.maxFailures, 0), "probe-max-failures", "failed --probe requests tolerated; one more fails the batch in flight (and rolls it back)")
 }
 
 // proof is the traffic proof the flags ask for; nil without --probe. It is

@@ -25,6 +25,10 @@ the comments; unknown or misspelled keys are errors later, so typos cannot hide.
 			if err := config.ValidateName(args[0]); err != nil {
 				return asUsage(err)
 			}
+			// A starter that render and apply would refuse is no start.
+			if why := config.ReservedName(args[0]); why != "" {
+				return usagef("%q cannot be a service name: %s; choose another name", args[0], why)
+			}
 			_, err := g.stdout.Write(config.Starter(args[0]))
 			return err
 		},

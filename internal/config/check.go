@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -59,12 +60,21 @@ func hasControl(s string) bool {
 
 // unitValueProblem checks a value written into a unit file as is (extra
 // settings): one line, no line continuation, only known % specifiers.
-func unitValueProblem(v string) string {
+func unitValueProblem(k, v string) string {
 	if hasControl(v) {
 		return "contains a newline or control character"
 	}
+	if why := textProblem(v); why != "" {
+		return why
+	}
 	if strings.HasSuffix(v, `\`) {
 		return "ends with a backslash, which would continue onto the next line of the unit file"
+	}
+	if slices.Contains(literalPercentKeys, k) {
+		if strings.Contains(v, "%%") {
+			return fmt.Sprintf("has %%%%, but systemd reads %s= without specifiers: %%%% stays two percent signs and the value is invalid; write a single %% (50%%)", k)
+		}
+		return ""
 	}
 	for i := 0; i < len(v); i++ {
 		if v[i] != '%' {
@@ -76,6 +86,15 @@ func unitValueProblem(v string) string {
 		i++
 	}
 	return ""
+}
+
+// literalPercentKeys are the keys whose values systemd parses without
+// expanding specifiers (config_parse_memory_limit, _cpu_quota, _tasks_max,
+// the memory pressure limit): a '%' there is a percent sign (MemoryMax=50%),
+// and "%%" stays two of them, which systemd refuses.
+var literalPercentKeys = []string{
+	"CPUQuota", "DefaultMemoryLow", "DefaultMemoryMin", "ManagedOOMMemoryPressureLimit",
+	"MemoryHigh", "MemoryLow", "MemoryMax", "MemoryMin", "MemorySwapMax", "TasksMax",
 }
 
 // specifiers are the % specifiers systemd 252 knows, plus %% itself.
@@ -179,6 +198,10 @@ func textProblem(s string) string {
 			return fmt.Sprintf("contains the control character U+%04X at byte %d: settings are text; remove it (write a newline as a new line of a | block)", r, i)
 		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
 			return fmt.Sprintf("contains the bidirectional control U+%04X at byte %d, which makes the text display in another order than it is", r, i)
+		case r >= 0xfdd0 && r <= 0xfdef, r&0xfffe == 0xfffe:
+			// systemd's utf8_is_valid refuses them: the whole line is
+			// ignored ("String is not UTF-8 clean").
+			return fmt.Sprintf("contains the Unicode noncharacter U+%04X at byte %d, which systemd refuses: it would ignore the whole setting", r, i)
 		}
 	}
 	return ""

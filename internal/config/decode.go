@@ -86,6 +86,10 @@ func decodeNode(node ast.Node, dst reflect.Value, path []any, e *errs) {
 		}
 		dst.SetString(s)
 	case reflect.Int:
+		if text, ok := scalarText(n); ok && nonDecimal(text) {
+			e.addNode(n, path, nonDecimalMsg, clip(text))
+			return
+		}
 		if text, big := bigInteger(n); big {
 			e.addNode(n, path, "%s is out of range: %s %s", clip(text), fieldPath(path), intRule(fieldPath(path)))
 			return

@@ -105,6 +105,7 @@ func (s *Service) validateDirectives(e *errs) {
 	used := map[string]bool{}
 	validateSection(e, "unit", s.UnitExtra, "Unit", allowed, used)
 	validateSection(e, "service", s.ServiceExtra, "Service", allowed, used)
+	s.validateOwnDirs(e)
 	for i, k := range s.Hardening.AllowRaw {
 		if allowed[k] && !used[k] {
 			hint := ""
@@ -123,6 +124,8 @@ func (s *Service) allowRaw(e *errs) map[string]bool {
 		switch {
 		case allowed[k]:
 			e.add(at("hardening", "allow_raw", i), "%s is listed twice", k)
+		case caseVariant(k) != "":
+			e.add(at("hardening", "allow_raw", i), "%s is not a systemd key: keys are case-sensitive, and no systemd reads %s (did you mean %s?)", k, k, caseVariant(k))
 		case managedKeys[k] != "":
 			e.add(at("hardening", "allow_raw", i), "%s is written by sysroll, never raw; %s", k, managedKeys[k])
 		case sandboxKeys[k].why == "" && !slices.Contains(execKeys, k) && (knownKey("Unit", k) || knownKey("Service", k) || !directRe.MatchString(k)):
@@ -176,6 +179,9 @@ func validateSection(e *errs, field string, d Directives, section string, allowe
 		case managedKeys[k] != "":
 			e.add(p, "%s is written by sysroll; %s", k, managedKeys[k])
 			continue
+		case refusedKeys[k] != "":
+			e.add(p, "%s= %s", k, refusedKeys[k])
+			continue
 		case aliasKeys[k] != "":
 			e.add(p, "%s is an old spelling of %s; write %s (systemd reads both the same)", k, aliasKeys[k], aliasKeys[k])
 			continue
@@ -185,6 +191,9 @@ func validateSection(e *errs, field string, d Directives, section string, allowe
 		case section == "Unit" && !knownKey(section, k) && (isServiceOnly(k) || knownKey(other, k)):
 			// (isServiceOnly's prefixes alone took BindsTo= for BindPaths=.)
 			e.add(p, "%s belongs in [Service]: move it to service:", k)
+			continue
+		case caseVariant(k) != "":
+			e.add(p, "%s is not a systemd key: keys are case-sensitive, and no systemd reads %s (did you mean %s?)", k, k, caseVariant(k))
 			continue
 		case !knownKey(section, k) && allowed[k]:
 			// A key of a newer systemd than the table's: sysroll cannot
@@ -205,7 +214,7 @@ func validateSection(e *errs, field string, d Directives, section string, allowe
 			if len(d[k]) > 1 {
 				vp = append(vp, i)
 			}
-			if why := unitValueProblem(v); why != "" {
+			if why := unitValueProblem(k, v); why != "" {
 				e.add(vp, "value of %s %s", k, why)
 				continue
 			}
@@ -240,6 +249,21 @@ func suggestKey(word string, keys []string) string {
 	}
 	if bestDist >= 0 && bestDist <= max(2, len(word)/4) {
 		return " (did you mean " + best + "?)"
+	}
+	return ""
+}
+
+// caseVariant returns the systemd key that k spells with other letter case
+// (execstartpre, AMBIENTCAPABILITIES), or "". systemd matches keys exactly,
+// so such a key is ignored by every version: it is never one "a newer
+// systemd reads", which hardening.allow_raw could let through.
+func caseVariant(k string) string {
+	for _, keys := range [][]string{systemdUnitKeys, systemdServiceKeys} {
+		for _, c := range keys {
+			if c != k && strings.EqualFold(c, k) {
+				return c
+			}
+		}
 	}
 	return ""
 }

@@ -20,3 +20,12 @@ func (s *Service) DirectiveError(field, k, msg string) *FieldError {
 	fe.Msg = msg
 	return fe
 }
+
+// TopLevelError is a problem with a top-level field (name, listen, ...)
+// found outside Validate, e.g. by unitfile.Verify on the host, at the
+// field's line and column.
+func (s *Service) TopLevelError(field, msg string) *FieldError {
+	e := &errs{src: s.src}
+	e.add(at(field), "%s", clip(msg))
+	return e.list[0].(*FieldError)
+}

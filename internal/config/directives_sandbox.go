@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -22,7 +23,8 @@ type weakening struct {
 // PrivateIPC=, RestrictFileSystems=, RestrictNetworkInterfaces=,
 // SocketBindAllow/Deny=, IPIngress/EgressFilterPath=, SystemCallLog=) and
 // the ones sysroll writes itself (managedKeys) are not here. Limits and
-// resource settings (LimitNOFILE=, MemoryMax=, ...) change how much, not what,
+// resource settings (LimitNOFILE=, MemoryMax=, ...) change how much, not what
+// (but LimitNICE=, which lets the instance take a negative Nice= itself),
 // and stay free.
 //
 // BindPaths= and BindReadOnlyPaths= are refused whatever their source:
@@ -31,8 +33,9 @@ type weakening struct {
 //
 // The writable directories of the service's own (StateDirectory=,
 // CacheDirectory=, LogsDirectory=, RuntimeDirectory=,
-// ConfigurationDirectory=) stay free as well: systemd creates them under
-// /var/lib, /var/cache, ... for this unit only, owned by its user.
+// ConfigurationDirectory=) stay free as well when they are the service's own
+// names (ownDirKeys): systemd creates them under /var/lib, /var/cache, ...
+// owned by its user, and takes over one that already exists.
 var sandboxKeys = map[string]weakening{
 	// Identity and credentials.
 	"SupplementaryGroups": {why: "adds groups, and with them every file those groups may read or write, e.g. /etc/shadow with shadow"},
@@ -68,15 +71,26 @@ var sandboxKeys = map[string]weakening{
 	"JoinsNamespaceOf":     {why: "shares /tmp, the network and IPC namespaces of another unit"},
 	// Privilege.
 	"PermissionsStartOnly": {why: "runs ExecStartPre=, ExecStartPost=, ExecReload=, ExecStop= and ExecStopPost= as root, outside user: and its credentials", weak: func(v string) bool { return !isFalse(v) }},
-	"CPUSchedulingPolicy":  {why: "systemd grants realtime scheduling, which restrict_realtime keeps the instance from taking", weak: func(v string) bool { return v == "fifo" || v == "rr" }},
-	"IOSchedulingClass":    {why: "systemd grants realtime I/O priority", weak: func(v string) bool { return v == "realtime" || v == "1" }},
+	"CPUSchedulingPolicy":  {why: "systemd grants realtime scheduling, which restrict_realtime keeps the instance from taking", weak: notOneOf("other", "batch", "idle", "0", "3", "5")},
+	"IOSchedulingClass":    {why: "systemd grants realtime I/O priority", weak: notOneOf("none", "best-effort", "idle", "0", "2", "3")},
 	"Nice":                 {why: "systemd raises the priority above other processes, which needs privilege", weak: func(v string) bool { return strings.HasPrefix(v, "-") }},
 	"OOMScoreAdjust":       {why: "systemd protects the instance from the OOM killer at other processes' expense", weak: func(v string) bool { return strings.HasPrefix(v, "-") }},
+	"LimitNICE":            {why: "lets the instance raise its own priority above other processes (RLIMIT_NICE), as a negative Nice= does", weak: raisesNice},
 	// Host actions: one instance's failure (or exit) would act on the whole host.
 	"FailureAction":    {why: "a failing instance reboots, powers off or exits the host's manager", weak: notNone},
 	"SuccessAction":    {why: "an instance that exits reboots, powers off or exits the host's manager", weak: notNone},
 	"StartLimitAction": {why: "an instance hitting its start limit reboots or powers off the host", weak: notNone},
 	"JobTimeoutAction": {why: "a job timeout of an instance reboots or powers off the host", weak: notNone},
+	// The same through a dependency: starting or failing an instance starts
+	// a unit that reboots, powers off, suspends or isolates the host.
+	"Wants":            {why: hostUnitWhy, weak: namesHostUnit},
+	"Requires":         {why: hostUnitWhy, weak: namesHostUnit},
+	"BindsTo":          {why: hostUnitWhy, weak: namesHostUnit},
+	"Upholds":          {why: hostUnitWhy, weak: namesHostUnit},
+	"OnFailure":        {why: "a failing instance starts a unit that reboots, powers off, suspends or rescues the host", weak: namesHostUnit},
+	"OnSuccess":        {why: "an instance that exits starts a unit that reboots, powers off, suspends or rescues the host", weak: namesHostUnit},
+	"OnFailureJobMode": {why: "a failing instance isolates the host: every unit its OnFailure= unit does not need is stopped", weak: isIsolate},
+	"OnSuccessJobMode": {why: "an instance that exits isolates the host: every unit its OnSuccess= unit does not need is stopped", weak: isIsolate},
 	// MAC labels.
 	"SELinuxContext":    {why: "runs the instance under another SELinux context, which may be less confined"},
 	"AppArmorProfile":   {why: "runs the instance under another AppArmor profile, which may be less confined"},
@@ -111,6 +125,14 @@ func opensAsRoot(v string) bool {
 
 func notNone(v string) bool { return v != "none" }
 
+// notOneOf weakens unless the value is one of the harmless ones. systemd
+// reads a number as well as a name for a policy or class, in any base
+// (CPUSchedulingPolicy=1 is fifo, IOSchedulingClass=0x1 is realtime), so
+// the harmless values are listed rather than the weakening ones.
+func notOneOf(harmless ...string) func(string) bool {
+	return func(v string) bool { return !slices.Contains(harmless, v) }
+}
+
 func isFalse(v string) bool {
 	switch strings.ToLower(v) {
 	case "0", "no", "n", "false", "f", "off", "":
@@ -120,7 +142,10 @@ func isFalse(v string) bool {
 }
 
 // weakens reports whether value v of key k widens the sandbox, and why.
+// v is judged as systemd reads it, without the blanks around it that its
+// parser strips (" -10" is Nice=-10).
 func weakens(k, v string) (string, bool) {
+	v = strings.TrimSpace(v)
 	w, ok := sandboxKeys[k]
 	if !ok || v == "" {
 		return "", false // an empty value resets the setting
@@ -138,21 +163,3 @@ var execKeys = []string{"ExecCondition", "ExecStartPre", "ExecStartPost", "ExecR
 
 // privilegeWhy is shown for an Exec* line with '+', '!' or '!!'.
 const privilegeWhy = "runs the command as root or with full privileges, outside the sandbox"
-
-// privilegedPrefix returns the prefix of the first command line in v that
-// carries '+' or '!'. systemd reads a run of "-@:+!" in any order in front of
-// a command (systemd.service(5), "Table 1. Special executable prefixes"), and
-// a lone ';' word starts another command line, with prefixes of its own.
-func privilegedPrefix(v string) (string, bool) {
-	next := true
-	for _, w := range strings.Fields(v) {
-		if next {
-			p := w[:len(w)-len(strings.TrimLeft(w, "-@:+!"))]
-			if strings.ContainsAny(p, "+!") {
-				return p, true
-			}
-		}
-		next = w == ";"
-	}
-	return "", false
-}

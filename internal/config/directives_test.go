@@ -73,8 +73,12 @@ func TestPrivilegePrefixes(t *testing.T) {
 	privileged := []string{
 		"+/bin/x", "!/bin/x", "!!/bin/x", "-+/bin/x", "+-/bin/x", "@+/bin/x x", "+@/bin/x x",
 		":+/bin/x", "-:!!/bin/x", "@-!/bin/x x", "!!-@:/bin/x x", "/bin/true ; +/bin/evil", "  +/bin/x",
+		// systemd reads the prefixes after unquoting and unescaping the word.
+		`"+/bin/x"`, `'!/bin/x' a`, `-"+"/bin/x`, `\x2b/bin/x`, `\053/bin/x`, `\u0021/bin/x`,
+		`/bin/true ; "+/bin/x"`, `/bin/true ; \x21!/bin/x`, `"/bin/true" ; '+/bin/x'`,
 	}
-	plain := []string{"/bin/x", "-/bin/x", "@/bin/x argv0", ":/bin/x", "-@:/bin/x x", "/bin/x +arg !arg", "/bin/x ;+arg", ""}
+	plain := []string{"/bin/x", "-/bin/x", "@/bin/x argv0", ":/bin/x", "-@:/bin/x x", "/bin/x +arg !arg", "/bin/x ;+arg", "",
+		`/bin/x "+arg"`, `/bin/x \; +arg`, `/bin/x ";" +arg`, `"/bin/x" '+arg'`, `\x2d/bin/x`}
 	for _, k := range execKeys {
 		for _, v := range privileged {
 			checkErr(t, k+"="+v, withExtras(nil, one(k, v)), "service."+k, "runs the command as root", "add "+k+" to hardening.allow_raw (render and status show it)")
@@ -105,6 +109,15 @@ var sandboxSample = map[string][2]string{
 	"SuccessAction":        {"poweroff", "none"},
 	"StartLimitAction":     {"reboot-force", "none"},
 	"JobTimeoutAction":     {"reboot", "none"},
+	"Wants":                {"network-online.target reboot.target", "network-online.target"},
+	"Requires":             {"poweroff.target", "postgresql.service"},
+	"BindsTo":              {"halt.target", "postgresql.service"},
+	"Upholds":              {"systemd-reboot.service", "redis.service"},
+	"OnFailure":            {"reboot.target", "notify-failure@%n.service"},
+	"OnSuccess":            {"emergency.target", "cleanup.service"},
+	"OnFailureJobMode":     {"isolate", "replace"},
+	"OnSuccessJobMode":     {"isolate", "fail"},
+	"LimitNICE":            {"-10", "10"},
 }
 
 // sectionOf puts a key where systemd reads it.
@@ -275,4 +288,130 @@ func TestEverySecurityKeyIsClassified(t *testing.T) {
 			t.Errorf("aliasKeys: %s -> %s are not both systemd keys", k, to)
 		}
 	}
+}
+
+// A weakening value is found as systemd reads it: its parser strips the blanks
+// around a value, and takes a number for a scheduling policy or class in any
+// base. Each of these was let through, and systemd applied it.
+func TestWeakeningAsSystemdReadsIt(t *testing.T) {
+	tests := []struct{ key, value string }{
+		{"Nice", " -10"},
+		{"OOMScoreAdjust", "-1000 "},
+		{"StandardOutput", " file:/etc/shadow"},
+		{"StandardInput", " tty"},
+		{"CPUSchedulingPolicy", "fifo "},
+		{"CPUSchedulingPolicy", "1"}, // SCHED_FIFO
+		{"CPUSchedulingPolicy", "2"}, // SCHED_RR
+		{"CPUSchedulingPolicy", "0x1"},
+		{"IOSchedulingClass", " realtime"},
+		{"IOSchedulingClass", "0x1"},
+		{"IOSchedulingClass", "01"},
+		{"IOSchedulingClass", "+1"},
+	}
+	for _, tt := range tests {
+		checkErr(t, tt.key+"="+tt.value, withExtras(nil, one(tt.key, tt.value)), "service."+tt.key, tt.key+" weakens the sandbox")
+	}
+	for _, tt := range []struct{ key, value string }{
+		{"CPUSchedulingPolicy", "batch"}, {"CPUSchedulingPolicy", "5"}, {"CPUSchedulingPolicy", " other"},
+		{"IOSchedulingClass", "best-effort"}, {"IOSchedulingClass", "3"}, {"Nice", " 10"},
+	} {
+		checkErr(t, tt.key+"="+tt.value, withExtras(nil, one(tt.key, tt.value)))
+	}
+}
+
+// A dependency on a unit that acts on the whole host is FailureAction= by
+// another name, refused the same way; other dependencies stay free.
+func TestHostActionDependencies(t *testing.T) {
+	for _, tt := range []struct{ key, value string }{
+		{"OnFailure", "reboot.target"},
+		{"OnSuccess", "poweroff.target"},
+		{"Wants", "network-online.target halt.target"},
+		{"Requires", "systemd-reboot.service"},
+		{"BindsTo", "kexec.target"},
+		{"Upholds", "suspend.target"},
+		{"OnFailureJobMode", "isolate"},
+		// Specifiers systemd expands: %i is "reboot" for an instance named so.
+		{"Wants", "%i.target"},
+		{"OnFailure", "%p%i.target"},
+		{"Requires", "systemd-%i.service"},
+	} {
+		checkErr(t, tt.key+"="+tt.value, withExtras(one(tt.key, tt.value), nil), "unit."+tt.key, tt.key+" weakens the sandbox", "add "+tt.key+" to hardening.allow_raw")
+		checkErr(t, tt.key+"="+tt.value+" allowed", withExtras(one(tt.key, tt.value), nil, tt.key))
+	}
+	for _, tt := range []struct{ key, value string }{
+		{"OnFailure", "alert@%n.service"}, {"Wants", "network-online.target"}, {"Requires", "postgresql.service"},
+		{"OnFailureJobMode", "replace"},
+		{"OnFailure", "alert@%n.service"}, {"Wants", "%p-worker@%i.service"}, {"Wants", "100%%.target"},
+	} {
+		checkErr(t, tt.key+"="+tt.value, withExtras(one(tt.key, tt.value), nil))
+	}
+}
+
+// systemd reads MemoryMax=, CPUQuota=, TasksMax=, ... without specifiers: 50%
+// is a percentage there (it was refused as "not a systemd specifier"), and
+// the %% the message asked for stays two percent signs, which systemd refuses
+// ("Invalid memory limit '50%%'").
+func TestLiteralPercentKeys(t *testing.T) {
+	for _, k := range []string{"MemoryMax", "MemoryHigh", "CPUQuota", "TasksMax", "ManagedOOMMemoryPressureLimit"} {
+		checkErr(t, k+"=50%", withExtras(nil, one(k, "50%")))
+		checkErr(t, k+"=50%%", withExtras(nil, one(k, "50%%")), "service."+k, "has %%, but systemd reads "+k+"= without specifiers", "write a single % (50%)")
+	}
+	// Elsewhere a % is still a specifier.
+	checkErr(t, "Documentation=50%", withExtras(one("Documentation", "man:50%"), nil), "not a systemd specifier")
+}
+
+// systemd matches keys exactly: a key in another letter case is ignored by
+// every systemd, so it is refused even when hardening.allow_raw names it
+// (the message used to suggest exactly that).
+func TestCaseVariantKeys(t *testing.T) {
+	for _, k := range []string{"execstartpre", "AMBIENTCAPABILITIES", "Dynamicuser", "memorymax"} {
+		checkErr(t, k, withExtras(nil, one(k, "x")), "service."+k, "keys are case-sensitive")
+		checkErr(t, k+" allowed", withExtras(nil, one(k, "x"), k), "hardening.allow_raw[0]", "keys are case-sensitive")
+	}
+	checkErr(t, "wants", withExtras(one("wants", "x.service"), nil), "unit.wants", "did you mean Wants?")
+}
+
+// LimitNICE= lets the instance take the priority Nice= may not give it.
+func TestLimitNICE(t *testing.T) {
+	for _, v := range []string{"-20", "-1", "21", "40", "infinity", "0:40", "10:-5", "0x28", " 40"} {
+		checkErr(t, "LimitNICE="+v, withExtras(nil, one("LimitNICE", v)), "service.LimitNICE", "LimitNICE weakens the sandbox", "RLIMIT_NICE")
+	}
+	for _, v := range []string{"0", "20", "+0", "+19", "-0", "5:10"} {
+		checkErr(t, "LimitNICE="+v, withExtras(nil, one("LimitNICE", v)))
+	}
+}
+
+// StateDirectory= and its kin must be the service's own names: systemd
+// gives an existing directory of that name to the instance's user (and
+// RuntimeDirectory= removes it on stop). They were free whatever the name.
+func TestOwnDirectories(t *testing.T) {
+	for _, tt := range []struct{ key, value, want string }{
+		{"StateDirectory", "sysroll", "StateDirectory=sysroll is not the service's own: systemd takes /var/lib/sysroll over"},
+		{"StateDirectory", "hello sysroll", "/var/lib/sysroll"},
+		{"StateDirectory", "hello:mysql", "StateDirectory=hello:mysql is not the service's own"},
+		{"StateDirectory", "%i", "/var/lib/%i"},
+		{"StateDirectory", "hellox", "is not the service's own"},
+		{"CacheDirectory", "apt", "/var/cache/apt"},
+		{"LogsDirectory", "journal", "/var/log/journal"},
+		{"RuntimeDirectory", "dbus", "/run/dbus over for the instance's user if it exists (its files too), and removes it when the instance stops"},
+		{"ConfigurationDirectory", "ssh", "/etc/ssh"},
+	} {
+		checkErr(t, tt.key+"="+tt.value, withExtras(nil, one(tt.key, tt.value)), "service."+tt.key, tt.want, "name it hello or hello/...")
+	}
+	for _, tt := range []struct{ key, value string }{
+		{"StateDirectory", "hello"}, {"StateDirectory", "hello/db hello/cache"}, {"StateDirectory", "%p/%i"},
+		{"RuntimeDirectory", "%N"}, {"CacheDirectory", "hello:hello/old"}, {"LogsDirectory", "hello@8081"},
+		{"StateDirectory", ""},
+	} {
+		checkErr(t, tt.key+"="+tt.value, withExtras(nil, one(tt.key, tt.value)))
+	}
+}
+
+// PIDFile= removes the file it names when an instance stops: refused, with
+// or without allow_raw.
+func TestPIDFileRefused(t *testing.T) {
+	checkErr(t, "PIDFile", withExtras(nil, one("PIDFile", "/etc/shadow")), "service.PIDFile", "systemd removes the file it names when an instance stops")
+	checkErr(t, "PIDFile allowed", withExtras(nil, one("PIDFile", "/etc/shadow"), "PIDFile"), "service.PIDFile", "hardening.allow_raw[0]")
+	// TimeoutSec= written after TimeoutStopSec= overrode stop_timeout.
+	checkErr(t, "TimeoutSec", withExtras(nil, one("TimeoutSec", "0")), "service.TimeoutSec", "overriding stop_timeout")
 }

@@ -77,6 +77,42 @@ func TestValueRules(t *testing.T) {
 		{"body-bidi", `health: {http: {url: "http://127.0.0.1:{port}/", body: "a\u202eb"}}`, "health.http.body: contains the bidirectional control U+202E"},
 		{"env-escape", `environment: {A: "\e]0;title\a"}`, "environment.A: contains the control character U+001B"},
 		{"tcp-escape", `health: {tcp: {address: "127.0.0.1\e:{port}"}}`, "health.tcp.address: contains the control character U+001B"},
+		// Unicode noncharacters: systemd refuses the line ("not UTF-8 clean")
+		// and the unit with it.
+		{"description-fffe", `description: "a\uFFFEb"`, "description: contains the Unicode noncharacter U+FFFE at byte 1, which systemd refuses"},
+		{"description-10ffff", `description: "\U0010FFFF"`, "description: contains the Unicode noncharacter U+10FFFF"},
+		{"env-fdd0", `environment: {A: "\uFDD0"}`, "environment.A: contains the Unicode noncharacter U+FDD0"},
+		{"raw-noncharacter", `service: {MemoryMax: "1G\uFFFF"}`, "service.MemoryMax: value of MemoryMax contains the Unicode noncharacter U+FFFF"},
+		{"raw-bidi", `unit: {Documentation: "man:a\u202eb"}`, "unit.Documentation: value of Documentation contains the bidirectional control U+202E"},
+		{"raw-c1", `service: {MemoryMax: "1G\u0085"}`, "service.MemoryMax: value of MemoryMax contains the control character U+0085"},
+		// Integers in a form YAML readers disagree on (010 was read as 8; 08
+		// was "out of range: between 2 and 1000"); tags the decoder dropped
+		// (!!binary names were their base64 text, !custom 5 "out of range").
+		{"keep-octal", "releases_keep: 010", "releases_keep: 010 is not plain decimal: write whole numbers like 10"},
+		{"keep-08", "releases_keep: 08", "releases_keep: 08 is not plain decimal"},
+		{"threshold-hex", "health: {healthy_threshold: 0x3}", "health.healthy_threshold: 0x3 is not plain decimal"},
+		{"budget-binary", "rollout: {failure_budget: 0b1}", "rollout.failure_budget: 0b1 is not plain decimal"},
+		{"keep-underscore", "releases_keep: 1_0", "releases_keep: 1_0 is not plain decimal"},
+		{"count-octal", "instances: {count: 010}", "count: 010 is not plain decimal"},
+		// A directive was "one service per file: found 2 YAML documents".
+		{"directive-yaml", "%YAML 1.1\n---\ndescription: x", "svc.yaml:1:1: YAML directives (%YAML, %TAG) are not supported in service files"},
+		{"directive-tag", "%TAG !e! tag:example.com,2000:\n---\ndescription: x", "YAML directives (%YAML, %TAG) are not supported"},
+		{"tag-binary", "description: !!binary aGk=", "description: YAML tags (!!binary) are not supported"},
+		{"tag-timestamp", "description: !!timestamp 2001-12-14", "description: YAML tags (!!timestamp) are not supported"},
+		{"tag-str-int", "releases_keep: !!str 5", "releases_keep: YAML tags (!!str) are not supported"},
+		{"tag-custom", "releases_keep: !custom 5", "releases_keep: YAML tags (!custom) are not supported"},
+		{"tag-in-list", "environment_files: [!!str /etc/a]", "environment_files[0]: YAML tags (!!str)"},
+		{"tag-in-raw", "service: {MemoryMax: !!float 1}", "service.MemoryMax: YAML tags (!!float)"},
+		// A name whose units would replace systemd's own in /etc/systemd/system.
+		{"name-multi-user", "name: multi-user", `name: "multi-user" cannot be a service name: it is systemd's: sysroll's multi-user.target in /etc/systemd/system would replace systemd's multi-user.target`},
+		{"name-user", "name: user", `name: "user" cannot be a service name: it is systemd's: sysroll's user@.service`},
+		{"name-dbus", "name: dbus", "would replace systemd's unit of that name"},
+		{"name-getty", "name: getty", "cannot be a service name"},
+		{"name-systemd", "name: systemd-journald", "systemd- starts the names of systemd's own units"},
+		{"listen-shadow", "listen: /etc/shadow", `listen: "/etc/shadow" is not the service's own: systemd binds a unix socket as root and first removes any file at its path`},
+		{"listen-dbus", "listen: /run/dbus/system_bus_socket", "use /run/hello.sock or a path under /run/hello/"},
+		{"listen-other-service", "listen: /run/hello2.sock", "is not the service's own"},
+		{"listen-prefix", "listen: /run/hellox/a.sock", "is not the service's own"},
 		// Floats (NaN, Inf, fractions) are refused wherever a number is expected.
 		{"count-nan", "instances: {count: .nan}", "count: expected an integer, got a number"},
 		{"releases-inf", "releases_keep: .inf", "releases_keep: expected an integer, got a number"},
@@ -182,6 +218,24 @@ func TestSchemaStatesTheLimits(t *testing.T) {
 		}
 		if l.rendered && !strings.Contains(desc, "whole microseconds") {
 			t.Errorf("schema %s: description %q does not say systemd's resolution", name, desc)
+		}
+	}
+}
+
+// The service's own socket paths under /run pass.
+func TestOwnSocketPaths(t *testing.T) {
+	for _, p := range []string{"/run/hello.sock", "/run/hello/http.sock", "/run/hello/a/b.sock"} {
+		if _, err := Parse("svc.yaml", service("listen: "+p)); err != nil {
+			t.Errorf("listen: %s: %v", p, err)
+		}
+	}
+}
+
+// Names near systemd's stay free.
+func TestNamesNearReserved(t *testing.T) {
+	for _, n := range []string{"users", "multi-user-app", "my-systemd-tool", "dbus-proxy", "default-api", "systemd"} {
+		if _, err := Parse("svc.yaml", service("name: "+n)); err != nil {
+			t.Errorf("name: %s: %v", n, err)
 		}
 	}
 }

@@ -68,6 +68,9 @@ func decode(name string, data []byte) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := directiveError(name, tokens); err != nil {
+		return nil, err
+	}
 	file, err := parser.Parse(tokens, 0)
 	if err != nil {
 		return nil, yamlError(name, err)
@@ -90,6 +93,10 @@ func decode(name string, data []byte) (*Service, error) {
 	// Our own decoder, not go-yaml's: it reports every unknown key and wrong
 	// type at once, with positions, and keeps scalars as written (go-yaml
 	// would turn umask: 0027 into "23" and 0x1F into "31").
+	findTags(body, nil, e)
+	if len(e.list) > 0 {
+		return nil, e.join()
+	}
 	decodeNode(body, reflect.ValueOf(svc).Elem(), nil, e)
 	if len(e.list) > 0 {
 		return nil, e.join()

@@ -36,7 +36,8 @@ type Service struct {
 	// WorkingDirectory of an instance (default "{release}").
 	WorkingDirectory string `yaml:"working_directory"`
 	// Listen, when set, makes NAME.socket own this address (ip:port, :port, port or
-	// an absolute unix socket path) and hands the same socket to every instance.
+	// a unix socket path, /run/NAME.sock or under /run/NAME/: systemd removes any
+	// file already at the path) and hands the same socket to every instance.
 	// systemd binds it as root, so a port below 1024 works here; port instances
 	// below 1024 without it get a warning (see Warnings).
 	Listen string `yaml:"listen"`

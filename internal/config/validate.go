@@ -31,6 +31,8 @@ func (s *Service) validateIdentity(e *errs) {
 		e.add(at("name"), "is required (e.g. name: hello)")
 	case !nameRe.MatchString(s.Name):
 		e.add(at("name"), "%s is not a valid service name: %s; use lowercase letters, digits, '-' and '_', at most 63", short(s.Name), whyBadName(s.Name, 63))
+	case reservedNameProblem(s.Name) != "":
+		e.add(at("name"), "%q cannot be a service name: %s; choose another name", s.Name, reservedNameProblem(s.Name))
 	}
 	if hasControl(s.Description) {
 		e.add(at("description"), "contains a newline or control character: a description is one line")
@@ -165,10 +167,15 @@ func (s *Service) validateEnvironment(e *errs) {
 	for i, f := range s.EnvironmentFiles {
 		if why := pathProblem(strings.TrimPrefix(f, "-")); why != "" {
 			e.add(at("environment_files", i), "%q %s", f, why)
+		} else if ps := placeholders(f); len(ps) > 0 {
+			// Written as is, {instance} was a file of that literal name.
+			e.add(at("environment_files", i), "%q: {%s} is not filled in here: placeholders work in command, working_directory, health and hooks; environment_files are the same for every instance", f, ps[0])
 		}
 	}
 	if s.Listen != "" {
 		if why := listenProblem(s.Listen); why != "" {
+			e.add(at("listen"), "%q %s", s.Listen, why)
+		} else if why := s.socketPathProblem(); why != "" {
 			e.add(at("listen"), "%q %s", s.Listen, why)
 		}
 	}
@@ -242,4 +249,21 @@ func (s *Service) sampleInstance() string {
 		return names[0]
 	}
 	return "1"
+}
+
+// socketPathProblem refuses a unix socket path outside the service's own
+// names under /run. systemd binds it as root and, when a file is already
+// there, removes that file and binds again (socket_address_listen): listen:
+// /etc/shadow replaced /etc/shadow with a socket, /run/dbus/system_bus_socket
+// would take the host's D-Bus away.
+func (s *Service) socketPathProblem() string {
+	p := s.Listen
+	if !strings.HasPrefix(p, "/") || s.Name == "" {
+		return ""
+	}
+	own := "/run/" + s.Name
+	if p == own+".sock" || strings.HasPrefix(p, own+"/") {
+		return ""
+	}
+	return fmt.Sprintf("is not the service's own: systemd binds a unix socket as root and first removes any file at its path, whatever it is; use %s.sock or a path under %s/", own, own)
 }

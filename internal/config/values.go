@@ -163,6 +163,9 @@ func (in *Instances) UnmarshalYAML(node ast.Node) error {
 				return errAt(kv.Key, "unknown key %q%s", key, suggest(key, []string{"count", "first_port"}))
 			}
 			name := "instances." + key
+			if text, ok := scalarText(kv.Value); ok && nonDecimal(text) {
+				return errAt(kv.Value, "%s: "+nonDecimalMsg, key, clip(text))
+			}
 			if text, big := bigInteger(kv.Value); big {
 				return errAt(kv.Value, "%s: %s is out of range: %s %s", key, clip(text), name, intRule(name))
 			}

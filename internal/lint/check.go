@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,6 +79,9 @@ func ReadFiles(paths []string) ([]File, error) {
 			}
 		}
 		for _, n := range names {
+			if why := unitFileNameProblem(filepath.Base(n)); why != "" {
+				return nil, fmt.Errorf("lint %s: %s", strconv.Quote(n), why)
+			}
 			data, err := safeio.ReadFile(n, MaxUnitFileSize)
 			if err != nil {
 				return nil, fmt.Errorf("lint: a unit file must be a regular file of at most %s: %w", safeio.Size(MaxUnitFileSize), err)

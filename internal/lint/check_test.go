@@ -175,6 +175,10 @@ func TestCases(t *testing.T) {
 			{"oneshot-always.service", 4, RuleServiceRefused, Error},
 			{"stop-only.service", 1, RuleNoExecStart, Error},
 		}},
+		{"specifiers", []at{
+			{"app@.service", 3, RuleInstanceDependency, Error}, // Requires=%p@8082.service
+			{"app@.service", 4, RuleInstanceDependency, Error}, // BindsTo=%N8083.service
+		}},
 		{"samebinary", []at{
 			{"api-green.service", 2, RuleInstanceDependency, Error},
 		}},

@@ -135,6 +135,7 @@ func Format(w io.Writer, findings []Finding) error {
 	counts := map[Severity]int{}
 	for _, f := range findings {
 		counts[f.Severity]++
+		f = f.printable()
 		loc := f.Path
 		if loc == "" {
 			loc = "sysroll lint"

@@ -1,7 +1,9 @@
 package lint
 
 import (
+	"fmt"
 	"strings"
+	"unicode"
 )
 
 // unitTypes are the unit file suffixes systemd loads (systemd.unit(5)).
@@ -33,6 +35,29 @@ func parseUnitName(name string) (unitName, bool) {
 		return n, true
 	}
 	return unitName{}, false
+}
+
+// unitFileNameProblem says why systemd could not load a file of this name
+// as a unit (unit_name_is_valid: ASCII letters, digits and ":-_.\\", one
+// '@', at most 255 bytes), or "" when it could. systemd-analyze only says
+// "Failed to prepare filename", and a name with a newline or an escape
+// sequence would garble lint's own output.
+func unitFileNameProblem(name string) string {
+	if _, ok := parseUnitName(name); !ok {
+		return ""
+	}
+	if len(name) > 255 {
+		return fmt.Sprintf("not a valid unit name: it is %d bytes long, more than the 255 systemd allows", len(name))
+	}
+	if strings.Count(name, "@") > 1 {
+		return "not a valid unit name: more than one '@'"
+	}
+	for i, r := range name {
+		if !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(":-_.\\@", r))) {
+			return fmt.Sprintf("not a valid unit name: %q at byte %d; systemd unit names use only ASCII letters, digits, ':', '-', '_', '.', '\\' and '@' (systemd-escape makes one of any text)", r, i)
+		}
+	}
+	return ""
 }
 
 // templateName is the template a name instantiates ("foo@bar.service" ->

@@ -222,13 +222,55 @@ type Word struct {
 
 // Words splits every assignment of a space-separated list setting
 // (Requires=, After=, PartOf=, ...) into its items. Empty assignments are
-// no-ops here, as they are for systemd's dependency settings.
+// no-ops here, as they are for systemd's dependency settings. The unit name
+// specifiers in an item are expanded as systemd expands them
+// (Requires=%p@8082.service is Requires=web@8082.service in web@.service),
+// so a rule cannot be walked around by writing the name with them.
 func (u *Unit) Words(section, key string) []Word {
 	var out []Word
 	for _, a := range u.Get(section, key) {
 		for _, w := range strings.Fields(a.Value) {
-			out = append(out, Word{Value: w, Line: a.Line})
+			out = append(out, Word{Value: expandNameSpecifiers(u.Name, w), Line: a.Line})
 		}
 	}
 	return out
+}
+
+// expandNameSpecifiers replaces %n, %N, %p, %P, %i, %I and %% in s with
+// what they are for the unit named name (systemd.unit(5), "Specifiers").
+// Other specifiers (%H, %u, ...) depend on the host and are kept as written.
+// %P and %I are the unescaped forms; names lint compares are rarely escaped,
+// so they are taken as written.
+func expandNameSpecifiers(name, s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	n, _ := parseUnitName(name)
+	full := n.prefix
+	if n.template {
+		full += "@" + n.instance
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'n':
+			b.WriteString(name)
+		case 'N':
+			b.WriteString(full)
+		case 'p', 'P':
+			b.WriteString(n.prefix)
+		case 'i', 'I':
+			b.WriteString(n.instance)
+		case '%':
+			b.WriteByte('%')
+		default:
+			b.WriteString(s[i-1 : i+1])
+		}
+	}
+	return b.String()
 }

@@ -34,7 +34,13 @@ func checkRendered(svc *config.Service, files Files) error {
 // anything is installed. Messages without a line (a missing release binary,
 // a dependency not installed yet) are not about the units' text and pass.
 // Without systemd-analyze there is nothing to ask, and Verify passes.
+//
+// First, no rendered unit may take the name of a unit this host already has
+// (checkShadowing): installed, it would replace that unit for every user of it.
 func Verify(ctx context.Context, svc *config.Service, files Files) error {
+	if err := checkShadowing(svc, files, unitLoadDirs); err != nil {
+		return err
+	}
 	findings := (lint.Checker{Verify: lint.SystemdAnalyze}).Check(ctx, lintFiles(files))
 	return findingErrors(svc, files, findings, func(f lint.Finding) bool {
 		return f.Rule == lint.RuleSystemdAnalyze && f.Line > 0 && f.Severity >= lint.Warning

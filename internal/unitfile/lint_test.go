@@ -33,6 +33,13 @@ func TestRenderLintsDirectives(t *testing.T) {
 			[]string{"unit.After:", "Active is not ready", "active-not-ready"}},
 		{"list: the second value", "unit: {Requires: [postgresql.service, hello@8082.service]}\n",
 			[]string{"unit.Requires:", "Requires=hello@8082.service"}},
+		// The same names written with specifiers systemd expands (they
+		// were let through).
+		{"Requires=%p@ another instance", "unit: {Requires: \"%p@8082.service\"}\n",
+			[]string{"unit.Requires:", "Requires=hello@8082.service", "instance-dependency"}},
+		{"BindsTo=%N an instance", "unit: {BindsTo: \"%N8081.service\"}\n",
+			[]string{"unit.BindsTo:", "hello@8081.service"}},
+		{"Requires=%i itself", "unit: {Requires: \"%p@%i.service\"}\n", nil},
 		{"Requires= another service", "unit: {Requires: postgresql.service, After: postgresql.service}\n", nil},
 		{"After= an instance of a notify service", "unit: {After: hello@8081.service}\n", nil},
 	}
