@@ -343,7 +343,7 @@ func badCases(t *testing.T) []badCase {
 				{"--" + dir + "=", "--" + dir + " is empty"},
 				{"--" + dir + "=relative", "is not an absolute path"},
 				{"--" + dir + "=./x", "is not an absolute path"},
-				{"--" + dir + "=/tmp/../etc", "is not clean"},
+				{"--" + dir + "=/tmp/../etc", "contains '..'"},
 				{"--" + dir + "=/tmp/a\nb", "control character"},
 			} {
 				arg := strings.ReplaceAll(v.arg, `\n`, "\n")

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -291,9 +292,9 @@ func (g *globals) host() *host.Host {
 }
 
 // checkDirFlags refuses a --state-dir or --unit-dir given as "" (which
-// silently meant the default) or as a relative or unclean path (which meant
-// a directory under wherever sysroll was started, and units systemd never
-// reads there).
+// silently meant the default), as a relative path (which meant a directory
+// under wherever sysroll was started, and units systemd never reads there)
+// or with '..'; a trailing '/' or '//' is cleaned.
 func checkDirFlags(cmd *cobra.Command) error {
 	for _, name := range []string{"state-dir", "unit-dir"} {
 		f := cmd.Flag(name)
@@ -308,8 +309,15 @@ func checkDirFlags(cmd *cobra.Command) error {
 			return usagef("--%s %q contains a control character: give an absolute directory", name, v)
 		case !filepath.IsAbs(v):
 			return usagef("--%s %q is not an absolute path: give one (a relative path would depend on where sysroll is started)", name, v)
+		case slices.Contains(strings.Split(v, "/"), ".."):
+			// Lexically /a/b/.. is /a, but through a link it is not: say
+			// which directory is meant rather than guess.
+			return usagef("--%s %q contains '..': give the directory itself, e.g. %s", name, v, filepath.Clean(v))
 		case filepath.Clean(v) != v:
-			return usagef("--%s %q is not clean (no '..', '//' or trailing '/'): did you mean %s?", name, v, filepath.Clean(v))
+			// A trailing '/' or a '//' means the same directory: take it.
+			if err := f.Value.Set(filepath.Clean(v)); err != nil {
+				return usagef("--%s %q: %v", name, v, err)
+			}
 		}
 	}
 	return nil
