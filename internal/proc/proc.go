@@ -22,6 +22,7 @@ const DefaultGrace = 2 * time.Second
 // what is left of the group afterwards; cmd.WaitDelay is the grace between
 // SIGTERM and SIGKILL (DefaultGrace unless the caller changes it).
 func Command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	becomeSubreaper()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = Environ()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -36,7 +37,8 @@ func Command(ctx context.Context, name string, args ...string) *exec.Cmd {
 }
 
 // Run starts cmd (made by Command), waits for it, and then SIGKILLs every
-// process still in its group: a background child must not outlive the step
+// process still in its group and every one that escaped it into a session
+// of its own (see reapGroup): a background child must not outlive the step
 // that started it, whether the command succeeded, failed or was killed.
 func Run(cmd *exec.Cmd) error {
 	if err := cmd.Start(); err != nil {
@@ -46,6 +48,8 @@ func Run(cmd *exec.Cmd) error {
 	err := cmd.Wait()
 	// ESRCH (nobody left) is the normal case.
 	_ = killGroup(pgid, unix.SIGKILL)
+	// And what left the group (setsid) or was re-parented to us.
+	reapGroup(pgid)
 	return err
 }
 

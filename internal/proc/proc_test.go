@@ -61,6 +61,14 @@ func TestRunKillsTheGroup(t *testing.T) {
 		// Exited 1, left a child holding stdout: Wait gives up after the
 		// grace, and the child is killed.
 		{"holds the pipe after failure", `sleep 120 & echo $! > PIDFILE; exit 1`, time.Minute, true, 2 * testGrace},
+		// A session of its own (setsid) leaves the group: re-parented to
+		// us (a subreaper) when sh exits, and killed as an escaped orphan.
+		// sh exits only once the child is in its session (it wrote its
+		// PID after setsid), so the group kill cannot catch it by luck.
+		{"setsid after success", `setsid sh -c 'echo $$ > PIDFILE; exec sleep 120' >/dev/null 2>&1 </dev/null & while [ ! -s PIDFILE ]; do sleep 0.01; done; exit 0`, time.Minute, false, testGrace},
+		// Double fork into a new session, killed at the timeout: the
+		// session's leader is killed with its group, its child too.
+		{"setsid double fork, hanging", `(setsid sh -c 'sleep 120 & echo $! > PIDFILE; wait' >/dev/null 2>&1 </dev/null &); sleep 120`, 200 * time.Millisecond, true, 200*time.Millisecond + testGrace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

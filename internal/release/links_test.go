@@ -35,6 +35,21 @@ func TestPlantedLinks(t *testing.T) {
 			must(t, err)
 			must(t, l.Unlock())
 		}, lockFile},
+		// open(O_RDWR) of a directory fails with EISDIR before any stat:
+		// it blocked every verb that locks, uninstall --purge too.
+		{"lock is a directory", func(t *testing.T, s *Store, _ string) {
+			must(t, os.MkdirAll(filepath.Join(s.Dir(), lockFile, "x"), 0o755))
+		}, func(t *testing.T, s *Store) {
+			l, err := s.Lock(LockInfo{Command: "test"})
+			must(t, err)
+			must(t, l.Unlock())
+		}, lockFile},
+		{"stage lock is a directory", func(t *testing.T, s *Store, _ string) {
+			must(t, os.Remove(filepath.Join(s.Dir(), releasesDir, stageLockFile)))
+			must(t, os.Mkdir(filepath.Join(s.Dir(), releasesDir, stageLockFile), 0o755))
+		}, func(t *testing.T, s *Store) {
+			stageVersion(t, s, "v2")
+		}, filepath.Join(releasesDir, stageLockFile)},
 		{"stage lock links to a victim", func(t *testing.T, s *Store, victim string) {
 			must(t, os.Remove(filepath.Join(s.Dir(), releasesDir, stageLockFile)))
 			must(t, os.Symlink(victim, filepath.Join(s.Dir(), releasesDir, stageLockFile)))
