@@ -1,0 +1,90 @@
+//go:build integration
+
+package redteam_test
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sysroll/sysroll/internal/e2etest"
+	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/schema"
+)
+
+// kill -9 of a deploy at each phase of its first instance, then each way
+// out: status names the interrupted rollout, a new deploy is refused
+// naming the way out, and deploy --resume ends every instance on v2, or
+// rollback every instance on v1; nothing is left stuck or inverted.
+func TestKillDeployAtEachPhase(t *testing.T) {
+	i := 0
+	for _, phase := range []string{"drain", "switch", "restart", "gate", "undrain"} {
+		for _, way := range []string{"resume", "rollback"} {
+			t.Run(phase+" then "+way, func(t *testing.T) {
+				s := newService(t, fmt.Sprintf("e2e-red-kill%d", i), 24160+2*i, 2, time.Second, "")
+				i++
+				first := strconv.Itoa(s.ports[0])
+				b := s.deployInBackground("v2")
+				b.WaitEvent(30*time.Second, func(e schema.Event) bool {
+					return e.Instance == first && e.Type == "phase" && e.Phase == phase
+				})
+				b.Signal("KILL")
+				if r := b.Wait(10 * time.Second); r.Code == 0 {
+					t.Fatalf("exited 0 after kill -9")
+				}
+				st := e2etest.Status(t, s.name)
+				if st.Interrupted == nil || st.Interrupted.To != "v2" {
+					t.Errorf("status does not name the interrupted rollout: %+v", st.Interrupted)
+				}
+				r := s.sysroll(s.deployArgs("v3")...)
+				sane(t, "deploy v3", r)
+				if r.Code == 0 || !strings.Contains(r.Stderr, "--resume") {
+					t.Errorf("deploy v3 over the interrupted rollout: %s", r)
+				}
+				args, want := []string{"deploy", s.name, "--resume"}, "v2"
+				if way == "rollback" {
+					args, want = []string{"rollback", s.name}, "v1"
+				}
+				r = s.sysroll(args...)
+				sane(t, way, r)
+				if r.Code != 0 {
+					t.Fatalf("%s after kill -9 at %s: %s", way, phase, r)
+				}
+				s.waitVersion(want)
+				if rec := e2etest.LastRecord(t, s.name); rec.Result != release.ResultSucceeded {
+					t.Errorf("record after %s: %s", way, rec.Result)
+				}
+				if st := e2etest.Status(t, s.name); st.Interrupted != nil || st.Healthy != 2 {
+					t.Errorf("status after %s: interrupted %+v, healthy %d", way, st.Interrupted, st.Healthy)
+				}
+				// And it goes on: a later deploy works.
+				s.deploy("v4")
+			})
+		}
+	}
+}
+
+// kill -9 of a restart at its first instance's gate: restart again, or
+// deploy --resume, completes it on the same release.
+func TestKillRestart(t *testing.T) {
+	s := newService(t, "e2e-red-killrestart", 24190, 2, time.Second, "")
+	b := e2etest.StartSysroll(t, "restart", s.name, "--json")
+	b.WaitEvent(30*time.Second, phaseOf(strconv.Itoa(s.ports[0]), "gate"))
+	b.Signal("KILL")
+	b.Wait(10 * time.Second)
+	r := s.sysroll("restart", s.name)
+	sane(t, "restart again", r)
+	if r.Code != 0 {
+		r2 := s.sysroll("deploy", s.name, "--resume")
+		sane(t, "resume", r2)
+		if r2.Code != 0 {
+			t.Fatalf("neither restart (%s) nor resume (%s) finished the killed restart", r, r2)
+		}
+	}
+	s.waitVersion("v1")
+	if st := e2etest.Status(t, s.name); st.Interrupted != nil || st.Healthy != 2 {
+		t.Errorf("status: interrupted %+v, healthy %d", st.Interrupted, st.Healthy)
+	}
+}

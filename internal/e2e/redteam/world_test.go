@@ -1,0 +1,136 @@
+//go:build integration
+
+package redteam_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sysroll/sysroll/internal/e2etest"
+)
+
+// Hooks that leave a child in a session of its own (setsid), one that
+// double-forks under nohup, one that writes a gigabyte and one that reads
+// standard input: the deploy completes, and no child is left running.
+func TestHooksThatEscape(t *testing.T) {
+	s := newService(t, "e2e-red-hooks", 24200, 2, 300*time.Millisecond, `hooks:
+  pre_stop: "setsid sleep 3011 >/dev/null 2>&1 </dev/null & (nohup sleep 3012 >/dev/null 2>&1 &) ; exit 0"
+  post_start: "head -c 1000000000 /dev/zero; cat; setsid sh -c 'sleep 3013 & sleep 3014' >/dev/null 2>&1 </dev/null &"
+`)
+	start := time.Now()
+	s.deploy("v2")
+	t.Logf("deploy took %s", time.Since(start))
+	time.Sleep(500 * time.Millisecond)
+	if r := e2etest.Run(t, "pgrep", "-a", "-f", "sleep 301[1-4]"); r.Code == 0 {
+		t.Errorf("children of the hooks still run after the deploy:\n%s", r.Stdout)
+		e2etest.Run(t, "pkill", "-KILL", "-f", "sleep 301[1-4]") // inside the throwaway container only
+	}
+}
+
+// An instance masked by hand while it runs: status flags it, and a deploy
+// refuses before it stops anything, because the instance could not start
+// again.
+func TestMaskedInstance(t *testing.T) {
+	s := newService(t, "e2e-red-masked", 24210, 2, 300*time.Millisecond, "")
+	unit := s.name + "@" + strconv.Itoa(s.ports[1]) + ".service"
+	s.sh("systemctl mask --runtime " + unit)
+	defer e2etest.Run(t, "systemctl", "unmask", "--runtime", unit)
+	st := s.sysroll("status", s.name)
+	sane(t, "status", st)
+	if !strings.Contains(st.Stdout+st.Stderr, "masked") {
+		t.Errorf("status does not flag the masked instance: %s", st)
+	}
+	r := s.sysroll(s.deployArgs("v2")...)
+	sane(t, "deploy", r)
+	if r.Code == 0 {
+		t.Errorf("deploy onto a masked instance exited 0: %s", r)
+	}
+	if v, err := e2etest.VersionOf(s.ports[1]); err != nil {
+		t.Errorf("the deploy took down the masked instance (%v): %s", err, r)
+	} else {
+		t.Logf("masked instance answers %s", v)
+	}
+}
+
+// systemctl daemon-reload and daemon-reexec while the rollout is at an
+// instance's gate: the rollout completes on every instance.
+func TestReloadAndReexecMidRollout(t *testing.T) {
+	s := newService(t, "e2e-red-reload", 24220, 3, 2*time.Second, "")
+	b := s.deployInBackground("v2")
+	b.WaitEvent(30*time.Second, phaseOf(strconv.Itoa(s.ports[0]), "gate"))
+	s.sh("systemctl daemon-reload")
+	b.WaitEvent(30*time.Second, phaseOf(strconv.Itoa(s.ports[1]), "gate"))
+	s.sh("systemctl daemon-reexec")
+	if r := b.Wait(90 * time.Second); r.Code != 0 {
+		t.Fatalf("deploy across daemon-reload and daemon-reexec: %s", r)
+	}
+	s.waitVersion("v2")
+}
+
+// The state directory chowned to nobody or made world-writable: deploy
+// refuses naming the fix (exit 1, nothing touched).
+func TestStateDirGivenAway(t *testing.T) {
+	s := newService(t, "e2e-red-owner", 24230, 1, 300*time.Millisecond, "")
+	d := s.stateDir()
+	for _, c := range []struct{ change, undo, want string }{
+		{"chown nobody " + d, "chown root " + d, "chown root"},
+		{"chmod 777 " + d, "chmod 755 " + d, "chmod go-w"},
+	} {
+		s.sh(c.change)
+		r := s.sysroll(s.deployArgs("v2")...)
+		sane(t, c.change, r)
+		if r.Code != 1 || !strings.Contains(r.Stderr, c.want) {
+			t.Errorf("deploy after %s: %s", c.change, r)
+		}
+		s.sh(c.undo)
+	}
+	s.deploy("v2")
+}
+
+// An instance's current link retargeted by hand to another service's
+// release: status flags the instance, and a deploy (or rollback) puts the
+// link back into the service's own releases.
+func TestLinkToAnotherServicesRelease(t *testing.T) {
+	other := newService(t, "e2e-red-other", 24240, 1, 300*time.Millisecond, "")
+	s := newService(t, "e2e-red-retarget", 24242, 2, 300*time.Millisecond, "")
+	s.deploy("v2")
+	link := s.stateDir() + "/instances/" + strconv.Itoa(s.ports[1]) + "/current"
+	s.sh("ln -sfn " + other.stateDir() + "/releases/v1 " + link)
+	st := s.sysroll("status", s.name)
+	sane(t, "status", st)
+	if !strings.Contains(st.Stdout+st.Stderr, link) && !strings.Contains(st.Stdout+st.Stderr, "link") {
+		t.Errorf("status does not flag the foreign link: %s", st)
+	}
+	r := s.sysroll("rollback", s.name)
+	sane(t, "rollback", r)
+	if r.Code != 0 {
+		t.Fatalf("rollback with a foreign link: %s", r)
+	}
+	s.waitVersion("v1")
+	if got := strings.TrimSpace(s.sh("readlink " + link)); !strings.HasPrefix(got, "../../releases/") && !strings.HasPrefix(got, s.stateDir()+"/releases/") {
+		t.Errorf("the link was not repaired: %s", got)
+	}
+}
+
+// The unit template edited by hand and an instance stopped by hand: a
+// deploy restarts the stopped instance on the new release too, and status
+// flags the hand edit or apply puts it back.
+func TestHandEditedUnitAndStoppedInstance(t *testing.T) {
+	s := newService(t, "e2e-red-edited", 24250, 2, 300*time.Millisecond, "")
+	tmpl := "/etc/systemd/system/" + s.name + "@.service"
+	s.sh("sed -i 's/^TimeoutStopSec=.*/TimeoutStopSec=infinity/' " + tmpl + " && systemctl daemon-reload")
+	s.sh("systemctl stop " + s.name + "@" + strconv.Itoa(s.ports[1]) + ".service")
+	r := s.sysroll(s.deployArgs("v2")...)
+	sane(t, "deploy", r)
+	t.Logf("deploy: %s", r)
+	if r.Code == 0 {
+		s.waitVersion("v2")
+	}
+	r = s.sysroll("apply", s.file())
+	sane(t, "apply", r)
+	if got := s.sh("grep ^TimeoutStopSec= " + tmpl); strings.Contains(got, "infinity") {
+		t.Errorf("apply left the hand edit: %s (%s)", got, r)
+	}
+}
