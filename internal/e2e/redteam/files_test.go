@@ -24,8 +24,9 @@ var hostile = []struct{ name, script string }{
 
 // Each state file a deploy leaves, replaced in turn by a FIFO, a
 // directory, a link, nothing, garbage or 3 GB of holes: status and history
-// neither block, crash nor fail without naming the file; a deploy still
-// works (or fails naming the file); the last deploy repairs everything.
+// neither block, crash nor fail without naming the file; a restart and a
+// deploy still work (or fail naming the file); the last deploy repairs
+// everything.
 func TestEveryStateFileReplaced(t *testing.T) {
 	s := newService(t, "e2e-red-files", 24120, 2, 300*time.Millisecond, "")
 	s.deploy("v2")
@@ -43,6 +44,13 @@ func TestEveryStateFileReplaced(t *testing.T) {
 				sane(t, what+": "+args[0], r)
 				if r.Code != 0 && !strings.Contains(r.Stderr, f) {
 					t.Errorf("%s: %s fails without naming the file: %s", what, args[0], r)
+				}
+			}
+			if h.name == "fifo" || h.name == "directory" || h.name == "garbage" {
+				r := s.sysroll("restart", s.name)
+				sane(t, what+": restart", r)
+				if r.Code != 0 && !strings.Contains(r.Stderr, f) && !strings.Contains(r.Stderr, path.Dir(f)+" changed since it was staged") {
+					t.Errorf("%s: restart fails without naming the file: %s", what, r)
 				}
 			}
 			if h.name == "fifo" || h.name == "directory" {

@@ -53,8 +53,14 @@ func TestKillDeployAtEachPhase(t *testing.T) {
 					t.Fatalf("%s after kill -9 at %s: %s", way, phase, r)
 				}
 				s.waitVersion(want)
-				if rec := e2etest.LastRecord(t, s.name); rec.Result != release.ResultSucceeded {
-					t.Errorf("record after %s: %s", way, rec.Result)
+				// A rollback without --to undoes the interrupted record
+				// itself: it ends rolled-back, never running or failed.
+				wantResult := release.ResultSucceeded
+				if way == "rollback" {
+					wantResult = release.ResultRolledBack
+				}
+				if rec := e2etest.LastRecord(t, s.name); rec.Result != wantResult || rec.To != "v2" {
+					t.Errorf("record after %s: %s to %s, want %s", way, rec.Result, rec.To, wantResult)
 				}
 				if st := e2etest.Status(t, s.name); st.Interrupted != nil || st.Healthy != 2 {
 					t.Errorf("status after %s: interrupted %+v, healthy %d", way, st.Interrupted, st.Healthy)
