@@ -106,3 +106,52 @@ func TestPurgeAlwaysWorks(t *testing.T) {
 		})
 	}
 }
+
+// Each directory in the state dir replaced by a file, a link to /etc or
+// a FIFO: status, history, restart and deploy neither block nor crash,
+// and fail only naming what is wrong; status fails only for a link (a
+// file or FIFO is quarantined); nothing is done through the link.
+func TestEveryStateDirReplaced(t *testing.T) {
+	s := newService(t, "e2e-red-dirs", 24124, 2, 300*time.Millisecond, "")
+	s.deploy("v2")
+	d := s.stateDir()
+	dirs := strings.Fields(s.sh("find " + d + " -mindepth 1 -type d | sort"))
+	t.Logf("state dirs: %v", dirs)
+	s.sh("rm -rf /tmp/red-backup-dirs && mkdir /tmp/red-backup-dirs && cp -a " + d + " /tmp/red-backup-dirs/")
+	n := 3
+	for _, dir := range dirs {
+		for _, h := range []struct{ name, script string }{
+			{"file", "rm -rf F && echo x > F"},
+			{"link to /etc", "rm -rf F && ln -s /etc F"},
+			{"fifo", "rm -rf F && mkfifo F"},
+		} {
+			what := fmt.Sprintf("%s as %s", strings.TrimPrefix(dir, d+"/"), h.name)
+			s.sh(strings.ReplaceAll(h.script, "F", dir))
+			v := fmt.Sprintf("v%d", n)
+			n++
+			var codes []string
+			for _, args := range [][]string{{"status", s.name}, {"history", s.name}, {"restart", s.name}, s.deployArgs(v)} {
+				r := s.sysroll(args...)
+				codes = append(codes, fmt.Sprintf("%s=%d", args[0], r.Code))
+				if r.Code != 0 {
+					codes = append(codes, "("+strings.ReplaceAll(strings.TrimSpace(r.Stderr), "\n", " | ")+")")
+				}
+				sane(t, what+": "+args[0], r)
+				if r.Code != 0 && !strings.Contains(r.Stderr, dir) {
+					t.Errorf("%s: %s fails without naming %s: %s", what, args[0], dir, r)
+				}
+			}
+			t.Logf("%s: %s", what, strings.Join(codes, " "))
+			// Only a link is refused (it may be a directory moved to another
+			// disk); anything else is moved aside and status goes on.
+			if h.name != "link to /etc" && codes[0] != "status=0" {
+				t.Errorf("%s: status fails: %s", what, strings.Join(codes, " "))
+			}
+			if r := e2etest.Run(t, "test", "-e", "/etc/passwd"); r.Code != 0 {
+				t.Fatalf("%s: /etc/passwd is gone", what)
+			}
+			s.sh("rm -rf " + d + " && cp -a /tmp/red-backup-dirs/" + s.name + " " + d)
+		}
+	}
+	s.deploy("v99")
+}
