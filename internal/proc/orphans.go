@@ -47,6 +47,9 @@ func reapGroup(pgid int) {
 	}
 	deadline := time.Now().Add(reapBound)
 	for {
+		// Once the group is empty its ID may be reused by a command
+		// started since: match it only while it still has members.
+		groupGone := unix.Kill(-pgid, 0) == unix.ESRCH
 		escaped := false
 		for _, c := range children(self) {
 			st, ok := readStat(c)
@@ -54,7 +57,7 @@ func reapGroup(pgid int) {
 				continue
 			}
 			switch {
-			case st.pgrp == pgid:
+			case st.pgrp == pgid && !groupGone:
 				_ = unix.Kill(c, unix.SIGKILL)
 				reap(c, deadline)
 			case st.session != sid:
@@ -66,7 +69,6 @@ func reapGroup(pgid int) {
 				reap(c, deadline)
 			}
 		}
-		groupGone := unix.Kill(-pgid, 0) == unix.ESRCH
 		if (groupGone && !escaped) || time.Now().After(deadline) {
 			return
 		}
