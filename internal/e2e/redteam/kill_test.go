@@ -94,3 +94,42 @@ func TestKillRestart(t *testing.T) {
 		t.Errorf("status: interrupted %+v, healthy %d", st.Interrupted, st.Healthy)
 	}
 }
+
+// kill -9 of a rollback (v2 → v1) at each phase of its first instance,
+// then rollback again or deploy --resume: every instance ends on v1, the
+// rollback's own target, never back on v2 (inverted), and status says so.
+func TestKillRollbackAtEachPhase(t *testing.T) {
+	i := 0
+	for _, phase := range []string{"drain", "switch", "restart", "gate"} {
+		for _, way := range []string{"rollback", "resume"} {
+			t.Run(phase+" then "+way, func(t *testing.T) {
+				s := newService(t, fmt.Sprintf("e2e-red-killrb%d", i), 24270+2*i, 2, time.Second, "")
+				i++
+				s.deploy("v2")
+				first := strconv.Itoa(s.ports[0])
+				b := e2etest.StartSysroll(t, "rollback", s.name, "--json")
+				b.WaitEvent(30*time.Second, func(e schema.Event) bool {
+					return e.Instance == first && e.Type == "phase" && e.Phase == phase
+				})
+				b.Signal("KILL")
+				b.Wait(10 * time.Second)
+				if st := e2etest.Status(t, s.name); st.Interrupted == nil || st.Interrupted.To != "v1" {
+					t.Errorf("status does not name the interrupted rollback to v1: %+v", st.Interrupted)
+				}
+				args := []string{"rollback", s.name}
+				if way == "resume" {
+					args = []string{"deploy", s.name, "--resume"}
+				}
+				r := s.sysroll(args...)
+				sane(t, way, r)
+				if r.Code != 0 {
+					t.Fatalf("%s after kill -9 of the rollback at %s: %s", way, phase, r)
+				}
+				s.waitVersion("v1")
+				if st := e2etest.Status(t, s.name); st.Interrupted != nil || st.Healthy != 2 {
+					t.Errorf("status after %s: interrupted %+v, healthy %d", way, st.Interrupted, st.Healthy)
+				}
+			})
+		}
+	}
+}

@@ -140,3 +140,23 @@ func TestHandEditedUnitAndStoppedInstance(t *testing.T) {
 		t.Errorf("apply left the hand edit: %s (%s)", got, r)
 	}
 }
+
+// A pre_stop hook that ignores SIGTERM and never ends: the drain gives up
+// at drain_timeout (a warning), the hook's whole group is killed after the
+// grace, and the deploy completes with nothing left running.
+func TestHookThatHangs(t *testing.T) {
+	s := newService(t, "e2e-red-hang", 24260, 2, 300*time.Millisecond, `  drain_timeout: 1s
+hooks:
+  pre_stop: "trap '' TERM; (trap '' TERM; sleep 3021) & sleep 3022"
+`)
+	start := time.Now()
+	s.deploy("v2")
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("the deploy took %s", took)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if r := e2etest.Run(t, "pgrep", "-a", "-f", "sleep 302[12]"); r.Code == 0 {
+		t.Errorf("the hung hook still runs after the deploy:\n%s", r.Stdout)
+		e2etest.Run(t, "pkill", "-KILL", "-f", "sleep 302[12]") // inside the throwaway container only
+	}
+}
