@@ -133,3 +133,67 @@ func TestKillRollbackAtEachPhase(t *testing.T) {
 		}
 	}
 }
+
+// consistent fails the test unless the service is either fully installed
+// (unit files, installed service file, every instance answering) or fully
+// gone (no unit file, no instance running).
+func (s *service) consistent(what string) (installed bool) {
+	s.t.Helper()
+	units := strings.TrimSpace(s.sh("ls /etc/systemd/system | grep -c '^" + s.name + "[@.]' || true"))
+	svc := e2etest.Run(s.t, "test", "-f", s.stateDir()+"/service.yaml").Code == 0
+	var up []string
+	for _, p := range s.ports {
+		if e2etest.Run(s.t, "systemctl", "is-active", "-q", s.name+"@"+strconv.Itoa(p)+".service").Code == 0 {
+			up = append(up, strconv.Itoa(p))
+		}
+	}
+	switch {
+	case units != "0" && svc && len(up) == len(s.ports):
+		return true
+	case units == "0" && len(up) == 0:
+		return false
+	}
+	s.t.Errorf("%s: half installed: %s unit files, service.yaml %v, up %v", what, units, svc, up)
+	return false
+}
+
+// apply and uninstall --purge started within milliseconds, and each
+// killed -9 after a few milliseconds: the service is never left half
+// installed, and apply then uninstall --purge work.
+func TestApplyAndUninstallRacedAndKilled(t *testing.T) {
+	s := newService(t, "e2e-red-race", 24290, 2, 300*time.Millisecond, "")
+	bin := e2etest.BinDir + "/sysroll "
+	apply := bin + "apply " + s.file() + " --artifact " + s.release("v1") + " --version v1"
+	purge := bin + "uninstall " + s.name + " --purge"
+	for i := range 4 {
+		out := s.sh("(" + apply + " >/dev/null 2>&1; echo apply=$?) & (" + purge + " >/dev/null 2>&1; echo purge=$?) & wait")
+		time.Sleep(300 * time.Millisecond)
+		s.consistent(fmt.Sprintf("race %d (%s)", i, strings.Join(strings.Fields(out), " ")))
+	}
+	// A fresh install killed -9 partway, then apply again; an installed
+	// service's purge killed -9 partway, then purge again.
+	for _, kill := range []struct{ before, cmd, way string }{
+		{purge, apply, apply},
+		{apply, purge, purge},
+	} {
+		verb := strings.Fields(kill.cmd)[1]
+		for _, delay := range []string{"0.02", "0.05", "0.1", "0.2"} {
+			e2etest.Run(t, "sh", "-c", kill.before)
+			r := e2etest.Run(t, "sh", "-c", kill.cmd+" >/dev/null 2>&1 & p=$!; sleep "+delay+"; kill -9 $p; wait $p; echo $?")
+			t.Logf("%s killed after %ss: exit %s", verb, delay, strings.TrimSpace(r.Stdout))
+			st := s.sysroll("status", s.name)
+			sane(t, "status after the kill", st)
+			r = e2etest.Run(t, "sh", "-c", kill.way)
+			if r.Code != 0 && !(kill.way == purge && strings.Contains(r.Stderr, "is not installed here")) {
+				t.Errorf("after kill -9 of %s at %ss, %s again: %s", verb, delay, verb, r)
+			}
+			if installed := s.consistent("after kill and " + verb + " again"); installed != (kill.way == apply) {
+				t.Errorf("after %s again: installed %v", verb, installed)
+			}
+			if kill.way == apply {
+				s.waitVersion("v1")
+			}
+		}
+	}
+	s.sh(apply)
+}
