@@ -197,3 +197,29 @@ func TestApplyAndUninstallRacedAndKilled(t *testing.T) {
 	}
 	s.sh(apply)
 }
+
+// kill -9 of a deploy, then kill -9 of its resume at the next instance's
+// gate: a second resume completes the rollout on v2.
+func TestKillResume(t *testing.T) {
+	s := newService(t, "e2e-red-killresume", 24286, 3, time.Second, "")
+	b := s.deployInBackground("v2")
+	b.WaitEvent(30*time.Second, func(e schema.Event) bool { return e.Type == "instance-done" })
+	b.Signal("KILL")
+	b.Wait(10 * time.Second)
+	r := e2etest.StartSysroll(t, "deploy", s.name, "--resume", "--json")
+	r.WaitEvent(30*time.Second, phaseOf(strconv.Itoa(s.ports[1]), "gate"))
+	r.Signal("KILL")
+	r.Wait(10 * time.Second)
+	if st := e2etest.Status(t, s.name); st.Interrupted == nil || st.Interrupted.To != "v2" {
+		t.Errorf("status does not name the interrupted rollout: %+v", st.Interrupted)
+	}
+	res := s.sysroll("deploy", s.name, "--resume")
+	sane(t, "second resume", res)
+	if res.Code != 0 {
+		t.Fatalf("second resume: %s", res)
+	}
+	s.waitVersion("v2")
+	if rec := e2etest.LastRecord(t, s.name); rec.Result != release.ResultSucceeded || rec.To != "v2" {
+		t.Errorf("record: %s to %s", rec.Result, rec.To)
+	}
+}
