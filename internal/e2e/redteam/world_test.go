@@ -160,3 +160,69 @@ hooks:
 		e2etest.Run(t, "pkill", "-KILL", "-f", "sleep 302[12]") // inside the throwaway container only
 	}
 }
+
+// The running release's binary made non-executable: status flags every
+// instance, restart and rollback-to-it are refused before anything stops,
+// and deploying its artifact again as the same version repairs it.
+func TestBinaryChmodMinusX(t *testing.T) {
+	s := newService(t, "e2e-red-chmod", 24262, 2, 300*time.Millisecond, "")
+	s.deploy("v2")
+	s.sh("chmod -x " + s.stateDir() + "/releases/v1/hello " + s.stateDir() + "/releases/v2/hello")
+	before := e2etest.Invocations(t, []string{s.name + "@" + strconv.Itoa(s.ports[0]) + ".service", s.name + "@" + strconv.Itoa(s.ports[1]) + ".service"})
+	st := e2etest.Status(t, s.name)
+	for _, in := range st.Instances {
+		if !strings.Contains(in.HealthNote, "next start would fail") {
+			t.Errorf("status does not flag %s: %q", in.Instance, in.HealthNote)
+		}
+	}
+	for _, args := range [][]string{{"restart", s.name}, {"rollback", s.name, "--to", "v1"}} {
+		r := s.sysroll(args...)
+		sane(t, args[0], r)
+		if r.Code == 0 || !strings.Contains(r.Stderr, "no instance touched") {
+			t.Errorf("%s onto a non-executable binary: %s", args[0], r)
+		}
+	}
+	after := e2etest.Invocations(t, []string{s.name + "@" + strconv.Itoa(s.ports[0]) + ".service", s.name + "@" + strconv.Itoa(s.ports[1]) + ".service"})
+	for u, id := range before {
+		if after[u] != id {
+			t.Errorf("%s was restarted by a refused verb", u)
+		}
+	}
+	if r := s.sysroll(s.deployArgs("v2")...); r.Code != 0 {
+		t.Fatalf("deploy of v2's artifact again: %s", r)
+	}
+	if r := s.sysroll("restart", s.name); r.Code != 0 {
+		t.Fatalf("restart after the repair: %s", r)
+	}
+	s.waitVersion("v2")
+}
+
+// Masked by hand: restart and rollback, like deploy, take nothing down;
+// once unmasked, a plain rollback goes to the release before the current
+// one (it used to "undo" the refused restart: nothing done, exit 0).
+func TestMaskedInstanceRestartAndRollback(t *testing.T) {
+	s := newService(t, "e2e-red-masked2", 24264, 2, 300*time.Millisecond, "")
+	s.deploy("v2")
+	unit := s.name + "@" + strconv.Itoa(s.ports[0]) + ".service"
+	s.sh("systemctl mask --runtime " + unit)
+	defer e2etest.Run(t, "systemctl", "unmask", "--runtime", unit)
+	for _, args := range [][]string{{"restart", s.name}, {"rollback", s.name}} {
+		r := s.sysroll(args...)
+		sane(t, args[0], r)
+		if r.Code == 0 {
+			t.Errorf("%s with %s masked exited 0: %s", args[0], unit, r)
+		}
+		for _, p := range s.ports {
+			if v, err := e2etest.VersionOf(p); err != nil || v != "v2" {
+				t.Errorf("%s with %s masked: %d answers %q, %v", args[0], unit, p, v, err)
+			}
+		}
+	}
+	s.sh("systemctl unmask --runtime " + unit)
+	r := s.sysroll("rollback", s.name)
+	sane(t, "rollback", r)
+	if r.Code != 0 {
+		t.Fatalf("rollback once unmasked: %s", r)
+	}
+	s.waitVersion("v1")
+}
