@@ -13,7 +13,8 @@ import (
 
 // Hooks that leave a child in a session of its own (setsid), one that
 // double-forks under nohup, one that writes a gigabyte and one that reads
-// standard input: the deploy completes, and no child is left running.
+// standard input, and a --check that setsid(1) forks: the deploys
+// complete, and no child is left running.
 func TestHooksThatEscape(t *testing.T) {
 	s := newService(t, "e2e-red-hooks", 24200, 2, 300*time.Millisecond, `hooks:
   pre_stop: "setsid sleep 3011 >/dev/null 2>&1 </dev/null & (nohup sleep 3012 >/dev/null 2>&1 &) ; exit 0"
@@ -22,10 +23,15 @@ func TestHooksThatEscape(t *testing.T) {
 	start := time.Now()
 	s.deploy("v2")
 	t.Logf("deploy took %s", time.Since(start))
+	// A --check that is a group leader: setsid(1) forks its child into a
+	// session of its own and exits 0 at once.
+	if r := s.sysroll(append(s.deployArgs("v3"), "--check", "setsid sleep 3015")...); r.Code != 0 {
+		t.Fatalf("deploy --check setsid: %s", r)
+	}
 	time.Sleep(500 * time.Millisecond)
-	if r := e2etest.Run(t, "pgrep", "-a", "-f", "sleep 301[1-4]"); r.Code == 0 {
+	if r := e2etest.Run(t, "pgrep", "-a", "-f", "sleep 301[1-5]"); r.Code == 0 {
 		t.Errorf("children of the hooks still run after the deploy:\n%s", r.Stdout)
-		e2etest.Run(t, "pkill", "-KILL", "-f", "sleep 301[1-4]") // inside the throwaway container only
+		e2etest.Run(t, "pkill", "-KILL", "-f", "sleep 301[1-5]") // inside the throwaway container only
 	}
 }
 
