@@ -232,3 +232,36 @@ func TestMaskedInstanceRestartAndRollback(t *testing.T) {
 	}
 	s.waitVersion("v1")
 }
+
+// systemctl daemon-reexec while apply installs the service and while
+// uninstall --purge removes it, from the first connection on: each verb
+// completes (a reexec during the first connection failed it: "no systemd
+// service manager reachable: ... connection reset by peer"), and running it
+// again leaves the service whole or gone.
+func TestReexecDuringApplyAndUninstall(t *testing.T) {
+	s := newService(t, "e2e-red-reexec", 24292, 2, 300*time.Millisecond, "")
+	bin := e2etest.BinDir + "/sysroll "
+	apply := bin + "apply " + s.file() + " --artifact " + s.release("v1") + " --version v1"
+	purge := bin + "uninstall " + s.name + " --purge"
+	for _, c := range []struct{ before, cmd string }{{purge, apply}, {apply, purge}} {
+		verb := strings.Fields(c.cmd)[1]
+		for _, delay := range []string{"0.005", "0.01", "0.02", "0.05", "0.1"} {
+			e2etest.Run(t, "sh", "-c", c.before)
+			r := e2etest.Run(t, "sh", "-c", c.cmd+" 2>&1 & p=$!; sleep "+delay+"; systemctl daemon-reexec; wait $p; echo exit=$?")
+			t.Logf("%s with a reexec after %ss: %s", verb, delay, strings.Join(strings.Fields(r.Stdout), " "))
+			// The connection is made again (the first one too), so the
+			// verb itself completes.
+			if !strings.Contains(r.Stdout, "exit=0") {
+				t.Errorf("%s with a reexec after %ss failed: %s", verb, delay, r.Stdout)
+			}
+			if r := e2etest.Run(t, "sh", "-c", c.cmd); r.Code != 0 && !(c.cmd == purge && strings.Contains(r.Stderr, "is not installed here")) {
+				t.Errorf("%s again after the reexec: %s", verb, r)
+			}
+			if installed := s.consistent(verb + " again after a reexec"); installed != (c.cmd == apply) {
+				t.Errorf("after %s again: installed %v", verb, installed)
+			}
+		}
+	}
+	s.sh(apply)
+	s.waitVersion("v1")
+}
