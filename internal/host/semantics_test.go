@@ -383,3 +383,48 @@ func TestVerbsWarnOfAQuarantinedRecord(t *testing.T) {
 		})
 	}
 }
+
+// A restart or deploy that the preflight refused (an instance masked by
+// hand) ends halted with nothing touched: a plain rollback afterwards goes
+// to the release before the current one. It used to "undo" the refused
+// rollout, doing nothing and reporting it rolled back, exit 0.
+func TestRollbackAfterARefusedRollout(t *testing.T) {
+	two := []string{"8081", "8082"}
+	for _, tc := range []struct {
+		name string
+		run  func(t *testing.T, w *world) (*RolloutResult, error)
+	}{
+		{"restart", func(t *testing.T, w *world) (*RolloutResult, error) {
+			return w.h.Restart(t.Context(), RestartOptions{Service: "shop"}, nil)
+		}},
+		{"deploy", func(t *testing.T, w *world) (*RolloutResult, error) {
+			return w.h.Deploy(t.Context(), DeployOptions{Service: "shop", Artifact: w.artifact("v3"), Version: "v3"}, nil)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newWorld(t)
+				w.install("shop", two)
+				if _, err := w.h.Deploy(t.Context(), DeployOptions{Service: "shop", Artifact: w.artifact("v2"), Version: "v2"}, nil); err != nil {
+					t.Fatal(err)
+				}
+				w.fake.Set("shop@8082.service", func(u *systemd.UnitState) { u.LoadState = "masked" })
+				res, err := tc.run(t, w)
+				if err == nil || res == nil || res.Record.Result != release.ResultHalted || !untouched(*res.Record) {
+					t.Fatalf("%s with 8082 masked: %v, want halted by the preflight", tc.name, err)
+				}
+				w.fake.Set("shop@8082.service", func(u *systemd.UnitState) { u.LoadState = "loaded" })
+				res, err = w.h.Rollback(t.Context(), RollbackOptions{Service: "shop"}, nil)
+				if err != nil {
+					t.Fatalf("rollback: %v", err)
+				}
+				if res.Record.Kind != release.KindRollback || res.Record.To != "v1" || res.Record.Result != release.ResultSucceeded {
+					t.Errorf("rollback: %s %s to %s, want a rollback to v1 that succeeded", res.Record.ID, res.Record.Kind, res.Record.To)
+				}
+				if cur := w.current("shop"); cur["8081"] != "v1" || cur["8082"] != "v1" {
+					t.Errorf("after rollback: %v", cur)
+				}
+			})
+		})
+	}
+}

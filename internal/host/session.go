@@ -183,7 +183,23 @@ func undoable(store *release.Store) (*release.Record, error) {
 	if r.Kind == release.KindRollback || (r.Result != release.ResultHalted && r.Result != release.ResultFailed) {
 		return nil, nil
 	}
+	// One the preflight refused touched nothing: undoing it would do
+	// nothing and report "rolled-back", and the operator's rollback would
+	// never reach the release before the current one.
+	if untouched(r) {
+		return nil, nil
+	}
 	return &r, nil
+}
+
+// untouched says whether a rollout stopped before it touched any instance.
+func untouched(r release.Record) bool {
+	for _, in := range r.Instances {
+		if in.Phase != release.PhasePending {
+			return false
+		}
+	}
+	return true
 }
 
 // warnQuarantined tells the operator, once per file, about every state file

@@ -2,9 +2,11 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/install"
@@ -33,7 +35,8 @@ const appliedFile = "applied.json"
 // remove units the rollout then fails to revert. It works with the
 // installed service file or the record of applied units unreadable: the
 // units are then found by the service's name, and Warn says what was not
-// read, so a corrupt state never blocks removing a service.
+// read, so a corrupt state never blocks removing a service. With Purge
+// not even a state dir that every other verb refuses does (see purgeable).
 func (h *Host) Uninstall(ctx context.Context, opts UninstallOptions) error {
 	warn := opts.Warn
 	if warn == nil {
@@ -49,13 +52,22 @@ func (h *Host) Uninstall(ctx context.Context, opts UninstallOptions) error {
 	}
 	store, err := release.Open(dir)
 	if err != nil {
-		return err
+		if !opts.Purge || !purgeable(dir, err) {
+			return err
+		}
+		// A state dir someone else could change (owned by another user,
+		// world-writable, a link) is refused by every verb, so none can
+		// hold its lock or be using it: a purge takes no lock and reads
+		// nothing from it but what the installer filters by the service's
+		// unit names, and removes it without following a link.
+		warn(fmt.Sprintf("%s: purging it without trusting it: %v", opts.Service, err))
+	} else {
+		lock, err := h.lock(store)
+		if err != nil {
+			return err
+		}
+		defer lock.Unlock()
 	}
-	lock, err := h.lock(store)
-	if err != nil {
-		return err
-	}
-	defer lock.Unlock()
 	m, err := h.connect(ctx)
 	if err != nil {
 		return err
@@ -75,6 +87,19 @@ func (h *Host) Uninstall(ctx context.Context, opts UninstallOptions) error {
 		}
 	}
 	return nil
+}
+
+// purgeable says whether err, from opening the state dir, is one that
+// uninstall --purge goes past: the dir itself or something in it is not
+// trusted (*release.UntrustedError). Not a directory above it: whoever can
+// change those could point the path the purge removes somewhere else.
+func purgeable(dir string, err error) bool {
+	ue, ok := errors.AsType[*release.UntrustedError](err)
+	if !ok {
+		return false
+	}
+	rel, rerr := filepath.Rel(dir, ue.Path)
+	return rerr == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
 // uninstallDir returns the state dir of an installed service, or with purge

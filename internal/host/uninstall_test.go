@@ -65,3 +65,60 @@ func setImmutable(t *testing.T, path string) {
 		}
 	})
 }
+
+// A state dir that Open refuses (another owner, world-writable, a link in
+// its place) blocks every verb, but uninstall --purge still removes the
+// service: its units, and the dir (a link itself, never its target). A
+// plain uninstall still refuses.
+func TestPurgeUntrustedStateDir(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, dir string)
+	}{
+		{"owned by nobody", func(t *testing.T, dir string) { mustDo(t, os.Chown(dir, 65534, 65534)) }},
+		{"mode 777", func(t *testing.T, dir string) { mustDo(t, os.Chmod(dir, 0o777)) }},
+		{"releases owned by nobody", func(t *testing.T, dir string) { mustDo(t, os.Chown(filepath.Join(dir, "releases"), 65534, 65534)) }},
+		{"a link", func(t *testing.T, dir string) {
+			mustDo(t, os.Rename(dir, dir+".moved"))
+			mustDo(t, os.Symlink(dir+".moved", dir))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if os.Geteuid() != 0 && strings.Contains(tc.name, "nobody") {
+				t.Skip("chown needs root")
+			}
+			w := newWorld(t)
+			w.install("shop", []string{"8081"})
+			dir := filepath.Join(w.h.StateRoot, "shop")
+			tc.change(t, dir)
+			if err := w.h.Uninstall(t.Context(), UninstallOptions{Service: "shop"}); err == nil || !strings.Contains(err.Error(), "refusing to use the state directory") {
+				t.Errorf("plain uninstall: %v, want the refusal", err)
+			}
+			var warnings []string
+			if err := w.h.Uninstall(t.Context(), UninstallOptions{Service: "shop", Purge: true, Warn: func(m string) { warnings = append(warnings, m) }}); err != nil {
+				t.Fatalf("uninstall --purge: %v", err)
+			}
+			if _, err := os.Lstat(dir); !os.IsNotExist(err) {
+				t.Errorf("the state dir is still there: %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(w.h.UnitDir, "shop@.service")); !os.IsNotExist(err) {
+				t.Errorf("unit file left: %v", err)
+			}
+			if len(warnings) != 1 || !strings.Contains(warnings[0], "purging it without trusting it") {
+				t.Errorf("warnings: %q", warnings)
+			}
+			if tc.name == "a link" {
+				if _, err := os.Stat(filepath.Join(dir+".moved", "service.yaml")); err != nil {
+					t.Errorf("the link's target was removed through it: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func mustDo(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/sysroll/sysroll/internal/release"
@@ -52,6 +53,12 @@ func verifyRelease(store *release.Store, version string) (problem string) {
 func linkProblem(store *release.Store, inst string) (version, problem string) {
 	v, err := store.Current(inst)
 	if err != nil {
+		// What is wrong may be the instance's directory itself (a link or
+		// file planted there): say so, and read nothing through it.
+		dir := filepath.Dir(store.CurrentPath(inst))
+		if fi, derr := os.Lstat(dir); derr == nil && !fi.IsDir() {
+			return "", fmt.Sprintf("its directory %s is %s, not a directory (never followed)", dir, release.DescribeType(fi.Mode()))
+		}
 		target, lerr := os.Readlink(store.CurrentPath(inst))
 		if lerr != nil {
 			return "", fmt.Sprintf("its link %s is not a symbolic link: %v", store.CurrentPath(inst), lerr)

@@ -31,6 +31,20 @@ var breakages = []struct {
 		must(t, os.Symlink("/", s.CurrentPath("8082")))
 	}, `points at "/", outside the release store`},
 	{"link removed", func(t *testing.T, s *release.Store) { must(t, os.Remove(s.CurrentPath("8082"))) }, "current is missing"},
+	// The instance's directory replaced by a link to a directory holding a
+	// current link that looks right, or by a file: what is wrong is the
+	// directory (it used to say "current is not a symbolic link: readlink
+	// ...: not a directory", having read through the planted link).
+	{"link dir planted", func(t *testing.T, s *release.Store) {
+		dir := filepath.Dir(s.CurrentPath("8082"))
+		must(t, os.Rename(dir, dir+".elsewhere"))
+		must(t, os.Symlink(dir+".elsewhere", dir))
+	}, "instances/8082 is a symbolic link, not a directory"},
+	{"link dir a file", func(t *testing.T, s *release.Store) {
+		dir := filepath.Dir(s.CurrentPath("8082"))
+		must(t, os.RemoveAll(dir))
+		must(t, os.WriteFile(dir, []byte("x"), 0o644))
+	}, "instances/8082 is a regular file, not a directory"},
 }
 
 func must(t *testing.T, err error) {

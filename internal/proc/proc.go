@@ -22,6 +22,7 @@ const DefaultGrace = 2 * time.Second
 // what is left of the group afterwards; cmd.WaitDelay is the grace between
 // SIGTERM and SIGKILL (DefaultGrace unless the caller changes it).
 func Command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	becomeSubreaper()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = Environ()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -36,17 +37,31 @@ func Command(ctx context.Context, name string, args ...string) *exec.Cmd {
 }
 
 // Run starts cmd (made by Command), waits for it, and then SIGKILLs every
-// process still in its group: a background child must not outlive the step
+// process still in its group and every one that escaped it into a session
+// of its own (see reapGroup): a background child must not outlive the step
 // that started it, whether the command succeeded, failed or was killed.
+//
+// Output goes through pipes Run makes itself (see pipes.go), so what the
+// command left holding them is killed as soon as the command exits, and
+// its exit status is its result: an exit 0 is not turned into a failure
+// by a daemon it started.
 func Run(cmd *exec.Cmd) error {
-	if err := cmd.Start(); err != nil {
+	p, err := ownPipes(cmd)
+	if err != nil {
 		return err
 	}
+	if err := cmd.Start(); err != nil {
+		p.close()
+		return err
+	}
+	p.started()
 	pgid := cmd.Process.Pid
-	err := cmd.Wait()
+	err = cmd.Wait()
 	// ESRCH (nobody left) is the normal case.
 	_ = killGroup(pgid, unix.SIGKILL)
-	return err
+	// And what left the group (setsid) or was re-parented to us.
+	reapGroup(pgid)
+	return waitErr(err, p.wait(cmd.WaitDelay))
 }
 
 func killGroup(pgid int, sig unix.Signal) error {

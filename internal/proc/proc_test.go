@@ -61,6 +61,18 @@ func TestRunKillsTheGroup(t *testing.T) {
 		// Exited 1, left a child holding stdout: Wait gives up after the
 		// grace, and the child is killed.
 		{"holds the pipe after failure", `sleep 120 & echo $! > PIDFILE; exit 1`, time.Minute, true, 2 * testGrace},
+		// A session of its own (setsid) leaves the group: re-parented to
+		// us (a subreaper) when sh exits, and killed as an escaped orphan.
+		// sh exits only once the child is in its session (it wrote its
+		// PID after setsid), so the group kill cannot catch it by luck.
+		{"setsid after success", `setsid sh -c 'echo $$ > PIDFILE; exec sleep 120' >/dev/null 2>&1 </dev/null & while [ ! -s PIDFILE ]; do sleep 0.01; done; exit 0`, time.Minute, false, testGrace},
+		// The same child holding stdout: it is killed when sh exits, so
+		// the exit 0 is the result, at once (it used to be ErrWaitDelay,
+		// "exec: WaitDelay expired before I/O complete", after the grace).
+		{"setsid holds the pipe after success", `setsid sh -c 'echo $$ > PIDFILE; exec sleep 120' & while [ ! -s PIDFILE ]; do sleep 0.01; done; exit 0`, time.Minute, false, testGrace / 2},
+		// Double fork into a new session, killed at the timeout: the
+		// session's leader is killed with its group, its child too.
+		{"setsid double fork, hanging", `(setsid sh -c 'sleep 120 & echo $! > PIDFILE; wait' >/dev/null 2>&1 </dev/null &); sleep 120`, 200 * time.Millisecond, true, 200*time.Millisecond + testGrace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,6 +89,24 @@ func TestRunKillsTheGroup(t *testing.T) {
 			}
 			proctest.WantGone(t, pid())
 		})
+	}
+}
+
+// The output of a command that exited is all there, though a child it
+// left in its own session held the pipe.
+func TestRunKeepsTheOutput(t *testing.T) {
+	cmd := Command(t.Context(), "/bin/sh", "-c", `echo one; setsid sleep 120 & sleep 0.1; echo two`)
+	out := NewTail(64)
+	cmd.Stdout, cmd.Stderr = out, out
+	start := time.Now()
+	if err := Run(cmd); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("Run took %s", took)
+	}
+	if got := out.String(); got != "one\ntwo\n" {
+		t.Errorf("output %q", got)
 	}
 }
 

@@ -47,7 +47,10 @@
 // succeeded (see rebuildGood), and a rollback that cannot be proven from
 // them is refused naming the file and --to; Prune keeps a release whose
 // metadata is quarantined. Any command that reads a corrupt file moves it,
-// status and history included.
+// status and history included. A file or FIFO where releases/, instances/
+// or rollouts/ belongs is quarantined too and the directory made again; a
+// link there is refused like an untrusted state directory (it may be a
+// directory moved to another disk, whose content a quarantine would hide).
 //
 // Releases are immutable, and Verify is the one definition of "this
 // release is what was staged": its metadata readable, its directory a real

@@ -46,7 +46,7 @@ func (s *Store) Current(instance string) (string, error) {
 	}
 	dir := filepath.Join(s.dir, instancesDir, instance)
 	if fi, err := os.Lstat(dir); err == nil && !fi.IsDir() {
-		return "", fmt.Errorf("instance %s: %s is %s, not a directory: %w", instance, dir, describeType(fi.Mode()), ErrForeignLink)
+		return "", fmt.Errorf("instance %s: %s is %s, not a directory: %w", instance, dir, DescribeType(fi.Mode()), ErrForeignLink)
 	}
 	link := s.CurrentPath(instance)
 	target, err := os.Readlink(link)
@@ -79,7 +79,7 @@ func (s *Store) asideIfNotLink(path string) error {
 	if err != nil {
 		return err
 	}
-	ce := &CorruptError{What: linkWhat, Path: path, Err: fmt.Errorf("is not a symbolic link but %s", describeType(fi.Mode()))}
+	ce := &CorruptError{What: linkWhat, Path: path, Err: fmt.Errorf("is not a symbolic link but %s", DescribeType(fi.Mode()))}
 	if qerr := quarantine(ce); ce.Moved == "" {
 		return qerr
 	}
@@ -99,7 +99,7 @@ func (s *Store) instanceDir(instance string, create bool) error {
 	case fi.IsDir():
 		return nil
 	default:
-		ce := &CorruptError{What: "instance directory", Path: dir, Err: fmt.Errorf("is not a directory but %s, which sysroll never follows", describeType(fi.Mode()))}
+		ce := &CorruptError{What: "instance directory", Path: dir, Err: fmt.Errorf("is not a directory but %s, which sysroll never follows", DescribeType(fi.Mode()))}
 		if qerr := quarantine(ce); ce.Moved == "" {
 			return fmt.Errorf("instance %s: %w", instance, qerr)
 		}
@@ -116,7 +116,10 @@ func (s *Store) instanceDir(instance string, create bool) error {
 	return s.instanceDir(instance, false)
 }
 
-func describeType(m fs.FileMode) string {
+// DescribeType names the kind of file m is ("a symbolic link", "a
+// directory", "a regular file", ...), for messages about what was found
+// where sysroll keeps its own.
+func DescribeType(m fs.FileMode) string {
 	switch {
 	case m&fs.ModeSymlink != 0:
 		return "a symbolic link"

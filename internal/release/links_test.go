@@ -1,6 +1,7 @@
 package release
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,21 @@ func TestPlantedLinks(t *testing.T) {
 			must(t, err)
 			must(t, l.Unlock())
 		}, lockFile},
+		// open(O_RDWR) of a directory fails with EISDIR before any stat:
+		// it blocked every verb that locks, uninstall --purge too.
+		{"lock is a directory", func(t *testing.T, s *Store, _ string) {
+			must(t, os.MkdirAll(filepath.Join(s.Dir(), lockFile, "x"), 0o755))
+		}, func(t *testing.T, s *Store) {
+			l, err := s.Lock(LockInfo{Command: "test"})
+			must(t, err)
+			must(t, l.Unlock())
+		}, lockFile},
+		{"stage lock is a directory", func(t *testing.T, s *Store, _ string) {
+			must(t, os.Remove(filepath.Join(s.Dir(), releasesDir, stageLockFile)))
+			must(t, os.Mkdir(filepath.Join(s.Dir(), releasesDir, stageLockFile), 0o755))
+		}, func(t *testing.T, s *Store) {
+			stageVersion(t, s, "v2")
+		}, filepath.Join(releasesDir, stageLockFile)},
 		{"stage lock links to a victim", func(t *testing.T, s *Store, victim string) {
 			must(t, os.Remove(filepath.Join(s.Dir(), releasesDir, stageLockFile)))
 			must(t, os.Symlink(victim, filepath.Join(s.Dir(), releasesDir, stageLockFile)))
@@ -114,6 +130,48 @@ func TestLockCleansStagingLeftovers(t *testing.T) {
 	} {
 		if _, err := os.Lstat(path); (err == nil) != want {
 			t.Errorf("%s: present=%v, want %v", path, err == nil, want)
+		}
+	}
+}
+
+// TestOpenQuarantinesAFileForADir: a file or FIFO where the store keeps
+// releases/, instances/ or rollouts/ is moved aside and the directory made
+// again, so Open (every verb, status and uninstall) goes on; it used to
+// fail with "exists and is not a directory". A link there is still
+// refused, naming the fix.
+func TestOpenQuarantinesAFileForADir(t *testing.T) {
+	for _, sub := range []string{releasesDir, instancesDir, rolloutsDir} {
+		for _, kind := range []string{"file", "fifo", "link"} {
+			t.Run(sub+" as "+kind, func(t *testing.T) {
+				dir := filepath.Join(t.TempDir(), "hello")
+				must(t, os.Mkdir(dir, 0o755))
+				p := filepath.Join(dir, sub)
+				switch kind {
+				case "file":
+					must(t, os.WriteFile(p, []byte("x"), 0o644))
+				case "fifo":
+					must(t, syscall.Mkfifo(p, 0o600))
+				case "link":
+					must(t, os.Symlink(t.TempDir(), p))
+				}
+				s, err := Open(dir)
+				if kind == "link" {
+					if _, ok := errors.AsType[*UntrustedError](err); !ok || !strings.Contains(err.Error(), "Fix: rm "+p) {
+						t.Errorf("Open with %s a link: %v, want the refusal naming the fix", sub, err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("Open with %s a %s: %v", sub, kind, err)
+				}
+				if fi, err := os.Lstat(p); err != nil || !fi.IsDir() {
+					t.Errorf("%s is not a directory again: %v", p, err)
+				}
+				q, err := s.Quarantined()
+				if err != nil || len(q) != 1 || q[0].Original != p || q[0].What != sub+" directory" || !strings.Contains(q[0].Reason, "is not a directory") {
+					t.Errorf("Quarantined = %+v, %v", q, err)
+				}
+			})
 		}
 	}
 }

@@ -154,6 +154,15 @@ func openNoFollow(path, what string, flags int) (*os.File, error) {
 	if errors.Is(err, unix.ELOOP) {
 		return nil, &CorruptError{What: what, Path: path, Err: errors.New("is a symbolic link, which sysroll never follows in its state directory")}
 	}
+	// A directory (EISDIR, for a write open) or a socket (ENXIO) fails
+	// the open itself, before the stat below could tell: it is just as
+	// foreign, and must not block every verb that locks.
+	if errors.Is(err, unix.EISDIR) {
+		return nil, &CorruptError{What: what, Path: path, Err: errors.New("is not a regular file (a directory)")}
+	}
+	if errors.Is(err, unix.ENXIO) {
+		return nil, &CorruptError{What: what, Path: path, Err: errors.New("is not a regular file (a socket or device without a driver)")}
+	}
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}

@@ -46,7 +46,7 @@ func checkOwned(path string) error {
 		return err
 	}
 	if !fi.IsDir() {
-		return &UntrustedError{Path: path, Info: fi, Rule: "is not a directory but " + describeType(fi.Mode()) +
+		return &UntrustedError{Path: path, Info: fi, Rule: "is not a directory but " + DescribeType(fi.Mode()) +
 			"; sysroll never follows links in its state directory", Fix: "rm " + path + " (sysroll creates the directory again)"}
 	}
 	return checkMode(path, fi, false)

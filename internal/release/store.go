@@ -59,6 +59,11 @@ func Open(dir string) (*Store, error) {
 		{filepath.Join(abs, instancesDir), 0o755},
 		{filepath.Join(abs, rolloutsDir), 0o700},
 	} {
+		if d.path != abs {
+			if err := asideIfNotDir(d.path); err != nil {
+				return nil, fmt.Errorf("open release store %s: %w", dir, err)
+			}
+		}
 		if err := mkdirAll(d.path, d.perm); err != nil {
 			return nil, fmt.Errorf("open release store %s: %w", dir, err)
 		}
@@ -70,6 +75,28 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("open release store %s: %w", dir, err)
 	}
 	return &Store{dir: abs, name: filepath.Base(abs)}, nil
+}
+
+// asideIfNotDir quarantines a file, FIFO or other non-directory found
+// where the store keeps one of its directories (releases, instances,
+// rollouts): it holds nothing sysroll wrote, and left there it failed every
+// verb, status and uninstall too, with "exists and is not a directory". A
+// link is left for checkOwned, which refuses it naming the fix: it may be
+// an admin's move of the directory to another disk, whose content a
+// quarantine would hide.
+func asideIfNotDir(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && (fi.IsDir() || fi.Mode()&fs.ModeSymlink != 0)) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ce := &CorruptError{What: filepath.Base(path) + " directory", Path: path, Err: fmt.Errorf("is not a directory but %s", DescribeType(fi.Mode()))}
+	if qerr := quarantine(ce); ce.Moved == "" {
+		return qerr
+	}
+	return nil
 }
 
 // Dir is the store's absolute directory.

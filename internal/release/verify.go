@@ -79,7 +79,7 @@ func verifyContent(rel Release) error {
 	case err != nil:
 		return fmt.Errorf("release %s: %w", rel.Version, err)
 	case !fi.IsDir():
-		return changed(rel.Path, "type", "a directory", describeType(fi.Mode()))
+		return changed(rel.Path, "type", "a directory", DescribeType(fi.Mode()))
 	}
 	switch rel.Kind {
 	case ArtifactBinary:
@@ -94,7 +94,7 @@ func verifyContent(rel Release) error {
 		case errors.Is(err, safeio.ErrNotRegular):
 			got := "not a regular file"
 			if fi, err := os.Lstat(path); err == nil {
-				got = describeType(fi.Mode())
+				got = DescribeType(fi.Mode())
 			}
 			return changed(path, "type", "a regular file", got)
 		case err != nil:

@@ -179,6 +179,43 @@ func retryDial[T any](ctx context.Context, bound time.Duration, dial func(ctx co
 	}
 }
 
+// firstDial is the first connection's dial: a systemd that re-executes
+// (daemon-reexec, what a package upgrade runs) refuses or resets the
+// connections it has not handed over yet, so a verb started at that moment
+// failed at once with "no systemd service manager reachable: ... connection
+// reset by peer". A failure that restarting says is such is retried as a
+// reconnect is (retryDial); any other (no socket, denied) is not, so a host
+// without systemd still hears so at once.
+func firstDial[T any](ctx context.Context, restarting func(error) bool, dial func(ctx context.Context) (T, error)) (T, error) {
+	v, err := dial(ctx)
+	if err == nil || !restarting(err) {
+		return v, err
+	}
+	return retryDial(ctx, ReconnectTimeout, dial)
+}
+
+// refusedOrReset is resetByRestart, or a refused connection: what a
+// re-executing systemd's own socket gives for a moment. Only for the
+// manager's default address, where /run/systemd/system says systemd booted
+// this host; at an address the caller gave, refused means nobody is there.
+func refusedOrReset(err error) bool {
+	return resetByRestart(err) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// resetByRestart says whether a dial failed the way it does while systemd
+// re-executes: the connection accepted, then reset or ended, or the bus
+// daemon saying systemd is not on the bus (yet).
+func resetByRestart(err error) bool {
+	var de dbus.Error
+	if errors.As(err, &de) {
+		return de.Name == "org.freedesktop.DBus.Error.NoReply" ||
+			de.Name == "org.freedesktop.DBus.Error.ServiceUnknown" ||
+			de.Name == "org.freedesktop.DBus.Error.Disconnected"
+	}
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
 // do runs a call that is safe to repeat (a read, daemon-reload,
 // reset-failed, enable, disable) on the current link; when the link
 // dropped under it, it reconnects and runs it again.

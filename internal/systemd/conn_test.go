@@ -101,3 +101,42 @@ func TestLinkDropped(t *testing.T) {
 		})
 	}
 }
+
+// The first connection is retried when systemd resets it (it re-executes),
+// and refused too at the manager's own address; not when there is no
+// systemd: that is said at once.
+func TestFirstDial(t *testing.T) {
+	tests := []struct {
+		name       string
+		restarting func(error) bool
+		failures   []error // returned by the first attempts, in turn
+		wantN      int     // attempts made
+		wantErr    bool
+	}{
+		{"connected", resetByRestart, nil, 1, false},
+		{"reset twice by a re-executing systemd", resetByRestart, []error{
+			fmt.Errorf("connect: read: %w", syscall.ECONNRESET), fmt.Errorf("does not answer: %w", io.EOF)}, 3, false},
+		{"bus daemon: systemd not on the bus yet", resetByRestart, []error{dbus.Error{Name: "org.freedesktop.DBus.Error.ServiceUnknown"}}, 2, false},
+		{"refused at the manager's address", refusedOrReset, []error{fmt.Errorf("dial: %w", syscall.ECONNREFUSED)}, 2, false},
+		{"refused at an address given", resetByRestart, []error{fmt.Errorf("dial: %w", syscall.ECONNREFUSED)}, 1, true},
+		{"no socket", refusedOrReset, []error{fmt.Errorf("dial: %w", syscall.ENOENT)}, 1, true},
+		{"access denied", refusedOrReset, []error{dbus.Error{Name: "org.freedesktop.DBus.Error.AccessDenied"}}, 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				n := 0
+				_, err := firstDial(t.Context(), tt.restarting, func(context.Context) (int, error) {
+					n++
+					if n <= len(tt.failures) {
+						return 0, tt.failures[n-1]
+					}
+					return 1, nil
+				})
+				if (err != nil) != tt.wantErr || n != tt.wantN {
+					t.Errorf("firstDial: %v after %d attempts; want error %v after %d", err, n, tt.wantErr, tt.wantN)
+				}
+			})
+		})
+	}
+}

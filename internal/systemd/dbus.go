@@ -65,7 +65,13 @@ func Connect(ctx context.Context, opts Options) (*DBus, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := dialLink(ctx, addr, hello, timeout)
+	restarting := resetByRestart
+	if opts.Address == "" {
+		restarting = refusedOrReset
+	}
+	l, err := firstDial(ctx, restarting, func(ctx context.Context) (*link, error) {
+		return dialLink(ctx, addr, hello, timeout)
+	})
 	if err != nil {
 		return nil, err
 	}
