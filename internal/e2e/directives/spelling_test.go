@@ -1,78 +1,14 @@
 //go:build integration
 
-package rinput
+package directives
 
 import (
 	"fmt"
-	"path"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sysroll/sysroll/internal/e2etest"
 )
-
-const workRoot = "/srv/e2e-rinput"
-
-// serviceFile is the hello example on one port with extra top-level YAML.
-func serviceFile(name string, port int, extra string) string {
-	return fmt.Sprintf(`name: %s
-command: "{release}/hello --port {port}"
-instances: [%d]
-health:
-  http: {url: "http://127.0.0.1:{port}/healthz", status: 200, body: ok}
-  interval: 200ms
-  timeout: 200ms
-  healthy_for: 1s
-  deadline: 30s
-%s`, name, port, extra)
-}
-
-// write puts a service file and a v1 release in the container.
-func write(t *testing.T, name, yaml string) (file, rel string) {
-	t.Helper()
-	dir := path.Join(workRoot, name)
-	t.Cleanup(func() { e2etest.Run(t, "rm", "-rf", dir) })
-	file = path.Join(dir, "service.yaml")
-	e2etest.WriteFile(t, file, yaml, 0o644)
-	return file, e2etest.HelloRelease(t, path.Join(dir, "v1"), "v1")
-}
-
-// wantRefused requires that apply exits 2 naming every part of want, and
-// that nothing was installed.
-func wantRefused(t *testing.T, name, yaml string, want ...string) {
-	t.Helper()
-	file, rel := write(t, name, yaml)
-	r := e2etest.Sysroll(t, "apply", file, "--artifact", rel, "--version", "v1")
-	if r.Code != 2 {
-		t.Cleanup(func() { e2etest.Sysroll(t, "uninstall", name, "--purge") })
-		t.Fatalf("apply exit %d, want 2 (bad input): %s", r.Code, r)
-	}
-	for _, w := range want {
-		if !strings.Contains(r.Stderr, w) {
-			t.Errorf("apply error lacks %q:\n%s", w, r.Stderr)
-		}
-	}
-	if r := e2etest.Run(t, "test", "-e", "/etc/systemd/system/"+name+"@.service"); r.Code == 0 {
-		t.Errorf("a refused service file installed %s@.service", name)
-	}
-}
-
-// waitHealthy polls status until every instance is healthy.
-func waitHealthy(t *testing.T, name string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		st, err := e2etest.TryStatus(t, name)
-		if err == nil && st.Healthy == len(st.Instances) && len(st.Instances) > 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not healthy within 30s: %+v %v", name, st, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
 
 // systemd takes the Exec* prefixes from the word after removing its quotes
 // and C escapes: each of these runs the command as root, outside the
