@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -49,4 +50,28 @@ func WaitVersion(t testing.TB, name string, ports []int, version string, within 
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// HelloYAML is the service file most e2e tests install: hello instances on
+// ports, gated by /healthz (healthy for healthyFor), one at a time, with
+// extra appended (e.g. "hooks: ...\n").
+func HelloYAML(name string, ports []int, healthyFor time.Duration, extra string) string {
+	ps := make([]string, 0, len(ports))
+	for _, p := range ports {
+		ps = append(ps, strconv.Itoa(p))
+	}
+	return fmt.Sprintf(`name: %s
+command: "{release}/hello --port {port}"
+instances: [%s]
+restart_sec: 1s
+stop_timeout: 10s
+health:
+  http: {url: "http://127.0.0.1:{port}/healthz"}
+  interval: 200ms
+  timeout: 200ms
+  healthy_for: %s
+  deadline: 10s
+rollout:
+  batch: 1
+%s`, name, strings.Join(ps, ", "), healthyFor, extra)
 }

@@ -5,7 +5,6 @@ package guard_test
 import (
 	"fmt"
 	"path"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,24 +24,7 @@ type service struct {
 
 // yaml is the service file for ports: hello instances gated by /healthz.
 func (s *service) yaml(ports []int) string {
-	var ps []string
-	for _, p := range ports {
-		ps = append(ps, strconv.Itoa(p))
-	}
-	return fmt.Sprintf(`name: %s
-command: "{release}/hello --port {port}"
-instances: [%s]
-restart_sec: 1s
-stop_timeout: 10s
-health:
-  http: {url: "http://127.0.0.1:{port}/healthz"}
-  interval: 200ms
-  timeout: 200ms
-  healthy_for: %s
-  deadline: 10s
-rollout:
-  batch: 1
-`, s.name, strings.Join(ps, ", "), s.healthyFor)
+	return e2etest.HelloYAML(s.name, ports, s.healthyFor, "")
 }
 
 // file is the service file's path inside the container.

@@ -3,9 +3,7 @@
 package redteam_test
 
 import (
-	"fmt"
 	"path"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,24 +22,7 @@ type service struct {
 }
 
 func (s *service) yaml() string {
-	var ps []string
-	for _, p := range s.ports {
-		ps = append(ps, strconv.Itoa(p))
-	}
-	return fmt.Sprintf(`name: %s
-command: "{release}/hello --port {port}"
-instances: [%s]
-restart_sec: 1s
-stop_timeout: 10s
-health:
-  http: {url: "http://127.0.0.1:{port}/healthz"}
-  interval: 200ms
-  timeout: 200ms
-  healthy_for: %s
-  deadline: 10s
-rollout:
-  batch: 1
-%s`, s.name, strings.Join(ps, ", "), s.healthyFor, s.extra)
+	return e2etest.HelloYAML(s.name, s.ports, s.healthyFor, s.extra)
 }
 
 func (s *service) file() string     { return "/etc/sysroll-e2e/" + s.name + ".yaml" }

@@ -3,10 +3,7 @@
 package state_test
 
 import (
-	"fmt"
 	"path"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,24 +18,7 @@ type service struct {
 }
 
 func (s *service) yaml() string {
-	var ps []string
-	for _, p := range s.ports {
-		ps = append(ps, strconv.Itoa(p))
-	}
-	return fmt.Sprintf(`name: %s
-command: "{release}/hello --port {port}"
-instances: [%s]
-restart_sec: 1s
-stop_timeout: 10s
-health:
-  http: {url: "http://127.0.0.1:{port}/healthz"}
-  interval: 200ms
-  timeout: 200ms
-  healthy_for: 500ms
-  deadline: 10s
-rollout:
-  batch: 1
-`, s.name, strings.Join(ps, ", "))
+	return e2etest.HelloYAML(s.name, s.ports, 500*time.Millisecond, "")
 }
 
 func (s *service) file() string     { return "/etc/sysroll-e2e/" + s.name + ".yaml" }
