@@ -22,18 +22,41 @@ type CheckError struct{ Err error }
 func (e *CheckError) Error() string { return e.Err.Error() }
 func (e *CheckError) Unwrap() error { return e.Err }
 
-// validAs checks StageOptions.As: the name a binary gets in the release
-// must be one plain file name, since it becomes releases/V/NAME.
+// ValidAs checks a name for StageOptions.As: the name a binary gets in the
+// release must be one plain file name, since it becomes releases/V/NAME;
+// not hidden, not read as an option, and printable, since the command
+// names it.
+func ValidAs(name string) error {
+	bad := func(rule string) error {
+		return fmt.Errorf("--as %q: %s, e.g. --as hello", name, rule)
+	}
+	switch {
+	case name == "":
+		return bad("must not be empty")
+	case len(name) > 255:
+		return bad(fmt.Sprintf("%d bytes, more than a file name may have (255)", len(name)))
+	case !validFileName(name):
+		return bad("want a plain file name, without '/'")
+	case name[0] == '.' || name[0] == '-':
+		return bad("want a plain file name, not starting with '.' or '-'")
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < ' ' || c == 0x7f {
+			return bad(fmt.Sprintf("byte %d is %s: want a printable name", i, describeByte(c)))
+		}
+	}
+	return nil
+}
+
+// validAs checks StageOptions.As against the artifact it names.
 func validAs(kind ArtifactKind, name string) error {
 	switch {
 	case name == "":
 		return nil
 	case kind != ArtifactBinary:
 		return fmt.Errorf("--as %q names a single binary in the release, but the artifact is a %s, which keeps its own file names: drop --as, or fix the names inside the artifact", name, kind)
-	case !validFileName(name) || strings.HasPrefix(name, "."):
-		return fmt.Errorf("--as %q: want a plain file name (no '/', not starting with '.'), e.g. --as hello", name)
 	}
-	return nil
+	return ValidAs(name)
 }
 
 // releaseProgram is the path inside the release that the program template
