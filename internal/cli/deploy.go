@@ -11,12 +11,13 @@ import (
 
 	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/host"
+	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/rollout"
 	"github.com/sysroll/sysroll/internal/schema"
 )
 
 func newDeployCmd(g *globals) *cobra.Command {
-	var artifact, version, check string
+	var artifact, version, check, as string
 	var dryRun, resume bool
 	var tf trafficFlags
 	cmd := &cobra.Command{
@@ -33,23 +34,26 @@ are never touched (failure_action in the service file: rollback, rollback-all,
 halt).
 
 The artifact is checked before any instance is touched: it must exist, a
-binary must be executable, and --check (e.g. "hello -print-version") must exit 0.
+binary must be executable, the program the command runs ({release}/hello)
+must be in it, and --check (e.g. "hello -print-version") must exit 0. A single
+binary keeps its own file name in the release: --as gives it the name the
+command runs (./hello-v2 --as hello is {release}/hello).
 
 Ctrl-C finishes or reverts the step in progress and exits; no instance is
 left stopped or drained. After a crash or kill -9, ` + "`sysroll status`" + ` tells the
 truth and --resume completes the rollout (or ` + "`sysroll rollback`" + ` undoes it).
 --resume also takes up a rollout that halted or failed partway, and finishes a
 rollback that was killed, toward its own target.`,
-		Example: `  sysroll deploy hello --artifact ./hello-v2 --version v2 --check "hello -print-version"
-  sysroll deploy hello --artifact ./hello-v2 --dry-run
+		Example: `  sysroll deploy hello --artifact ./hello-v2 --as hello --version v2 --check "hello -print-version"
+  sysroll deploy hello --artifact ./hello-v2 --as hello --dry-run
   sysroll deploy hello --resume
   sysroll deploy hello --artifact app.tar.gz --json | jq -c 'select(.type=="instance-failed")'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, h, name := cmd.Context(), g.host(), args[0]
 			if resume {
-				if artifact != "" || version != "" {
-					return usagef("--resume continues the interrupted rollout: it takes no --artifact or --version")
+				if artifact != "" || version != "" || as != "" {
+					return usagef("--resume continues the interrupted rollout: it takes no --artifact, --version or --as")
 				}
 				return g.rollout(tf, func(p rollout.Progress, proof *host.TrafficProof) (*host.RolloutResult, error) {
 					return h.Resume(ctx, host.ResumeOptions{Service: name, Traffic: proof}, p)
@@ -57,6 +61,11 @@ rollback that was killed, toward its own target.`,
 			}
 			if artifact == "" {
 				return usagef("deploy needs --artifact PATH (or --resume)")
+			}
+			if cmd.Flags().Changed("as") {
+				if err := release.ValidAs(as); err != nil {
+					return usagef("%w", err)
+				}
 			}
 			var checkArgv []string
 			if check != "" {
@@ -67,7 +76,7 @@ rollback that was killed, toward its own target.`,
 			}
 			return g.rollout(tf, func(p rollout.Progress, proof *host.TrafficProof) (*host.RolloutResult, error) {
 				return h.Deploy(ctx, host.DeployOptions{Service: name, Artifact: artifact, Version: version,
-					Check: checkArgv, DryRun: dryRun, Traffic: proof}, p)
+					As: as, Check: checkArgv, DryRun: dryRun, Traffic: proof}, p)
 			})
 		},
 	}
@@ -75,6 +84,7 @@ rollback that was killed, toward its own target.`,
 	f := cmd.Flags()
 	f.StringVar(&artifact, "artifact", "", "the new release: a binary, a directory or a .tar.gz")
 	f.StringVar(&version, "version", "", "name of the release (default: the first 12 hex digits of its sha256)")
+	f.StringVar(&as, "as", "", "the file name a single-binary artifact gets in the release: the one the command runs (e.g. --as hello for {release}/hello)")
 	f.StringVar(&check, "check", "", "command run in the staged release that must exit 0 before any instance is touched")
 	f.BoolVar(&dryRun, "dry-run", false, "stage and check the release, print the plan, touch no instance")
 	f.BoolVar(&resume, "resume", false, "complete the interrupted, halted or failed rollout of NAME")

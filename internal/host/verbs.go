@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/rollout"
 	"github.com/sysroll/sysroll/internal/schema"
@@ -20,6 +21,9 @@ type DeployOptions struct {
 	Artifact string
 	// Version names it; "" is the first 12 hex digits of its sha256.
 	Version string
+	// As is the file name a single-binary artifact gets in the release
+	// (release.StageOptions.As), so that the command finds it.
+	As string
 	// Check runs in the staged release and must exit 0 before any instance
 	// is touched.
 	Check []string
@@ -41,9 +45,15 @@ func (h *Host) Deploy(ctx context.Context, opts DeployOptions, p rollout.Progres
 		return nil, err
 	}
 	defer s.close()
-	rel, err := s.store.Stage(ctx, opts.Artifact, release.StageOptions{Version: opts.Version, Check: opts.Check})
+	rel, err := s.store.Stage(ctx, opts.Artifact, release.StageOptions{Version: opts.Version, Check: opts.Check,
+		As: opts.As, Program: program(s.svc.Command)})
 	if err != nil {
-		return nil, asInput(fmt.Errorf("release rejected, no instance touched: %w", err))
+		err = fmt.Errorf("release rejected, no instance touched: %w", err)
+		// A check that ran and failed is a failed operation, not bad input.
+		if _, ok := errors.AsType[*release.CheckError](err); ok {
+			return nil, err
+		}
+		return nil, asInput(err)
 	}
 	if p != nil {
 		p.Event(rollout.Event{Service: opts.Service, Time: time.Now(), Type: rollout.EventStaged, Batch: -1,
@@ -378,4 +388,15 @@ func (s *session) plan(spec rollout.Spec) (*schema.Plan, error) {
 		p.Batches = append(p.Batches, row)
 	}
 	return p, nil
+}
+
+// program is the program a service's command runs (its argv[0], with
+// placeholders unexpanded), for Stage to find in the release; "" if the
+// command does not split (Validate refused it already).
+func program(command string) string {
+	argv, err := config.SplitCommand(command)
+	if err != nil || len(argv) == 0 {
+		return ""
+	}
+	return argv[0]
 }

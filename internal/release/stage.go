@@ -45,12 +45,23 @@ type StageOptions struct {
 	// MaxSize caps the bytes a directory or tarball may unpack to; zero
 	// means DefaultMaxSize.
 	MaxSize int64
+	// As is the file name a single binary gets in the release, instead of
+	// its own: ./hello-v2 staged As "hello" is releases/V/hello, which a
+	// command "{release}/hello" runs. Only for a binary.
+	As string
+	// Program, if set, is the program the service's command runs (its
+	// argv[0], unexpanded). When it is "{release}/PATH", the staged
+	// release must hold PATH, executable, or Stage refuses it before
+	// anything is committed: otherwise every instance would fail to start
+	// (203/EXEC) only once a rollout reached it.
+	Program string
 }
 
 // Stage copies an artifact into the store as an immutable release and
 // returns it. The artifact is one of:
 //
-//   - an executable regular file: placed as releases/V/<its name>, 0755;
+//   - an executable regular file: placed as releases/V/<its name> (or
+//     StageOptions.As), 0755;
 //   - a directory: copied recursively (symlinks kept only if they resolve
 //     inside it; devices, sockets and fifos refused);
 //   - a .tar.gz or .tgz file: extracted with the same rules, refusing
@@ -71,7 +82,9 @@ type StageOptions struct {
 // a file changed), staging the artifact it was staged from repairs it: the
 // freshly staged content takes the broken content's place in one atomic
 // exchange, and the metadata (its time of staging included) is kept.
-// Content that verifies is never replaced. Content is staged in a
+// Content that verifies is never replaced. A release that lacks the
+// program StageOptions.Program names is refused before it is committed.
+// Content is staged in a
 // temporary directory and renamed into place, and the metadata file is
 // written last, so a crash at any point leaves no half release.
 func (s *Store) Stage(ctx context.Context, artifact string, opts StageOptions) (Release, error) {
@@ -117,6 +130,12 @@ func (s *Store) stage(ctx context.Context, artifact string, opts StageOptions) (
 	default:
 		rel.Kind = ArtifactBinary
 	}
+	if err := validAs(rel.Kind, opts.As); err != nil {
+		return Release{}, err
+	}
+	if opts.As != "" {
+		rel.Artifact = opts.As // Verify finds the binary under this name
+	}
 
 	tmp, held, err := s.makeStaging()
 	if err != nil {
@@ -133,13 +152,33 @@ func (s *Store) stage(ctx context.Context, artifact string, opts StageOptions) (
 	}
 	rel.Version = opts.Version
 	old, state, err := s.existing(rel)
-	if err != nil || state == intact {
+	if err != nil {
 		return old, err
+	}
+	if state == intact {
+		// The same content staged before, maybe under another binary name
+		// (the same sha256): what instances would run is old's.
+		if err := checkProgram(old.Path, opts.Program, old); err != nil {
+			if old.Kind == ArtifactBinary && old.Artifact != rel.Artifact {
+				return Release{}, fmt.Errorf("release %s holds this binary already, staged before as %s, and the command runs %s: stage it under another --version to name it %s",
+					old.Version, old.Artifact, opts.Program, rel.Artifact)
+			}
+			return Release{}, fmt.Errorf("release %s, staged before: %w", old.Version, err)
+		}
+		return old, nil
+	}
+	if state == broken && old.Artifact != rel.Artifact && old.Kind == ArtifactBinary {
+		// A repair keeps old's metadata, which names the binary old's way.
+		return Release{}, fmt.Errorf("release %s needs repair and was staged with its binary named %s, not %s: stage it again with --as %s, or as a new release with another --version",
+			old.Version, old.Artifact, rel.Artifact, old.Artifact)
+	}
+	if err := checkProgram(tmp, opts.Program, rel); err != nil {
+		return Release{}, err
 	}
 	// A repair stages what was checked before: the same sha256.
 	if state == absent && len(opts.Check) > 0 {
 		if err := runCheck(ctx, tmp, opts.Check, opts.CheckTimeout); err != nil {
-			return Release{}, err
+			return Release{}, &CheckError{err}
 		}
 	}
 	if err := syncTree(tmp); err != nil {
