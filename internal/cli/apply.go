@@ -8,11 +8,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sysroll/sysroll/internal/host"
+	"github.com/sysroll/sysroll/internal/release"
 )
 
 func newApplyCmd(g *globals) *cobra.Command {
 	var dryRun bool
-	var artifact, version string
+	var artifact, version, as string
 	cmd := &cobra.Command{
 		Use:   "apply FILE",
 		Short: "Install or update a service's units and converge its instances",
@@ -34,7 +35,15 @@ releases come with ` + "`sysroll deploy`" + `.`,
   sysroll apply hello.yaml --user`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rep, err := g.host().Apply(cmd.Context(), host.ApplyOptions{File: args[0], Artifact: artifact, Version: version, DryRun: dryRun})
+			if cmd.Flags().Changed("as") {
+				if artifact == "" {
+					return usagef("--as names the binary given with --artifact: give --artifact too")
+				}
+				if err := release.ValidAs(as); err != nil {
+					return usagef("%w", err)
+				}
+			}
+			rep, err := g.host().Apply(cmd.Context(), host.ApplyOptions{File: args[0], Artifact: artifact, Version: version, As: as, DryRun: dryRun})
 			if err != nil {
 				return err
 			}
@@ -44,6 +53,7 @@ releases come with ` + "`sysroll deploy`" + `.`,
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what would change, change nothing")
 	cmd.Flags().StringVar(&artifact, "artifact", "", "the first release (binary, directory or .tar.gz), needed when an instance has none yet")
 	cmd.Flags().StringVar(&version, "version", "", "name of that release (default: a short sha256)")
+	cmd.Flags().StringVar(&as, "as", "", "the file name a single-binary artifact gets in the release: the one the command runs (e.g. --as hello for {release}/hello)")
 	return cmd
 }
 

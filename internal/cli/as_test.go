@@ -31,3 +31,10 @@ func TestDeployAsValidation(t *testing.T) {
 		})
 	}
 }
+
+func TestApplyAsNeedsAnArtifact(t *testing.T) {
+	_, stderr, code := run(t, "apply", "x.yaml", "--as", "hello")
+	if code != ExitUsage || !strings.Contains(stderr, "--as names the binary given with --artifact") {
+		t.Errorf("exit %d, stderr %q; want 2 asking for --artifact", code, stderr)
+	}
+}

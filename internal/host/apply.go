@@ -25,6 +25,9 @@ type ApplyOptions struct {
 	Artifact string
 	// Version names that release; "" is a short sha256.
 	Version string
+	// As is the file name a single-binary Artifact gets in the release: the
+	// one the service's command runs ("" keeps the artifact's own name).
+	As string
 	// DryRun computes the report and changes nothing.
 	DryRun bool
 }
@@ -130,7 +133,7 @@ func (h *Host) Apply(ctx context.Context, opts ApplyOptions) (rep *ApplyReport, 
 
 	var initial string
 	if len(plan.Start) > 0 && !opts.DryRun {
-		if initial, err = initialRelease(ctx, store, svc.InstanceNames(), opts, rep); err != nil {
+		if initial, err = initialRelease(ctx, store, svc, opts, rep); err != nil {
 			return nil, err
 		}
 	}
@@ -230,9 +233,12 @@ func checkApplyStarts(store *release.Store, service string, starts map[string]st
 // initialRelease picks the release new instances start on: the artifact
 // staged now when one is given, else the known-good release, else the one
 // most instances run.
-func initialRelease(ctx context.Context, store *release.Store, instances []string, opts ApplyOptions, rep *ApplyReport) (string, error) {
+func initialRelease(ctx context.Context, store *release.Store, svc *config.Service, opts ApplyOptions, rep *ApplyReport) (string, error) {
+	instances := svc.InstanceNames()
 	if opts.Artifact != "" {
-		rel, err := store.Stage(ctx, opts.Artifact, release.StageOptions{Version: opts.Version})
+		// Program: a release without what the command runs is refused here,
+		// before any instance starts on it (and fails with 203/EXEC).
+		rel, err := store.Stage(ctx, opts.Artifact, release.StageOptions{Version: opts.Version, As: opts.As, Program: program(svc.Command)})
 		if err != nil {
 			return "", asInput(fmt.Errorf("artifact rejected, nothing changed: %w", err))
 		}

@@ -63,3 +63,29 @@ func TestDeployFailedCheckIsAFailedOperation(t *testing.T) {
 		}
 	})
 }
+
+// The first apply stages its artifact the same way: a binary the command
+// does not run is refused before anything is installed; --as names it.
+func TestApplyRefusesAReleaseWithoutTheProgram(t *testing.T) {
+	w := newWorld(t)
+	bin := filepath.Join(w.dir, "app-v1")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho v1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := w.serviceFile("shop", []string{"8081"})
+	_, err := w.h.Apply(t.Context(), ApplyOptions{File: file, Artifact: bin, Version: "v1"})
+	wantInput(t, err, "give the binary its name with --as app")
+	if calls := w.fake.Calls(); len(calls) != 0 {
+		t.Errorf("a refused apply called systemd: %+v", calls)
+	}
+	if _, err := os.Stat(filepath.Join(w.h.UnitDir, "shop@.service")); !os.IsNotExist(err) {
+		t.Errorf("a refused apply installed units: %v", err)
+	}
+	rep, err := w.h.Apply(t.Context(), ApplyOptions{File: file, Artifact: bin, Version: "v1", As: "app"})
+	if err != nil {
+		t.Fatalf("apply --as app: %v", err)
+	}
+	if rep.StagedRelease == nil || rep.StagedRelease.Artifact != "app" {
+		t.Errorf("staged %+v, want the binary named app", rep.StagedRelease)
+	}
+}

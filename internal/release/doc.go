@@ -6,7 +6,8 @@
 // Layout of a Store (the caller picks the directory: /var/lib/sysroll/NAME
 // for system services, ~/.local/share/sysroll/NAME for user services):
 //
-//	releases/VERSION/            the artifact, exactly: {release}/hello works
+//	releases/VERSION/            the artifact, exactly (a single binary under its
+//	                             own name, or StageOptions.As): {release}/hello works
 //	releases/VERSION.json        its metadata (Release); written last, so a
 //	                             release exists only once this file does
 //	releases/.lock               flock'd briefly by Stage, Switch and Prune
