@@ -201,7 +201,7 @@ func (s *Service) validateHealth(e *errs) {
 	checkInt(e, "health.unhealthy_threshold", h.UnhealthyThreshold)
 	sample := s.sampleInstance()
 	if p := h.HTTP; p != nil {
-		s.checkTemplate(e, at("health", "http", "url"), p.URL, false)
+		s.checkProbeTemplate(e, at("health", "http", "url"), p.URL)
 		u, err := url.Parse(s.Expand(p.URL, "/release", sample))
 		switch {
 		case p.URL == "":
@@ -218,7 +218,7 @@ func (s *Service) validateHealth(e *errs) {
 		}
 	}
 	if p := h.TCP; p != nil {
-		s.checkTemplate(e, at("health", "tcp", "address"), p.Address, false)
+		s.checkProbeTemplate(e, at("health", "tcp", "address"), p.Address)
 		if p.Address == "" {
 			e.add(at("health", "tcp", "address"), "is required (e.g. 127.0.0.1:{port})")
 		} else if why := hostPortProblem(s.Expand(p.Address, "", sample)); why != "" {
