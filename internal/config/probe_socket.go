@@ -1,9 +1,6 @@
 package config
 
-import (
-	"fmt"
-	"strings"
-)
+import "strings"
 
 // checkProbeTemplate checks the placeholders of a network probe (health.http.url,
 // health.tcp.address). With listen:, systemd binds the one shared socket and
@@ -12,15 +9,16 @@ import (
 // and every deploy's preflight refused. What works is said in the message.
 func (s *Service) checkProbeTemplate(e *errs, path []any, v string) {
 	if s.Listen != "" && strings.Contains(v, "{"+PlaceholderPort+"}") {
-		e.add(path, "%s", probeOnSharedSocket(s.Listen))
+		e.add(path, "%s", probeOnSharedSocket)
 		// Check the rest as if {instance} were meant, so one mistake gives one error.
 		v = strings.ReplaceAll(v, "{"+PlaceholderPort+"}", "{"+PlaceholderInstance+"}")
 	}
 	s.checkTemplate(e, path, v, false)
 }
 
-func probeOnSharedSocket(listen string) string {
-	return fmt.Sprintf("uses {port} with listen: %s, but every instance serves that one shared socket and none listens on a port of its own, so this probe would fail for every instance; "+
-		"either probe the shared socket's own address (%s) with type: notify, so systemd's readiness tells which instance is up, "+
-		"or have each instance open its own admin port named by the instance (instances: [9001, 9002], command: \"... --admin-port {instance}\", probe 127.0.0.1:{instance})", listen, listen)
-}
+// probeOnSharedSocket is the error with what works instead. It leaves out
+// the listen: address (up to 108 bytes for a unix path) to stay within
+// errs' message limit (maxMsgLen).
+const probeOnSharedSocket = "uses {port} with listen: every instance serves that one shared socket, none a port of its own, so this probe fails for all; " +
+	"probe the listen: address itself (with type: notify, systemd's readiness tells which instance is up), " +
+	"or an admin port each instance opens from its name: 127.0.0.1:{instance}"

@@ -40,6 +40,7 @@ var knownPlaceholders = []string{PlaceholderInstance, PlaceholderPort, Placehold
 // the checks on the value. ok is false when the value cannot work: systemd
 // reads some keys without specifiers, where %i would stay literal.
 func (s *Service) directiveValue(e *errs, path []any, k, v string) (string, bool) {
+	s.checkValueTemplate(e, path, v)
 	if !hasPlaceholder(v) {
 		return v, true
 	}
@@ -47,7 +48,6 @@ func (s *Service) directiveValue(e *errs, path []any, k, v string) (string, bool
 		e.add(path, "value of %s has a placeholder, but systemd reads %s= without specifiers, so it cannot differ per instance; write the value itself (e.g. 512M)", k, k)
 		return v, false
 	}
-	s.checkValueTemplate(e, path, v)
 	return MapTemplate(v, func(lit string) string { return lit }, func(name string) string {
 		if name == PlaceholderRelease {
 			return sampleReleaseLink
