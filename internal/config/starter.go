@@ -40,6 +40,7 @@ type: notify                  # notify: started = the app sent READY=1 (sd_notif
 # environment_files: [-/etc/NAME.env, "-/etc/NAME/{instance}.env"]   # leading "-": optional; secrets go here (mode 0600), not in environment:
 
 # listen: 127.0.0.1:8080      # one shared socket (NAME.socket) for all instances: restarts refuse no connection
+#                             # (then no instance has a port of its own: probe the socket, not {port})
 
 health:
   http:
