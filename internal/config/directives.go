@@ -103,8 +103,8 @@ func isServiceOnly(k string) bool {
 func (s *Service) validateDirectives(e *errs) {
 	allowed := s.allowRaw(e)
 	used := map[string]bool{}
-	validateSection(e, "unit", s.UnitExtra, "Unit", allowed, used)
-	validateSection(e, "service", s.ServiceExtra, "Service", allowed, used)
+	s.validateSection(e, "unit", s.UnitExtra, "Unit", allowed, used)
+	s.validateSection(e, "service", s.ServiceExtra, "Service", allowed, used)
 	s.validateOwnDirs(e)
 	for i, k := range s.Hardening.AllowRaw {
 		if allowed[k] && !used[k] {
@@ -163,7 +163,7 @@ func knownKey(section, k string) bool {
 // (directives_systemd.go, generated), not by running systemd-analyze: the
 // check then works in sysroll render, in unit tests and on a machine without
 // systemd, and says "did you mean" with the field's position in the file.
-func validateSection(e *errs, field string, d Directives, section string, allowed, used map[string]bool) {
+func (s *Service) validateSection(e *errs, field string, d Directives, section string, allowed, used map[string]bool) {
 	other := map[string]string{"Unit": "Service", "Service": "Unit"}[section]
 	keys := make([]string, 0, len(d))
 	for k := range d {
@@ -213,6 +213,10 @@ func validateSection(e *errs, field string, d Directives, section string, allowe
 			vp := at(field, k)
 			if len(d[k]) > 1 {
 				vp = append(vp, i)
+			}
+			v, ok := s.directiveValue(e, vp, k, v)
+			if !ok {
+				continue
 			}
 			if why := unitValueProblem(k, v); why != "" {
 				e.add(vp, "value of %s %s", k, why)

@@ -30,6 +30,9 @@
 // privileged ports an instance cannot bind).
 //
 // Placeholders {release}, {instance} and {port} are allowed in command,
-// working_directory, health probes and hooks; {port} only when the instances are
-// ports. Schema returns a JSON Schema of the file for editors.
+// working_directory, health probes, hooks, environment values,
+// environment_files and unit:/service: values; {port} only when the instances
+// are ports, and not in a network probe with listen: (every instance serves
+// the shared socket). In the unit they become %i and the release link.
+// Schema returns a JSON Schema of the file for editors.
 package config

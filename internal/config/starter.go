@@ -35,11 +35,12 @@ instances: [8081, 8082]       # or {count: 3, first_port: 8081}, or names: [a, b
 
 type: notify                  # notify: started = the app sent READY=1 (sd_notify); exec | simple otherwise
 
-# environment:
+# environment:                 # placeholders work here too: PORT: "{port}"
 #   GOMAXPROCS: "2"
-# environment_files: [-/etc/NAME.env]   # leading "-": optional; secrets go here (mode 0600), not in environment:
+# environment_files: [-/etc/NAME.env, "-/etc/NAME/{instance}.env"]   # leading "-": optional; secrets go here (mode 0600), not in environment:
 
 # listen: 127.0.0.1:8080      # one shared socket (NAME.socket) for all instances: restarts refuse no connection
+#                             # (then no instance has a port of its own: probe the socket, not {port})
 
 health:
   http:

@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// Placeholders usable in command, working_directory, health probes and hooks.
+// Placeholders usable in command, working_directory, health probes, hooks,
+// environment values, environment_files and unit:/service: values.
 const (
 	// PlaceholderRelease is the directory of the release an instance runs.
 	PlaceholderRelease = "release"

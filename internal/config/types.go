@@ -23,7 +23,9 @@ type Service struct {
 	User string `yaml:"user"`
 	// Group to run as; empty means the user's primary group.
 	Group string `yaml:"group"`
-	// Environment variables for every instance (values are literal: no $ or % expansion).
+	// Environment variables for every instance. Values are literal (no $ or %
+	// expansion) but for the placeholders {release} {instance} {port}, so
+	// PORT: "{port}" gives each instance its own; another {word} stays as written.
 	// They are copied into the unit file and the installed service.yaml, which
 	// anyone on the host can read, so a name that looks like a secret gets a
 	// warning (see Warnings): secrets belong in EnvironmentFiles (mode 0600) or
@@ -31,7 +33,8 @@ type Service struct {
 	// hardening.allow_raw must name).
 	Environment map[string]string `yaml:"environment"`
 	// EnvironmentFiles are read by systemd at start (as root, so they can be
-	// mode 0600); a leading "-" makes one optional.
+	// mode 0600); a leading "-" makes one optional. {instance} or {port} names
+	// a file per instance (-/etc/NAME/{instance}.env).
 	EnvironmentFiles []string `yaml:"environment_files"`
 	// WorkingDirectory of an instance (default "{release}").
 	WorkingDirectory string `yaml:"working_directory"`
@@ -59,9 +62,11 @@ type Service struct {
 	RestartDelay time.Duration `yaml:"restart_sec"`
 	// Hardening relaxes (or tightens) the sandbox every instance runs in.
 	Hardening Hardening `yaml:"hardening"`
-	// UnitExtra are extra [Unit] settings, written verbatim after sysroll's own.
+	// UnitExtra are extra [Unit] settings, written verbatim after sysroll's own
+	// but for the placeholders {release} {instance} {port} (a '%' is a systemd
+	// specifier there, so %i works too).
 	UnitExtra Directives `yaml:"unit"`
-	// ServiceExtra are extra [Service] settings, written verbatim after sysroll's own.
+	// ServiceExtra are extra [Service] settings, written like UnitExtra.
 	ServiceExtra Directives `yaml:"service"`
 
 	// src remembers where the file came from, so Validate can name file:line:column.

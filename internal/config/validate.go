@@ -162,15 +162,12 @@ func (s *Service) validateEnvironment(e *errs) {
 		}
 		if hasControl(v) {
 			e.add(at("environment", k), "value of %s contains a newline or control character", k)
+		} else {
+			s.checkValueTemplate(e, at("environment", k), v)
 		}
 	}
 	for i, f := range s.EnvironmentFiles {
-		if why := pathProblem(strings.TrimPrefix(f, "-")); why != "" {
-			e.add(at("environment_files", i), "%q %s", f, why)
-		} else if ps := placeholders(f); len(ps) > 0 {
-			// Written as is, {instance} was a file of that literal name.
-			e.add(at("environment_files", i), "%q: {%s} is not filled in here: placeholders work in command, working_directory, health and hooks; environment_files are the same for every instance", f, ps[0])
-		}
+		s.envFileProblem(e, at("environment_files", i), f)
 	}
 	if s.Listen != "" {
 		if why := listenProblem(s.Listen); why != "" {
@@ -204,7 +201,7 @@ func (s *Service) validateHealth(e *errs) {
 	checkInt(e, "health.unhealthy_threshold", h.UnhealthyThreshold)
 	sample := s.sampleInstance()
 	if p := h.HTTP; p != nil {
-		s.checkTemplate(e, at("health", "http", "url"), p.URL, false)
+		s.checkProbeTemplate(e, at("health", "http", "url"), p.URL)
 		u, err := url.Parse(s.Expand(p.URL, "/release", sample))
 		switch {
 		case p.URL == "":
@@ -221,7 +218,7 @@ func (s *Service) validateHealth(e *errs) {
 		}
 	}
 	if p := h.TCP; p != nil {
-		s.checkTemplate(e, at("health", "tcp", "address"), p.Address, false)
+		s.checkProbeTemplate(e, at("health", "tcp", "address"), p.Address)
 		if p.Address == "" {
 			e.add(at("health", "tcp", "address"), "is required (e.g. 127.0.0.1:{port})")
 		} else if why := hostPortProblem(s.Expand(p.Address, "", sample)); why != "" {

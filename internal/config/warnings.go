@@ -3,6 +3,7 @@ package config
 import (
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // secretKeyRe matches environment variable names that usually hold secrets.
@@ -17,7 +18,9 @@ var secretKeyRe = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|(^|_)(TOKEN|AP
 //     service.yaml, which anyone on the host can read, and shows in
 //     `systemctl show`;
 //   - a port instance below 1024 with no listen: socket and no way to bind it
-//     (see warnPrivilegedPorts).
+//     (see warnPrivilegedPorts);
+//   - a systemd %i written in environment: or environment_files:, where a
+//     '%' is literal (see warnLiteralSpecifiers).
 //
 // The callers (render, apply) print them.
 func (s *Service) Warnings() []*FieldError {
@@ -33,9 +36,29 @@ func (s *Service) Warnings() []*FieldError {
 			e.add(at("environment", key(k)), "looks like a secret, but environment: is copied into files anyone can read (unit file, installed service.yaml): use environment_files: (a file of mode 0600), or service: {LoadCredential: \"%s:/etc/sysroll/%s\"} with hardening.allow_raw: [LoadCredential]", k, k)
 		}
 	}
+	s.warnLiteralSpecifiers(e, keys)
 	out := make([]*FieldError, 0, len(e.list))
 	for _, err := range e.list {
 		out = append(out, err.(*FieldError))
 	}
 	return out
+}
+
+// warnLiteralSpecifiers warns of a systemd %i or %I where a '%' is literal:
+// as the whole of an environment value (Node's PORT=%i became NaN) or in an
+// environment file's name. A %i inside a longer value may well be meant (a
+// printf format), so it does not warn. {instance} and {port} give each
+// instance its own value there.
+func (s *Service) warnLiteralSpecifiers(e *errs, envKeys []string) {
+	const fix = "a '%%' is literal here, so the app gets the text %s; write {port} (instances that are ports) or {instance} for the instance's own value"
+	for _, k := range envKeys {
+		if v := strings.TrimSpace(s.Environment[k]); v == "%i" || v == "%I" {
+			e.add(at("environment", key(k)), fix, v)
+		}
+	}
+	for i, f := range s.EnvironmentFiles {
+		if strings.Contains(f, "%i") || strings.Contains(f, "%I") {
+			e.add(at("environment_files", i), "a '%%' is literal here, so systemd reads a file named %s; write {instance} (or {port}) for a file per instance", f)
+		}
+	}
 }

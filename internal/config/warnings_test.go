@@ -28,6 +28,12 @@ func TestWarnings(t *testing.T) {
 		{"privileged-cap-fixed", "instances: [80]\nhardening: {capabilities: [CAP_NET_BIND_SERVICE], private_users: false}", nil},
 		{"privileged-listen", "instances: [80]\nlisten: 80", nil},
 		{"names-not-ports", "instances: [web-1, web-2]", nil},
+		// Node read PORT=%i as NaN: a '%' is literal in environment:.
+		{"specifier-in-env", "environment: {PORT: \"%i\", FMT: \"%i requests\"}", []string{
+			"environment.PORT: a '%' is literal here, so the app gets the text %i; write {port} (instances that are ports) or {instance} for the instance's own value",
+		}},
+		{"specifier-in-env-file", "environment_files: [\"-/etc/hello/%I.env\"]", []string{"environment_files[0]: a '%' is literal here, so systemd reads a file named -/etc/hello/%I.env; write {instance}"}},
+		{"placeholder-in-env", "environment: {PORT: \"{port}\"}", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			svc, err := Parse("svc.yaml", service(tc.src))

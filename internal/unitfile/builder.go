@@ -48,8 +48,9 @@ func (u *unit) setDefault(extra config.Directives, key, value string) {
 
 // extras writes the service file's extra settings, sorted by key. A key that
 // overrides one of sysroll's defaults (config.OverridableServiceKeys) comes out
-// here instead, see setDefault.
-func (u *unit) extras(field string, d config.Directives) {
+// here instead, see setDefault. Values are systemd syntax already (a '%' is
+// a specifier there); expand fills in their placeholders.
+func (u *unit) extras(field string, d config.Directives, expand func(string) string) {
 	keys := sortedKeys(d)
 	if len(keys) > 0 {
 		u.comment("From the service file:")
@@ -60,7 +61,7 @@ func (u *unit) extras(field string, d config.Directives) {
 	for _, k := range keys {
 		for _, v := range d[k] {
 			u.origins[u.line()] = origin{field: field, key: k}
-			u.set(k, v)
+			u.set(k, expand(v))
 		}
 	}
 }

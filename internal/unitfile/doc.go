@@ -33,7 +33,14 @@
 // syntax: '%' becomes "%%" everywhere text is literal; in ExecStart= '$' becomes
 // "$$" (no variable expansion: the command means what the service file says)
 // and words with blanks, quotes or backslashes are double-quoted; Environment=
-// values are double-quoted with \ and " escaped.
+// values are double-quoted with \ and " escaped. unit: and service: values are
+// systemd syntax already and are written as they are.
+//
+// Placeholders are filled in wherever a value reaches a unit (ExecStart=,
+// WorkingDirectory=, Environment=, EnvironmentFile=, unit: and service:
+// values): {instance} and {port} become %i, {release} the instance's release
+// link, StateDir/instances/%i/current; so PORT: "{port}" renders
+// Environment="PORT=%i" while a literal "%i" renders "%%i".
 //
 // # Hardening
 //

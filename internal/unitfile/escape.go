@@ -44,12 +44,9 @@ func execWord(escaped string) string {
 	return `"` + escaped + `"`
 }
 
-// envAssignment renders KEY=value as one double-quoted Environment= word, in
-// which systemd applies C unescaping and specifiers, but no $ expansion.
-func envAssignment(key, value string) string {
-	v := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `%`, `%%`).Replace(value)
-	return `"` + key + "=" + v + `"`
-}
+// envLiteral escapes literal text inside a double-quoted Environment= word,
+// in which systemd applies C unescaping and specifiers, but no $ expansion.
+var envLiteral = strings.NewReplacer(`\`, `\\`, `"`, `\"`, `%`, `%%`).Replace
 
 // duration renders d as a systemd time span: whole seconds as "30s", else
 // milliseconds, else microseconds (systemd's resolution).

@@ -25,6 +25,7 @@ var goldenCases = []goldenCase{
 	{name: "user", paths: Paths{User: true, StateDir: "/home/alice/.local/state/sysroll/hello", UnitDir: "/home/alice/.config/systemd/user"}},
 	{name: "custom"},
 	{name: "relaxations"},
+	{name: "placeholders"},
 }
 
 func loadCase(t *testing.T, name string) *config.Service {
@@ -135,8 +136,18 @@ func TestExecWord(t *testing.T) {
 			t.Errorf("execWord(%q) = %s, want %s", tt.in, got, tt.want)
 		}
 	}
-	if got := envAssignment("K", `a "b" \ 5% $X`); got != `"K=a \"b\" \\ 5%% $X"` {
-		t.Errorf("envAssignment = %s", got)
+	r := renderer{svc: &config.Service{}, p: Paths{StateDir: "/var/lib/sysroll/x"}}
+	envTests := []struct{ value, want string }{
+		{`a "b" \ 5% $X`, `"K=a \"b\" \\ 5%% $X"`},
+		// Placeholders become specifiers; a literal %i stays literal.
+		{"{port}", `"K=%i"`},
+		{"{instance}-%i {time}", `"K=%i-%%i {time}"`},
+		{"{release}/app", `"K=/var/lib/sysroll/x/instances/%i/current/app"`},
+	}
+	for _, tt := range envTests {
+		if got := r.envAssignment("K", tt.value); got != tt.want {
+			t.Errorf("envAssignment(K, %q) = %s, want %s", tt.value, got, tt.want)
+		}
 	}
 }
 

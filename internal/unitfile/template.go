@@ -47,7 +47,7 @@ func (r renderer) template() *unit {
 	}
 	u.setDefault(svc.UnitExtra, "StartLimitIntervalSec", "60s")
 	u.setDefault(svc.UnitExtra, "StartLimitBurst", "5")
-	u.extras("unit", svc.UnitExtra)
+	u.extras("unit", svc.UnitExtra, r.directive)
 
 	u.section("Service")
 	u.set("Type", string(svc.Type))
@@ -60,10 +60,11 @@ func (r renderer) template() *unit {
 	}
 	u.set("Environment", r.sysrollEnv())
 	for _, k := range sortedKeys(svc.Environment) {
-		u.set("Environment", envAssignment(k, svc.Environment[k]))
+		u.set("Environment", r.envAssignment(k, svc.Environment[k]))
 	}
 	for _, f := range svc.EnvironmentFiles {
-		u.set("EnvironmentFile", escapeSpecifiers(f))
+		// {instance} names a file per instance (-/etc/NAME/{instance}.env).
+		u.set("EnvironmentFile", config.MapTemplate(f, escapeSpecifiers, r.placeholder))
 	}
 	if svc.Listen != "" {
 		u.set("Sockets", SocketUnit(svc.Name))
@@ -75,7 +76,7 @@ func (r renderer) template() *unit {
 	u.setDefault(svc.ServiceExtra, "KillMode", "mixed")
 	r.identity(u)
 	r.hardening(u)
-	u.extras("service", svc.ServiceExtra)
+	u.extras("service", svc.ServiceExtra, r.directive)
 
 	u.section("Install")
 	u.set("WantedBy", TargetUnit(svc.Name))
@@ -120,4 +121,19 @@ func (r renderer) sysrollEnv() string {
 		env = append(env, "SYSROLL_PORT=%i")
 	}
 	return strings.Join(env, " ")
+}
+
+// envAssignment renders KEY=value as one double-quoted Environment= word:
+// literal text escaped (a '%' stays a percent sign), placeholders as %i and
+// the release link, so PORT={port} is each instance's own port.
+func (r renderer) envAssignment(key, value string) string {
+	// The state directory has no quote or backslash (Paths.withDefaults), so
+	// escaping its specifiers is enough inside the quotes.
+	return `"` + envLiteral(key+"=") + config.MapTemplate(value, envLiteral, r.placeholder) + `"`
+}
+
+// directive fills in the placeholders of a unit:/service: value, whose
+// literal text is systemd syntax already and is kept as written.
+func (r renderer) directive(v string) string {
+	return config.MapTemplate(v, func(lit string) string { return lit }, r.placeholder)
 }
