@@ -179,13 +179,14 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 		}
 		first = false
 		err := errors.New("no probe ahead")
+		msg := preflightOK
 		if probed.passed(b) {
 			probeTook = probed.took
 			err = e.quickPreflight(ctx, exclude)
 		}
 		if err != nil {
 			start := time.Now()
-			err = e.preflight(ctx, b, exclude)
+			msg, err = e.preflight(ctx, b, rec.Batches[b], exclude)
 			probeTook = time.Since(start)
 		}
 		if err != nil {
@@ -196,7 +197,12 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 			e.emit(Event{Type: EventPreflight, Batch: b, Message: err.Error()})
 			return e.end(ctx, release.ResultHalted, err.Error(), err)
 		}
-		e.emit(Event{Type: EventPreflight, Batch: b, Message: "every instance outside the batch is healthy"})
+		if msg != preflightOK {
+			// Below the floor: say so, batch by batch, as a warning the
+			// CLI prints.
+			e.warn("", b, "%s", msg)
+		}
+		e.emit(Event{Type: EventPreflight, Batch: b, Message: msg})
 		e.emit(Event{Type: EventBatchStart, Batch: b, Message: strings.Join(names, ", ")})
 		delay := time.Duration(-1)
 		if batchTook > 0 {
