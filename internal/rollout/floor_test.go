@@ -65,18 +65,31 @@ func TestRunBelowTheFloor(t *testing.T) {
 		setup func(w *world)
 		order []string // restarts, in order
 		warns int      // batches that went on below the floor
+		// rollback, when set, makes the run a rollback from v2 to v1.
+		rollback bool
 	}{
-		{"every instance failed", 3, failed("8081", "8082", "8083"), []string{"8081", "8082", "8083"}, 2},
-		{"every instance up but unhealthy", 3, func(w *world) { w.badOn("*", "v1") }, []string{"8081", "8082", "8083"}, 2},
-		{"one of three healthy: the down ones first", 3, failed("8081", "8083"), []string{"8081", "8083", "8082"}, 1},
-		{"one of four failed: it first", 4, failed("8084"), []string{"8084", "8081", "8082", "8083"}, 1},
+		{"every instance failed", 3, failed("8081", "8082", "8083"), []string{"8081", "8082", "8083"}, 2, false},
+		{"every instance up but unhealthy", 3, func(w *world) { w.badOn("*", "v1") }, []string{"8081", "8082", "8083"}, 2, false},
+		{"one of three healthy: the down ones first", 3, failed("8081", "8083"), []string{"8081", "8083", "8082"}, 1, false},
+		{"one of four failed: it first", 4, failed("8084"), []string{"8084", "8081", "8082", "8083"}, 1, false},
+		{"rollback from every instance up but unhealthy", 3, func(w *world) {
+			for _, in := range w.inst {
+				w.rel.cur[in], w.runs[in] = "v2", "v2"
+			}
+			w.badOn("*", "v2")
+		}, []string{"8081", "8082", "8083"}, 2, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				w := newWorld(t, tt.n)
 				tt.setup(w)
-				rec, err := rollout.Run(t.Context(), w.spec("v2"), w.deps())
+				spec, want := w.spec("v2"), "v2"
+				if tt.rollback {
+					spec, want = w.spec("v1"), "v1"
+					spec.Kind = release.KindRollback
+				}
+				rec, err := rollout.Run(t.Context(), spec, w.deps())
 				if err != nil || rec.Result != release.ResultSucceeded {
 					t.Fatalf("Run = %v, %v", rec.Result, err)
 				}
@@ -92,7 +105,7 @@ func TestRunBelowTheFloor(t *testing.T) {
 						t.Errorf("warning %q does not say why the batch goes on", m)
 					}
 				}
-				w.assertSettled(all(w, "v2"))
+				w.assertSettled(all(w, want))
 			})
 		})
 	}
