@@ -25,11 +25,12 @@ func (w *world) crashLoop(service string, insts ...string) {
 	}
 }
 
-// belowFloor lists the warnings saying a batch went on below the floor.
+// belowFloor lists the warnings saying a batch went on below the capacity
+// floor.
 func (e *events) belowFloor() []string {
 	var out []string
 	for _, ev := range e.list {
-		if ev.Type == rollout.EventWarning && strings.Contains(ev.Message, "below the floor") {
+		if ev.Type == rollout.EventWarning && strings.Contains(ev.Message, "costs no capacity") {
 			out = append(out, ev.Message)
 		}
 	}

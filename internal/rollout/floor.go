@@ -40,7 +40,8 @@ func (c Capacity) Allows() bool {
 }
 
 // belowFloor decides a preflight that found problems (unhealthy counted
-// instances outside batch b): when stepping the batch lowers no capacity,
+// instances outside batch b, or in it for the first preflight, which checks
+// every instance): when stepping the batch lowers no capacity,
 // it returns the message saying why the batch goes on anyway; otherwise
 // "" and the caller refuses. With b < 0 (the exported Preflight, no batch)
 // there is nothing to decide: it refuses.
@@ -82,12 +83,16 @@ func (e *engine) belowFloor(ctx context.Context, b int, batch, exclude []string,
 	}
 	var down []string
 	for _, n := range e.spec.Instances {
-		if problems[n] != nil {
+		if problems[n] != nil || (slices.Contains(inBatch, n) && !healthy[n]) {
 			down = append(down, n)
 		}
 	}
-	return fmt.Sprintf("only %d of %d instances healthy (unhealthy: %s), below the floor of %d: the batch steps no healthy instance, so it costs no capacity and goes on, through the same gates",
-		c.Healthy(), total, strings.Join(down, ", "), c.Floor())
+	const goesOn = "the batch steps no healthy instance, so it costs no capacity and goes on, through the same gates"
+	if c.HealthyOutside < c.Floor() {
+		return fmt.Sprintf("only %d of %d instances healthy (unhealthy: %s), below the floor of %d: %s",
+			c.Healthy(), total, strings.Join(down, ", "), c.Floor(), goesOn)
+	}
+	return fmt.Sprintf("%d of %d instances healthy (unhealthy: %s): %s", c.Healthy(), total, strings.Join(down, ", "), goesOn)
 }
 
 // healthyNow checks names once each, in parallel, and reports which are

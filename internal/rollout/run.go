@@ -203,9 +203,11 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 			return e.end(ctx, release.ResultHalted, err.Error(), err)
 		}
 		if msg != preflightOK {
-			// Below the floor: say so, batch by batch, as a warning the
-			// CLI prints.
+			// Below the floor: say so, batch by batch, as a warning every
+			// display prints (a terminal hides preflight lines), and keep
+			// the preflight line short, the plain display printing both.
 			e.warn("", b, "%s", msg)
+			msg = "below the capacity floor; the batch steps no healthy instance (see the warning)"
 		}
 		e.emit(Event{Type: EventPreflight, Batch: b, Message: msg})
 		e.emit(Event{Type: EventBatchStart, Batch: b, Message: strings.Join(names, ", ")})
