@@ -71,8 +71,18 @@
 // releases, some failed or stopped. A down instance holds no capacity, so
 // it is stepped first (a resume adds it to the batch in flight, a rollback
 // plans it first), and until it is stepped the preflight does not count it
-// (repair.go). A fresh deploy still refuses to start while an instance is
-// down: the operator should look first.
+// (repair.go). A deploy or restart also steps the down instances first, but
+// counts them.
+//
+// # The capacity floor
+//
+// The preflight's floor is every counted instance outside the batch
+// healthy. When fewer are healthy already (a bad first release
+// crash-looping everywhere), refusing protects nothing, so a batch goes on
+// as long as it lowers the healthy count below neither the floor nor what
+// it is now: it steps only unhealthy instances, and a warning says so,
+// batch by batch. A healthy instance is stepped only while the floor holds
+// (floor.go, Capacity.Allows).
 //
 // # Times
 //

@@ -26,7 +26,8 @@ func Preflight(ctx context.Context, spec Spec, deps Deps, exclude []string) erro
 	deps.Releases, deps.Journal = nopReleases{}, nopJournal{}
 	deps, _ = deps.withDefaults()
 	e := newEngine(spec, deps, &release.Record{Service: spec.Service})
-	return e.preflight(ctx, -1, exclude)
+	_, err := e.preflight(ctx, -1, nil, exclude)
+	return err
 }
 
 type nopReleases struct{}
@@ -54,9 +55,14 @@ func (e *engine) counted(name string, exclude []string) bool {
 	return !slices.Contains(exclude, name) && !e.isNew(name) && !e.awaitingRepair(name)
 }
 
-// preflight is Preflight for batch b (for messages), over the instances
-// counted says.
-func (e *engine) preflight(ctx context.Context, b int, exclude []string) error {
+// preflightOK is the preflight's message when every instance it checked
+// is healthy.
+const preflightOK = "every instance outside the batch is healthy"
+
+// preflight is Preflight for batch b (batch lists its instances), over the
+// instances counted says. When some are unhealthy but stepping the batch
+// lowers no capacity (floor.go) it passes, and its message says so.
+func (e *engine) preflight(ctx context.Context, b int, batch, exclude []string) (string, error) {
 	var pending []string
 	for _, n := range e.spec.Instances {
 		if e.counted(n, exclude) {
@@ -76,7 +82,7 @@ func (e *engine) preflight(ctx context.Context, b int, exclude []string) error {
 		}
 		wg.Wait()
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("preflight: %w", err)
+			return "", fmt.Errorf("preflight: %w", err)
 		}
 		var again []string
 		for i, n := range pending {
@@ -93,12 +99,15 @@ func (e *engine) preflight(ctx context.Context, b int, exclude []string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("preflight: %w", ctx.Err())
+			return "", fmt.Errorf("preflight: %w", ctx.Err())
 		case <-time.After(g.Interval):
 		}
 	}
 	if len(problems) == 0 {
-		return nil
+		return preflightOK, nil
+	}
+	if msg := e.belowFloor(ctx, b, batch, exclude, problems); msg != "" {
+		return msg, nil
 	}
 	pe := &PreflightError{Batch: b}
 	for _, n := range e.spec.Instances {
@@ -106,7 +115,7 @@ func (e *engine) preflight(ctx context.Context, b int, exclude []string) error {
 			pe.Problems = append(pe.Problems, Problem{Instance: n, Err: err})
 		}
 	}
-	return pe
+	return "", pe
 }
 
 // StateLister is implemented by Managers that can read the load, active

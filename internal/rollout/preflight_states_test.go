@@ -93,3 +93,30 @@ func TestRunWithStateLister(t *testing.T) {
 		}
 	})
 }
+
+// Which instances are down, read by every verb before it plans (they go
+// first), takes one list too, not a Unit read per instance.
+func TestRunReadsDownInstancesWithOneList(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, 3)
+		m := &listingManager{Fake: w.f}
+		deps := w.deps()
+		deps.Manager = m
+		var before []string // unit reads before the first batch started
+		started := false
+		deps.Progress = rollout.ProgressFunc(func(e rollout.Event) {
+			if e.Type == rollout.EventBatchStart && !started {
+				started = true
+				m.mu.Lock()
+				before = slices.Clone(m.reads)
+				m.mu.Unlock()
+			}
+		})
+		if _, err := rollout.Run(t.Context(), w.spec("v2"), deps); err != nil {
+			t.Fatalf("Run = %v", err)
+		}
+		if len(before) != 0 {
+			t.Errorf("unit reads before the first batch: %v, want none (one list)", before)
+		}
+	})
+}

@@ -77,9 +77,30 @@ func downFirst(names []string, down map[string]bool) []string {
 	return out
 }
 
-// downInstances reads which of spec's instances are not running now.
+// downInstances reads which of spec's instances are not running now: in
+// one call when the Manager is a StateLister (every verb reads this before
+// planning; one Unit call per instance costs ~2 ms each on real systemd).
 func downInstances(ctx context.Context, spec Spec, m systemd.Manager) (map[string]bool, error) {
 	down := map[string]bool{}
+	if l, ok := m.(StateLister); ok {
+		units := make([]string, len(spec.Instances))
+		for i, n := range spec.Instances {
+			units[i] = spec.Unit(n)
+		}
+		if states, err := l.States(ctx, units...); err == nil && len(states) == len(units) {
+			running := make(map[string]bool, len(states))
+			for _, st := range states {
+				running[st.Name] = st.Running()
+			}
+			for _, n := range spec.Instances {
+				if !running[spec.Unit(n)] {
+					down[n] = true
+				}
+			}
+			return down, nil
+		}
+		// Fall back to reading each unit, which also says why it fails.
+	}
 	for _, n := range spec.Instances {
 		u, err := m.Unit(ctx, spec.Unit(n))
 		if err != nil {

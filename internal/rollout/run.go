@@ -42,21 +42,26 @@ func Run(ctx context.Context, spec Spec, deps Deps) (*release.Record, error) {
 		return nil, fmt.Errorf("rollout of %s: %w", spec.Service, err)
 	}
 	from := make(map[string]string, len(spec.Instances))
-	// A rollback converges whatever state it finds: an instance down, on
-	// any release, is stepped too (also when on the target already) and
-	// first, since that costs no capacity (repair.go).
-	down := map[string]bool{}
+	// Every verb steps the instances that are down first: that costs no
+	// capacity, and below the floor it is the only way the preflight lets
+	// a batch go (floor.go). A rollback also converges whatever state it
+	// finds: an instance down, on any release, is stepped too (also when
+	// on the target already), and the preflight does not count it until
+	// then (repair.go).
+	down, err := downInstances(ctx, spec, deps.Manager)
+	if err != nil {
+		return nil, fmt.Errorf("%s of %s: %w", spec.Kind, spec.Service, err)
+	}
+	repair := map[string]bool{}
 	if spec.Kind == release.KindRollback {
-		if down, err = downInstances(ctx, spec, deps.Manager); err != nil {
-			return nil, fmt.Errorf("rollback of %s: %w", spec.Service, err)
-		}
+		repair = down
 	}
 	var todo []string
 	for _, n := range spec.Instances {
 		if from[n], err = deps.Releases.Current(n); err != nil {
 			return nil, fmt.Errorf("read current release of %s: %w", n, err)
 		}
-		if spec.Kind == release.KindRestart || from[n] != spec.Target || down[n] {
+		if spec.Kind == release.KindRestart || from[n] != spec.Target || repair[n] {
 			todo = append(todo, n)
 		}
 	}
@@ -102,13 +107,13 @@ func Run(ctx context.Context, spec Spec, deps Deps) (*release.Record, error) {
 
 	e := newEngine(spec, deps, rec)
 	e.converge = spec.Kind == release.KindRollback
-	e.markRepair(slices.Collect(maps.Keys(down)))
+	e.markRepair(slices.Collect(maps.Keys(repair)))
 	if err := e.save(nil); err != nil {
 		return nil, err
 	}
 	e.emit(Event{Type: EventRolloutStart, Batch: -1, Message: fmt.Sprintf("%s %s: %s → %s, %d of %d instances in %d batches (%s)",
 		spec.Kind, spec.Service, rec.From, rec.To, len(todo), len(spec.Instances), len(batches), describe(batches))})
-	e.noteRepair(0, slices.Collect(maps.Keys(down)))
+	e.noteRepair(0, slices.Collect(maps.Keys(repair)))
 	return e.forward(ctx, batches, nil, true)
 }
 
@@ -179,13 +184,14 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 		}
 		first = false
 		err := errors.New("no probe ahead")
+		msg := preflightOK
 		if probed.passed(b) {
 			probeTook = probed.took
 			err = e.quickPreflight(ctx, exclude)
 		}
 		if err != nil {
 			start := time.Now()
-			err = e.preflight(ctx, b, exclude)
+			msg, err = e.preflight(ctx, b, rec.Batches[b], exclude)
 			probeTook = time.Since(start)
 		}
 		if err != nil {
@@ -196,7 +202,14 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 			e.emit(Event{Type: EventPreflight, Batch: b, Message: err.Error()})
 			return e.end(ctx, release.ResultHalted, err.Error(), err)
 		}
-		e.emit(Event{Type: EventPreflight, Batch: b, Message: "every instance outside the batch is healthy"})
+		if msg != preflightOK {
+			// Below the floor: say so, batch by batch, as a warning every
+			// display prints (a terminal hides preflight lines), and keep
+			// the preflight line short, the plain display printing both.
+			e.warn("", b, "%s", msg)
+			msg = "below the capacity floor; the batch steps no healthy instance (see the warning)"
+		}
+		e.emit(Event{Type: EventPreflight, Batch: b, Message: msg})
 		e.emit(Event{Type: EventBatchStart, Batch: b, Message: strings.Join(names, ", ")})
 		delay := time.Duration(-1)
 		if batchTook > 0 {

@@ -166,10 +166,13 @@ func TestRunRefusals(t *testing.T) {
 }
 
 func TestRunPreflight(t *testing.T) {
+	// Up but unhealthy, so not stepped first: 3 of 4 healthy is below
+	// the floor (3 outside the batch), and batch 1 would step a healthy
+	// instance. (A failed 8084 is stepped first instead: floor_test.go.)
 	t.Run("unhealthy before the start", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			w := newWorld(t, 4)
-			w.f.Set(unitOf("8084"), systemdtest.Failed)
+			w.badOn("8084", "v1")
 			rec, err := rollout.Run(t.Context(), w.spec("v2"), w.deps())
 			var pe *rollout.PreflightError
 			if !errors.Is(err, rollout.ErrPreflight) || !errors.As(err, &pe) || pe.Batch != 0 ||
