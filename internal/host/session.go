@@ -183,13 +183,25 @@ func undoable(store *release.Store) (*release.Record, error) {
 	if r.Kind == release.KindRollback || (r.Result != release.ResultHalted && r.Result != release.ResultFailed) {
 		return nil, nil
 	}
-	// One the preflight refused touched nothing: undoing it would do
-	// nothing and report "rolled-back", and the operator's rollback would
+	// One that moved no instance off its release (the preflight refused it,
+	// a restart, every touched instance already reverted): undoing it would
+	// do nothing and report "rolled-back", and the operator's rollback would
 	// never reach the release before the current one.
-	if untouched(r) {
+	if movedNothing(r) {
 		return nil, nil
 	}
 	return &r, nil
+}
+
+// movedNothing says whether a rollout left every instance on the release it
+// had before: untouched, reverted, or stepped onto the same release.
+func movedNothing(r release.Record) bool {
+	for _, in := range r.Instances {
+		if in.Phase != release.PhasePending && in.Phase != release.PhaseReverted && in.From != in.To {
+			return false
+		}
+	}
+	return true
 }
 
 // untouched says whether a rollout stopped before it touched any instance.
