@@ -31,6 +31,9 @@ type service struct {
 	ports []int
 	// extra YAML appended to the file (top-level keys).
 	extra string
+	// probe is the health URL ("" is each instance's own /healthz; with
+	// listen: the shared socket's, since no instance has a port of its own).
+	probe string
 }
 
 // yaml renders the service file: the hello example on the ports, with an
@@ -40,17 +43,21 @@ func (s service) yaml() string {
 	for i, p := range s.ports {
 		ports[i] = strconv.Itoa(p)
 	}
+	probe := s.probe
+	if probe == "" {
+		probe = "http://127.0.0.1:{port}/healthz"
+	}
 	return fmt.Sprintf(`name: %s
 description: e2e %s
 command: "{release}/hello --port {port}"
 instances: [%s]
 health:
-  http: {url: "http://127.0.0.1:{port}/healthz", status: 200, body: ok}
+  http: {url: "%s", status: 200, body: ok}
   interval: 200ms
   timeout: 200ms
   healthy_for: 1s
   deadline: 30s
-%s`, s.name, s.name, strings.Join(ports, ", "), s.extra)
+%s`, s.name, s.name, strings.Join(ports, ", "), probe, s.extra)
 }
 
 // write writes the service file inside the container and returns its path.

@@ -106,16 +106,15 @@ func TestLintGuideFiles(t *testing.T) {
 // systemd-analyze verify, with no finding at all.
 func TestLintRenderedUnits(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		extra string
+		name, extra, probe string
 	}{
-		{"e2e-lint", ""},
-		{"e2e-lint-sock", "listen: 127.0.0.1:19081\n"},
-		{"e2e-lint-user", "user: e2e\ngroup: e2e\nenvironment: {A: \"b c\"}\nrollout: {batch: 50%}\n"},
-		{"e2e-lint-relaxed", "user: e2e\nhardening: {memory_deny_write_execute: false, protect_system: full, capabilities: [CAP_NET_BIND_SERVICE]}\nservice: {MemoryMax: 512M}\nunit: {After: [postgresql.service]}\n"},
+		{"e2e-lint", "", ""},
+		{"e2e-lint-sock", "listen: 127.0.0.1:19081\n", "http://127.0.0.1:19081/healthz"},
+		{"e2e-lint-user", "user: e2e\ngroup: e2e\nenvironment: {A: \"b c\"}\nrollout: {batch: 50%}\n", ""},
+		{"e2e-lint-relaxed", "user: e2e\nhardening: {memory_deny_write_execute: false, protect_system: full, capabilities: [CAP_NET_BIND_SERVICE]}\nservice: {MemoryMax: 512M}\nunit: {After: [postgresql.service]}\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := service{name: tc.name, ports: []int{19080}, extra: tc.extra}
+			s := service{name: tc.name, ports: []int{19080}, extra: tc.extra, probe: tc.probe}
 			out := path.Join(workRoot, s.name, "units")
 			t.Cleanup(func() { e2etest.Run(t, "rm", "-rf", path.Join(workRoot, s.name)) })
 			r := e2etest.MustSysroll(t, "render", s.write(t), "--output-dir", out)

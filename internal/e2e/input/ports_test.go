@@ -38,12 +38,12 @@ func TestPrivilegedPortWarning(t *testing.T) {
 command: "{release}/hello --port {port}"
 instances: [%d]
 health:
-  http: {url: "http://127.0.0.1:{port}/healthz"}
+  http: {url: "http://127.0.0.1:%d/healthz"}
   interval: 200ms
   timeout: 200ms
   healthy_for: 1s
   deadline: 4s
-%s`, tc.name, tc.port, tc.extra)
+%s`, tc.name, tc.port, tc.port, tc.extra)
 			svc, err := config.Parse("service.yaml", []byte(yaml))
 			if err != nil {
 				t.Fatal(err)
