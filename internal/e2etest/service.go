@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/schema"
@@ -112,4 +113,21 @@ func Status(t testing.TB, name string) schema.Status {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// WaitHealthy waits until `sysroll status` sees n instances of name running
+// and healthy, and fails the test if they are not within the time given.
+func WaitHealthy(t testing.TB, name string, n int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		st, err := TryStatus(t, name)
+		if err == nil && st.Running == n && st.Healthy == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not every instance running and healthy after %s: %+v %v", name, within, st, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

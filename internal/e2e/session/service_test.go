@@ -90,15 +90,5 @@ func (s *service) units() []string {
 // waitHealthy waits until status sees every instance running and healthy.
 func (s *service) waitHealthy(within time.Duration) {
 	s.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		st, err := e2etest.TryStatus(s.t, s.name)
-		if err == nil && st.Running == len(s.ports) && st.Healthy == len(s.ports) {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("%s: not every instance running and healthy after %s: %+v %v", s.name, within, st, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	e2etest.WaitHealthy(s.t, s.name, len(s.ports), within)
 }
