@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync/atomic"
+	"time"
 
 	"github.com/sysroll/sysroll/internal/health"
 	"github.com/sysroll/sysroll/internal/rollout"
@@ -44,6 +45,21 @@ func (p *TrafficProof) Validate() error {
 	}
 	if p.MaxFailures < 0 {
 		return inputf("--probe-max-failures %d: want 0 or more (the failed requests tolerated)", p.MaxFailures)
+	}
+	return nil
+}
+
+// entryPointUp checks, before anything is touched, that the entry point
+// answers: a proof against one that answers no one would count its
+// failures against the first instance (which was restarted, gated for the
+// whole deadline and reverted, blamed for the URL). A failure is the
+// operation's, not bad usage: the URL may be right and the balancer down.
+func (p *TrafficProof) entryPointUp(ctx context.Context) error {
+	if err := traffic.Check(ctx, p.URL, 3, 300*time.Millisecond, 2*time.Second); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("--probe %s does not answer before the rollout: %w; nothing was touched (check the URL and the balancer, or leave --probe out)", p.URL, err)
 	}
 	return nil
 }

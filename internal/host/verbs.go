@@ -351,6 +351,12 @@ func (h *Host) begin(ctx context.Context, service string, proof *TrafficProof, r
 			return nil, err
 		}
 	}
+	if proof != nil {
+		if err := proof.entryPointUp(ctx); err != nil {
+			s.close()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 

@@ -72,16 +72,7 @@ func (s Snapshot) KindsString() string {
 // and wait() returns once every worker stopped (after ctx ends).
 func (g *Generator) Start(ctx context.Context) (stats *Stats, wait func()) {
 	n := max(g.Concurrency, 1)
-	timeout := g.Timeout
-	if timeout == 0 {
-		timeout = 5 * time.Second
-	}
-	tr := &http.Transport{
-		DisableKeepAlives:   !g.KeepAlive,
-		MaxIdleConnsPerHost: n,
-		DialContext:         (&net.Dialer{Timeout: timeout}).DialContext,
-	}
-	client := &http.Client{Transport: tr, Timeout: timeout}
+	client, tr := g.client(n)
 	stats = &Stats{kinds: map[string]int64{}, started: time.Now()}
 	var tick <-chan time.Time
 	if g.Rate > 0 {
@@ -111,6 +102,27 @@ func (g *Generator) Start(ctx context.Context) (stats *Stats, wait func()) {
 		}()
 	}
 	return stats, func() { wg.Wait(); tr.CloseIdleConnections() }
+}
+
+// client is the HTTP client of n workers.
+func (g *Generator) client(n int) (*http.Client, *http.Transport) {
+	timeout := g.Timeout
+	if timeout == 0 {
+		timeout = 5 * time.Second
+	}
+	tr := &http.Transport{
+		DisableKeepAlives:   !g.KeepAlive,
+		MaxIdleConnsPerHost: n,
+		DialContext:         (&net.Dialer{Timeout: timeout}).DialContext,
+	}
+	return &http.Client{Transport: tr, Timeout: timeout}, tr
+}
+
+// sender returns a function sending one request as the workers do, and
+// one releasing the client's connections.
+func (g *Generator) sender() (send func(context.Context) outcome, done func()) {
+	c, tr := g.client(1)
+	return func(ctx context.Context) outcome { return g.once(ctx, c) }, tr.CloseIdleConnections
 }
 
 type outcome struct {

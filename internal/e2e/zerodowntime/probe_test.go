@@ -69,3 +69,36 @@ func TestProbeBreachRollsBack(t *testing.T) {
 	}
 	s.assertAllOn("v1")
 }
+
+// --probe naming an entry point that does not answer: the proof has nothing
+// to count against, so the deploy is refused before any instance is
+// touched, once, naming the URL — not a preflight refusal blaming an
+// instance (the traffic probe's failures used to count as every
+// instance's, and the message was printed four times).
+func TestProbeURLDownIsRefusedBeforeTouching(t *testing.T) {
+	const addr = "127.0.0.1:18465"
+	s := &service{t: t, name: "zd-probe-down", listen: addr, count: 2, healthyFor: time.Second}
+	s.install()
+	before := s.invocations()
+
+	const dead = "http://127.0.0.1:18466/healthz" // nothing listens there
+	r := s.sysroll("deploy", s.name, "--artifact", s.release("v2"), "--version", "v2", "--probe", dead)
+	t.Logf("sysroll deploy:\n%s", r)
+	if r.Code != 1 {
+		t.Errorf("deploy with a dead --probe URL: exit %d, want 1", r.Code)
+	}
+	out := r.Stdout + r.Stderr
+	if n := strings.Count(out, dead); n != 1 {
+		t.Errorf("the URL appears %d times in the output, want once", n)
+	}
+	if !strings.Contains(out, "nothing was touched") {
+		t.Errorf("the output does not say nothing was touched")
+	}
+	for _, in := range s.instances() {
+		if strings.Contains(out, "instance "+in) {
+			t.Errorf("the output blames instance %s for the probe URL", in)
+		}
+	}
+	s.assertUntouched(before)
+	s.assertAllOn("v1")
+}
