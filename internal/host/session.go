@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/sysroll/sysroll/internal/config"
-	"github.com/sysroll/sysroll/internal/health"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/rollout"
 	"github.com/sysroll/sysroll/internal/schema"
@@ -102,26 +101,21 @@ func (s *session) spec(kind release.Kind, target string) rollout.Spec {
 }
 
 func (s *session) deps(p rollout.Progress, proof *TrafficProof) rollout.Deps {
-	base := probesFor(s.svc, s.store)
-	probes := base
-	if proof != nil {
-		// The traffic proof's breach fails the instance being gated.
-		tp := proof.probe()
-		probes = func(inst string) []health.Probe { return append(base(inst), tp) }
-		p = proof.withCounts(p)
-	}
-	return rollout.Deps{
+	d := rollout.Deps{
 		Manager:  s.m,
 		Releases: s.store,
 		Journal:  s.store,
 		Drainer:  drainerFor(s.svc, s.store),
-		Probes:   probes,
-		// The traffic proof counts failures over the whole rollout, those
-		// of the bad release included: a revert is judged without it.
-		RevertProbes: base,
-		Logs:         s.h.logs(),
-		Progress:     p,
+		Probes:   probesFor(s.svc, s.store),
+		Logs:     s.h.logs(),
 	}
+	if proof != nil {
+		// The traffic proof's breach fails the instance being gated.
+		d.Traffic = proof.probe()
+		p = proof.withCounts(p)
+	}
+	d.Progress = p
+	return d
 }
 
 // unfinished returns the rollout of the service that must be completed

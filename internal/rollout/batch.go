@@ -133,7 +133,7 @@ func (e *engine) step(ctx context.Context, b int, name string, mode stepMode) er
 	}
 	e.emit(Event{Type: EventPhase, Instance: name, Phase: release.PhaseGate, Batch: b, Elapsed: time.Since(start)})
 	gctx, cancel := e.bounded(fin, 0, true)
-	res, err := e.spec.Gate.Wait(gctx, e.unitFunc(name), e.deps.Probes(name))
+	res, err := e.spec.Gate.Wait(gctx, e.unitFunc(name), e.gateProbes(name))
 	cancel()
 	if err != nil {
 		return fail(release.PhaseGate, e.deadlineCause(err), &res)

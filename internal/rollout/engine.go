@@ -77,6 +77,16 @@ func (e *engine) setPhase(name string, b int, p release.Phase, start time.Time) 
 	return err
 }
 
+// gateProbes are the probes of an instance's gate after its step forward:
+// its own, and the traffic proof's.
+func (e *engine) gateProbes(name string) []health.Probe {
+	ps := e.deps.Probes(name)
+	if e.deps.Traffic != nil {
+		ps = append(slices.Clip(ps), e.deps.Traffic)
+	}
+	return ps
+}
+
 // instance returns a copy of an instance's entry.
 func (e *engine) instance(name string) release.Instance {
 	e.mu.Lock()
@@ -103,6 +113,9 @@ func cloneRecord(r *release.Record) *release.Record {
 
 func (e *engine) emit(ev Event) {
 	ev.Service = e.spec.Service
+	if ev.Type == EventPhase && (ev.Phase == release.PhaseDrain || ev.Phase == release.PhaseUndrain) {
+		_, ev.Skipped = e.deps.Drainer.(NoDrain)
+	}
 	ev.Time = time.Now()
 	if ev.Elapsed == 0 && ev.Instance == "" {
 		ev.Elapsed = ev.Time.Sub(e.begun)

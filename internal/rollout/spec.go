@@ -131,6 +131,12 @@ type Deps struct {
 	// the traffic proof whose breach caused the revert, which counts over
 	// the whole rollout) must not fail the revert too. nil: Probes.
 	RevertProbes func(instance string) []health.Probe
+	// Traffic, when set, is added to the gate of every instance stepped
+	// forward, and only there: the traffic proof counts failed requests
+	// over the whole rollout, so it judges the step in flight, never an
+	// instance a preflight or look-ahead checks (which it would blame for
+	// the entry point), nor a revert.
+	Traffic health.Probe
 	// Logs returns a unit's last n journal lines, shown when an instance
 	// fails; nil: none.
 	Logs     func(ctx context.Context, unit string, n int) []string
