@@ -58,6 +58,19 @@ type PreflightError struct {
 	WayOut string
 }
 
+// Summary is the refusal in one short line, for the record's reason and the
+// rollout's last line: Error() is long (every problem, every instance's
+// state, the way out), and printed once in full, not once per place a
+// rollout's outcome shows.
+func (e *PreflightError) Summary() string {
+	names := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		names[i] = p.Instance
+	}
+	return fmt.Sprintf("preflight refused batch %d: %s not healthy (too little capacity left to take the batch down)",
+		e.Batch+1, strings.Join(names, ", "))
+}
+
 // InstanceState is one instance as a refusal describes it.
 type InstanceState struct {
 	Instance, Release string

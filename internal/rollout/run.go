@@ -200,7 +200,11 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 			}
 			err = e.describeRefusal(ctx, err)
 			e.emit(Event{Type: EventPreflight, Batch: b, Message: err.Error()})
-			return e.end(ctx, release.ResultHalted, err.Error(), err)
+			reason := err.Error()
+			if pe, ok := errors.AsType[*PreflightError](err); ok {
+				reason = pe.Summary() // the detail was just given
+			}
+			return e.end(ctx, release.ResultHalted, reason, err)
 		}
 		if msg != preflightOK {
 			// Below the floor: say so, batch by batch, as a warning every

@@ -182,6 +182,24 @@ func TestRunPreflight(t *testing.T) {
 			if rec.Result != release.ResultHalted {
 				t.Errorf("result %s", rec.Result)
 			}
+			// The long refusal is given once, in the preflight event; the
+			// record's reason and the rollout's end are its one-line summary
+			// (each display printed the whole refusal at every place).
+			if want := pe.Summary(); rec.Reason != want {
+				t.Errorf("reason %q, want the summary %q", rec.Reason, want)
+			}
+			full := 0
+			for _, e := range w.events {
+				if strings.Contains(e.Message, err.Error()) {
+					full++
+				}
+				if e.Type == rollout.EventRolloutEnd && e.Message != pe.Summary() {
+					t.Errorf("rollout-end message %q, want the summary", e.Message)
+				}
+			}
+			if full != 1 {
+				t.Errorf("the whole refusal is in %d events, want 1 (the preflight's)", full)
+			}
 			w.assertUntouched(w.inst...)
 		})
 	})
