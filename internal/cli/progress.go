@@ -60,6 +60,9 @@ func (p *textProgress) Event(e rollout.Event) {
 	case rollout.EventBatchStart:
 		fmt.Fprintf(p.w, "%s batch %d: %s\n", ts, e.Batch+1, e.Message)
 	case rollout.EventPhase:
+		if e.Skipped {
+			return // nothing drained: a "drain" line would say otherwise
+		}
 		fmt.Fprintf(p.w, "%s   %-10s %s\n", ts, e.Instance, e.Phase)
 	case rollout.EventInstanceDone:
 		fmt.Fprintf(p.w, "%s   %-10s healthy after %s (%s)%s\n", ts, e.Instance, e.Elapsed.Round(100*time.Millisecond), e.Health, trafficNote(e))

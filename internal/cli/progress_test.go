@@ -57,3 +57,24 @@ func TestJSONProgress(t *testing.T) {
 		t.Errorf("last event %+v", last)
 	}
 }
+
+// A drain or undrain with nothing to do (no balancer, no hooks) is not
+// printed: "drain" there said something was taken out of traffic.
+func TestTextProgressLeavesOutSkippedPhases(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	var b bytes.Buffer
+	p := &textProgress{w: &b}
+	for _, e := range []rollout.Event{
+		{Time: t0, Type: rollout.EventPhase, Instance: "8081", Phase: "drain", Skipped: true},
+		{Time: t0, Type: rollout.EventPhase, Instance: "8081", Phase: "restart"},
+		{Time: t0, Type: rollout.EventPhase, Instance: "8081", Phase: "undrain", Skipped: true},
+		{Time: t0, Type: rollout.EventPhase, Instance: "8082", Phase: "drain"},
+	} {
+		p.Event(e)
+	}
+	want := "[  0.0s]   8081       restart\n" +
+		"[  0.0s]   8082       drain\n"
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}

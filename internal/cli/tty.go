@@ -88,6 +88,9 @@ func (p *ttyProgress) Event(e rollout.Event) {
 			p.row(name)
 		}
 	case rollout.EventPhase:
+		if e.Skipped {
+			break // nothing drained
+		}
 		r := p.row(e.Instance)
 		r.phase, r.since, r.final = e.Phase, e.Time, ""
 	case rollout.EventInstanceDone:

@@ -49,6 +49,11 @@ type Event struct {
 	Type     EventType
 	Instance string
 	Phase    release.Phase
+	// Skipped marks a phase with nothing to do: drain and undrain of a
+	// service with no balancer and no hooks. The record and the --json
+	// stream keep the phase (a resume reads it); displays leave it out,
+	// since nothing was taken out of traffic.
+	Skipped bool
 	// Batch is the index into Record.Batches (0-based); -1 when no batch applies.
 	Batch   int
 	Message string

@@ -25,6 +25,9 @@ type Event struct {
 	Service  string    `json:"service"`
 	Instance string    `json:"instance,omitempty"`
 	Phase    string    `json:"phase,omitempty"`
+	// Skipped: the phase had nothing to do (drain and undrain with no
+	// balancer and no hooks).
+	Skipped bool `json:"skipped,omitempty"`
 	// Batch is the 0-based index into the record's batches; -1 when the
 	// event belongs to no batch.
 	Batch   int            `json:"batch"`
@@ -45,7 +48,7 @@ type Event struct {
 func NewEvent(e rollout.Event) Event {
 	return Event{
 		Schema: EventV1, Time: e.Time, Type: string(e.Type), Service: e.Service,
-		Instance: e.Instance, Phase: string(e.Phase), Batch: e.Batch, Message: e.Message,
+		Instance: e.Instance, Phase: string(e.Phase), Skipped: e.Skipped, Batch: e.Batch, Message: e.Message,
 		Health: e.Health, Logs: e.Logs, Result: e.Result, Elapsed: e.Elapsed.Seconds(),
 		Traffic: e.Traffic,
 	}

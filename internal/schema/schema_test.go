@@ -129,18 +129,18 @@ func TestEveryDocumentNamesItsSchema(t *testing.T) {
 }
 
 func TestNewEventCarriesEveryField(t *testing.T) {
-	e := rollout.Event{Service: "svc", Time: t0, Type: rollout.EventInstanceFailed, Instance: "a", Phase: release.PhaseGate,
+	e := rollout.Event{Service: "svc", Time: t0, Type: rollout.EventInstanceFailed, Instance: "a", Phase: release.PhaseGate, Skipped: true,
 		Batch: 3, Message: "m", Health: "h", Logs: []string{"l"}, Result: release.ResultFailed, Elapsed: 2 * time.Second,
 		Traffic: &traffic.Snapshot{Requests: 5}}
 	got := NewEvent(e)
-	want := Event{Schema: EventV1, Time: t0, Type: "instance-failed", Service: "svc", Instance: "a", Phase: "gate",
+	want := Event{Schema: EventV1, Time: t0, Type: "instance-failed", Service: "svc", Instance: "a", Phase: "gate", Skipped: true,
 		Batch: 3, Message: "m", Health: "h", Logs: []string{"l"}, Result: release.ResultFailed, Elapsed: 2,
 		Traffic: &traffic.Snapshot{Requests: 5}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("NewEvent =\n%#v\nwant\n%#v", got, want)
 	}
 	// A field added to rollout.Event must be considered here.
-	if n := reflect.TypeOf(rollout.Event{}).NumField(); n != 12 {
-		t.Errorf("rollout.Event has %d fields, NewEvent maps 12: map the new one", n)
+	if n := reflect.TypeOf(rollout.Event{}).NumField(); n != 13 {
+		t.Errorf("rollout.Event has %d fields, NewEvent maps 13: map the new one", n)
 	}
 }
