@@ -167,6 +167,26 @@ func TestStarter(t *testing.T) {
 	}
 }
 
+// The starter's commented tcp and exec probes are right as written: with
+// their "# " taken off, the file is valid and has all three probes.
+func TestStarterProbesUncommented(t *testing.T) {
+	text := string(Starter("hello"))
+	for _, probe := range []string{"tcp", "exec"} {
+		commented := "  # " + probe + ": "
+		if !strings.Contains(text, commented) {
+			t.Fatalf("the starter does not show the %s probe", probe)
+		}
+		text = strings.Replace(text, commented, "  "+probe+": ", 1)
+	}
+	svc, err := Parse("starter.yaml", []byte(text))
+	if err != nil {
+		t.Fatalf("the starter with its probes uncommented does not parse: %v", err)
+	}
+	if svc.Health.HTTP == nil || svc.Health.TCP == nil || svc.Health.Exec == nil {
+		t.Errorf("probes http %v, tcp %v, exec %v: want all three", svc.Health.HTTP, svc.Health.TCP, svc.Health.Exec)
+	}
+}
+
 func TestValidateName(t *testing.T) {
 	for name, ok := range map[string]bool{"hello": true, "a-b_c1": true, "": false, "Hello": false, "a/b": false, "a@b": false, "..": false} {
 		if err := ValidateName(name); (err == nil) != ok {

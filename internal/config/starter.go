@@ -46,6 +46,9 @@ health:
   http:
     url: "http://127.0.0.1:{port}/healthz"
     status: 200
+  # tcp: {address: "127.0.0.1:{port}"}              # a TCP connect (an app with no HTTP endpoint)
+  # exec: {command: "{release}/NAME -check {port}"}  # a command that exits 0 (argv, no shell)
+  #                           # (any combination of http, tcp and exec: every one must pass)
   interval: 1s
   timeout: 1s
   healthy_for: 5s             # must keep passing this long, without the unit restarting
