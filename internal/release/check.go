@@ -36,7 +36,7 @@ func runCheck(ctx context.Context, dir string, argv []string, timeout time.Durat
 		} else if p, err := exec.LookPath(name); err == nil {
 			name = p
 		} else {
-			return fmt.Errorf("check %q: %s is neither in the release nor in PATH", strings.Join(argv, " "), args[0])
+			return fmt.Errorf("check %q: %s is neither in the release nor in PATH", shellJoin(argv), args[0])
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -48,7 +48,11 @@ func runCheck(ctx context.Context, dir string, argv []string, timeout time.Durat
 	// Later duplicates win in cmd.Env, so these override the inherited ones.
 	cmd.Env = append(cmd.Env,
 		"PATH="+dir+string(os.PathListSeparator)+proc.CleanPath(os.Getenv("PATH")),
-		"SYSROLL_RELEASE="+dir)
+		"SYSROLL_RELEASE="+dir,
+		// A release is immutable once staged (its tree's sha256 is
+		// verified before each use): Python importing the app to check it
+		// must not write __pycache__ into it.
+		"PYTHONDONTWRITEBYTECODE=1")
 	out := proc.NewTail(checkOutputMax)
 	cmd.Stdout, cmd.Stderr = out, out
 	// A background grandchild keeping the output pipe open must not hang us.
@@ -64,10 +68,28 @@ func runCheck(ctx context.Context, dir string, argv []string, timeout time.Durat
 	if output == "" {
 		output = "(no output)"
 	}
-	return fmt.Errorf("check %q failed: %w\n%s", strings.Join(argv, " "), err, output)
+	return fmt.Errorf("check %q failed: %w\n%s", shellJoin(argv), err, output)
 }
 
 func isExecutable(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
+}
+
+// shellJoin writes argv as a shell would read it back, so a message shows
+// `python3 -c 'import app'`, not the ambiguous `python3 -c import app`.
+func shellJoin(argv []string) string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		if a != "" && strings.IndexFunc(a, needsQuote) < 0 {
+			out[i] = a
+			continue
+		}
+		out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(out, " ")
+}
+
+func needsQuote(r rune) bool {
+	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%{}", r))
 }

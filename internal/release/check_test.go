@@ -2,6 +2,9 @@ package release
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -45,5 +48,53 @@ func TestCheckOutputIsBounded(t *testing.T) {
 	msg := err.Error()
 	if len(msg) > checkOutputMax+200 || !strings.HasSuffix(msg, "the reason") {
 		t.Errorf("error of %d bytes, ends %q", len(msg), msg[max(0, len(msg)-30):])
+	}
+}
+
+// A check that writes into the release (Python's __pycache__ when it
+// imports the app) is refused: the tree's sha256 was taken before it ran,
+// and the first deploy would have refused the release as changed. Python
+// itself is told not to write bytecode, so `python3 -c 'import app'` works.
+func TestCheckMustNotWriteIntoTheRelease(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		check []string
+		want  string // "" for success
+	}{
+		{"writes a file", []string{"/bin/sh", "-c", "echo x > {release}/junk"}, `wrote into the release`},
+		{"writes elsewhere", []string{"/bin/sh", "-c", "echo x > /dev/null"}, ""},
+		{"python is told not to write bytecode", []string{"/bin/sh", "-c", `test "$PYTHONDONTWRITEBYTECODE" = 1`}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			src := t.TempDir()
+			if err := os.WriteFile(filepath.Join(src, "app.py"), []byte("print(1)\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := s.Stage(context.Background(), src, StageOptions{Check: tc.check})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if _, ok := errors.AsType[*CheckError](err); !ok || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Stage = %v, want a *CheckError saying %q", err, tc.want)
+			}
+			if left := releaseDirEntries(t, s); len(left) != 0 {
+				t.Errorf("left behind %v", left)
+			}
+		})
+	}
+}
+
+// A failed check's message keeps the command's quoting.
+func TestCheckMessageKeepsQuoting(t *testing.T) {
+	s := newStore(t)
+	bin := helloScript(t, t.TempDir(), "1.0")
+	_, err := s.Stage(context.Background(), bin, StageOptions{Check: []string{"/bin/sh", "-c", "echo it's broken; exit 3"}})
+	want := `check "/bin/sh -c 'echo it'\\''s broken; exit 3'" failed`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Stage = %v, want it to contain %s", err, want)
 	}
 }

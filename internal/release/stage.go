@@ -180,6 +180,9 @@ func (s *Store) stage(ctx context.Context, artifact string, opts StageOptions) (
 		if err := runCheck(ctx, tmp, opts.Check, opts.CheckTimeout); err != nil {
 			return Release{}, &CheckError{err}
 		}
+		if err := unchangedByCheck(tmp, rel, opts); err != nil {
+			return Release{}, &CheckError{err}
+		}
 	}
 	if err := syncTree(tmp); err != nil {
 		return Release{}, err
@@ -416,4 +419,26 @@ func short(sum string) string {
 		return sum[:12]
 	}
 	return sum
+}
+
+// unchangedByCheck refuses a release its check wrote into: the tree's
+// sha256 was taken before the check, and every later use verifies it, so
+// a changed tree would be refused as tampered with at the first deploy.
+// (A single binary's release is verified by the binary alone.)
+func unchangedByCheck(tmp string, rel Release, opts StageOptions) error {
+	want := rel.TreeSHA256
+	switch rel.Kind {
+	case ArtifactDir:
+		want = rel.SHA256
+	case ArtifactBinary:
+		return nil
+	}
+	got, err := hashTree(tmp, opts.MaxSize)
+	if err != nil {
+		return fmt.Errorf("hashing the release after its check: %w", err)
+	}
+	if got != want {
+		return fmt.Errorf("check %q wrote into the release (its files changed while it ran): a release is immutable once staged; make the check write elsewhere, e.g. under /tmp", shellJoin(opts.Check))
+	}
+	return nil
 }
