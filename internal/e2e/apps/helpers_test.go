@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/sysroll/sysroll/internal/e2etest"
@@ -81,13 +80,4 @@ func ports(first, n int) []int {
 		ps[i] = first + i
 	}
 	return ps
-}
-
-func contains(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if !strings.Contains(s, sub) {
-			return false
-		}
-	}
-	return true
 }
