@@ -34,3 +34,11 @@ func TestHomeWriterRunsInTheDefaultSandbox(t *testing.T) {
 		}
 	}
 }
+
+// A service file that sets HOME empty keeps it (the service file wins), and
+// the app's failure names the fix.
+func TestEmptyHomeNamesTheFix(t *testing.T) {
+	t.Parallel()
+	blocked(t, "hempty", "hempty.yaml", "homeapp", "environment.HOME",
+		"remove HOME from environment: and the environment files (sysroll sets it to the instance's state directory)", "HOME not defined")
+}
