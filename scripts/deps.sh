@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a Debian 12 machine (as root):
 # systemd-nspawn for the throwaway testbed systemd, HAProxy for the drain
-# tests and the benchmark, man-db and the shells for the package test, and
+# tests and the benchmark, man-db and the shells for the package test,
+# gunicorn and Node.js for the real-app tests, and
 # (in test.sh) staticcheck. dpkg-deb and gzip, for make deb, are part of
 # every Debian (Essential). Safe to run again:
 # it installs only what is missing.
@@ -21,6 +22,10 @@ command -v man >/dev/null || need+=(man-db)
 [ -f /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
 command -v zsh >/dev/null || need+=(zsh)
 command -v fish >/dev/null || need+=(fish)
+# The real-app tests (internal/e2e/apps) run Debian's gunicorn and Node.js in
+# the testbed, which sees the host's /usr.
+[ -x /usr/bin/gunicorn ] || need+=(gunicorn)
+[ -x /usr/bin/node ] || need+=(nodejs)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "missing: ${need[*]} — run as root, or: sudo apt-get install -y ${need[*]}" >&2

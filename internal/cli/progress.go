@@ -77,6 +77,9 @@ func (p *textProgress) Event(e rollout.Event) {
 				fmt.Fprintf(p.w, "               %s\n", l)
 			}
 		}
+		for _, h := range e.Hints {
+			fmt.Fprintf(p.w, "             hint: %s\n", h)
+		}
 	case rollout.EventRevert:
 		fmt.Fprintf(p.w, "%s   %-10s rolling back: %s\n", ts, e.Instance, e.Message)
 	case rollout.EventReverted:

@@ -106,6 +106,9 @@ func (p *ttyProgress) Event(e rollout.Event) {
 		for _, l := range e.Logs {
 			above = append(above, "  | "+l)
 		}
+		for _, h := range e.Hints {
+			above = append(above, "  \033[33mhint:\033[0m "+h.String())
+		}
 	case rollout.EventRevert:
 		r := p.row(e.Instance)
 		r.phase, r.since, r.final = release.PhaseRevert, e.Time, ""

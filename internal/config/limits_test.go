@@ -108,6 +108,7 @@ func TestValueRules(t *testing.T) {
 		{"name-user", "name: user", `name: "user" cannot be a service name: it is systemd's: sysroll's user@.service`},
 		{"name-dbus", "name: dbus", "would replace systemd's unit of that name"},
 		{"name-getty", "name: getty", "cannot be a service name"},
+		{"name-sysroll", "name: sysroll", `name: "sysroll" cannot be a service name: it is sysroll's own: every instance gets the state directory /var/lib/NAME/INSTANCE`},
 		{"name-systemd", "name: systemd-journald", "systemd- starts the names of systemd's own units"},
 		{"listen-shadow", "listen: /etc/shadow", `listen: "/etc/shadow" is not the service's own: systemd binds a unix socket as root and first removes any file at its path`},
 		{"listen-dbus", "listen: /run/dbus/system_bus_socket", "use /run/hello.sock or a path under /run/hello/"},

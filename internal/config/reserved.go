@@ -46,6 +46,10 @@ var reservedOthers = []string{
 // or "".
 func reservedNameProblem(name string) string {
 	switch {
+	case name == "sysroll":
+		// Each instance's StateDirectory= is NAME/INSTANCE: /var/lib/sysroll/8081
+		// would lie in sysroll's own store, handed to the instance's user.
+		return "it is sysroll's own: every instance gets the state directory /var/lib/NAME/INSTANCE, and /var/lib/sysroll holds sysroll's releases and records"
 	case strings.HasPrefix(name, "systemd-"):
 		return "systemd- starts the names of systemd's own units, which NAME@.service, NAME.target or NAME.socket in /etc/systemd/system would replace"
 	case slices.Contains(reservedTargets, name):

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sysroll/sysroll/internal/diagnose"
 	"github.com/sysroll/sysroll/internal/health"
 	"github.com/sysroll/sysroll/internal/release"
 )
@@ -203,8 +204,12 @@ func (e *engine) undo(ctx context.Context, b int, name, back, to string) error {
 	return errInterrupted
 }
 
-// failed records an instance's failure with why (the last probe result and
-// the unit's journal) and returns it as a *FailedError.
+// diagnoseLogLines is how many journal lines of a failed instance are read
+// for diagnose.Journal's hints (the last failLogLines are shown).
+const diagnoseLogLines = 40
+
+// failed records an instance's failure with why (the last probe result, the
+// unit's journal and the hints it gives) and returns it as a *FailedError.
 func (e *engine) failed(ctx context.Context, b int, name string, p release.Phase, cause error, gate *health.GateResult, start time.Time) error {
 	fe := &FailedError{Instance: name, Phase: p, Cause: cause}
 	if gate != nil {
@@ -212,8 +217,16 @@ func (e *engine) failed(ctx context.Context, b int, name string, p release.Phase
 	}
 	if e.deps.Logs != nil {
 		lctx, cancel := context.WithTimeout(ctx, sideTimeout)
-		fe.Logs = e.deps.Logs(lctx, e.spec.Unit(name), failLogLines)
+		// More lines are read than shown: the line that names the sandbox's
+		// refusal (a Python traceback's last line) is often followed by a
+		// dozen of the app's and systemd's own about the exit and restart.
+		lines := e.deps.Logs(lctx, e.spec.Unit(name), diagnoseLogLines)
 		cancel()
+		fe.Hints = diagnose.Journal(lines)
+		if len(lines) > failLogLines {
+			lines = lines[len(lines)-failLogLines:]
+		}
+		fe.Logs = lines
 	}
 	end := time.Now()
 	if err := e.saveInstance(name, func(r *release.Instance) {
@@ -222,6 +235,6 @@ func (e *engine) failed(ctx context.Context, b int, name string, p release.Phase
 		e.warn(name, b, "%v", err)
 	}
 	e.emit(Event{Type: EventInstanceFailed, Instance: name, Phase: p, Batch: b, Message: fe.Error(),
-		Health: fe.Health, Logs: fe.Logs, Elapsed: end.Sub(start)})
+		Health: fe.Health, Logs: fe.Logs, Hints: fe.Hints, Elapsed: end.Sub(start)})
 	return fe
 }

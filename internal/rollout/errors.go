@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sysroll/sysroll/internal/diagnose"
 	"github.com/sysroll/sysroll/internal/release"
 )
 
@@ -32,6 +33,9 @@ type FailedError struct {
 	Cause    error
 	Health   string   // the last probe result, if the gate ran
 	Logs     []string // the unit's last journal lines
+	// Hints name the hardening: (or other) setting that would relax what
+	// the journal shows stopped the instance (diagnose.Journal).
+	Hints []diagnose.Hint
 }
 
 func (e *FailedError) Error() string {

@@ -3,6 +3,7 @@ package rollout
 import (
 	"time"
 
+	"github.com/sysroll/sysroll/internal/diagnose"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/traffic"
 )
@@ -29,7 +30,7 @@ const (
 	EventBatchStart     EventType = "batch-start"     // Message: the batch's instances
 	EventPhase          EventType = "phase"           // Instance entered Phase
 	EventInstanceDone   EventType = "instance-done"   // Instance healthy on its target; Health: last probe
-	EventInstanceFailed EventType = "instance-failed" // Message: why; Health: last probe; Logs: its journal
+	EventInstanceFailed EventType = "instance-failed" // Message: why; Health: last probe; Logs: its journal; Hints: the sandbox's fingerprints in it
 	EventDecision       EventType = "decision"        // what the failures lead to; Message: Evaluate's reason
 	EventRevert         EventType = "revert"          // Instance is being put back on its previous release
 	EventReverted       EventType = "reverted"        // Instance back and healthy
@@ -57,8 +58,9 @@ type Event struct {
 	// Batch is the index into Record.Batches (0-based); -1 when no batch applies.
 	Batch   int
 	Message string
-	Health  string   // last probe result, for instance events
-	Logs    []string // the unit's last journal lines, for failures
+	Health  string          // last probe result, for instance events
+	Logs    []string        // the unit's last journal lines, for failures
+	Hints   []diagnose.Hint // on instance-failed: settings that relax what the journal shows stopped it
 	Result  release.Result
 	// Elapsed is the time since the instance's step began (instance
 	// events) or since the rollout began (the others).

@@ -3,6 +3,7 @@ package schema
 import (
 	"time"
 
+	"github.com/sysroll/sysroll/internal/diagnose"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/rollout"
 	"github.com/sysroll/sysroll/internal/traffic"
@@ -30,11 +31,14 @@ type Event struct {
 	Skipped bool `json:"skipped,omitempty"`
 	// Batch is the 0-based index into the record's batches; -1 when the
 	// event belongs to no batch.
-	Batch   int            `json:"batch"`
-	Message string         `json:"message,omitempty"`
-	Health  string         `json:"health,omitempty"` // last probe result
-	Logs    []string       `json:"logs,omitempty"`   // the unit's last journal lines, on failure
-	Result  release.Result `json:"result,omitempty"` // on rollout-end
+	Batch   int      `json:"batch"`
+	Message string   `json:"message,omitempty"`
+	Health  string   `json:"health,omitempty"` // last probe result
+	Logs    []string `json:"logs,omitempty"`   // the unit's last journal lines, on failure
+	// Hints, on instance-failed, are the settings that would relax what
+	// the journal lines show stopped the instance (the sandbox, mostly).
+	Hints  []Hint         `json:"hints,omitempty"`
+	Result release.Result `json:"result,omitempty"` // on rollout-end
 	// Elapsed is seconds since the instance's step began (instance events)
 	// or since the rollout began (the others).
 	Elapsed float64 `json:"elapsed_seconds"`
@@ -50,8 +54,27 @@ func NewEvent(e rollout.Event) Event {
 		Schema: EventV1, Time: e.Time, Type: string(e.Type), Service: e.Service,
 		Instance: e.Instance, Phase: string(e.Phase), Skipped: e.Skipped, Batch: e.Batch, Message: e.Message,
 		Health: e.Health, Logs: e.Logs, Result: e.Result, Elapsed: e.Elapsed.Seconds(),
-		Traffic: e.Traffic,
+		Traffic: e.Traffic, Hints: hints(e.Hints),
 	}
+}
+
+// Hint is one setting that would let a failed instance run.
+type Hint struct {
+	Key  string `json:"key"`  // the service file key, e.g. "hardening.system_call_allow"
+	Fix  string `json:"fix"`  // what to do, e.g. "set hardening.system_call_allow: [setuid]"
+	Why  string `json:"why"`  // what the sandbox did
+	Line string `json:"line"` // the journal line that shows it
+}
+
+func hints(hs []diagnose.Hint) []Hint {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make([]Hint, len(hs))
+	for i, h := range hs {
+		out[i] = Hint{Key: h.Key, Fix: h.Fix, Why: h.Why, Line: h.Line}
+	}
+	return out
 }
 
 // Health words of InstanceStatus.Health.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysroll/sysroll/internal/diagnose"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/rollout"
 	"github.com/sysroll/sysroll/internal/traffic"
@@ -63,7 +64,10 @@ func documents() map[string]any {
 			Phase: release.PhaseGate, Batch: 0, Elapsed: 1500 * time.Millisecond}),
 		"event-instance-failed": NewEvent(rollout.Event{Service: "hello", Time: t0, Type: rollout.EventInstanceFailed, Instance: "8082",
 			Batch: 1, Message: "never ready within 10s", Health: "GET http://127.0.0.1:8082/healthz: connection refused",
-			Logs: []string{"listen tcp :8082: bind: address already in use"}, Elapsed: 10 * time.Second}),
+			Logs: []string{"listen tcp :8082: bind: address already in use", "PermissionError: [Errno 1] Operation not permitted"},
+			Hints: []diagnose.Hint{{Key: "hardening.system_call_allow", Fix: "set hardening.system_call_allow: [setuid]",
+				Why: "the sandbox's system call filter refused setuid (EPERM)", Line: "PermissionError: [Errno 1] Operation not permitted"}},
+			Elapsed: 10 * time.Second}),
 		"event-rollout-end": NewEvent(rollout.Event{Service: "hello", Time: t0, Type: rollout.EventRolloutEnd, Batch: -1,
 			Result: release.ResultSucceeded, Elapsed: 5 * time.Second}),
 		"event-traffic": NewEvent(rollout.Event{Service: "hello", Time: t0, Type: rollout.EventTraffic, Batch: -1,
@@ -131,11 +135,11 @@ func TestEveryDocumentNamesItsSchema(t *testing.T) {
 func TestNewEventCarriesEveryField(t *testing.T) {
 	e := rollout.Event{Service: "svc", Time: t0, Type: rollout.EventInstanceFailed, Instance: "a", Phase: release.PhaseGate, Skipped: true,
 		Batch: 3, Message: "m", Health: "h", Logs: []string{"l"}, Result: release.ResultFailed, Elapsed: 2 * time.Second,
-		Traffic: &traffic.Snapshot{Requests: 5}}
+		Traffic: &traffic.Snapshot{Requests: 5}, Hints: []diagnose.Hint{{Key: "k", Fix: "f", Why: "w", Line: "l"}}}
 	got := NewEvent(e)
 	want := Event{Schema: EventV1, Time: t0, Type: "instance-failed", Service: "svc", Instance: "a", Phase: "gate", Skipped: true,
 		Batch: 3, Message: "m", Health: "h", Logs: []string{"l"}, Result: release.ResultFailed, Elapsed: 2,
-		Traffic: &traffic.Snapshot{Requests: 5}}
+		Traffic: &traffic.Snapshot{Requests: 5}, Hints: []Hint{{Key: "k", Fix: "f", Why: "w", Line: "l"}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("NewEvent =\n%#v\nwant\n%#v", got, want)
 	}

@@ -67,6 +67,9 @@ func Render(svc *config.Service, p Paths) (Files, error) {
 	if err != nil {
 		return nil, fmt.Errorf("render units of %s: %w", svc.Name, err)
 	}
+	if err := checkStateOverlap(svc.Name, p); err != nil {
+		return nil, fmt.Errorf("render units of %s: %w", svc.Name, err)
+	}
 	if err := checkMode(svc, p); err != nil {
 		return nil, fmt.Errorf("render units of %s: %w", svc.Name, err)
 	}

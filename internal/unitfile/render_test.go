@@ -172,6 +172,8 @@ func TestRenderRefuses(t *testing.T) {
 		{"user mode with capabilities", func(s *config.Service) { s.Hardening.Capabilities = []string{"CAP_NET_BIND_SERVICE"} }, Paths{User: true, StateDir: "/home/a/s"}, "capabilities"},
 		{"dynamic user relaxing ProtectSystem", func(s *config.Service) { s.Hardening.ProtectSystem = "full" }, Paths{}, "dynamic user"},
 		{"dynamic user without PrivateTmp", func(s *config.Service) { s.Hardening.PrivateTmp = false }, Paths{}, "private_tmp"},
+		{"state dir in the instances' own", nil, Paths{StateDir: "/var/lib/hello"}, "overlap"},
+		{"instances' own in the state dir", nil, Paths{StateDir: "/var/lib"}, "overlap"},
 	}
 	for _, tt := range tests {
 		s := base()

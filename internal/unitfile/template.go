@@ -59,6 +59,9 @@ func (r renderer) template() *unit {
 		u.set("WorkingDirectory", config.MapTemplate(svc.WorkingDirectory, escapeSpecifiers, r.placeholder))
 	}
 	u.set("Environment", r.sysrollEnv())
+	if h := r.home(); h != "" {
+		u.set("Environment", h)
+	}
 	for _, k := range sortedKeys(svc.Environment) {
 		u.set("Environment", r.envAssignment(k, svc.Environment[k]))
 	}
@@ -74,6 +77,7 @@ func (r renderer) template() *unit {
 	u.setDefault(svc.ServiceExtra, "TimeoutStartSec", duration(svc.Health.Deadline))
 	u.set("TimeoutStopSec", duration(svc.StopTimeout))
 	u.setDefault(svc.ServiceExtra, "KillMode", "mixed")
+	r.privateDirs(u)
 	r.identity(u)
 	r.hardening(u)
 	u.extras("service", svc.ServiceExtra, r.directive)
