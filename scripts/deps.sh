@@ -25,7 +25,11 @@ command -v fish >/dev/null || need+=(fish)
 # The real-app tests (internal/e2e/apps) run Debian's gunicorn and Node.js in
 # the testbed, which sees the host's /usr.
 [ -x /usr/bin/gunicorn ] || need+=(gunicorn)
-[ -x /usr/bin/node ] || need+=(nodejs)
+# A working Node.js, not just a file named node: some images ship a
+# nodejs package whose /usr/bin/node is a stub that exits 0. Debian's own
+# nodejs (18 on Debian 12) then replaces it (a downgrade, hence the flag).
+node_ok() { /usr/bin/node -e 'console.log(process.version)' 2>/dev/null | grep -q '^v'; }
+node_ok || need+=(nodejs)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "missing: ${need[*]} — run as root, or: sudo apt-get install -y ${need[*]}" >&2
@@ -35,6 +39,12 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  if ! node_ok; then
+    v=$(apt-cache madison nodejs | awk '$0 ~ /debian\.org|deb\.debian/ {print $3; exit}')
+    echo "installing Debian's nodejs $v (the installed /usr/bin/node does not run)"
+    apt-get install -y -qq --no-install-recommends --allow-downgrades "nodejs=$v" >/dev/null
+    node_ok || { echo "/usr/bin/node still does not run a Node.js" >&2; exit 2; }
+  fi
 fi
 # HAProxy's package ships a service; the tests run their own haproxy processes.
 if command -v go >/dev/null; then :; elif [ -x /usr/local/go/bin/go ]; then :; else

@@ -58,14 +58,19 @@ var fingerprints = []fingerprint{jitRefused, syscallRefused, readOnly, noHome, h
 // "# Check failed: 12 == (*__errno_location ())." and SIGTRAP; OpenJDK 17's
 // HotSpot, even with -Xint, stops with "Error occurred during initialization
 // of VM" and "Failed to mark memory page as executable - check if
-// grsecurity/PaX is enabled" (measured, systemd 252).
+// grsecurity/PaX is enabled" (measured, systemd 252). Debian's Node.js 18
+// (V8 10.2) dies with SIGTRAP after "# Fatal javascript OOM in MemoryChunk
+// allocation failed during deserialization." (measured, systemd 252): the
+// startup snapshot cannot get executable pages; a real out-of-memory
+// happens later, not while deserializing it.
 var (
 	v8Check  = regexp.MustCompile(`Check failed: 12 == \(\*__errno_location \(\)\)`)
+	v8Chunk  = regexp.MustCompile(`Fatal javascript OOM in MemoryChunk allocation failed during deserialization`)
 	jvmCheck = regexp.MustCompile(`Failed to mark memory page as executable`)
 )
 
 func jitRefused(_ []string, l string) (Hint, bool) {
-	if v8Check.MatchString(l) || jvmCheck.MatchString(l) {
+	if v8Check.MatchString(l) || v8Chunk.MatchString(l) || jvmCheck.MatchString(l) {
 		return Hint{
 			Key: "hardening.memory_deny_write_execute",
 			Fix: "set hardening.memory_deny_write_execute: false",

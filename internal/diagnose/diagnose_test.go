@@ -44,6 +44,15 @@ func TestJournal(t *testing.T) {
 			"napp@19241.service: Main process exited, code=dumped, status=5/TRAP",
 		}, []Hint{{Key: "hardening.memory_deny_write_execute", Fix: "set hardening.memory_deny_write_execute: false",
 			Line: "# Check failed: 12 == (*__errno_location ())."}}},
+		{"Node.js 18 (Debian): V8 under MemoryDenyWriteExecute", []string{
+			"<--- Last few GCs --->",
+			"<--- JS stacktrace --->",
+			"#",
+			"# Fatal javascript OOM in MemoryChunk allocation failed during deserialization.",
+			"#",
+			"nblock@24351.service: Main process exited, code=killed, status=5/TRAP",
+		}, []Hint{{Key: "hardening.memory_deny_write_execute", Fix: "set hardening.memory_deny_write_execute: false",
+			Line: "# Fatal javascript OOM in MemoryChunk allocation failed during deserialization."}}},
 		{"OpenJDK 17 under MemoryDenyWriteExecute", []string{
 			"Started ma.service - /usr/lib/jvm/java-17-openjdk-amd64/bin/java -version.",
 			"Error occurred during initialization of VM",
