@@ -52,13 +52,13 @@ type Proposal struct {
 	Command string `json:"command"`
 	// Binary is the program the old units run (an absolute path): the
 	// first release, unless --artifact gives another.
-	Binary      string             `json:"binary"`
-	Instances   []Instance         `json:"instances"`
-	Type        config.ServiceType `json:"type"`
-	StopTimeout time.Duration      `json:"stop_timeout,omitempty"`
-	RestartDelay  time.Duration      `json:"restart_sec,omitempty"`
+	Binary       string             `json:"binary"`
+	Instances    []Instance         `json:"instances"`
+	Type         config.ServiceType `json:"type"`
+	StopTimeout  time.Duration      `json:"stop_timeout,omitempty"`
+	RestartDelay time.Duration      `json:"restart_sec,omitempty"`
 	// RestartDelaySet: the units set RestartSec= (0 is a value too).
-	RestartDelaySet    bool              `json:"-"`
+	RestartDelaySet  bool              `json:"-"`
 	Environment      map[string]string `json:"environment,omitempty"`
 	EnvironmentFiles []string          `json:"environment_files,omitempty"`
 	WorkingDirectory string            `json:"working_directory,omitempty"`

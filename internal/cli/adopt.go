@@ -83,10 +83,16 @@ http health check) and use with --file FILE.`,
 					return errors.Join(err, werr)
 				}
 			}
-			if rep == nil {
+			if rep == nil || (err != nil && rep.DryRun) {
 				return err
 			}
-			return errors.Join(err, printAdopt(g, rep, output))
+			if err != nil {
+				if !g.json {
+					printWindows(g, rep)
+				}
+				return err
+			}
+			return printAdopt(g, rep, output)
 		},
 	}
 	f := cmd.Flags()
@@ -140,13 +146,18 @@ func printAdopt(g *globals, rep *host.AdoptReport, output string) error {
 		fmt.Fprintln(w, "(dry run: nothing changed)")
 		return nil
 	}
-	for _, win := range rep.Windows {
-		fmt.Fprintf(w, "%d: not accepting for %.2f s\n", win.Port, win.Seconds)
-	}
+	printWindows(g, rep)
 	fmt.Fprintf(w, "%s: adopted %d instance(s) on release %s; the old unit files are in %s\n", rep.Service, len(rep.Order), rep.Release, rep.Backup)
 	return nil
 }
 
 func indent(s string) string {
 	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ")
+}
+
+// printWindows prints each port's measured refused window.
+func printWindows(g *globals, rep *host.AdoptReport) {
+	for _, win := range rep.Windows {
+		fmt.Fprintf(g.stdout, "%d: not accepting for %.2f s\n", win.Port, win.Seconds)
+	}
 }

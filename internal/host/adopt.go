@@ -262,7 +262,9 @@ func (h *Host) openCutover(ctx context.Context, rep *AdoptReport, svc *config.Se
 	if c.state == nil {
 		c.state = &adoptState{Service: svc.Name}
 	}
-	if c.state.Release == "" || opts.Artifact != "" {
+	// Staged every time: the same artifact is the same release, and a
+	// rerun after a failed gate may bring a fixed one.
+	{
 		rel, err := c.store.Stage(ctx, rep.Artifact, release.StageOptions{Version: opts.Version, As: opts.As, Program: program(svc.Command)})
 		if err != nil {
 			c.close()

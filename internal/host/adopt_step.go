@@ -97,7 +97,7 @@ func (c *cutover) fail(ctx context.Context, in adopt.Instance, cause error) erro
 		logs = "\n  last lines of " + newUnit + ":\n    " + strings.Join(lines, "\n    ")
 	}
 	c.say("%s: %v: putting %s back", inst, cause, in.Unit)
-	if err := c.putBack(ctx, in, cause.Error()); err != nil {
+	if err := c.putBack(ctx, in, "after the failure above"); err != nil {
 		return fmt.Errorf("adopt %s: instance %s failed (%w) and putting %s back failed too: %w; its file is in %s%s",
 			c.svc.Name, inst, cause, in.Unit, err, c.rep.Backup, logs)
 	}
@@ -106,8 +106,12 @@ func (c *cutover) fail(ctx context.Context, in adopt.Instance, cause error) erro
 	if len(done) > 0 {
 		stay = strings.Join(done, ", ") + " (they stay on sysroll)"
 	}
-	return fmt.Errorf("adopt %s: instance %s failed: %w; %s is back, enabled as before and serving; already cut over: %s; fix the release or service file and run adopt again to continue%s",
-		c.svc.Name, inst, cause, in.Unit, stay, logs)
+	back := "is back and serving"
+	if c.state.Instances[inst].Enabled {
+		back = "is back, enabled again and serving"
+	}
+	return fmt.Errorf("adopt %s: instance %s failed: %w; %s %s; already cut over: %s; fix the release or service file and run adopt again to continue%s",
+		c.svc.Name, inst, cause, in.Unit, back, stay, logs)
 }
 
 // putBack undoes one instance's cutover: NAME@PORT stopped and dropped,
