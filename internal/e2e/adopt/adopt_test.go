@@ -18,7 +18,7 @@ import (
 // same ports.
 func TestAdoptBehindHAProxy(t *testing.T) {
 	const name, p1, p2, fe = "ad-ha", 24501, 24502, 24510
-	w := newOldWorld(t, name, p1, p2)
+	w := newOldWorld(t, name, p1, p2, true)
 	h := e2etest.StartHAProxy(t, e2etest.HAProxyOptions{Backend: name, Ports: []int{p1, p2}, Frontend: fe, Balance: "roundrobin"})
 	file := w.serviceFile("rollout:\n  " + h.RolloutLine() + "\n")
 
@@ -59,6 +59,9 @@ func TestAdoptBehindHAProxy(t *testing.T) {
 		if st := strings.TrimSpace(e2etest.Run(t, "systemctl", "show", "-p", "LoadState", "--value", w.unit(i)).Stdout); st != "not-found" {
 			t.Errorf("%s LoadState=%s, want not-found (gone from systemd)", w.unit(i), st)
 		}
+		if e2etest.Run(t, "test", "-e", unitDir+"/multi-user.target.wants/"+w.unit(i)).Code == 0 {
+			t.Errorf("%s is still enabled (multi-user.target.wants)", w.unit(i))
+		}
 	}
 	if e2etest.Run(t, "test", "-f", unitDir+"/"+name+"-group.service").Code != 0 {
 		t.Errorf("the group unit was touched; adopt leaves it")
@@ -78,7 +81,7 @@ func TestAdoptBehindHAProxy(t *testing.T) {
 // down while instance 1's old unit stops: instance 2 serves throughout.
 func TestAdoptNoBalancerRequiresChain(t *testing.T) {
 	const name, p1, p2 = "ad-rq", 24521, 24522
-	w := newOldWorld(t, name, p1, p2)
+	w := newOldWorld(t, name, p1, p2, false)
 	// What adopt has to get around: stopping the old unit 1 stops 2 too.
 	w.systemctl("stop", w.unit(1))
 	if st := strings.TrimSpace(w.systemctl("show", "-p", "ActiveState", "--value", w.unit(2))); st != "inactive" {
@@ -125,7 +128,7 @@ func TestAdoptNoBalancerRequiresChain(t *testing.T) {
 // running adopt again with a good release continues and succeeds.
 func TestAdoptFailedGatePutsOldUnitBack(t *testing.T) {
 	const name, p1, p2 = "ad-fail", 24541, 24542
-	w := newOldWorld(t, name, p1, p2)
+	w := newOldWorld(t, name, p1, p2, true)
 	file := w.serviceFile("")
 	e2etest.WriteFile(t, w.dir+"/bad/my-binary", "#!/bin/sh\necho crashing on purpose >&2\nexit 3\n", 0o755)
 
@@ -136,6 +139,9 @@ func TestAdoptFailedGatePutsOldUnitBack(t *testing.T) {
 	}
 	w.assertOldBack(1)
 	w.assertOldBack(2)
+	if st := w.enabledState(2); st != "enabled" {
+		t.Errorf("%s is-enabled = %q after being put back, want enabled (as it was)", w.unit(2), st)
+	}
 	if st := strings.TrimSpace(e2etest.Run(t, "systemctl", "show", "-p", "ActiveState", "--value", name+"@24542.service").Stdout); st == "active" || st == "activating" {
 		t.Errorf("%s@24542.service is %s after the failed gate, want stopped", name, st)
 	}
@@ -146,4 +152,36 @@ func TestAdoptFailedGatePutsOldUnitBack(t *testing.T) {
 		t.Fatalf("adopt again: %s", r)
 	}
 	e2etest.WaitHealthy(t, name, 2, 10*time.Second)
+}
+
+// adopt killed with SIGKILL in the middle of an instance's cutover: the
+// rerun puts that instance's old unit back (or finds it done) and
+// completes; the instance cut over before stays on sysroll.
+func TestAdoptKilledThenRerun(t *testing.T) {
+	const name, p1, p2 = "ad-kill", 24561, 24562
+	w := newOldWorld(t, name, p1, p2, false)
+	file := w.serviceFile("")
+	args := append(append([]string{"adopt"}, w.units()...), "--file", file)
+
+	b := e2etest.StartSysroll(t, args...)
+	b.WaitLine(30*time.Second, "24561: start "+name+"@24561.service")
+	b.Signal("KILL")
+	b.Wait(10 * time.Second)
+	t.Logf("first adopt, killed:\n%s", b.Output())
+	state := e2etest.Run(t, "cat", "/var/lib/sysroll/"+name+"/adopted/adopt.json")
+	t.Logf("adopt.json after the kill:\n%s", state.Stdout)
+	if !strings.Contains(state.Stdout, `"phase": "stopped"`) {
+		t.Fatalf("after a kill mid-step, adopt.json should record that instance as stopped: %s", state)
+	}
+
+	r := e2etest.Sysroll(t, args...)
+	t.Logf("adopt again:\n%s", r)
+	if r.Code != 0 {
+		t.Fatalf("adopt after the kill: %s", r)
+	}
+	if !strings.Contains(r.Stdout, "24562: already on sysroll") {
+		t.Errorf("the rerun should leave 24562 (cut over before the kill) as it is:\n%s", r.Stdout)
+	}
+	e2etest.WaitHealthy(t, name, 2, 10*time.Second)
+	w.waitServing(p1, p2)
 }

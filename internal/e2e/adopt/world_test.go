@@ -26,7 +26,10 @@ type oldWorld struct {
 
 const unitDir = "/etc/systemd/system"
 
-func newOldWorld(t *testing.T, name string, p1, p2 int) *oldWorld {
+// newOldWorld installs and starts the guide's units; with enable, the two
+// instance units get an [Install] section and are enabled, as a user who
+// wanted them at boot would have done.
+func newOldWorld(t *testing.T, name string, p1, p2 int, enable bool) *oldWorld {
 	t.Helper()
 	w := &oldWorld{t: t, name: name, ports: [2]int{p1, p2}, dir: "/srv/" + name}
 	if r := e2etest.Run(t, "install", "-D", "-m", "0755", e2etest.BinDir+"/hello", w.binary()); r.Code != 0 {
@@ -38,14 +41,20 @@ func newOldWorld(t *testing.T, name string, p1, p2 int) *oldWorld {
 			t.Fatal(err)
 		}
 		s := strings.NewReplacer("/path/to/my-binary", w.binary(), "8081", strconv.Itoa(p1), "8082", strconv.Itoa(p2), "my-service", name).Replace(string(b))
+		if enable && !strings.Contains(f, "group") {
+			s += "\n[Install]\nWantedBy=multi-user.target\n"
+		}
 		e2etest.WriteFile(t, filepath.Join(unitDir, strings.Replace(f, "my-service", name, 1)), s, 0o644)
 	}
 	w.systemctl("daemon-reload")
+	if enable {
+		w.systemctl("enable", w.unit(1), w.unit(2))
+	}
 	w.systemctl("start", w.unit(1), w.unit(2))
 	w.waitServing(p1, p2)
 	t.Cleanup(func() {
 		e2etest.Sysroll(t, "uninstall", name, "--purge")
-		e2etest.Run(t, "systemctl", "stop", w.unit(1), w.unit(2))
+		e2etest.Run(t, "systemctl", "disable", "--now", w.unit(1), w.unit(2))
 		e2etest.Run(t, "rm", "-f", filepath.Join(unitDir, w.unit(1)), filepath.Join(unitDir, w.unit(2)), filepath.Join(unitDir, name+"-group.service"))
 		e2etest.Run(t, "systemctl", "daemon-reload")
 	})
@@ -134,4 +143,10 @@ func (w *oldWorld) assertOldBack(i int) {
 		w.t.Errorf("%s is %s, want active", w.unit(i), st)
 	}
 	w.waitServing(w.ports[i-1])
+}
+
+// enabledState is systemctl is-enabled of instance i's old unit.
+func (w *oldWorld) enabledState(i int) string {
+	w.t.Helper()
+	return strings.TrimSpace(e2etest.Run(w.t, "systemctl", "is-enabled", w.unit(i)).Stdout)
 }
