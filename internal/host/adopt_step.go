@@ -62,7 +62,7 @@ func (c *cutover) one(ctx context.Context, in adopt.Instance) error {
 		return c.fail(ctx, in, err)
 	}
 	g := gateFor(c.svc).WithDefaults()
-	if at, ok := firstAccept(ctx, in.Port, stopAt.Add(g.Deadline)); ok {
+	if at, ok := acceptedAt(ctx, in.Port, stopAt.Add(g.Deadline)); ok {
 		w := at.Sub(stopAt)
 		c.rep.Windows = append(c.rep.Windows, AdoptWindow{Port: in.Port, Seconds: w.Seconds()})
 		if balanced {
@@ -240,6 +240,10 @@ func (c *cutover) restoreFile(in adopt.Instance) error {
 	}
 	return nil
 }
+
+// acceptedAt is firstAccept; the fake-systemd tests, where nothing
+// listens, replace it.
+var acceptedAt = firstAccept
 
 // firstAccept polls 127.0.0.1:port until a connection is accepted, and
 // returns when; ok is false if none was by the deadline.
