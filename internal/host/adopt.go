@@ -300,6 +300,12 @@ func (c *cutover) run(ctx context.Context) error {
 			c.say("%s: cut over earlier but %s is not running: putting the old unit back and cutting over again", inst, unitfile.InstanceUnit(c.svc.Name, inst))
 			fallthrough
 		case phaseStopped:
+			if done, err := c.finishStopped(ctx, in); err != nil || done {
+				if err != nil {
+					return err
+				}
+				continue
+			}
 			if err := c.putBack(ctx, in, "an earlier adopt stopped here"); err != nil {
 				return err
 			}

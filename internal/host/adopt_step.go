@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,6 +85,68 @@ func (c *cutover) one(ctx context.Context, in adopt.Instance) error {
 	}
 	c.state.set(inst, phaseDone, enabled)
 	return c.state.save(c.stateDir)
+}
+
+// finishStopped completes the step an interrupted adopt was killed in when
+// its new instance runs and passes the gate: the old unit is made sure
+// stopped, disabled and moved aside, the instance undrained. done is false
+// when the new instance is not there or not healthy (the caller then puts
+// the old unit back and redoes the step).
+func (c *cutover) finishStopped(ctx context.Context, in adopt.Instance) (done bool, err error) {
+	inst := strconv.Itoa(in.Port)
+	newUnit := unitfile.InstanceUnit(c.svc.Name, inst)
+	if !slices.Contains(c.installed(), inst) {
+		return false, nil
+	}
+	if u, err := c.m.Unit(ctx, newUnit); err != nil || !u.Running() {
+		return false, nil
+	}
+	if _, err := gateFor(c.svc).Wait(ctx, c.unitFunc(newUnit), probesFor(c.svc, c.store)(inst)); err != nil {
+		return false, nil
+	}
+	enabled := c.state.Instances[inst].Enabled
+	// The kill may have come anywhere after the old unit's stop: finish
+	// what is left of it (a unit no longer loaded cannot be stopped).
+	if old, err := c.m.Unit(ctx, in.Unit); err == nil && old.LoadState == "loaded" {
+		if err := c.m.Stop(ctx, in.Unit); err != nil {
+			return false, err
+		}
+	}
+	if _, err := os.Stat(in.Path); err == nil {
+		if enabled {
+			if err := c.m.DisableUnits(ctx, in.Unit); err != nil {
+				return false, err
+			}
+		}
+		if _, err := c.moveAside(in); err != nil {
+			return false, err
+		}
+		if err := c.m.Reload(ctx); err != nil {
+			return false, err
+		}
+	}
+	if c.rep.Balancer != "none" {
+		if err := c.drainer.Undrain(ctx, inst); err != nil {
+			return false, err
+		}
+	}
+	c.say("%s: %s was started by an earlier adopt and is healthy: its step is finished", inst, newUnit)
+	c.rep.Resumed = append(c.rep.Resumed, inst)
+	c.state.set(inst, phaseDone, enabled)
+	return true, c.state.save(c.stateDir)
+}
+
+// installed lists the instances the sysroll units were last installed
+// with (applied.json), so a resumed step knows whether its new instance
+// is part of them.
+func (c *cutover) installed() []string {
+	var a struct {
+		Instances []string `json:"instances"`
+	}
+	if err := release.ReadStateFile("installed-units list", filepath.Join(c.stateDir, "applied.json"), 1<<20, &a); err != nil {
+		return nil
+	}
+	return a.Instances
 }
 
 // fail puts the old unit back after a failed cutover step and says what

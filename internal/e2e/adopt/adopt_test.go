@@ -169,7 +169,12 @@ func TestAdoptKilledThenRerun(t *testing.T) {
 	args := append(append([]string{"adopt"}, w.units()...), "--file", file)
 
 	b := e2etest.StartSysroll(t, args...)
-	b.WaitLine(30*time.Second, "24561: start "+name+"@24561.service")
+	// Killed in the gate: the new instance 24561 runs, the old unit is gone.
+	b.WaitLine(30*time.Second, "24561: not accepting for")
+	// adopt holds the deploy lock: nothing else rolls the service meanwhile.
+	if r := e2etest.Sysroll(t, "apply", file); r.Code == 0 || !strings.Contains(r.Stderr, "already running") {
+		t.Errorf("apply during adopt: %s, want refused by the deploy lock", r)
+	}
 	b.Signal("KILL")
 	b.Wait(10 * time.Second)
 	t.Logf("first adopt, killed:\n%s", b.Output())
@@ -186,6 +191,14 @@ func TestAdoptKilledThenRerun(t *testing.T) {
 	}
 	if !strings.Contains(r.Stdout, "24562: already on sysroll") {
 		t.Errorf("the rerun should leave 24562 (cut over before the kill) as it is:\n%s", r.Stdout)
+	}
+	// 24561's new instance was started before the kill: it passes the
+	// gate, so its step is finished rather than undone and redone.
+	if !strings.Contains(r.Stdout, "24561: "+name+"@24561.service was started by an earlier adopt and is healthy") {
+		t.Errorf("the rerun should finish 24561's step:\n%s", r.Stdout)
+	}
+	if e2etest.Run(t, "test", "-e", unitDir+"/"+w.unit(1)).Code == 0 {
+		t.Errorf("%s is back in %s after the rerun", w.unit(1), unitDir)
 	}
 	e2etest.WaitHealthy(t, name, 2, 10*time.Second)
 	w.waitServing(p1, p2)
