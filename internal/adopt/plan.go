@@ -109,3 +109,22 @@ func baseName(p string) string { return p[strings.LastIndexByte(p, '/')+1:] }
 
 // dur renders d as the service file reads it ("2s", "1m30s", "100ms").
 func dur(d time.Duration) string { return d.String() }
+
+// MarshalJSON renders the time spans in seconds, as sysroll's other JSON
+// does (schema.Plan), not as Go's nanoseconds.
+func (p *Proposal) MarshalJSON() ([]byte, error) {
+	type plain Proposal
+	return json.Marshal(struct {
+		*plain
+		StopTimeout  float64  `json:"stop_timeout"`
+		RestartDelay *float64 `json:"restart_sec,omitempty"`
+	}{plain: (*plain)(p), StopTimeout: p.StopTimeout.Seconds(), RestartDelay: secondsIf(p.RestartDelaySet, p.RestartDelay)})
+}
+
+func secondsIf(set bool, d time.Duration) *float64 {
+	if !set {
+		return nil
+	}
+	s := d.Seconds()
+	return &s
+}

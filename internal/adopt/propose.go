@@ -55,8 +55,8 @@ type Proposal struct {
 	Binary       string             `json:"binary"`
 	Instances    []Instance         `json:"instances"`
 	Type         config.ServiceType `json:"type"`
-	StopTimeout  time.Duration      `json:"stop_timeout,omitempty"`
-	RestartDelay time.Duration      `json:"restart_sec,omitempty"`
+	StopTimeout  time.Duration      `json:"-"` // stop_timeout in seconds (MarshalJSON)
+	RestartDelay time.Duration      `json:"-"` // restart_sec in seconds (MarshalJSON)
 	// RestartDelaySet: the units set RestartSec= (0 is a value too).
 	RestartDelaySet  bool              `json:"-"`
 	Environment      map[string]string `json:"environment,omitempty"`

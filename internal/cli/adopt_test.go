@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,4 +80,34 @@ func writeTemp(t *testing.T, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// --json prints the report as one JSON document: the proposal with its
+// spans in seconds, the order and the service file.
+func TestAdoptJSON(t *testing.T) {
+	_, paths := guideUnits(t)
+	stdout, stderr, code := run(t, "adopt", paths[0], paths[1], "--dry-run", "--json", "--state-dir", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep struct {
+		Service  string `json:"service"`
+		DryRun   bool   `json:"dry_run"`
+		Proposal struct {
+			Command     string   `json:"command"`
+			StopTimeout float64  `json:"stop_timeout"`
+			RestartSec  *float64 `json:"restart_sec"`
+		} `json:"proposal"`
+		Order []struct {
+			Port int `json:"port"`
+		} `json:"order"`
+		ServiceFile string `json:"service_file"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, stdout)
+	}
+	if rep.Service != "my-service" || !rep.DryRun || rep.Proposal.StopTimeout != 10 || rep.Proposal.RestartSec == nil || *rep.Proposal.RestartSec != 2 ||
+		len(rep.Order) != 2 || rep.Order[0].Port != 8082 || !strings.Contains(rep.ServiceFile, "instances: [8081, 8082]") {
+		t.Errorf("report %+v", rep)
+	}
 }
