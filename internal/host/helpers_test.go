@@ -80,10 +80,11 @@ func (w *world) artifact(version string) string {
 	return d
 }
 
-// install applies a service with release v1.
+// install applies a service with release v1, without the wait (the tests
+// of the wait are in apply_wait_test.go).
 func (w *world) install(name string, instances []string, extra ...string) {
 	w.t.Helper()
-	if _, err := w.h.Apply(w.t.Context(), ApplyOptions{File: w.serviceFile(name, instances, extra...), Artifact: w.artifact("v1"), Version: "v1"}); err != nil {
+	if _, err := w.h.Apply(w.t.Context(), ApplyOptions{File: w.serviceFile(name, instances, extra...), Artifact: w.artifact("v1"), Version: "v1", NoWait: true}); err != nil {
 		w.t.Fatalf("apply: %v", err)
 	}
 }
