@@ -150,6 +150,12 @@ func (h *Host) Apply(ctx context.Context, opts ApplyOptions) (rep *ApplyReport, 
 	rep.ServiceFile = install.Diff(appliedServiceFile, string(oldRaw), string(raw))
 	rep.Changed = !plan.NoChanges() || rep.ServiceFile != ""
 
+	if !opts.DryRun {
+		// Before anything changes (no release staged, no unit written).
+		if err := h.checkPorts(ctx, m, svc, plan.Start); err != nil {
+			return nil, err
+		}
+	}
 	var initial string
 	if len(plan.Start) > 0 && !opts.DryRun {
 		if initial, err = initialRelease(ctx, store, svc, opts, rep); err != nil {

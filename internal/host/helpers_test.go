@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sysroll/sysroll/internal/portcheck/portchecktest"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/rollout"
 	"github.com/sysroll/sysroll/internal/systemd"
@@ -43,7 +44,10 @@ func newWorld(t testing.TB) *world {
 			w.connections++
 			return keepOpen{w.fake}, nil
 		},
-		Logs:    func(context.Context, string, int) []string { return []string{"(test journal)"} },
+		Logs: func(context.Context, string, int) []string { return []string{"(test journal)"} },
+		// Every port is free: the tests' own probe servers listen on the
+		// ports their fake instances are named after.
+		Ports:   portchecktest.Table{},
 		Who:     "tester",
 		Command: "sysroll test",
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/sysroll/sysroll/internal/config"
+	"github.com/sysroll/sysroll/internal/portcheck"
 	"github.com/sysroll/sysroll/internal/safeio"
 	"github.com/sysroll/sysroll/internal/systemd"
 	"github.com/sysroll/sysroll/internal/unitfile"
@@ -35,6 +36,9 @@ type Host struct {
 	// Logs returns a unit's last n journal lines, shown when an instance
 	// fails; nil reads them with journalctl.
 	Logs func(ctx context.Context, unit string, n int) []string
+	// Ports finds who listens on a TCP port, checked before apply starts an
+	// instance on one; nil reads /proc.
+	Ports portcheck.Table
 	// Who is recorded as who ran a rollout; "" is the calling user (the
 	// sudo user behind root).
 	Who string
