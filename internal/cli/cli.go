@@ -192,7 +192,7 @@ Typical session:
 	root.AddCommand(
 		newInitCmd(g), newRenderCmd(g), newApplyCmd(g), newStatusCmd(g),
 		newDeployCmd(g), newRestartCmd(g), newRollbackCmd(g), newHistoryCmd(g),
-		newLintCmd(g), newUninstallCmd(g), newVersionCmd(g),
+		newLintCmd(g), newUninstallCmd(g), newVersionCmd(g), newLogsCmd(g),
 	)
 	// cobra adds "completion" when a command runs; add it now, so that an
 	// unknown shell can be refused (see strictCompletion). Its scripts go

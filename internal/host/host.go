@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -36,6 +37,9 @@ type Host struct {
 	// Logs returns a unit's last n journal lines, shown when an instance
 	// fails; nil reads them with journalctl.
 	Logs func(ctx context.Context, unit string, n int) []string
+	// Journalctl runs journalctl with args, its output to stdout, until it
+	// ends or ctx does (`sysroll logs`); nil runs the real one.
+	Journalctl func(ctx context.Context, args []string, stdout io.Writer) error
 	// Ports finds who listens on a TCP port, checked before apply starts an
 	// instance on one; nil reads /proc.
 	Ports portcheck.Table
