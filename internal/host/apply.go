@@ -136,7 +136,8 @@ func (h *Host) Apply(ctx context.Context, opts ApplyOptions) (rep *ApplyReport, 
 		return nil, err
 	}
 	defer m.Close()
-	in := &install.Installer{Manager: m, UnitDir: unitDir, StateDir: stateDir}
+	rec := newStartRecorder(m)
+	in := &install.Installer{Manager: rec, UnitDir: unitDir, StateDir: stateDir}
 	plan, err := in.Plan(ctx, desired(svc, files))
 	if err != nil {
 		return nil, err
@@ -209,7 +210,7 @@ func (h *Host) Apply(ctx context.Context, opts ApplyOptions) (rep *ApplyReport, 
 		opts.Applied(rep)
 	}
 	if !opts.NoWait && len(plan.Start) > 0 {
-		rep.Waited = h.waitStarted(ctx, m, svc, store, plan.Start, opts.Progress)
+		rep.Waited = h.waitStarted(ctx, rec, svc, store, plan.Start, opts.Progress)
 		if failed := gateFailures(rep.Waited); len(failed) > 0 {
 			// Not proven good: a retry with a fixed artifact replaces it
 			// (startRelease), and no rollback ever goes back to it.

@@ -69,12 +69,11 @@ func (e *GateError) Error() string {
 }
 
 // waitStarted runs the health gate of every unit apply started, all at
-// once, and returns their results in the order of units. A unit's gate
-// opens right after its start job: systemd's start resets NRestarts, so a
-// restart counted by the first check is already a crash (a crash loop is
-// caught at its first restart, or when StartLimitBurst turns the unit
-// failed, whichever is seen first).
-func (h *Host) waitStarted(ctx context.Context, m systemd.Manager, svc *config.Service, store *release.Store, units []string, progress func(WaitEvent)) []InstanceWait {
+// once, and returns their results in the order of units. Each gate judges
+// restarts against the unit's state as its start job finished (see
+// startRecorder): a crash loop is caught at its first restart, or when
+// StartLimitBurst turns the unit failed, whichever is seen first.
+func (h *Host) waitStarted(ctx context.Context, m *startRecorder, svc *config.Service, store *release.Store, units []string, progress func(WaitEvent)) []InstanceWait {
 	if progress == nil {
 		progress = func(WaitEvent) {}
 	}
@@ -93,7 +92,7 @@ func (h *Host) waitStarted(ctx context.Context, m systemd.Manager, svc *config.S
 		inst := instanceName(svc.Name, unit)
 		emit(WaitEvent{Type: WaitWaiting, Unit: unit, Gate: gate.WithDefaults()})
 		wg.Go(func() {
-			res, err := gate.Wait(ctx, freshStart(m, unit), probes(inst))
+			res, err := gate.Wait(ctx, m.startedUnit(unit), probes(inst))
 			r := InstanceWait{Instance: inst, Unit: unit, Healthy: err == nil, TookMS: res.Took.Milliseconds(), Health: res.Summary()}
 			typ := WaitHealthy
 			if err != nil {
@@ -111,19 +110,49 @@ func (h *Host) waitStarted(ctx context.Context, m systemd.Manager, svc *config.S
 	return out
 }
 
-// freshStart reads unit for a gate that opens right after a start job.
-// The gate judges restarts against its first observation; that one is
-// given NRestarts 0, which is what the start job set, so that a restart
-// systemd made between the job and the first check counts as one.
-func freshStart(m systemd.Manager, unit string) health.UnitFunc {
-	first := true
+// startRecorder is the Manager apply installs with: it keeps each unit's
+// state as its start job finished, the baseline of the unit's gate.
+// The gates open only once every instance is started, one after the other
+// (seconds, for Type=notify): a crash loop's restarts in between must count.
+// NRestarts alone cannot tell them, since a start queued while the unit
+// waits to be restarted (auto-restart) keeps systemd's counter.
+type startRecorder struct {
+	systemd.Manager
+	mu    sync.Mutex
+	after map[string]systemd.UnitState
+}
+
+func newStartRecorder(m systemd.Manager) *startRecorder {
+	return &startRecorder{Manager: m, after: map[string]systemd.UnitState{}}
+}
+
+// Start implements systemd.Manager.
+func (r *startRecorder) Start(ctx context.Context, unit string) error {
+	if err := r.Manager.Start(ctx, unit); err != nil {
+		return err
+	}
+	if u, err := r.Manager.Unit(ctx, unit); err == nil {
+		r.mu.Lock()
+		r.after[unit] = u
+		r.mu.Unlock()
+	}
+	return nil
+}
+
+// startedUnit reads unit for a gate that opens after its start job: the
+// first observation is the state recorded as that job finished (when
+// there is one), so that a restart since then is one the gate sees (a new
+// InvocationID, NRestarts up); later ones are read live.
+func (r *startRecorder) startedUnit(unit string) health.UnitFunc {
+	r.mu.Lock()
+	base, ok := r.after[unit]
+	r.mu.Unlock()
 	return func(ctx context.Context) (systemd.UnitState, error) {
-		u, err := m.Unit(ctx, unit)
-		if err == nil && first {
-			first = false
-			u.NRestarts = 0
+		if ok {
+			ok = false
+			return base, nil
 		}
-		return u, err
+		return r.Manager.Unit(ctx, unit)
 	}
 }
 
