@@ -28,7 +28,7 @@ func TestApplyWaitsUntilHealthy(t *testing.T) {
 	for _, p := range s.ports {
 		unit := instanceUnit(s.name, p)
 		if !strings.Contains(r.Stdout, unit+": waiting for the health gate (ready, then healthy for 1s; deadline 30s)") ||
-			!regexp.MustCompile(regexp.QuoteMeta(unit) + `: healthy after [0-9.]+s`).MatchString(r.Stdout) {
+			!regexp.MustCompile(regexp.QuoteMeta(unit)+`: healthy after [0-9.]+s`).MatchString(r.Stdout) {
 			t.Errorf("apply output lacks the wait of %s:\n%s", unit, r.Stdout)
 		}
 	}
