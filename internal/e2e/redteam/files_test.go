@@ -145,7 +145,9 @@ func TestEveryStateDirReplaced(t *testing.T) {
 			t.Logf("%s: %s", what, strings.Join(codes, " "))
 			// Only a link is refused (it may be a directory moved to another
 			// disk); anything else is moved aside and status goes on.
-			if h.name != "link to /etc" && codes[0] != "status=0" {
+			// (status exits 1 without an error when it shows an instance
+			// unhealthy: that is going on.)
+			if h.name != "link to /etc" && codes[0] != "status=0" && !(codes[0] == "status=1" && codes[1] == "()") {
 				t.Errorf("%s: status fails: %s", what, strings.Join(codes, " "))
 			}
 			if r := e2etest.Run(t, "test", "-e", "/etc/passwd"); r.Code != 0 {
