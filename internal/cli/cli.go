@@ -192,8 +192,9 @@ Typical session:
 	root.AddCommand(
 		newInitCmd(g), newRenderCmd(g), newApplyCmd(g), newStatusCmd(g),
 		newDeployCmd(g), newRestartCmd(g), newRollbackCmd(g), newHistoryCmd(g),
-		newLintCmd(g), newUninstallCmd(g), newVersionCmd(g), newLogsCmd(g),
+		newLintCmd(g), newUninstallCmd(g), newVersionCmd(g),
 	)
+	root.AddCommand(newLogsCmd(g))
 	// cobra adds "completion" when a command runs; add it now, so that an
 	// unknown shell can be refused (see strictCompletion). Its scripts go
 	// to the writer set when it is added.
