@@ -211,6 +211,12 @@ func (h *Host) Apply(ctx context.Context, opts ApplyOptions) (rep *ApplyReport, 
 	}
 	if !opts.NoWait && len(plan.Start) > 0 {
 		rep.Waited = h.waitStarted(ctx, rec, svc, store, plan.Start, opts.Progress)
+		if ctx.Err() != nil {
+			// Ctrl-C (or SIGTERM) in the wait: what was started runs on;
+			// only the verdict is missing.
+			return rep, fmt.Errorf("apply %s: interrupted while waiting for the health gate: the units are installed and the instances started; see `sysroll status %s`: %w",
+				svc.Name, svc.Name, ctx.Err())
+		}
 		if failed := gateFailures(rep.Waited); len(failed) > 0 {
 			// Not proven good: a retry with a fixed artifact replaces it
 			// (startRelease), and no rollback ever goes back to it.

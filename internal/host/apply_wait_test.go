@@ -1,6 +1,7 @@
 package host
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -193,6 +194,28 @@ func TestApplyWaitsOnlyForWhatItStarted(t *testing.T) {
 		}
 		if len(rep.Waited) != 1 || rep.Waited[0].Unit != "shop@8084.service" || !rep.Waited[0].Healthy {
 			t.Errorf("waited %+v, want only shop@8084", rep.Waited)
+		}
+	})
+}
+
+// Interrupted in the wait: apply says so (not "did not pass"), and the
+// release is not marked good.
+func TestApplyInterruptedInTheWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		ctx, cancel := context.WithCancel(t.Context())
+		opts := ApplyOptions{File: w.serviceFile("shop", three), Artifact: w.artifact("v1"), Version: "v1",
+			Progress: func(ev WaitEvent) {
+				if ev.Type == WaitWaiting {
+					time.AfterFunc(300*time.Millisecond, cancel)
+				}
+			}}
+		_, err := w.h.Apply(ctx, opts)
+		if err == nil || !strings.Contains(err.Error(), "interrupted while waiting for the health gate") || !errors.Is(err, context.Canceled) {
+			t.Fatalf("apply = %v, want interrupted", err)
+		}
+		if good, _ := w.store("shop").KnownGood(); good != "" {
+			t.Errorf("known good %q after an interrupted wait", good)
 		}
 	})
 }
