@@ -45,9 +45,15 @@ before it waited: a script that does its own checking gets exit 0 once the
 start jobs are done (and a first release counts as known-good then, as it
 did).
 
-Before starting an instance whose name is a port, apply checks that nothing
-else listens on that TCP port (on any address) and refuses, naming the
-process and its unit, before anything is changed.`,
+Before starting an instance whose name is a port (and the listen: socket
+before its first start), apply checks that nothing else listens on that TCP
+port, on any address, and refuses before anything is changed, naming the
+process (PID, command) and its systemd unit.
+
+Exit status: 0 installed and every started instance healthy; 1 an instance
+failed its start or its health gate (the units stay installed), a port is
+in use (nothing changed), or systemd failed; 2 bad usage or a bad service
+file or artifact (nothing changed).`,
 		Example: `  sysroll apply hello.yaml --artifact ./hello --version v1
   sysroll apply hello.yaml --dry-run
   sysroll apply hello.yaml --no-wait && my-own-health-check
