@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -12,7 +13,7 @@ import (
 )
 
 func newApplyCmd(g *globals) *cobra.Command {
-	var dryRun bool
+	var dryRun, noWait bool
 	var artifact, version, as string
 	cmd := &cobra.Command{
 		Use:   "apply FILE",
@@ -29,9 +30,34 @@ restarted is installed but NOT carried out by restarting them all: apply says
 so, and ` + "`sysroll restart NAME`" + ` rolls it out one gated batch at a time.
 
 The first apply needs --artifact: the release the instances start on. Later
-releases come with ` + "`sysroll deploy`" + `.`,
+releases come with ` + "`sysroll deploy`" + `.
+
+apply then waits for every instance it started to pass the same health gate
+as a rollout step: running (for Type=notify, READY=1 sent), its probes
+passing, and still so after health.healthy_for, all within health.deadline.
+It exits 0 only when each of them passed. One that crashes (a crash loop is
+caught at its first restart), never gets ready or falls unhealthy is shown
+with why and its last journal lines, and apply exits 1; the units stay
+installed, and the release is not marked good. Instances that were already
+running are not restarted and not checked (` + "`sysroll status`" + ` does that).
+--no-wait returns as soon as systemd has started the instances, as apply did
+before it waited: a script that does its own checking gets exit 0 once the
+start jobs are done (and a first release counts as known-good then, as it
+did).
+
+Before starting an instance whose name is a port (and the listen: socket
+before its first start), apply checks that nothing else listens on that TCP
+port, on any address, and refuses before anything is changed, naming the
+process (PID, command) and its systemd unit.
+
+Exit status: 0 installed and every started instance healthy; 1 an instance
+failed its start or its health gate (the units stay installed), a port is
+in use (nothing changed), or systemd failed; 2 bad usage or a bad service
+file or artifact (nothing changed).`,
 		Example: `  sysroll apply hello.yaml --artifact ./hello --version v1
   sysroll apply hello.yaml --dry-run
+  sysroll apply hello.yaml --no-wait && my-own-health-check
+  sysroll apply hello.yaml --json | jq '.waited[] | select(.healthy | not)'
   sysroll apply hello.yaml --user`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -43,14 +69,27 @@ releases come with ` + "`sysroll deploy`" + `.`,
 					return usagef("%w", err)
 				}
 			}
-			rep, err := g.host().Apply(cmd.Context(), host.ApplyOptions{File: args[0], Artifact: artifact, Version: version, As: as, DryRun: dryRun})
-			if err != nil {
-				return err
+			opts := host.ApplyOptions{File: args[0], Artifact: artifact, Version: version, As: as, DryRun: dryRun, NoWait: noWait}
+			printed := false
+			if !g.json {
+				// What changed is shown before the wait, the wait as it goes.
+				opts.Applied = func(rep *host.ApplyReport) { printed = true; _ = printApply(g, rep) }
+				opts.Progress = func(ev host.WaitEvent) { printWait(g.stdout, ev) }
 			}
-			return printApply(g, rep)
+			rep, err := g.host().Apply(cmd.Context(), opts)
+			// A report comes with a failed gate (the units are in, the
+			// results are data); other failures are said by err alone.
+			_, gateFailed := errors.AsType[*host.GateError](err)
+			if rep != nil && (err == nil || gateFailed) && (g.json || !printed) {
+				if perr := printApply(g, rep); perr != nil && err == nil {
+					return perr
+				}
+			}
+			return err
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what would change, change nothing")
+	cmd.Flags().BoolVar(&noWait, "no-wait", false, "return once systemd has started the instances, without waiting for their health gate")
 	cmd.Flags().StringVar(&artifact, "artifact", "", "the first release (binary, directory or .tar.gz), needed when an instance has none yet")
 	cmd.Flags().StringVar(&version, "version", "", "name of that release (default: a short sha256)")
 	cmd.Flags().StringVar(&as, "as", "", "the file name a single-binary artifact gets in the release: the one the command runs (e.g. --as hello for {release}/hello)")

@@ -194,6 +194,7 @@ Typical session:
 		newDeployCmd(g), newRestartCmd(g), newRollbackCmd(g), newHistoryCmd(g),
 		newLintCmd(g), newUninstallCmd(g), newAdoptCmd(g), newVersionCmd(g),
 	)
+	root.AddCommand(newLogsCmd(g))
 	// cobra adds "completion" when a command runs; add it now, so that an
 	// unknown shell can be refused (see strictCompletion). Its scripts go
 	// to the writer set when it is added.

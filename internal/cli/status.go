@@ -27,9 +27,18 @@ releases (after a halted rollout) and an interrupted rollout are flagged.
 Without NAME, list every service sysroll manages here.
 
 Health is systemd's own view (active and, for Type=notify, READY=1 sent)
-plus one run of the service's probes; --no-probe skips the probes.`,
+plus one run of the service's probes; --no-probe skips the probes.
+
+Exit status, for scripts (also with --json):
+  0  every instance is healthy and no rollout was interrupted (mixed
+     releases and quarantined state files are shown but count as well)
+  1  an instance is unhealthy or down, or a rollout was interrupted
+  2  bad usage, or NAME is not installed
+Without NAME the same rule holds over every service, judged without
+probes (systemd's state only).`,
 		Example: `  sysroll status hello
-  sysroll status hello --json | jq '.instances[] | select(.health != "healthy")'`,
+  sysroll status hello --json | jq '.instances[] | select(.health != "healthy")'
+  until sysroll status hello >/dev/null; do sleep 1; done   # wait until all healthy`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -37,16 +46,32 @@ plus one run of the service's probes; --no-probe skips the probes.`,
 				if err != nil {
 					return err
 				}
-				return printServices(g, all)
+				if err := printServices(g, all); err != nil {
+					return err
+				}
+				for _, st := range all.Services {
+					if len(host.StatusProblems(st)) > 0 {
+						return silentError{ExitFailed}
+					}
+				}
+				return nil
 			}
 			st, err := g.host().Status(cmd.Context(), host.StatusOptions{Service: args[0], NoProbe: noProbe})
 			if err != nil {
 				return err
 			}
 			if g.json {
-				return json.NewEncoder(g.stdout).Encode(st)
+				if err := json.NewEncoder(g.stdout).Encode(st); err != nil {
+					return err
+				}
+			} else {
+				printStatus(g.stdout, st)
 			}
-			printStatus(g.stdout, st)
+			// The table (or the JSON) says what is wrong; the code is
+			// for scripts.
+			if len(host.StatusProblems(st)) > 0 {
+				return silentError{ExitFailed}
+			}
 			return nil
 		},
 	}

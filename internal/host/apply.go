@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/install"
@@ -30,6 +31,17 @@ type ApplyOptions struct {
 	As string
 	// DryRun computes the report and changes nothing.
 	DryRun bool
+	// NoWait returns once systemd has started the instances (their start
+	// jobs done), without the health gate: apply's behaviour before it
+	// waited. A first release then counts as known-good as it did then.
+	NoWait bool
+	// Applied, if set, is called with the report once the units are
+	// installed and the instances started, before the wait: the CLI shows
+	// what changed while the gates run.
+	Applied func(*ApplyReport)
+	// Progress, if set, receives the wait's events (from one goroutine at
+	// a time).
+	Progress func(WaitEvent)
 }
 
 // ApplyReport is what Apply did (or, with DryRun, would do).
@@ -44,6 +56,13 @@ type ApplyReport struct {
 	// (a secret in environment:, a port it cannot bind), each with its fix;
 	// they change nothing (config.Service.Warnings).
 	Warnings []string `json:"warnings,omitempty"`
+	// Waited lists each instance apply started and waited for, with its
+	// health gate's result; empty with NoWait, for a dry run, or when
+	// nothing was started. Instances apply did not start (already running)
+	// are not checked: `sysroll status` does that.
+	Waited []InstanceWait `json:"waited,omitempty"`
+	// NoWait is set when the wait was skipped (ApplyOptions.NoWait).
+	NoWait bool `json:"no_wait,omitempty"`
 }
 
 // Apply installs or updates a service's units and converges its instances:
@@ -117,7 +136,8 @@ func (h *Host) Apply(ctx context.Context, opts ApplyOptions) (rep *ApplyReport, 
 		return nil, err
 	}
 	defer m.Close()
-	in := &install.Installer{Manager: m, UnitDir: unitDir, StateDir: stateDir}
+	rec := newStartRecorder(m)
+	in := &install.Installer{Manager: rec, UnitDir: unitDir, StateDir: stateDir}
 	plan, err := in.Plan(ctx, desired(svc, files))
 	if err != nil {
 		return nil, err
@@ -131,6 +151,12 @@ func (h *Host) Apply(ctx context.Context, opts ApplyOptions) (rep *ApplyReport, 
 	rep.ServiceFile = install.Diff(appliedServiceFile, string(oldRaw), string(raw))
 	rep.Changed = !plan.NoChanges() || rep.ServiceFile != ""
 
+	if !opts.DryRun {
+		// Before anything changes (no release staged, no unit written).
+		if err := h.checkPorts(ctx, m, svc, plan.Start); err != nil {
+			return nil, err
+		}
+	}
 	var initial string
 	if len(plan.Start) > 0 && !opts.DryRun {
 		if initial, err = initialRelease(ctx, store, svc, opts, rep); err != nil {
@@ -177,6 +203,24 @@ func (h *Host) Apply(ctx context.Context, opts ApplyOptions) (rep *ApplyReport, 
 		inst := strings.TrimSuffix(strings.TrimPrefix(unit, svc.Name+"@"), ".service")
 		if err := store.RemoveInstance(inst); err != nil {
 			return rep, err
+		}
+	}
+	rep.NoWait = opts.NoWait
+	if opts.Applied != nil {
+		opts.Applied(rep)
+	}
+	if !opts.NoWait && len(plan.Start) > 0 {
+		rep.Waited = h.waitStarted(ctx, rec, svc, store, plan.Start, opts.Progress)
+		if ctx.Err() != nil {
+			// Ctrl-C (or SIGTERM) in the wait: what was started runs on;
+			// only the verdict is missing.
+			return rep, fmt.Errorf("apply %s: interrupted while waiting for the health gate: the units are installed and the instances started; see `sysroll status %s`: %w",
+				svc.Name, svc.Name, ctx.Err())
+		}
+		if failed := gateFailures(rep.Waited); len(failed) > 0 {
+			// Not proven good: a retry with a fixed artifact replaces it
+			// (startRelease), and no rollback ever goes back to it.
+			return rep, &GateError{Service: svc.Name, Failed: failed, Started: len(plan.Start)}
 		}
 	}
 	if initial != "" && rep.StagedRelease != nil {
@@ -297,12 +341,17 @@ func (h *Host) startFailure(ctx context.Context, m systemd.Manager, service stri
 	if u, uerr := m.Unit(ctx, je.Unit); uerr == nil && u.Result != "" && u.Result != "success" {
 		why = fmt.Sprintf(" (%s, status %d)", u.Result, u.ExecMainStatus)
 	}
-	journal := "journalctl"
-	if h.User {
-		journal += " --user"
+	// The app's own error is usually in its last lines: show them here
+	// rather than send the operator to look.
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	lines := h.logs()(lctx, je.Unit, applyLogLines)
+	cancel()
+	journal := ""
+	if len(lines) > 0 {
+		journal = "\n  its last journal lines:\n    " + strings.Join(lines, "\n    ")
 	}
-	return fmt.Errorf("apply %s: %w%s\n  the units are installed; the instance's log: %s -u %s -n 50\n  fix the release and apply again with --artifact, or remove it all: sysroll uninstall %s",
-		service, err, why, journal, je.Unit, service)
+	return fmt.Errorf("apply %s: %w%s%s\n  the units are installed; more of the instance's log: sysroll logs %s %s -n 50\n  fix the release and apply again with --artifact, or remove it all: sysroll uninstall %s",
+		service, err, why, journal, service, instanceName(service, je.Unit), service)
 }
 
 // Warnings renders the service file's warnings (config.Service.Warnings) as

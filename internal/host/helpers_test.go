@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sysroll/sysroll/internal/portcheck/portchecktest"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/rollout"
 	"github.com/sysroll/sysroll/internal/systemd"
@@ -43,7 +44,10 @@ func newWorld(t testing.TB) *world {
 			w.connections++
 			return keepOpen{w.fake}, nil
 		},
-		Logs:    func(context.Context, string, int) []string { return []string{"(test journal)"} },
+		Logs: func(context.Context, string, int) []string { return []string{"(test journal)"} },
+		// Every port is free: the tests' own probe servers listen on the
+		// ports their fake instances are named after.
+		Ports:   portchecktest.Table{},
 		Who:     "tester",
 		Command: "sysroll test",
 	}
@@ -80,10 +84,11 @@ func (w *world) artifact(version string) string {
 	return d
 }
 
-// install applies a service with release v1.
+// install applies a service with release v1, without the wait (the tests
+// of the wait are in apply_wait_test.go).
 func (w *world) install(name string, instances []string, extra ...string) {
 	w.t.Helper()
-	if _, err := w.h.Apply(w.t.Context(), ApplyOptions{File: w.serviceFile(name, instances, extra...), Artifact: w.artifact("v1"), Version: "v1"}); err != nil {
+	if _, err := w.h.Apply(w.t.Context(), ApplyOptions{File: w.serviceFile(name, instances, extra...), Artifact: w.artifact("v1"), Version: "v1", NoWait: true}); err != nil {
 		w.t.Fatalf("apply: %v", err)
 	}
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/sysroll/sysroll/internal/config"
+	"github.com/sysroll/sysroll/internal/portcheck"
 	"github.com/sysroll/sysroll/internal/safeio"
 	"github.com/sysroll/sysroll/internal/systemd"
 	"github.com/sysroll/sysroll/internal/unitfile"
@@ -35,6 +37,12 @@ type Host struct {
 	// Logs returns a unit's last n journal lines, shown when an instance
 	// fails; nil reads them with journalctl.
 	Logs func(ctx context.Context, unit string, n int) []string
+	// Journalctl runs journalctl with args, its output to stdout, until it
+	// ends or ctx does (`sysroll logs`); nil runs the real one.
+	Journalctl func(ctx context.Context, args []string, stdout io.Writer) error
+	// Ports finds who listens on a TCP port, checked before apply starts an
+	// instance on one; nil reads /proc.
+	Ports portcheck.Table
 	// Who is recorded as who ran a rollout; "" is the calling user (the
 	// sudo user behind root).
 	Who string

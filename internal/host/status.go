@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -240,4 +241,22 @@ func (h *Host) History(_ context.Context, opts HistoryOptions) (*schema.History,
 		recs = []release.Record{}
 	}
 	return &schema.History{Schema: schema.HistoryV1, Service: opts.Service, Rollouts: recs}, nil
+}
+
+// StatusProblems says why a status is not all well, one reason a line; none
+// when every instance is healthy and no rollout was interrupted. It decides
+// `sysroll status`'s exit code (1 with any reason): mixed releases and
+// quarantined files are reported but do not count, since every instance may
+// serve well with them.
+func StatusProblems(st *schema.Status) []string {
+	var out []string
+	for _, r := range st.Instances {
+		if r.Health != schema.Healthy {
+			out = append(out, fmt.Sprintf("%s is %s", r.Unit, r.Health))
+		}
+	}
+	if st.Interrupted != nil {
+		out = append(out, fmt.Sprintf("rollout %s was interrupted", st.Interrupted.ID))
+	}
+	return out
 }

@@ -53,7 +53,7 @@ func TestRestartRefusesAChangedRelease(t *testing.T) {
 func assertFlagged(t *testing.T, s *service, ports []int, saying string) {
 	t.Helper()
 	r := s.sysroll("status", s.name, "--json")
-	if r.Code != 0 {
+	if r.Code != 1 { // a flagged instance is not healthy: exit 1
 		t.Fatalf("status --json: %s", r)
 	}
 	var st schema.Status
@@ -75,12 +75,12 @@ func assertFlagged(t *testing.T, s *service, ports []int, saying string) {
 		t.Errorf("status flags %v, want only %v", flagged, ports)
 	}
 	plain := s.sysroll("status", s.name)
-	if plain.Code != 0 || !strings.Contains(plain.Stdout, "next start would fail") {
+	if plain.Code != 1 || !strings.Contains(plain.Stdout, "next start would fail") {
 		t.Errorf("plain status: %s", plain)
 	}
 }
 
-// A current link pointed at / is flagged by status (which exits 0), and
+// A current link pointed at / is flagged by status (which exits 1), and
 // deploy and rollback repair it: the instance ends on what they install.
 func TestDeployAndRollbackRepairALinkPointedAway(t *testing.T) {
 	s := newService(t, "e2e-guard-link", 23040, 2, time.Second)
