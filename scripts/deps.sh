@@ -42,7 +42,7 @@ if [ ${#need[@]} -gt 0 ]; then
   if ! node_ok; then
     v=$(apt-cache madison nodejs | awk '$0 ~ /debian\.org|deb\.debian/ {print $3; exit}')
     echo "installing Debian's nodejs $v (the installed /usr/bin/node does not run)"
-    apt-get install -y -qq --no-install-recommends --allow-downgrades "nodejs=$v" >/dev/null
+    apt-get install -y -qq --no-install-recommends --allow-downgrades --reinstall "nodejs=$v" >/dev/null
     node_ok || { echo "/usr/bin/node still does not run a Node.js" >&2; exit 2; }
   fi
 fi

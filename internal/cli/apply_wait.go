@@ -30,6 +30,9 @@ func printWait(w io.Writer, ev host.WaitEvent) {
 				fmt.Fprintf(w, "    %s\n", l)
 			}
 		}
+		for _, h := range r.Hints {
+			fmt.Fprintf(w, "  hint: %s\n", h)
+		}
 	}
 }
 

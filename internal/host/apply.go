@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sysroll/sysroll/internal/config"
+	"github.com/sysroll/sysroll/internal/diagnose"
 	"github.com/sysroll/sysroll/internal/install"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/systemd"
@@ -344,11 +345,14 @@ func (h *Host) startFailure(ctx context.Context, m systemd.Manager, service stri
 	// The app's own error is usually in its last lines: show them here
 	// rather than send the operator to look.
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	lines := h.logs()(lctx, je.Unit, applyLogLines)
+	lines, hints := diagnose.Failure(h.logs()(lctx, je.Unit, diagnose.ReadLines), applyLogLines)
 	cancel()
 	journal := ""
 	if len(lines) > 0 {
 		journal = "\n  its last journal lines:\n    " + strings.Join(lines, "\n    ")
+	}
+	for _, h := range hints {
+		journal += "\n  hint: " + h.String()
 	}
 	return fmt.Errorf("apply %s: %w%s%s\n  the units are installed; more of the instance's log: sysroll logs %s %s -n 50\n  fix the release and apply again with --artifact, or remove it all: sysroll uninstall %s",
 		service, err, why, journal, service, instanceName(service, je.Unit), service)

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/sysroll/sysroll/internal/config"
+	"github.com/sysroll/sysroll/internal/diagnose"
 	"github.com/sysroll/sysroll/internal/health"
 	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/schema"
 	"github.com/sysroll/sysroll/internal/systemd"
 )
 
@@ -30,6 +32,9 @@ type InstanceWait struct {
 	// Logs are the unit's last journal lines, for a failed instance: the
 	// app's own error is usually there.
 	Logs []string `json:"logs,omitempty"`
+	// Hints name the hardening: key that relaxes what the sandbox
+	// refused, with the journal line that shows it.
+	Hints []schema.Hint `json:"hints,omitempty"`
 }
 
 // WaitEvent is apply's progress while it waits for the instances it
@@ -99,8 +104,11 @@ func (h *Host) waitStarted(ctx context.Context, m *startRecorder, svc *config.Se
 				typ = WaitFailed
 				r.Error = err.Error()
 				lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-				r.Logs = logs(lctx, unit, applyLogLines)
+				lines := logs(lctx, unit, diagnose.ReadLines)
 				cancel()
+				var hs []diagnose.Hint
+				r.Logs, hs = diagnose.Failure(lines, applyLogLines)
+				r.Hints = schema.Hints(hs)
 			}
 			out[i] = r
 			emit(WaitEvent{Type: typ, Unit: unit, Result: &out[i]})

@@ -204,10 +204,6 @@ func (e *engine) undo(ctx context.Context, b int, name, back, to string) error {
 	return errInterrupted
 }
 
-// diagnoseLogLines is how many journal lines of a failed instance are read
-// for diagnose.Journal's hints (the last failLogLines are shown).
-const diagnoseLogLines = 40
-
 // failed records an instance's failure with why (the last probe result, the
 // unit's journal and the hints it gives) and returns it as a *FailedError.
 func (e *engine) failed(ctx context.Context, b int, name string, p release.Phase, cause error, gate *health.GateResult, start time.Time) error {
@@ -217,16 +213,9 @@ func (e *engine) failed(ctx context.Context, b int, name string, p release.Phase
 	}
 	if e.deps.Logs != nil {
 		lctx, cancel := context.WithTimeout(ctx, sideTimeout)
-		// More lines are read than shown: the line that names the sandbox's
-		// refusal (a Python traceback's last line) is often followed by a
-		// dozen of the app's and systemd's own about the exit and restart.
-		lines := e.deps.Logs(lctx, e.spec.Unit(name), diagnoseLogLines)
+		lines := e.deps.Logs(lctx, e.spec.Unit(name), diagnose.ReadLines)
 		cancel()
-		fe.Hints = diagnose.Journal(lines)
-		if len(lines) > failLogLines {
-			lines = lines[len(lines)-failLogLines:]
-		}
-		fe.Logs = lines
+		fe.Logs, fe.Hints = diagnose.Failure(lines, failLogLines)
 	}
 	end := time.Now()
 	if err := e.saveInstance(name, func(r *release.Instance) {

@@ -54,7 +54,7 @@ func NewEvent(e rollout.Event) Event {
 		Schema: EventV1, Time: e.Time, Type: string(e.Type), Service: e.Service,
 		Instance: e.Instance, Phase: string(e.Phase), Skipped: e.Skipped, Batch: e.Batch, Message: e.Message,
 		Health: e.Health, Logs: e.Logs, Result: e.Result, Elapsed: e.Elapsed.Seconds(),
-		Traffic: e.Traffic, Hints: hints(e.Hints),
+		Traffic: e.Traffic, Hints: Hints(e.Hints),
 	}
 }
 
@@ -66,7 +66,12 @@ type Hint struct {
 	Line string `json:"line"` // the journal line that shows it
 }
 
-func hints(hs []diagnose.Hint) []Hint {
+func (h Hint) String() string {
+	return diagnose.Hint{Key: h.Key, Fix: h.Fix, Why: h.Why, Line: h.Line}.String()
+}
+
+// Hints converts diagnose's hints for JSON.
+func Hints(hs []diagnose.Hint) []Hint {
 	if len(hs) == 0 {
 		return nil
 	}

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sysroll/sysroll/internal/e2etest"
 )
@@ -93,11 +92,13 @@ func blocked(t *testing.T, name, file, dir, key, fix string, lines ...string) {
 	t.Helper()
 	f := serviceFile(t, file)
 	t.Cleanup(func() { e2etest.Sysroll(t, "uninstall", name, "--purge") })
-	// apply starts the instances and may or may not wait for them; either
-	// way they cannot run.
-	e2etest.Sysroll(t, "apply", f, "--artifact", releaseDir(t, name, dir, "v1"), "--version", "v1")
-	time.Sleep(time.Second)
-	r := e2etest.Sysroll(t, "deploy", name, "--json", "--artifact", releaseDir(t, name, dir, "v2"), "--version", "v2")
+	// apply waits for the instances it started: they cannot run, and its
+	// failure names the key too.
+	r := e2etest.Sysroll(t, "apply", f, "--artifact", releaseDir(t, name, dir, "v1"), "--version", "v1")
+	if r.Code != 1 || !strings.Contains(r.Stdout+r.Stderr, "hint: ") || !strings.Contains(r.Stdout+r.Stderr, fix) {
+		t.Errorf("apply under the default sandbox: want exit 1 naming %q, got %s", fix, r)
+	}
+	r = e2etest.Sysroll(t, "deploy", name, "--json", "--artifact", releaseDir(t, name, dir, "v2"), "--version", "v2")
 	if r.Code != 1 {
 		t.Fatalf("deploy under the default sandbox: want exit 1, got %s", r)
 	}
