@@ -52,6 +52,21 @@ const (
 type errs struct {
 	file string
 	list []error
+	once map[string]bool
+}
+
+// addOnce is add for a problem in a variable that many hosts inherit (a
+// group's): it is reported once, at the variable, for the first host.
+func (e *errs) addOnce(key string, p pos, format string, args ...any) {
+	id := fmt.Sprintf("%d:%d:%s", p.line, p.col, key)
+	if e.once[id] {
+		return
+	}
+	if e.once == nil {
+		e.once = make(map[string]bool)
+	}
+	e.once[id] = true
+	e.add(p, format, args...)
 }
 
 func (e *errs) add(p pos, format string, args ...any) {

@@ -127,7 +127,7 @@ func ParseFormat(file string, data []byte, f Format) (*Inventory, error) {
 		return parseINI(file, data)
 	case FormatJSON:
 		return parseJSON(file, data)
-	case FormatNative, FormatYAML:
+	case FormatNative, FormatYAML, FormatAuto: // auto: detect saw YAML
 		return parseYAML(file, data, f)
 	}
 	return nil, &Error{File: file, Msg: fmt.Sprintf("unknown inventory format %q: use sysroll, ini, yaml or json", string(f))}
@@ -142,8 +142,8 @@ func detect(data []byte) Format {
 		switch {
 		case s == "" || s[0] == '#' || s[0] == ';' || s == "---":
 			continue
-		case s[0] == '{':
-			return FormatJSON
+		case s[0] == '{' || jsonArray(s):
+			return FormatJSON // a JSON array is refused by parseJSON, with its reason
 		case s[0] == '[':
 			return FormatINI
 		case yamlKeyLine(s):
@@ -152,6 +152,13 @@ func detect(data []byte) Format {
 		return FormatINI
 	}
 	return FormatINI // empty: any format gives no hosts
+}
+
+// jsonArray tells a JSON array ("[", "[\"a\"", "[{", "[]") from an INI
+// section header ("[web]").
+func jsonArray(s string) bool {
+	rest := strings.TrimSpace(strings.TrimPrefix(s, "["))
+	return s[0] == '[' && (rest == "" || strings.IndexByte("\"{[]", rest[0]) >= 0)
 }
 
 // yamlKeyLine reports whether s looks like a YAML mapping key ("all:",

@@ -177,11 +177,15 @@ func (m *model) resolve() *Inventory {
 			return strings.Compare(a, b)
 		})
 		vars := make(map[string]val)
+		layers := make([]map[string]val, 0, len(groups)+1)
 		for _, g := range groups {
 			maps.Copy(vars, m.groups[g].vars)
+			layers = append(layers, m.groups[g].vars)
 		}
 		maps.Copy(vars, hd.vars)
 		h := hostFromVars(m.e, hd, vars)
+		h.Labels = labelsFrom(m.e, hd.name, append(layers, hd.vars))
+		checkHost(m.e, hd.p, &h)
 		h.Groups = slices.DeleteFunc(slices.Sorted(slices.Values(groups)), func(g string) bool { return g == "all" })
 		hosts = append(hosts, h)
 	}

@@ -44,7 +44,7 @@ func decodeNative(file string, body ast.Node, inService bool) (*Inventory, error
 			case "hosts":
 				list = kv.Value
 			default:
-				e.add(nodePos(kv.Key), "unknown key %s%s; an inventory has defaults: and hosts:", short(k), suggest(k, nativeKeys))
+				e.add(nodePos(kv.Key), "unknown key %s: an inventory has defaults: and hosts:%s", short(k), suggest(k, nativeKeys))
 			}
 		}
 	default:

@@ -35,18 +35,18 @@ func hostFromVars(e *errs, hd *hostDef, vars map[string]val) Host {
 	for _, k := range sortedKeys(vars) {
 		v := vars[k]
 		if passwordVars[k] {
-			e.add(v.p, "host %s: %s: sysroll never uses passwords; use a key (ssh-agent or ansible_ssh_private_key_file) and NOPASSWD sudo", hd.name, k)
+			e.addOnce(k, v.p, "host %s: %s: sysroll never uses passwords; use a key (ssh-agent or ansible_ssh_private_key_file) and NOPASSWD sudo", hd.name, k)
 			continue
 		}
 		if !readVar(k) {
 			continue
 		}
 		if why := templated(v); why != "" {
-			e.add(v.p, "host %s: %s %s", hd.name, k, why)
+			e.addOnce(k, v.p, "host %s: %s %s", hd.name, k, why)
 			continue
 		}
 		if v.kind != scalar && k != "sysroll_instances" && k != "sysroll_labels" {
-			e.add(v.p, "host %s: %s must be a single value", hd.name, k)
+			e.addOnce(k, v.p, "host %s: %s must be a single value", hd.name, k)
 			continue
 		}
 		switch k {
@@ -54,7 +54,7 @@ func hostFromVars(e *errs, hd *hostDef, vars map[string]val) Host {
 			h.Address = v.s
 		case "ansible_port", "ansible_ssh_port":
 			if n, why := checkPort(v.s); why != "" {
-				e.add(v.p, "host %s: %s: %s", hd.name, k, why)
+				e.addOnce(k, v.p, "host %s: %s: %s", hd.name, k, why)
 			} else {
 				h.Port = n
 			}
@@ -65,20 +65,22 @@ func hostFromVars(e *errs, hd *hostDef, vars map[string]val) Host {
 		case "ansible_ssh_common_args", "ansible_ssh_extra_args":
 			jump, why := jumpFromArgs(v.s)
 			if why != "" {
-				e.add(v.p, "host %s: %s: %s", hd.name, k, why)
+				e.addOnce(k, v.p, "host %s: %s: %s", hd.name, k, why)
 			} else if jump != "" {
 				h.Jump = jump
 			}
 		case "ansible_connection":
 			if v.s != "ssh" && v.s != "smart" {
-				e.add(v.p, "host %s: ansible_connection %s: sysroll connects over ssh only", hd.name, short(v.s))
+				e.addOnce(k, v.p, "host %s: ansible_connection %s: sysroll connects over ssh only", hd.name, short(v.s))
 			}
 		case "ansible_become":
 			b, ok := parseBool(v.s)
 			if !ok {
-				e.add(v.p, "host %s: ansible_become %s is not true or false", hd.name, short(v.s))
+				e.addOnce(k, v.p, "host %s: ansible_become %s is not true or false", hd.name, short(v.s))
 			}
 			become = b
+		case "ansible_become_method", "ansible_become_user":
+			// checked below, when become is on
 		default:
 			hostSysrollVar(e, &h, k, v)
 		}
@@ -86,45 +88,66 @@ func hostFromVars(e *errs, hd *hostDef, vars map[string]val) Host {
 	if become {
 		h.Become = true
 		if m, ok := vars["ansible_become_method"]; ok && m.s != "sudo" {
-			e.add(m.p, "host %s: ansible_become_method %s: sysroll becomes root with sudo -n only", hd.name, short(m.s))
+			e.addOnce("ansible_become_method", m.p, "host %s: ansible_become_method %s: sysroll becomes root with sudo -n only", hd.name, short(m.s))
 		}
 		if u, ok := vars["ansible_become_user"]; ok && u.s != "root" {
-			e.add(u.p, "host %s: ansible_become_user %s: sysroll needs root on the host", hd.name, short(u.s))
+			e.addOnce("ansible_become_user", u.p, "host %s: ansible_become_user %s: sysroll needs root on the host", hd.name, short(u.s))
 		}
 	}
-	checkHost(e, hd.p, &h)
 	return h
 }
 
-// hostSysrollVar reads sysroll's own variables in an Ansible inventory:
-// sysroll_instances (a list, or "8081,8082"), sysroll_labels (a mapping)
-// and sysroll_label_KEY; any other sysroll_ name is a typo.
+// hostSysrollVar reads sysroll_instances (a list, or "8081,8082"); labels
+// are read by labelsFrom, and any other sysroll_ name is a typo.
 func hostSysrollVar(e *errs, h *Host, k string, v val) {
 	switch {
 	case k == "sysroll_instances":
-		if v.kind == scalar {
+		switch v.kind {
+		case scalar:
 			h.Instances = strings.Split(v.s, ",")
 			for i := range h.Instances {
 				h.Instances[i] = strings.TrimSpace(h.Instances[i])
 			}
-		} else if v.kind == list {
+		case list:
 			h.Instances = v.items
-		} else {
-			e.add(v.p, "host %s: sysroll_instances must be a list of instances ([8081, 8082] or \"8081,8082\")", h.Name)
+		default:
+			e.addOnce(k, v.p, "host %s: sysroll_instances must be a list of instances ([8081, 8082] or \"8081,8082\")", h.Name)
 		}
-	case k == "sysroll_labels":
-		if v.kind != mapping {
-			e.add(v.p, "host %s: sysroll_labels must be a mapping ({zone: a, rack: r1})", h.Name)
-			return
-		}
-		for lk, lv := range v.m {
-			setLabel(h, lk, lv)
-		}
-	case strings.HasPrefix(k, "sysroll_label_"):
-		setLabel(h, strings.TrimPrefix(k, "sysroll_label_"), v.s)
+	case k == "sysroll_labels" || strings.HasPrefix(k, "sysroll_label_"):
 	default:
-		e.add(v.p, "host %s: unknown variable %s: sysroll reads sysroll_instances, sysroll_labels and sysroll_label_KEY", h.Name, k)
+		e.addOnce(k, v.p, "host %s: unknown variable %s: sysroll reads sysroll_instances, sysroll_labels and sysroll_label_KEY", h.Name, k)
 	}
+}
+
+// labelsFrom merges the label variables layer by layer (groups in
+// precedence order, then the host's own), so a host's sysroll_label_zone
+// beats a group's sysroll_labels: {zone: ...}, whatever the names' order.
+// Their values were checked by hostFromVars (templated, kind).
+func labelsFrom(e *errs, host string, layers []map[string]val) map[string]string {
+	var out map[string]string
+	set := func(k, v string) {
+		if out == nil {
+			out = make(map[string]string)
+		}
+		out[k] = v
+	}
+	for _, vars := range layers {
+		if v, ok := vars["sysroll_labels"]; ok {
+			if v.kind != mapping {
+				e.addOnce("sysroll_labels", v.p, "host %s: sysroll_labels must be a mapping ({zone: a, rack: r1})", host)
+				continue
+			}
+			for _, k := range sortedKeys(v.m) {
+				set(k, v.m[k])
+			}
+		}
+		for _, k := range sortedKeys(vars) {
+			if name, ok := strings.CutPrefix(k, "sysroll_label_"); ok {
+				set(name, vars[k].s)
+			}
+		}
+	}
+	return out
 }
 
 func setLabel(h *Host, k, v string) {

@@ -29,29 +29,27 @@ func parseYAML(file string, data []byte, f Format) (*Inventory, error) {
 	return decodeAnsibleYAML(file, body)
 }
 
-// isNative reports whether a YAML document is sysroll's format: a mapping
-// whose keys are only defaults: and hosts:, with hosts: a list (an Ansible
-// group named "hosts" would be a mapping).
+// isNative reports whether a YAML document is sysroll's format: a list of
+// hosts, or a mapping with defaults: or with hosts: a list (an Ansible
+// group named "hosts" is a mapping). Other keys beside them are then
+// reported as unknown, with a suggestion, rather than read as groups.
 func isNative(body ast.Node) bool {
 	m, ok := unwrap(body).(*ast.MappingNode)
 	if !ok {
 		_, list := unwrap(body).(*ast.SequenceNode)
 		return list
 	}
-	native := false
 	for _, kv := range m.Values {
 		switch k, _ := scalarText(kv.Key); k {
 		case "defaults":
-			native = true
+			return true
 		case "hosts":
-			if _, list := unwrap(kv.Value).(*ast.SequenceNode); list || isNull(kv.Value) {
-				native = true
+			if _, list := unwrap(kv.Value).(*ast.SequenceNode); list {
+				return true
 			}
-		default:
-			return false
 		}
 	}
-	return native
+	return false
 }
 
 // decodeAnsibleYAML reads Ansible's YAML inventory: top-level groups (all:
