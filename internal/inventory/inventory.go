@@ -115,12 +115,13 @@ func ParseFormat(file string, data []byte, f Format) (*Inventory, error) {
 	if len(data) > MaxFileSize {
 		return nil, &Error{File: file, Msg: fmt.Sprintf("file is %d bytes, more than the %s an inventory may have", len(data), safeio.Size(MaxFileSize))}
 	}
-	data, err := checkText(file, data)
-	if err != nil {
-		return nil, err
-	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if f == FormatAuto {
 		f = detect(data)
+	}
+	data, err := checkText(file, data, f != FormatJSON)
+	if err != nil {
+		return nil, err
 	}
 	switch f {
 	case FormatINI:
@@ -177,9 +178,9 @@ func yamlKeyLine(s string) bool {
 }
 
 // checkText refuses what no inventory holds: invalid UTF-8, NUL bytes,
-// overlong lines. It drops a leading BOM.
-func checkText(file string, data []byte) ([]byte, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+// and (lines true) lines longer than MaxLineLength; JSON may come on one
+// line.
+func checkText(file string, data []byte, lines bool) ([]byte, error) {
 	line, start := 1, 0
 	for i := 0; i <= len(data); i++ {
 		if i < len(data) && data[i] != '\n' {
@@ -188,7 +189,7 @@ func checkText(file string, data []byte) ([]byte, error) {
 			}
 			continue
 		}
-		if i-start > MaxLineLength {
+		if lines && i-start > MaxLineLength {
 			return nil, &Error{File: file, Line: line, Msg: fmt.Sprintf("line is %d bytes long, more than the %d allowed", i-start, MaxLineLength)}
 		}
 		if !utf8.Valid(data[start:i]) {

@@ -19,10 +19,15 @@ import (
 // hosts: mapping allocated 467 MiB; 2,000 take about 25). A YAML inventory
 // of MaxHosts hosts therefore splits them into groups; ansible-inventory
 // --list JSON has no such cost and takes them in one.
+// Lists are linear (a 10,000-item hosts: list took 81 MiB), so their items
+// are bounded by MaxHosts only.
 const (
-	MaxYAMLTokens  = 200000
+	// MaxYAMLTokens bounds the tokens (keys, values, punctuation).
+	MaxYAMLTokens = 200000
+	// MaxYAMLEntries bounds the keys of one mapping.
 	MaxYAMLEntries = 2000
-	MaxYAMLDepth   = 32
+	// MaxYAMLDepth bounds nesting, block and flow together.
+	MaxYAMLDepth = 32
 )
 
 // parseYAMLTree scans and parses data within the bounds above.
@@ -82,8 +87,14 @@ func scanYAML(file string, data []byte) (token.Tokens, error) {
 
 // shape tracks open flow collections and block levels (by column).
 type shape struct {
-	flow   []int
+	flow   []flowLevel
 	blocks []level
+}
+
+// flowLevel counts the entries of an open [ or {.
+type flowLevel struct {
+	entries int
+	mapping bool
 }
 
 // level counts a block level's keys and its "- " items apart: a list may
@@ -92,20 +103,26 @@ type level struct{ col, keys, items int }
 
 func (sh *shape) add(tokens token.Tokens, i int) string {
 	tk := tokens[i]
-	tooMany := fmt.Sprintf("more than %d entries in one mapping or list: split the hosts into groups, or use ansible-inventory --list JSON", MaxYAMLEntries)
+	tooMany := func(mapping bool) string {
+		if mapping {
+			return fmt.Sprintf("more than %d keys in one mapping: split the hosts into groups, or use ansible-inventory --list JSON", MaxYAMLEntries)
+		}
+		return fmt.Sprintf("more than %d items in one list: an inventory has at most %d hosts", MaxHosts, MaxHosts)
+	}
 	switch tk.Type {
 	case token.CommentType, token.DocumentHeaderType, token.DocumentEndType, token.DirectiveType:
 		return ""
 	case token.SequenceStartType, token.MappingStartType:
-		sh.flow = append(sh.flow, 0)
+		sh.flow = append(sh.flow, flowLevel{mapping: tk.Type == token.MappingStartType})
 	case token.SequenceEndType, token.MappingEndType:
 		if len(sh.flow) > 0 {
 			sh.flow = sh.flow[:len(sh.flow)-1]
 		}
 	case token.CollectEntryType:
 		if n := len(sh.flow); n > 0 {
-			if sh.flow[n-1]++; sh.flow[n-1] > MaxYAMLEntries {
-				return tooMany
+			f := &sh.flow[n-1]
+			if f.entries++; f.mapping && f.entries > MaxYAMLEntries || f.entries > MaxHosts {
+				return tooMany(f.mapping)
 			}
 		}
 	}
@@ -118,12 +135,12 @@ func (sh *shape) add(tokens token.Tokens, i int) string {
 			sh.blocks = append(sh.blocks, level{col: col})
 		}
 		l := &sh.blocks[len(sh.blocks)-1]
-		count := &l.keys
 		if tk.Type == token.SequenceEntryType {
-			count = &l.items
-		}
-		if *count++; *count > MaxYAMLEntries {
-			return tooMany
+			if l.items++; l.items > MaxHosts {
+				return tooMany(false)
+			}
+		} else if l.keys++; l.keys > MaxYAMLEntries {
+			return tooMany(true)
 		}
 	}
 	if len(sh.flow)+len(sh.blocks) > MaxYAMLDepth {
