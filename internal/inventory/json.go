@@ -59,13 +59,10 @@ func parseJSON(file string, data []byte) (*Inventory, error) {
 	return r.build()
 }
 
-// errJSON is a read error already rendered with its position.
-type errJSON struct{ err *Error }
-
-func (e errJSON) Error() string { return e.err.Error() }
-
+// fail is the one error a JSON inventory gets: reading stops at it (the
+// tokenizer cannot go on after a syntax error, and the rest is structure).
 func (r *jsonReader) fail(p pos, format string, args ...any) error {
-	return errJSON{&Error{File: r.file, Line: p.line, Column: p.col, Msg: clip(fmt.Sprintf(format, args...))}}
+	return &Error{File: r.file, Line: p.line, Column: p.col, Msg: clip(fmt.Sprintf(format, args...))}
 }
 
 // posAt is the position of the next token: offset is where the last one
