@@ -78,6 +78,13 @@ func TestBounds(t *testing.T) {
 		{"yaml tokens", yamlTokens(MaxYAMLTokens), "more than 200000 YAML tokens"},
 		{"yaml keys", yamlKeys(MaxYAMLEntries + 1), "f:2004:5: more than 2000 keys in one mapping: split the hosts into groups"},
 		{"yaml keys at the limit", yamlKeys(MaxYAMLEntries), ""},
+		{"lines", strings.Repeat("#\n", MaxLines) + "h\n", "f:200001: more than 200000 lines"},
+		{"group depth at the limit", chain(MaxGroupDepth), ""},
+		{"group depth", chain(MaxGroupDepth + 1), "host h is in groups nested 65 deep through children, more than the 64 allowed"},
+		{"groups of a host", inGroups(MaxHostGroups + 1), "host h is in 1001 groups, more than the 1000 allowed"},
+		{"variables", "h" + strings.Repeat(" sysroll_label_k=v", 1) + varsLine(maxVars+1) + "\n", "f:1: more than 256 sysroll_ and connection variables in one place"},
+		{"ignored variables are not kept", "h" + strings.Repeat(" x=1", 1) + ignoredLine(5000) + "\n", ""},
+		{"json names", `{"a": {"hosts": ["h"], "children": [` + strings.Repeat(`"a",`, maxJSONNames) + `"a"]}}`, "more than 1000000 names in the hosts and children lists"},
 		{"json depth", `{"a": {"vars": {"x": ` + strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth) + "}}}", "JSON nesting deeper than 64 levels"},
 	}
 	for _, tt := range tests {
@@ -118,6 +125,41 @@ func yamlKeys(n int) string {
 	b.WriteString("all:\n  vars: {}\n  hosts:\n")
 	for i := range n {
 		fmt.Fprintf(&b, "    h%d:\n", i)
+	}
+	return b.String()
+}
+
+// chain is host h in a group nested n deep: g1 is a child of g0, ...
+func chain(n int) string {
+	var b strings.Builder
+	for i := range n - 1 {
+		fmt.Fprintf(&b, "[g%d:children]\ng%d\n", i, i+1)
+	}
+	fmt.Fprintf(&b, "[g%d]\nh\n", n-1)
+	return b.String()
+}
+
+// inGroups is host h in n groups.
+func inGroups(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "[g%d]\nh\n", i)
+	}
+	return b.String()
+}
+
+func varsLine(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, " sysroll_label_k%d=v", i)
+	}
+	return b.String()
+}
+
+func ignoredLine(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, " x%d=1", i)
 	}
 	return b.String()
 }

@@ -112,7 +112,9 @@ func (m *model) iniHostLine(g *group, s string, p pos) {
 			m.e.add(p, "%s is not key=value (a host line is a host followed by key=value pairs)", short(w))
 			return
 		}
-		vars[k] = val{s: v, p: p}
+		if !setVar(m.e, vars, k, val{s: v, p: p}) {
+			return
+		}
 	}
 	pattern, port := splitHostPort(words[0])
 	if port != "" {
@@ -153,7 +155,7 @@ func (m *model) iniVarLine(g *group, s string, p pos) {
 	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
 		v = v[1 : len(v)-1]
 	}
-	g.vars[k] = val{s: v, p: p}
+	setVar(m.e, g.vars, k, val{s: v, p: p})
 }
 
 // splitHostPort splits "host:port" and "[v6]:port"; a bare IPv6 address

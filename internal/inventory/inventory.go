@@ -31,8 +31,15 @@ const (
 	MaxLabelLength = 128
 	// MaxInstances bounds a host's instances override (config.MaxInstances).
 	MaxInstances = 1000
-	// MaxLineLength bounds one line of an INI or YAML inventory.
+	// MaxLineLength bounds one line of an INI or YAML inventory, MaxLines
+	// their lines (a line a host: 20 times MaxHosts).
 	MaxLineLength = 64 << 10
+	MaxLines      = 200000
+	// MaxGroupDepth bounds how deeply groups nest through children, and
+	// MaxHostGroups the groups one host is in (directly or through
+	// children): both keep the merge of variables, per host, small.
+	MaxGroupDepth = 64
+	MaxHostGroups = 1000
 )
 
 // Host is one machine sysroll rolls the service on. Empty fields are unset,
@@ -195,7 +202,9 @@ func checkText(file string, data []byte, lines bool) ([]byte, error) {
 		if !utf8.Valid(data[start:i]) {
 			return nil, &Error{File: file, Line: line, Msg: "invalid UTF-8: an inventory must be UTF-8 text"}
 		}
-		line++
+		if line++; lines && line > MaxLines && i < len(data)-1 {
+			return nil, &Error{File: file, Line: line, Msg: fmt.Sprintf("more than %d lines", MaxLines)}
+		}
 		start = i + 1
 	}
 	return data, nil

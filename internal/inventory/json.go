@@ -37,7 +37,12 @@ type jsonReader struct {
 	order  []string
 	vars   map[string]map[string]val // _meta.hostvars
 	varsP  map[string]pos
+	names  int // names read in all hosts and children lists
 }
+
+// maxJSONNames bounds the names in all the hosts and children lists of a
+// JSON inventory together (a host is listed once per group it is in).
+const maxJSONNames = 1000000
 
 // parseJSON reads the output of ansible-inventory --list:
 // {GROUP: {hosts: [...], vars: {...}, children: [...]}, _meta: {hostvars:
@@ -144,8 +149,8 @@ func (r *jsonReader) strings(what string) ([]ref, error) {
 		if !ok {
 			return nil, r.fail(p, "%s must hold names (strings), got %s", what, describeJSON(t))
 		}
-		if len(out) >= MaxHosts+MaxGroups {
-			return nil, r.fail(p, "%s has more than %d names", what, MaxHosts+MaxGroups)
+		if r.names++; r.names > maxJSONNames {
+			return nil, r.fail(p, "more than %d names in the hosts and children lists", maxJSONNames)
 		}
 		out = append(out, ref{s, p})
 	}

@@ -96,6 +96,12 @@ func (r *jsonReader) varsObject(what string) (map[string]val, error) {
 		return out, r.skip()
 	}
 	err := r.object(what, func(key string, p pos) error {
+		if !keepVar(key) {
+			return r.skip()
+		}
+		if _, ok := out[key]; !ok && len(out) >= maxVars {
+			return r.fail(p, "%s: more than %d sysroll_ and connection variables", what, maxVars)
+		}
 		v, err := r.value()
 		out[key] = v
 		return err

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"net/netip"
 	"path"
 	"regexp"
 	"slices"
@@ -98,6 +99,8 @@ func splitPattern(pattern string) ([]string, error) {
 	var items []string
 	if strings.Contains(pattern, ",") {
 		items = strings.Split(pattern, ",")
+	} else if isIPv6(strings.TrimLeft(strings.TrimSpace(pattern), "&!")) {
+		items = []string{pattern} // "::1" is one host, as in Ansible
 	} else {
 		depth, start := 0, 0
 		for i := 0; i < len(pattern); i++ {
@@ -153,6 +156,11 @@ func (inv *Inventory) match(item, pattern string) ([]bool, error) {
 		return nil, fmt.Errorf("--limit %s: %s matches no host or group; %s", short(pattern), short(item), inv.summary())
 	}
 	return out, nil
+}
+
+func isIPv6(s string) bool {
+	a, err := netip.ParseAddr(s)
+	return err == nil && a.Is6()
 }
 
 // matcher compiles one item: ~regex, a glob, or an exact name.

@@ -6,6 +6,8 @@ import (
 )
 
 const limitINI = `
+2001:db8::1
+
 [web]
 web01 sysroll_label_zone=a
 web02 sysroll_label_zone=b
@@ -33,8 +35,8 @@ func TestLimit(t *testing.T) {
 	tests := []struct {
 		pattern, want string // want: host names, or "error: SUBSTRING"
 	}{
-		{"all", "db1 db2 web01 web02 web03"},
-		{"*", "db1 db2 web01 web02 web03"},
+		{"all", "2001:db8::1 db1 db2 web01 web02 web03"},
+		{"*", "2001:db8::1 db1 db2 web01 web02 web03"},
 		{"web", "web01 web02 web03"},
 		{"web01", "web01"},
 		{"web01,db2", "db2 web01"},
@@ -44,7 +46,7 @@ func TestLimit(t *testing.T) {
 		{"!web03:web", "web01 web02"}, // order does not matter, as in Ansible
 		{"prod:&zone_a:!db1", "web01 web03"},
 		{"&zone_a", "db1 web01 web03"}, // only & and !: from all
-		{"!web", "db1 db2"},
+		{"!web", "2001:db8::1 db1 db2"},
 		{"web*", "web01 web02 web03"},
 		{"web0?", "web01 web02 web03"},
 		{"db[12]", "db1 db2"},
@@ -56,9 +58,11 @@ func TestLimit(t *testing.T) {
 		{"group=db", "db1 db2"},
 		{"web:&zone=b", "web02"},
 		{" web01 , db1 ", "db1 web01"},
-		{"wbe", `error: --limit "wbe" matches no host or group; the inventory has 5 hosts (db1, db2, web01, web02, web03) and groups all, db, prod, web, zone_a`},
+		{"2001:db8::1", "2001:db8::1"}, // one IPv6 host, not items split at ':'
+		{"!2001:db8::1:&zone_a", "error: matches no host"},
+		{"wbe", `error: --limit "wbe" matches no host or group; the inventory has 6 hosts (2001:db8::1, db1, db2, web01, web02, web03) and groups all, db, prod, ungrouped, web, zone_a`},
 		{"web:!web3", `error: --limit "web:!web3": "web3" matches no host or group`},
-		{"web:&db", `error: --limit "web:&db" selects no host; the inventory has 5 hosts`},
+		{"web:&db", `error: --limit "web:&db" selects no host; the inventory has 6 hosts`},
 		{"web:!web", `error: selects no host`},
 		{"", "error: --limit pattern is empty"},
 		{",", "error: --limit pattern is empty"},
@@ -102,10 +106,10 @@ func TestLimitKeepsHosts(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := got.Hosts[0]
-	if h.Labels["zone"] != "b" || strings.Join(h.Groups, ",") != "prod,web" || h.Source != "limit.ini:4" {
+	if h.Labels["zone"] != "b" || strings.Join(h.Groups, ",") != "prod,web" || h.Source != "limit.ini:6" {
 		t.Errorf("host changed: %+v", h)
 	}
-	if len(got.Groups) != len(inv.Groups) || len(inv.Hosts) != 5 {
+	if len(got.Groups) != len(inv.Groups) || len(inv.Hosts) != 6 {
 		t.Errorf("groups %v, original hosts %d", got.Groups, len(inv.Hosts))
 	}
 }

@@ -163,13 +163,24 @@ func (m *model) resolve() *Inventory {
 	var hosts []Host
 	for _, name := range sortedKeys(m.hosts) {
 		hd := m.hosts[name]
-		if len(hd.groups) == 0 {
+		if len(hd.groups) == 0 || len(hd.groups) == 1 && hd.groups[0] == "all" {
+			// As in Ansible: a host in no group but all is in ungrouped.
 			if ug := m.group("ungrouped", hd.p); ug != nil {
-				hd.groups, ug.hosts = []string{"ungrouped"}, append(ug.hosts, name)
-				ug.parents = []string{"all"}
+				hd.groups, ug.hosts = append(hd.groups, "ungrouped"), append(ug.hosts, name)
+				if len(ug.parents) == 0 {
+					ug.parents = []string{"all"}
+				}
 			}
 		}
 		groups := m.ancestors(hd.groups)
+		if len(groups) > MaxHostGroups+1 {
+			m.e.add(hd.p, "host %s is in %d groups, more than the %d allowed", name, len(groups)-1, MaxHostGroups)
+			return nil
+		}
+		if d := m.deepest(groups, depth); d > MaxGroupDepth {
+			m.e.add(hd.p, "host %s is in groups nested %d deep through children, more than the %d allowed", name, d, MaxGroupDepth)
+			return nil
+		}
 		slices.SortStableFunc(groups, func(a, b string) int {
 			if d := m.depth(a, depth) - m.depth(b, depth); d != 0 {
 				return d
@@ -195,6 +206,15 @@ func (m *model) resolve() *Inventory {
 	return finish(hosts, slices.Collect(maps.Keys(m.groups)))
 }
 
+// deepest is the largest depth of the groups.
+func (m *model) deepest(groups []string, memo map[string]int) int {
+	d := 0
+	for _, g := range groups {
+		d = max(d, m.depth(g, memo))
+	}
+	return d
+}
+
 // ancestors is the groups given and every group above them, "all" included.
 func (m *model) ancestors(direct []string) []string {
 	seen := map[string]bool{"all": true}
@@ -207,7 +227,9 @@ func (m *model) ancestors(direct []string) []string {
 			continue
 		}
 		seen[g] = true
-		out = append(out, g)
+		if out = append(out, g); len(out) > MaxHostGroups+1 {
+			return out
+		}
 		stack = append(stack, m.groups[g].parents...)
 	}
 	return out

@@ -27,6 +27,28 @@ func readVar(k string) bool {
 	return strings.HasPrefix(k, "sysroll_")
 }
 
+// maxVars bounds the variables sysroll keeps from one vars mapping, host
+// line or hostvars entry (the ones it reads; all others are dropped as
+// they are read, so a large cloud inventory costs only what sysroll uses).
+const maxVars = 256
+
+// keepVar reports whether sysroll reads (or refuses) variable k.
+func keepVar(k string) bool { return passwordVars[k] || readVar(k) }
+
+// setVar keeps variable k in vars if sysroll reads it; false (reported)
+// when vars already holds maxVars.
+func setVar(e *errs, vars map[string]val, k string, v val) bool {
+	if !keepVar(k) {
+		return true
+	}
+	if _, ok := vars[k]; !ok && len(vars) >= maxVars {
+		e.addOnce("maxVars", v.p, "more than %d sysroll_ and connection variables in one place", maxVars)
+		return false
+	}
+	vars[k] = v
+	return true
+}
+
 // hostFromVars maps a host's merged variables onto a Host, reporting what
 // sysroll cannot honour at the variable's own line.
 func hostFromVars(e *errs, hd *hostDef, vars map[string]val) Host {

@@ -104,8 +104,9 @@ func (m *model) yamlGroup(keyNode, body ast.Node, parent *group) {
 		case k == "hosts":
 			m.yamlHosts(g, kv.Value)
 		case k == "vars":
-			for vk, v := range m.yamlVars(kv.Value) {
-				g.vars[vk] = v
+			vars := m.yamlVars(kv.Value)
+			for _, vk := range sortedKeys(vars) {
+				setVar(m.e, g.vars, vk, vars[vk])
 			}
 		case k == "children":
 			cm, ok := unwrap(kv.Value).(*ast.MappingNode)
@@ -172,7 +173,9 @@ func (m *model) yamlVars(n ast.Node) map[string]val {
 			m.e.add(nodePos(kv.Key), "variable names must be plain names (no merge keys)")
 			continue
 		}
-		out[k] = yamlVal(kv.Value)
+		if !setVar(m.e, out, k, yamlVal(kv.Value)) {
+			break
+		}
 	}
 	return out
 }
