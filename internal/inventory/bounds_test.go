@@ -84,8 +84,10 @@ func TestBounds(t *testing.T) {
 		{"groups of a host", inGroups(MaxHostGroups + 1), "host h is in 1001 groups, more than the 1000 allowed"},
 		{"variables", "h" + strings.Repeat(" sysroll_label_k=v", 1) + varsLine(maxVars+1) + "\n", "f:1: more than 256 sysroll_ and connection variables in one place"},
 		{"ignored variables are not kept", "h" + strings.Repeat(" x=1", 1) + ignoredLine(5000) + "\n", ""},
-		{"json names", `{"a": {"hosts": ["h"], "children": [` + strings.Repeat(`"a",`, maxJSONNames) + `"a"]}}`, "more than 1000000 names in the hosts and children lists"},
-		{"json depth", `{"a": {"vars": {"x": ` + strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth) + "}}}", "JSON nesting deeper than 64 levels"},
+		{"json names", `{"a": {"hosts": ["h"], "children": [` + strings.Repeat(`"a",`, maxJSONNames) + `"a"]}}`, "more than 200000 names in the hosts and children lists"},
+		{"json deep ignored value", `{"a": {"hosts": ["h"], "vars": {"x": ` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + "}}}", ""},
+		{"json too deep for encoding/json", `{"a": {"hosts": ["h"], "vars": {"x": ` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + "}}}", "f:1:38: not valid JSON in this value: invalid character '[' exceeded max depth"},
+		{"json long kept value", `{"a": {"hosts": ["h"], "vars": {"sysroll_instances": [` + strings.Repeat("1,", MaxInstances) + "1]}}}", "f:1:54: more than 1000 items in one value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -33,6 +33,9 @@ func checkHostName(s string) string {
 		return "starts with '-', which ssh would read as an option"
 	case !hostRe.MatchString(s):
 		return "is not a host name or IP address (letters, digits, '.', '-', '_', ':')"
+	case strings.Contains(s, ":") && !isIPv6(s):
+		// a ':' is a port or a --limit separator anywhere but in an IPv6 address
+		return "has a ':' but is not an IPv6 address (a port goes in port: or ansible_port)"
 	}
 	return ""
 }
@@ -83,7 +86,13 @@ func checkJump(s string) string {
 			}
 			hop = h
 		}
-		if why := checkHostName(hop); why != "" {
+		host, port := splitHostPort(hop)
+		if port != "" {
+			if _, why := checkPort(port); why != "" {
+				return fmt.Sprintf("hop %s: %s", short(hop), why)
+			}
+		}
+		if why := checkHostName(host); why != "" {
 			return fmt.Sprintf("hop %s %s", short(hop), why)
 		}
 	}

@@ -41,8 +41,9 @@ type jsonReader struct {
 }
 
 // maxJSONNames bounds the names in all the hosts and children lists of a
-// JSON inventory together (a host is listed once per group it is in).
-const maxJSONNames = 1000000
+// JSON inventory together (a host is listed once per group it is in:
+// MaxHosts hosts in 20 groups each); each costs about 300 bytes to read.
+const maxJSONNames = 200000
 
 // parseJSON reads the output of ansible-inventory --list:
 // {GROUP: {hosts: [...], vars: {...}, children: [...]}, _meta: {hostvars:
@@ -158,8 +159,18 @@ func (r *jsonReader) strings(what string) ([]ref, error) {
 	return out, err
 }
 
-// skip reads and drops one value (of any depth).
+// skip reads and drops one value (of any depth). An array or object is
+// decoded whole as raw bytes, ten times faster than token by token (a
+// 32 MiB ignored value took 3.3 s and 2 GiB of garbage that way).
 func (r *jsonReader) skip() error {
+	if c := r.peek(); c == '[' || c == '{' {
+		p := r.posAt(r.dec.InputOffset())
+		var raw json.RawMessage
+		if err := r.dec.Decode(&raw); err != nil {
+			return r.fail(p, "not valid JSON in this value: %v", err)
+		}
+		return nil
+	}
 	tok, _, err := r.token()
 	if err != nil {
 		return err

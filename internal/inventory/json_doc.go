@@ -130,7 +130,10 @@ func (r *jsonReader) value() (val, error) {
 	if tok == json.Delim('{') {
 		v.kind, v.m = mapping, make(map[string]string)
 	}
-	for r.dec.More() {
+	for n := 0; r.dec.More(); n++ {
+		if n == MaxInstances {
+			return val{}, r.fail(p, "more than %d items in one value", MaxInstances)
+		}
 		var key string
 		if v.kind == mapping {
 			k, _, err := r.token()
