@@ -54,6 +54,14 @@
 // where a deploy goes). For group_vars/, host_vars/, plugins and scripts,
 // give sysroll the output of ansible-inventory -i INV --list.
 //
+// # Selecting hosts
+//
+// Inventory.Limit takes --limit in Ansible's pattern syntax (web,
+// web:&zone_a, web:!web03, globs, ~regex), plus KEY=VALUE for a label
+// (zone=a, group=web). An item that matches nothing is an error, not a
+// warning as in Ansible, and so is an empty selection: both name what the
+// inventory has.
+//
 // # Bounds
 //
 // Any input is parsed within a fixed budget and never panics (FuzzParse):

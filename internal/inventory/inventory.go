@@ -55,7 +55,8 @@ type Host struct {
 	Port int
 	// User to log in as (ansible_user); "" when unset.
 	User string
-	// Identity is a private key file (ansible_ssh_private_key_file).
+	// Identity is a private key file (ansible_ssh_private_key_file), as
+	// written: a leading ~ is the SSH layer's to expand, as ssh does.
 	Identity string
 	// Jump is a ProxyJump chain, "[user@]host[:port][,...]" (-J in
 	// ansible_ssh_common_args).
@@ -74,6 +75,17 @@ type Host struct {
 	Instances []string
 	// Source is where the host is defined, "file:line".
 	Source string
+}
+
+// PortInstances reports whether the host's instances are ports (as
+// {port} needs), or the service's own (Instances nil).
+func (h Host) PortInstances() bool {
+	for _, name := range h.Instances {
+		if _, why := checkPort(name); why != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // Inventory is a parsed, valid inventory.

@@ -19,7 +19,15 @@ var (
 // config (node is its YAML value; file the service file's name, for
 // errors). The value is a list of hosts, or a mapping of defaults: and
 // hosts: — the native format's body either way (see the package doc).
-// Errors name file:line:col, as the service file's own do.
+// Errors are an errors.Join of *Error at the service file's own lines and
+// columns; a null node is an empty inventory.
+//
+// This package imports nothing of config, so config can call it: a field
+// Hosts of a small type tagged yaml:"hosts", whose UnmarshalYAML keeps the
+// node (so decodeStruct knows the key), then, in decode, DecodeHosts on
+// that node, each *Error becoming a FieldError{File, Line, Column, Field:
+// "hosts", Msg}. Validate then checks each Host.PortInstances against the
+// {port} placeholders, as it does the service's own instances.
 func DecodeHosts(file string, node ast.Node) (*Inventory, error) {
 	if isNull(node) {
 		return finish(nil, nil), nil

@@ -126,6 +126,17 @@ func TestFormats(t *testing.T) {
 	}
 }
 
+func TestPortInstances(t *testing.T) {
+	for _, tt := range []struct {
+		inst []string
+		want bool
+	}{{nil, true}, {[]string{"8081", "8082"}, true}, {[]string{"8081", "web-1"}, false}, {[]string{"0"}, false}} {
+		if got := (Host{Instances: tt.inst}).PortInstances(); got != tt.want {
+			t.Errorf("%v: %v, want %v", tt.inst, got, tt.want)
+		}
+	}
+}
+
 func TestHostLookup(t *testing.T) {
 	inv, err := Parse("f", []byte("b\na\nc ansible_port=2\n"))
 	if err != nil {
