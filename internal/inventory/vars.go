@@ -53,62 +53,19 @@ func setVar(e *errs, vars map[string]val, k string, v val) bool {
 // sysroll cannot honour at the variable's own line.
 func hostFromVars(e *errs, hd *hostDef, vars map[string]val) Host {
 	h := Host{Name: hd.name, Source: source(e.file, hd.p)}
-	become := false
 	for _, k := range sortedKeys(vars) {
 		v := vars[k]
-		if passwordVars[k] {
-			e.addOnce(k, v.p, "host %s: %s: sysroll never uses passwords; use a key (ssh-agent or ansible_ssh_private_key_file) and NOPASSWD sudo", hd.name, k)
+		if why := unusable(k, v); why != "" {
+			e.addOnce(k, v.p, "host %s: %s", hd.name, why)
 			continue
 		}
-		if !readVar(k) {
-			continue
-		}
-		if why := templated(v); why != "" {
-			e.addOnce(k, v.p, "host %s: %s %s", hd.name, k, why)
-			continue
-		}
-		if v.kind != scalar && k != "sysroll_instances" && k != "sysroll_labels" {
-			e.addOnce(k, v.p, "host %s: %s must be a single value", hd.name, k)
-			continue
-		}
-		switch k {
-		case "ansible_host", "ansible_ssh_host":
-			h.Address = v.s
-		case "ansible_port", "ansible_ssh_port":
-			if n, why := checkPort(v.s); why != "" {
-				e.addOnce(k, v.p, "host %s: %s: %s", hd.name, k, why)
-			} else {
-				h.Port = n
+		if readVar(k) {
+			if why := applyVar(&h, k, v); why != "" {
+				e.addOnce(k, v.p, "host %s: %s", hd.name, why)
 			}
-		case "ansible_user", "ansible_ssh_user":
-			h.User = v.s
-		case "ansible_ssh_private_key_file", "ansible_private_key_file":
-			h.Identity = v.s
-		case "ansible_ssh_common_args", "ansible_ssh_extra_args":
-			jump, why := jumpFromArgs(v.s)
-			if why != "" {
-				e.addOnce(k, v.p, "host %s: %s: %s", hd.name, k, why)
-			} else if jump != "" {
-				h.Jump = jump
-			}
-		case "ansible_connection":
-			if v.s != "ssh" && v.s != "smart" {
-				e.addOnce(k, v.p, "host %s: ansible_connection %s: sysroll connects over ssh only", hd.name, short(v.s))
-			}
-		case "ansible_become":
-			b, ok := parseBool(v.s)
-			if !ok {
-				e.addOnce(k, v.p, "host %s: ansible_become %s is not true or false", hd.name, short(v.s))
-			}
-			become = b
-		case "ansible_become_method", "ansible_become_user":
-			// checked below, when become is on
-		default:
-			hostSysrollVar(e, &h, k, v)
 		}
 	}
-	if become {
-		h.Become = true
+	if h.Become {
 		if m, ok := vars["ansible_become_method"]; ok && m.s != "sudo" {
 			e.addOnce("ansible_become_method", m.p, "host %s: ansible_become_method %s: sysroll becomes root with sudo -n only", hd.name, short(m.s))
 		}
@@ -119,9 +76,69 @@ func hostFromVars(e *errs, hd *hostDef, vars map[string]val) Host {
 	return h
 }
 
-// hostSysrollVar reads sysroll_instances (a list, or "8081,8082"); labels
-// are read by labelsFrom, and any other sysroll_ name is a typo.
-func hostSysrollVar(e *errs, h *Host, k string, v val) {
+// unusable says why variable k cannot be honoured whatever its value (a
+// password), or as written (a template, a vault value, a structure where
+// sysroll reads one value); "" when it can.
+func unusable(k string, v val) string {
+	switch {
+	case passwordVars[k]:
+		return k + ": sysroll never uses passwords; use a key (ssh-agent or ansible_ssh_private_key_file) and NOPASSWD sudo"
+	case !readVar(k):
+		return ""
+	}
+	if why := templated(v); why != "" {
+		return k + " " + why
+	}
+	if v.kind != scalar && k != "sysroll_instances" && k != "sysroll_labels" {
+		return k + " must be a single value"
+	}
+	return ""
+}
+
+// applyVar sets what variable k says on h; it returns why it cannot.
+func applyVar(h *Host, k string, v val) string {
+	switch k {
+	case "ansible_host", "ansible_ssh_host":
+		h.Address = v.s
+	case "ansible_port", "ansible_ssh_port":
+		n, why := checkPort(v.s)
+		if why != "" {
+			return k + ": " + why
+		}
+		h.Port = n
+	case "ansible_user", "ansible_ssh_user":
+		h.User = v.s
+	case "ansible_ssh_private_key_file", "ansible_private_key_file":
+		h.Identity = v.s
+	case "ansible_ssh_common_args", "ansible_ssh_extra_args":
+		jump, why := jumpFromArgs(v.s)
+		if why != "" {
+			return k + ": " + why
+		}
+		if jump != "" {
+			h.Jump = jump
+		}
+	case "ansible_connection":
+		if v.s != "ssh" && v.s != "smart" {
+			return "ansible_connection " + short(v.s) + ": sysroll connects over ssh only"
+		}
+	case "ansible_become":
+		b, ok := parseBool(v.s)
+		if !ok {
+			return "ansible_become " + short(v.s) + " is not true or false"
+		}
+		h.Become = b
+	case "ansible_become_method", "ansible_become_user":
+		// checked by hostFromVars once become is known
+	default:
+		return sysrollVar(h, k, v)
+	}
+	return ""
+}
+
+// sysrollVar reads sysroll_instances (a list, or "8081,8082"); labels are
+// read by labelsFrom, and any other sysroll_ name is a typo.
+func sysrollVar(h *Host, k string, v val) string {
 	switch {
 	case k == "sysroll_instances":
 		switch v.kind {
@@ -133,12 +150,13 @@ func hostSysrollVar(e *errs, h *Host, k string, v val) {
 		case list:
 			h.Instances = v.items
 		default:
-			e.addOnce(k, v.p, "host %s: sysroll_instances must be a list of instances ([8081, 8082] or \"8081,8082\")", h.Name)
+			return "sysroll_instances must be a list of instances ([8081, 8082] or \"8081,8082\")"
 		}
 	case k == "sysroll_labels" || strings.HasPrefix(k, "sysroll_label_"):
 	default:
-		e.addOnce(k, v.p, "host %s: unknown variable %s: sysroll reads sysroll_instances, sysroll_labels and sysroll_label_KEY", h.Name, k)
+		return "unknown variable " + k + ": sysroll reads sysroll_instances, sysroll_labels and sysroll_label_KEY"
 	}
+	return ""
 }
 
 // labelsFrom merges the label variables layer by layer (groups in
