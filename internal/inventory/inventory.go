@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -232,6 +233,36 @@ func finish(hosts []Host, groups []string) *Inventory {
 	slices.SortFunc(hosts, func(a, b Host) int { return strings.Compare(a.Name, b.Name) })
 	slices.Sort(groups)
 	return &Inventory{Hosts: hosts, Groups: slices.Compact(groups)}
+}
+
+// SameMachine reports hosts that reach one machine under two names (the
+// same address and port): a fleet rollout would roll it twice, at once,
+// and count its instances twice toward min_available. sysroll's own
+// format refuses them; in an Ansible inventory two names for one machine
+// may serve two roles, so the fleet code calls this on its --limit
+// selection instead. Hosts with unset ports are compared as written (the
+// SSH configuration may still map two names to one machine).
+func (inv *Inventory) SameMachine() error {
+	seen := make(map[string]string, len(inv.Hosts))
+	var list []error
+	for _, h := range inv.Hosts {
+		if first, dup := seen[machineKey(h)]; dup {
+			list = append(list, errors.New(sameMachine(first, h)))
+			continue
+		}
+		seen[machineKey(h)] = h.Name
+	}
+	return errors.Join(list...)
+}
+
+func machineKey(h Host) string { return fmt.Sprintf("%s|%d", strings.ToLower(h.Address), h.Port) }
+
+func sameMachine(first string, h Host) string {
+	port := ""
+	if h.Port != 0 {
+		port = fmt.Sprintf(" port %d", h.Port)
+	}
+	return fmt.Sprintf("hosts %s and %s are one machine (address %s%s): a rollout would roll it twice; keep one name", first, h.Name, h.Address, port)
 }
 
 // Host returns the host named name, if there is one.

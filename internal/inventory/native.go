@@ -83,7 +83,11 @@ func decodeHostList(e *errs, list ast.Node, def Host) []Host {
 		return nil
 	}
 	seen := make(map[string]pos)
-	var hosts []Host
+	machines := make(map[string]string)
+	var (
+		hosts  []Host
+		places []pos
+	)
 	for i, item := range seq.Values {
 		h := def
 		h.Labels = maps.Clone(def.Labels)
@@ -102,7 +106,17 @@ func decodeHostList(e *errs, list ast.Node, def Host) []Host {
 		}
 		seen[h.Name] = p
 		checkHost(e, p, &h)
-		hosts = append(hosts, h)
+		if h.Address == "" {
+			h.Address = h.Name
+		}
+		hosts, places = append(hosts, h), append(places, p)
+	}
+	for i, h := range hosts {
+		if first, dup := machines[machineKey(h)]; dup && first != h.Name {
+			e.add(places[i], "%s", sameMachine(first, h))
+		} else {
+			machines[machineKey(h)] = h.Name
+		}
 	}
 	return hosts
 }

@@ -137,6 +137,24 @@ func TestPortInstances(t *testing.T) {
 	}
 }
 
+func TestSameMachine(t *testing.T) {
+	inv, err := Parse("f", []byte("web1 ansible_host=10.0.0.1\ndb1 ansible_host=10.0.0.1\nweb2 ansible_host=10.0.0.1 ansible_port=2222\n"))
+	if err != nil {
+		t.Fatal(err) // an Ansible inventory may name one machine twice
+	}
+	want := "hosts db1 and web1 are one machine (address 10.0.0.1): a rollout would roll it twice; keep one name"
+	if err := inv.SameMachine(); err == nil || err.Error() != want {
+		t.Errorf("SameMachine: %v, want %q", err, want)
+	}
+	sel, err := inv.Limit("web*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sel.SameMachine(); err != nil {
+		t.Errorf("web1 and web2 differ by port: %v", err)
+	}
+}
+
 func TestHostLookup(t *testing.T) {
 	inv, err := Parse("f", []byte("b\na\nc ansible_port=2\n"))
 	if err != nil {
