@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/goccy/go-yaml/ast"
 )
 
 // valKind is the shape of an Ansible variable's value.
@@ -59,6 +61,8 @@ type model struct {
 	groups map[string]*group
 	hosts  map[string]*hostDef
 	full   bool // MaxHosts or MaxGroups was reached and reported
+	// anchors of a YAML inventory, by name (see yaml_alias.go).
+	anchors map[string]ast.Node
 }
 
 func newModel(e *errs) *model {

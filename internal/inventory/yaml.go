@@ -61,6 +61,7 @@ func decodeAnsibleYAML(file string, body ast.Node) (*Inventory, error) {
 	if !ok {
 		return nil, at(file, body, "an Ansible YAML inventory is a mapping of groups (all: {hosts: ..., children: ...}), got %s", describe(body))
 	}
+	m.collectAnchors(body)
 	for _, kv := range top.Values {
 		m.yamlGroup(kv.Key, kv.Value, nil)
 	}
@@ -89,10 +90,11 @@ func (m *model) yamlGroup(keyNode, body ast.Node, parent *group) {
 	} else {
 		g = m.group(name, p)
 	}
+	body = m.deref(body)
 	if g == nil || isNull(body) || m.e.full() {
 		return
 	}
-	mb, ok := unwrap(body).(*ast.MappingNode)
+	mb, ok := body.(*ast.MappingNode)
 	if !ok {
 		m.e.add(nodePos(body), "group %s must be a mapping of hosts:, vars: and children:, got %s", name, describe(body))
 		return
@@ -100,7 +102,7 @@ func (m *model) yamlGroup(keyNode, body ast.Node, parent *group) {
 	for _, kv := range mb.Values {
 		k, _ := scalarText(kv.Key)
 		switch {
-		case isNull(kv.Value):
+		case isNull(m.deref(kv.Value)):
 		case k == "hosts":
 			m.yamlHosts(g, kv.Value)
 		case k == "vars":
@@ -109,7 +111,7 @@ func (m *model) yamlGroup(keyNode, body ast.Node, parent *group) {
 				setVar(m.e, g.vars, vk, vars[vk])
 			}
 		case k == "children":
-			cm, ok := unwrap(kv.Value).(*ast.MappingNode)
+			cm, ok := m.deref(kv.Value).(*ast.MappingNode)
 			if !ok {
 				m.e.add(nodePos(kv.Value), "children of group %s must be a mapping of groups, got %s", name, describe(kv.Value))
 				continue
@@ -125,7 +127,7 @@ func (m *model) yamlGroup(keyNode, body ast.Node, parent *group) {
 
 // yamlHosts reads a group's hosts: mapping of host (pattern) to its vars.
 func (m *model) yamlHosts(g *group, n ast.Node) {
-	hm, ok := unwrap(n).(*ast.MappingNode)
+	hm, ok := m.deref(n).(*ast.MappingNode)
 	if !ok {
 		m.e.add(nodePos(n), "hosts of group %s must be a mapping of host names to their variables, got %s", g.name, describe(n))
 		return
@@ -138,7 +140,7 @@ func (m *model) yamlHosts(g *group, n ast.Node) {
 			continue
 		}
 		vars := make(map[string]val)
-		if !isNull(kv.Value) {
+		if !isNull(m.deref(kv.Value)) {
 			vars = m.yamlVars(kv.Value)
 		}
 		pattern, port := splitHostPort(pattern)
@@ -159,38 +161,67 @@ func (m *model) yamlHosts(g *group, n ast.Node) {
 	}
 }
 
-// yamlVars reads a vars mapping into vals.
+// yamlVars reads a vars mapping into vals; merge keys (<<: *defaults)
+// bring in their mappings' variables first, which the mapping's own keys
+// then override, as in YAML.
 func (m *model) yamlVars(n ast.Node) map[string]val {
 	out := make(map[string]val)
-	vm, ok := unwrap(n).(*ast.MappingNode)
-	if !ok {
-		m.e.add(nodePos(n), "variables must be a mapping (key: value), got %s", describe(n))
-		return out
-	}
-	for _, kv := range vm.Values {
-		k, ok := scalarText(kv.Key)
-		if !ok || kv.Key.IsMergeKey() {
-			m.e.add(nodePos(kv.Key), "variable names must be plain names (no merge keys)")
-			continue
-		}
-		if !setVar(m.e, out, k, yamlVal(kv.Value)) {
-			break
-		}
-	}
+	merges := 0
+	m.varsInto(out, n, &merges)
 	return out
 }
 
+func (m *model) varsInto(out map[string]val, n ast.Node, merges *int) {
+	vm, ok := m.deref(n).(*ast.MappingNode)
+	if !ok {
+		m.e.add(nodePos(n), "variables must be a mapping (key: value), got %s", describe(m.deref(n)))
+		return
+	}
+	for _, kv := range vm.Values {
+		if !kv.Key.IsMergeKey() {
+			continue
+		}
+		for _, src := range m.mergeSources(kv.Value) {
+			if *merges++; *merges > maxMerges {
+				if *merges == maxMerges+1 { // reported once; the rest unwinds
+					m.e.add(nodePos(kv.Key), "more than %d merges (<<) in one vars mapping", maxMerges)
+				}
+				return
+			}
+			m.varsInto(out, src, merges)
+		}
+	}
+	for _, kv := range vm.Values {
+		if kv.Key.IsMergeKey() {
+			continue
+		}
+		k, ok := scalarText(kv.Key)
+		if !ok {
+			m.e.add(nodePos(kv.Key), "variable names must be plain names, got %s", describe(kv.Key))
+			continue
+		}
+		if !setVar(m.e, out, k, m.yamlVal(kv.Value)) {
+			return
+		}
+	}
+}
+
 // yamlVal keeps what sysroll may read of a YAML value.
-func yamlVal(n ast.Node) val {
+func (m *model) yamlVal(n ast.Node) val {
 	v := val{p: nodePos(n)}
 	if t, ok := n.(*ast.TagNode); ok && t.Start != nil && t.Start.Value == "!vault" {
 		v.vault = true
 	}
-	switch x := unwrap(n).(type) {
+	if a, ok := unwrap(n).(*ast.AliasNode); ok {
+		if t, ok := m.anchors[aliasName(a)].(*ast.TagNode); ok && t.Start != nil && t.Start.Value == "!vault" {
+			v.vault = true
+		}
+	}
+	switch x := m.deref(n).(type) {
 	case *ast.SequenceNode:
 		v.kind = list
 		for _, item := range x.Values {
-			s, ok := scalarText(item)
+			s, ok := scalarText(m.deref(item))
 			if !ok {
 				v.kind = other
 				break
@@ -202,7 +233,7 @@ func yamlVal(n ast.Node) val {
 		v.m = make(map[string]string)
 		for _, kv := range x.Values {
 			k, ok1 := scalarText(kv.Key)
-			s, ok2 := scalarText(kv.Value)
+			s, ok2 := scalarText(m.deref(kv.Value))
 			if !ok1 || !ok2 {
 				v.kind = other
 				break
@@ -219,6 +250,11 @@ func yamlVal(n ast.Node) val {
 		v.typed = !str
 	}
 	return v
+}
+
+func aliasName(a *ast.AliasNode) string {
+	name, _ := scalarText(a.Value)
+	return name
 }
 
 // unwrap strips anchors and tags, which carry no meaning for us.
