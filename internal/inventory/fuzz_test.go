@@ -31,6 +31,9 @@ func FuzzParse(f *testing.F) {
 		"all:\n  hosts:\n    'h[1:3]:22':\n      sysroll_instances: [1, 1]\n",
 		"hosts: [{name: a, instances: {count: 1000, first_port: 65000}}]",
 		"h ansible_ssh_common_args='-J'\n",
+		"all:\n  children:\n    a: &a\n      children: {b: *a, c: *a}\n",
+		"all:\n  vars: &v {<<: *v}\n",
+		"all:\n  hosts:\n    h: &h {<<: [*h, *h]}\n",
 		"h ansible_ssh_common_args='-o ProxyCommand=\"ssh -W %h:%p\"'\n",
 	} {
 		f.Add([]byte(bomb))

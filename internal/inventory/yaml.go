@@ -63,7 +63,7 @@ func decodeAnsibleYAML(file string, body ast.Node) (*Inventory, error) {
 	}
 	m.collectAnchors(body)
 	for _, kv := range top.Values {
-		m.yamlGroup(kv.Key, kv.Value, nil)
+		m.yamlGroup(kv.Key, kv.Value, nil, 0)
 	}
 	if e.failed() {
 		return nil, e.join()
@@ -75,8 +75,14 @@ func decodeAnsibleYAML(file string, body ast.Node) (*Inventory, error) {
 	return inv, nil
 }
 
-// yamlGroup reads one group's body; parent is the group it is a child of.
-func (m *model) yamlGroup(keyNode, body ast.Node, parent *group) {
+// yamlGroup reads one group's body; parent is the group it is a child of,
+// depth how many children: levels down it is. The depth is bounded: an
+// alias can make the tree a loop (a: &a {children: {b: *a}}).
+func (m *model) yamlGroup(keyNode, body ast.Node, parent *group, depth int) {
+	if depth > MaxGroupDepth {
+		m.e.addOnce("depth", nodePos(keyNode), "groups nested more than %d deep through children (an alias loop?)", MaxGroupDepth)
+		return
+	}
 	name, ok := scalarText(keyNode)
 	if !ok {
 		m.e.add(nodePos(keyNode), "a group name must be a plain name, got %s", describe(keyNode))
@@ -90,10 +96,10 @@ func (m *model) yamlGroup(keyNode, body ast.Node, parent *group) {
 	} else {
 		g = m.group(name, p)
 	}
-	body = m.deref(body)
-	if g == nil || isNull(body) || m.e.full() {
+	if g == nil || isNull(body) || m.e.full() || m.aliased(body, "group "+name) {
 		return
 	}
+	body = unwrap(body)
 	mb, ok := body.(*ast.MappingNode)
 	if !ok {
 		m.e.add(nodePos(body), "group %s must be a mapping of hosts:, vars: and children:, got %s", name, describe(body))
@@ -103,6 +109,7 @@ func (m *model) yamlGroup(keyNode, body ast.Node, parent *group) {
 		k, _ := scalarText(kv.Key)
 		switch {
 		case isNull(m.deref(kv.Value)):
+		case m.aliased(kv.Value, k+" of group "+name):
 		case k == "hosts":
 			m.yamlHosts(g, kv.Value)
 		case k == "vars":
@@ -111,13 +118,13 @@ func (m *model) yamlGroup(keyNode, body ast.Node, parent *group) {
 				setVar(m.e, g.vars, vk, vars[vk])
 			}
 		case k == "children":
-			cm, ok := m.deref(kv.Value).(*ast.MappingNode)
+			cm, ok := unwrap(kv.Value).(*ast.MappingNode)
 			if !ok {
 				m.e.add(nodePos(kv.Value), "children of group %s must be a mapping of groups, got %s", name, describe(kv.Value))
 				continue
 			}
 			for _, c := range cm.Values {
-				m.yamlGroup(c.Key, c.Value, g)
+				m.yamlGroup(c.Key, c.Value, g, depth+1)
 			}
 		default:
 			m.e.add(nodePos(kv.Key), "unknown key %s in group %s: a group has hosts:, vars: and children:", short(k), name)
@@ -127,7 +134,7 @@ func (m *model) yamlGroup(keyNode, body ast.Node, parent *group) {
 
 // yamlHosts reads a group's hosts: mapping of host (pattern) to its vars.
 func (m *model) yamlHosts(g *group, n ast.Node) {
-	hm, ok := m.deref(n).(*ast.MappingNode)
+	hm, ok := unwrap(n).(*ast.MappingNode)
 	if !ok {
 		m.e.add(nodePos(n), "hosts of group %s must be a mapping of host names to their variables, got %s", g.name, describe(n))
 		return

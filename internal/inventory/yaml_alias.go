@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	"strings"
+
 	"github.com/goccy/go-yaml/ast"
 )
 
@@ -55,6 +57,18 @@ func (m *model) deref(n ast.Node) ast.Node {
 		return &ast.NullNode{BaseNode: &ast.BaseNode{}} // YAML has no alias of an alias
 	}
 	return unwrap(target)
+}
+
+// aliased reports (and refuses) an alias where a group, its hosts: or its
+// children: belong: only variables may be aliased. A group tree of
+// aliases may be a loop (a: &a {children: {b: *a}}) or grow exponentially,
+// and no inventory needs it; vars are read, never walked as a tree.
+func (m *model) aliased(n ast.Node, what string) bool {
+	if _, ok := unwrap(n).(*ast.AliasNode); !ok {
+		return false
+	}
+	m.e.add(nodePos(n), "%s is an alias: sysroll resolves aliases in variables only; write the %s out (or share it through children:)", what, strings.Fields(what)[0])
+	return true
 }
 
 // mergeSources are the mappings a merge key (<<: *a or <<: [*a, *b]) names.
