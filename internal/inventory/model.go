@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
@@ -163,6 +164,9 @@ func (m *model) resolve() *Inventory {
 			g.parents = []string{"all"}
 		}
 	}
+	for _, name := range sortedKeys(m.groups) {
+		m.priority(name) // reports a bad one, whether or not a sort needs it
+	}
 	depth := make(map[string]int)
 	var hosts []Host
 	for _, name := range sortedKeys(m.hosts) {
@@ -189,6 +193,9 @@ func (m *model) resolve() *Inventory {
 			if d := m.depth(a, depth) - m.depth(b, depth); d != 0 {
 				return d
 			}
+			if d := m.priority(a) - m.priority(b); d != 0 {
+				return d
+			}
 			return strings.Compare(a, b)
 		})
 		vars := make(map[string]val)
@@ -208,6 +215,22 @@ func (m *model) resolve() *Inventory {
 		return nil
 	}
 	return finish(hosts, slices.Collect(maps.Keys(m.groups)))
+}
+
+// priority is a group's ansible_group_priority (default 1): among groups
+// of one depth, a higher one merges later and so wins, as in Ansible. A
+// value that is not a number is reported.
+func (m *model) priority(name string) int {
+	v, ok := m.groups[name].vars["ansible_group_priority"]
+	if !ok {
+		return 1
+	}
+	n, err := strconv.Atoi(v.s)
+	if err != nil || n < -1000000 || n > 1000000 {
+		m.e.addOnce("ansible_group_priority", v.p, "group %s: ansible_group_priority %s is not a whole number", name, short(v.s))
+		return 1
+	}
+	return n
 }
 
 // deepest is the largest depth of the groups.

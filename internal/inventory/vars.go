@@ -33,7 +33,10 @@ func readVar(k string) bool {
 const maxVars = 256
 
 // keepVar reports whether sysroll reads (or refuses) variable k.
-func keepVar(k string) bool { return passwordVars[k] || readVar(k) }
+// ansible_group_priority orders groups of one depth (resolve).
+func keepVar(k string) bool {
+	return passwordVars[k] || readVar(k) || k == "ansible_group_priority"
+}
 
 // setVar keeps variable k in vars if sysroll reads it; false (reported)
 // when vars already holds maxVars.
@@ -136,16 +139,18 @@ func applyVar(h *Host, k string, v val) string {
 	return ""
 }
 
-// sysrollVar reads sysroll_instances (a list, or "8081,8082"); labels are
+// sysrollVar reads sysroll_instances (a list, "8081,8082" or INI's
+// "[8081,8082]"); labels are
 // read by labelsFrom, and any other sysroll_ name is a typo.
 func sysrollVar(h *Host, k string, v val) string {
 	switch {
 	case k == "sysroll_instances":
 		switch v.kind {
 		case scalar:
-			h.Instances = strings.Split(v.s, ",")
+			// "8081,8082", or INI's Python literal "[8081,8082]" / "['a','b']"
+			h.Instances = strings.Split(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(v.s), "["), "]"), ",")
 			for i := range h.Instances {
-				h.Instances[i] = strings.TrimSpace(h.Instances[i])
+				h.Instances[i] = strings.Trim(strings.TrimSpace(h.Instances[i]), `'"`)
 			}
 		case list:
 			h.Instances = v.items
