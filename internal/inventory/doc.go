@@ -34,9 +34,10 @@
 //
 // INI ([group], [group:vars], [group:children], ranges web[01:20] and
 // db-[a:c], key=value with shell quoting, host:port) and YAML (all:,
-// hosts:, vars:, children:) are read as Ansible reads them: variables merge
-// from all, then groups from the shallowest to the deepest and by name,
-// then the host's own. sysroll takes ansible_host (address), ansible_port,
+// hosts:, vars:, children:, with anchors, aliases and merge keys in
+// variables) are read as Ansible reads them: variables merge from all,
+// then groups from the shallowest to the deepest, by ansible_group_priority
+// and by name, then the host's own; a host in no group is in ungrouped. sysroll takes ansible_host (address), ansible_port,
 // ansible_user, ansible_ssh_private_key_file (identity), -J or ProxyJump
 // (or a plain "ssh -W %h:%p HOST" ProxyCommand) in ansible_ssh_common_args
 // or ansible_ssh_extra_args (jump), ansible_become with sudo (become), and
@@ -49,9 +50,12 @@
 // (sysroll logs in with keys and runs sudo -n), Vault values and Jinja
 // templates in the variables it reads (ansible-inventory --list does not
 // render them either: write the values out), become methods other than
-// sudo or users other than root, cycles in children, and a host given two
+// sudo or users other than root, cycles in children, a host given two
 // different addresses (Ansible's last-wins would make section order decide
-// where a deploy goes). For group_vars/, host_vars/, plugins and scripts,
+// where a deploy goes), a ':' in a host name outside an IPv6 address, and
+// aliases standing for groups, hosts: or children: (a loop, or a tree
+// that grows exponentially). Inventory.SameMachine reports two names for
+// one machine, which sysroll's own format refuses. For group_vars/, host_vars/, plugins and scripts,
 // give sysroll the output of ansible-inventory -i INV --list.
 //
 // # Selecting hosts
