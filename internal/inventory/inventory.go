@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -32,6 +33,10 @@ const (
 	MaxLabelLength = 128
 	// MaxInstances bounds a host's instances override (config.MaxInstances).
 	MaxInstances = 1000
+	// MaxYAMLFlowSize bounds a '{' document that is not JSON and is tried
+	// as YAML (the line bounds of YAML do not apply to it: it may be one
+	// line).
+	MaxYAMLFlowSize = 1 << 20
 	// MaxLineLength bounds one line of an INI or YAML inventory, MaxLines
 	// their lines (a line a host: 20 times MaxHosts).
 	MaxLineLength = 64 << 10
@@ -136,12 +141,20 @@ func ParseFormat(file string, data []byte, f Format) (*Inventory, error) {
 		return nil, &Error{File: file, Msg: fmt.Sprintf("file is %d bytes, more than the %s an inventory may have", len(data), safeio.Size(MaxFileSize))}
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if f == FormatAuto {
+	auto := f == FormatAuto
+	if auto {
 		f = detect(data)
 	}
 	data, err := checkText(file, data, f != FormatJSON)
 	if err != nil {
 		return nil, err
+	}
+	if auto && f == FormatJSON && !json.Valid(data) && len(data) <= MaxYAMLFlowSize {
+		// YAML in flow style ({all: {hosts: {a: }}}) starts with '{' too:
+		// if it parses as YAML it is that, else the JSON error says why.
+		if inv, yerr := parseYAML(file, data, FormatAuto); yerr == nil {
+			return inv, nil
+		}
 	}
 	switch f {
 	case FormatINI:
