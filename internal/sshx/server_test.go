@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -123,6 +124,7 @@ func (ts *testServer) handle(s gliderssh.Session) {
 	defer func() { ts.ended <- raw }()
 	cmd := exec.Command("sh", "-c", raw)
 	cmd.Dir = ts.dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // kill the whole command, not just sh
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = s, s, s.Stderr()
 	if err := cmd.Start(); err != nil {
 		_, _ = io.WriteString(s.Stderr(), err.Error())
@@ -131,7 +133,13 @@ func (ts *testServer) handle(s gliderssh.Session) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	// Deliver "signal" requests to the command, as OpenSSH's sshd does.
+	sigs := make(chan gliderssh.Signal, 1)
+	s.Signals(sigs)
 	select {
+	case <-sigs:
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
 	case err := <-done:
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
@@ -140,7 +148,7 @@ func (ts *testServer) handle(s gliderssh.Session) {
 		}
 		_ = s.Exit(0)
 	case <-s.Context().Done():
-		_ = cmd.Process.Kill()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-done
 	}
 }
