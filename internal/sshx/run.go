@@ -68,13 +68,22 @@ func (c *Conn) exec(ctx context.Context, cmd string, stdin io.Reader, stdout, st
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		// Ask politely, then close the channel: sshd hangs up the command's
-		// pipes and its session, so the command does not linger.
+		// SIGTERM (sshd delivers "signal" requests since OpenSSH 7.9),
+		// then close the channel so the command's pipes are hung up too.
 		_ = s.Signal(ssh.SIGTERM)
 		s.Close()
+		// The output copiers must be done before the caller's writers are
+		// handed back. The peer acknowledges the close; on a dead link the
+		// keepalive closes the connection, which ends them too.
+		select {
+		case <-done:
+		case <-c.Done():
+			<-done
+		}
 		return -1, fmt.Errorf("host %s: %q: %w", name, cmd, ctx.Err())
 	case <-c.Done():
 		s.Close()
+		<-done // the connection is closed: the copiers end
 		return -1, c.Lost()
 	}
 	if err == nil {
