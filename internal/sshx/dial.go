@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -146,7 +147,7 @@ func handshake(ctx context.Context, nc net.Conn, t Target, cfg *ssh.ClientConfig
 			return nil, changed
 		case errors.As(err, &revoked):
 			return nil, revoked
-		case timedOut.Load():
+		case timedOut.Load() || errors.Is(err, os.ErrDeadlineExceeded):
 			return nil, fmt.Errorf("host %s: SSH handshake with %s timed out after %s (sshd hung or overloaded? check `ssh -v %s`)", t.Name, t.Addr(), timeout, t.Name)
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("host %s: SSH handshake: %w", t.Name, ctx.Err())

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,8 +29,18 @@ func TestKnownHostAccepted(t *testing.T) {
 	c := newTestClient(t)
 	ts := newTestServer(t, c.signer.PublicKey())
 	kh := writeKnownHosts(t, "# comment", khLine(ts.addr, ts.hostPub[0]))
-	p := c.pool(t, mapResolver{"web1": ts.target("web1", kh)})
+	var warnings []string
+	tg := ts.target("web1", kh)
+	tg.Warnings = []string{"host web1: StrictHostKeyChecking no is ignored"}
+	p := c.pool(t, mapResolver{"web1": tg}, func(o *Options) { o.Warn = func(w string) { warnings = append(warnings, w) } })
 	mustRunOK(t, p, "web1")
+	mustRunOK(t, p, "web1")
+	if len(warnings) != 1 || warnings[0] != tg.Warnings[0] {
+		t.Errorf("warnings %q, want the config warning once", warnings)
+	}
+	if n := ts.agentReqs.Load(); n != 0 {
+		t.Errorf("%d sessions requested agent forwarding", n)
+	}
 }
 
 func TestUnknownHostRefused(t *testing.T) {
@@ -259,3 +270,21 @@ func TestHostKeyAliasIsLookedUp(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Several processes (here: pools) meeting the same new host at once write
+// one entry, not one each: the flock and the re-read under it.
+func TestAcceptNewConcurrent(t *testing.T) {
+	c := newTestClient(t)
+	ts := newTestServer(t, c.signer.PublicKey())
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	r := mapResolver{"web1": ts.target("web1", kh)}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() { mustRunOK(t, c.pool(t, r, func(o *Options) { o.AcceptNew = true }), "web1") })
+	}
+	wg.Wait()
+	got, _ := os.ReadFile(kh)
+	if n := strings.Count(string(got), "\n"); n != 1 {
+		t.Errorf("known_hosts has %d lines, want 1:\n%s", n, got)
+	}
+}

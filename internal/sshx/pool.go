@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	osuser "os/user"
 	"strings"
 	"sync"
 	"time"
@@ -76,9 +77,10 @@ type Pool struct {
 	agentConn   net.Conn
 	agentClient agent.ExtendedAgent // one client: it serializes requests on agentConn
 
-	mu     sync.Mutex
-	conns  map[string]*entry
-	closed bool
+	mu      sync.Mutex
+	conns   map[string]*entry
+	targets map[string]Target // resolved once per host: ssh -G is a process
+	closed  bool
 }
 
 // entry is one connection, dialled once; waiters block on ready.
@@ -112,26 +114,22 @@ func NewPool(opts Options) *Pool {
 		var d net.Dialer
 		opts.Dial = d.DialContext
 	}
-	return &Pool{opts: opts, handshakes: make(chan struct{}, opts.MaxHandshakes), conns: map[string]*entry{}}
+	return &Pool{opts: opts, handshakes: make(chan struct{}, opts.MaxHandshakes),
+		conns: map[string]*entry{}, targets: map[string]Target{}}
 }
 
 // Conn returns the connection to host, dialling it (and its jump hosts)
 // on first use or after the previous one was lost.
 func (p *Pool) Conn(ctx context.Context, host string) (*Conn, error) {
-	t, err := p.opts.Resolver.Resolve(ctx, host)
+	t, err := p.resolve(ctx, host, func() (Target, error) { return p.opts.Resolver.Resolve(ctx, host) })
 	if err != nil {
 		return nil, err
-	}
-	for _, w := range t.Warnings {
-		if p.opts.Warn != nil {
-			p.opts.Warn(w)
-		}
 	}
 	var via *Conn
 	var chain []string
 	for _, spec := range t.ProxyJump {
 		chain = append(chain, spec)
-		hop, err := resolveJump(ctx, p.opts.Resolver, spec)
+		hop, err := p.resolve(ctx, "jump "+spec, func() (Target, error) { return resolveJump(ctx, p.opts.Resolver, spec) })
 		if err != nil {
 			return nil, fmt.Errorf("host %s: %w", host, err)
 		}
@@ -148,6 +146,34 @@ func (p *Pool) Conn(ctx context.Context, host string) (*Conn, error) {
 		key += " via " + strings.Join(chain, ",")
 	}
 	return p.get(ctx, key, func() (*Conn, error) { return p.connect(ctx, t, via) })
+}
+
+// resolve returns the cached Target under key, resolving it on first use
+// and passing its warnings to Options.Warn once.
+func (p *Pool) resolve(_ context.Context, key string, resolve func() (Target, error)) (Target, error) {
+	p.mu.Lock()
+	t, ok := p.targets[key]
+	p.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	t, err := resolve()
+	if err != nil {
+		return Target{}, err
+	}
+	p.mu.Lock()
+	if _, raced := p.targets[key]; raced {
+		p.mu.Unlock()
+		return t, nil
+	}
+	p.targets[key] = t
+	p.mu.Unlock()
+	if p.opts.Warn != nil {
+		for _, w := range t.Warnings {
+			p.opts.Warn(w)
+		}
+	}
+	return t, nil
 }
 
 // get returns the live connection under key, or dials it once for every
@@ -257,8 +283,10 @@ func (p *Pool) clientConfig(t Target) (*ssh.ClientConfig, error) {
 		return nil, err
 	}
 	user := t.User
-	if user == "" {
-		user = os.Getenv("USER")
+	if user == "" { // ssh -G always prints one; a fake resolver may not
+		if u, err := osuser.Current(); err == nil {
+			user = u.Username
+		}
 	}
 	return &ssh.ClientConfig{
 		User:              user,

@@ -36,6 +36,7 @@ type testServer struct {
 	hostPub []ssh.PublicKey // public halves of the host keys, in order
 
 	execs     atomic.Int32 // exec requests that reached the handler
+	agentReqs atomic.Int32 // sessions that asked for agent forwarding
 	conns     atomic.Int32 // TCP connections accepted
 	forwarded chan string  // direct-tcpip destinations (jump tests)
 	ended     chan string  // commands whose session ended (cancel tests)
@@ -120,6 +121,9 @@ func newTestServer(t *testing.T, clientKey ssh.PublicKey, opts ...serverOpt) *te
 
 func (ts *testServer) handle(s gliderssh.Session) {
 	ts.execs.Add(1)
+	if gliderssh.AgentRequested(s) {
+		ts.agentReqs.Add(1)
+	}
 	raw := s.RawCommand()
 	defer func() { ts.ended <- raw }()
 	cmd := exec.Command("sh", "-c", raw)
