@@ -137,6 +137,11 @@ func classify(host, name string, key ssh.PublicKey, files []string, err error) e
 			File: revoked.Revoked.Filename, Line: revoked.Revoked.Line}
 	}
 	var ke *xknownhosts.KeyError
+	if cert, ok := key.(*ssh.Certificate); ok && !errors.As(err, &ke) {
+		return fmt.Errorf("host %s: host certificate (key %s, signed by CA %s) is not accepted for %s: %w; "+
+			"check the @cert-authority lines in %s and the certificate's principals and validity (ssh-keygen -Lf on the host)",
+			host, ssh.FingerprintSHA256(cert.Key), ssh.FingerprintSHA256(cert.SignatureKey), name, err, strings.Join(files, ", "))
+	}
 	if !errors.As(err, &ke) {
 		return fmt.Errorf("host %s: verify host key %s %s for %s: %w", host, typ, fp, name, err)
 	}
