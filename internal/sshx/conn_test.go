@@ -56,6 +56,21 @@ func TestHandshakeTimeout(t *testing.T) {
 	if d < 250*time.Millisecond || d > 3*time.Second {
 		t.Errorf("gave up after %v, want about 300ms", d)
 	}
+
+	// A caller's context ends its wait, and Close ends the dial, both
+	// long before a 10s handshake timeout.
+	p2 := c.pool(t, mapResolver{"hung": {Name: "hung", HostName: "127.0.0.1", Port: port, UserKnownHostsFiles: []string{kh}}},
+		func(o *Options) { o.HandshakeTimeout = 10 * time.Second })
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	if _, err := p2.Conn(ctx, "hung"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want DeadlineExceeded", err)
+	}
+	_ = p2.Close()
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("cancel + Close took %v", d)
+	}
 }
 
 // freezeProxy forwards TCP to a backend until frozen, then stops forwarding

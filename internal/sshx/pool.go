@@ -77,6 +77,11 @@ type Pool struct {
 	agentConn   net.Conn
 	agentClient agent.ExtendedAgent // one client: it serializes requests on agentConn
 
+	// life is cancelled by Close; dials run under it, not under a caller's
+	// context, and Close does not wait out their timeouts.
+	life     context.Context
+	stopLife context.CancelFunc
+
 	mu      sync.Mutex
 	conns   map[string]*entry
 	targets map[string]Target // resolved once per host: ssh -G is a process
@@ -114,7 +119,8 @@ func NewPool(opts Options) *Pool {
 		var d net.Dialer
 		opts.Dial = d.DialContext
 	}
-	return &Pool{opts: opts, handshakes: make(chan struct{}, opts.MaxHandshakes),
+	life, stop := context.WithCancel(context.Background())
+	return &Pool{opts: opts, life: life, stopLife: stop, handshakes: make(chan struct{}, opts.MaxHandshakes),
 		conns: map[string]*entry{}, targets: map[string]Target{}}
 }
 
@@ -134,7 +140,7 @@ func (p *Pool) Conn(ctx context.Context, host string) (*Conn, error) {
 			return nil, fmt.Errorf("host %s: %w", host, err)
 		}
 		parent := via
-		via, err = p.get(ctx, "jump "+strings.Join(chain, ","), func() (*Conn, error) {
+		via, err = p.get(ctx, "jump "+strings.Join(chain, ","), func(ctx context.Context) (*Conn, error) {
 			return p.connect(ctx, hop, parent)
 		})
 		if err != nil {
@@ -145,7 +151,7 @@ func (p *Pool) Conn(ctx context.Context, host string) (*Conn, error) {
 	if len(chain) > 0 {
 		key += " via " + strings.Join(chain, ",")
 	}
-	return p.get(ctx, key, func() (*Conn, error) { return p.connect(ctx, t, via) })
+	return p.get(ctx, key, func(ctx context.Context) (*Conn, error) { return p.connect(ctx, t, via) })
 }
 
 // resolve returns the cached Target under key, resolving it on first use
@@ -177,8 +183,11 @@ func (p *Pool) resolve(_ context.Context, key string, resolve func() (Target, er
 }
 
 // get returns the live connection under key, or dials it once for every
-// concurrent caller.
-func (p *Pool) get(ctx context.Context, key string, dial func() (*Conn, error)) (*Conn, error) {
+// concurrent caller. The dial is not tied to the first caller's context
+// (others may be waiting on it; it is bounded by the connect and handshake
+// timeouts, and by Close); each caller stops waiting when its own context
+// is done.
+func (p *Pool) get(ctx context.Context, key string, dial func(context.Context) (*Conn, error)) (*Conn, error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -197,29 +206,23 @@ func (p *Pool) get(ctx context.Context, key string, dial func() (*Conn, error)) 
 	if !ok {
 		e = &entry{ready: make(chan struct{})}
 		p.conns[key] = e
-		p.mu.Unlock()
-		e.conn, e.err = dial()
-		close(e.ready)
-		if e.err != nil {
-			p.mu.Lock()
-			if p.conns[key] == e {
-				delete(p.conns, key)
-			}
-			p.mu.Unlock()
-		}
-		return e.conn, e.err
+		go func() {
+			e.conn, e.err = dial(p.life)
+			close(e.ready)
+		}()
 	}
 	p.mu.Unlock()
 	select {
 	case <-e.ready:
 		return e.conn, e.err
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, fmt.Errorf("waiting for the connection (%s): %w", key, ctx.Err())
 	}
 }
 
 // Close closes every connection, hosts before the bastions they go through.
 func (p *Pool) Close() error {
+	p.stopLife()
 	p.mu.Lock()
 	p.closed = true
 	conns := p.conns
