@@ -118,6 +118,20 @@ func newFreezeProxy(t *testing.T, backend string) *freezeProxy {
 	return fp
 }
 
+// port is the proxy's port, for a Target.
+func (fp *freezeProxy) port(t *testing.T) int {
+	t.Helper()
+	_, p, err := net.SplitHostPort(fp.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func (fp *freezeProxy) pipe(dst, src net.Conn) {
 	buf := make([]byte, 32<<10)
 	for {
@@ -140,10 +154,9 @@ func TestKeepaliveDetectsDeadLink(t *testing.T) {
 	c := newTestClient(t)
 	ts := newTestServer(t, c.signer.PublicKey())
 	fp := newFreezeProxy(t, ts.addr)
-	_, portStr, _ := net.SplitHostPort(fp.addr)
 	kh := writeKnownHosts(t, khLine("web1.example", ts.hostPub[0]))
 	tg := ts.target("web1", kh)
-	tg.Port, _ = strconv.Atoi(portStr)
+	tg.Port = fp.port(t)
 	tg.HostKeyAlias = "web1.example" // the proxy's port is not the server's
 	const interval = 50 * time.Millisecond
 	p := c.pool(t, mapResolver{"web1": tg}, func(o *Options) { o.KeepaliveInterval = interval; o.KeepaliveMax = 3 })

@@ -107,7 +107,13 @@ func (p *Pool) connect(ctx context.Context, t Target, via *Conn) (*Conn, error) 
 	if t.ServerAliveCountMax > 0 {
 		max = t.ServerAliveCountMax
 	}
-	go func() { c.markLost(client.Wait()) }()
+	go func() {
+		err := client.Wait()
+		if via != nil && via.Lost() != nil { // closed because its bastion was
+			err = fmt.Errorf("jump host %s: %w", via.Target.Name, via.Lost())
+		}
+		c.markLost(err)
+	}()
 	go keepalive(c, interval, max)
 	if via != nil {
 		// A host behind a lost bastion is lost too.

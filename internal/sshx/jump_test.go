@@ -3,8 +3,10 @@ package sshx
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestProxyJump(t *testing.T) {
@@ -80,5 +82,39 @@ func TestProxyJumpVerifiesEachHop(t *testing.T) {
 	}
 	if app.execs.Load() != 0 {
 		t.Error("a command ran on an unverified host")
+	}
+}
+
+// Losing the bastion loses the hosts behind it at once, even when their
+// own keepalives are slow.
+func TestProxyJumpBastionLoss(t *testing.T) {
+	c := newTestClient(t)
+	bastion := newTestServer(t, c.signer.PublicKey(), asJumpHost())
+	app := newTestServer(t, c.signer.PublicKey())
+	fp := newFreezeProxy(t, bastion.addr)
+	kh := writeKnownHosts(t, khLine("bastion.example", bastion.hostPub[0]), khLine(app.addr, app.hostPub[0]))
+	bt := bastion.target("bastion", kh)
+	bt.Port = fp.port(t)
+	bt.HostKeyAlias = "bastion.example"
+	at := app.target("app", kh)
+	at.ProxyJump = []string{"bastion"}
+	at.ServerAliveInterval = time.Minute // the app's own keepalive cannot be what notices
+	p := c.pool(t, mapResolver{"bastion": bt, "app": at}, func(o *Options) { o.KeepaliveInterval = 50 * time.Millisecond })
+	mustRunOK(t, p, "app")
+
+	errc := make(chan error, 1)
+	go func() {
+		_, _, _, err := p.Run(context.Background(), "app", []string{"sleep", "30"}, nil)
+		errc <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	fp.frozen.Store(true)
+	select {
+	case err := <-errc:
+		if !errors.Is(err, ErrConnLost) || !strings.Contains(err.Error(), "app") || !strings.Contains(err.Error(), "bastion") {
+			t.Fatalf("err = %v, want ErrConnLost naming app and bastion", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("command behind a dead bastion never failed")
 	}
 }
