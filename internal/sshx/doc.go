@@ -22,6 +22,19 @@
 // gives exactly OpenSSH's answer, Match blocks and token expansion included;
 // it is behind the Resolver interface so tests use a fake.
 //
+// Use:
+//
+//	pool := sshx.NewPool(sshx.Options{Resolver: &sshx.Inventory{
+//		Base: &sshx.OpenSSHResolver{}, Hosts: overridesFromInventory}})
+//	defer pool.Close()
+//	out, errOut, code, err := pool.Run(ctx, "web1", []string{"sysroll", "version", "--json"}, nil)
+//
+// Inventory values win over the SSH config as OpenSSH's command line does
+// (see Overrides). Each host's Target is resolved once per Pool, and each
+// host keeps one connection for the Pool's life; a bastion named in
+// ProxyJump gets one connection shared by every host behind it, and every
+// hop is verified against known_hosts under its own name.
+//
 // Host keys: there is no "StrictHostKeyChecking no". An unknown key is an
 // *UnknownHostKeyError naming the host, key type and SHA256 fingerprint; a
 // changed key is a *ChangedHostKeyError with both fingerprints, refused even

@@ -127,7 +127,7 @@ func NewPool(opts Options) *Pool {
 // Conn returns the connection to host, dialling it (and its jump hosts)
 // on first use or after the previous one was lost.
 func (p *Pool) Conn(ctx context.Context, host string) (*Conn, error) {
-	t, err := p.resolve(ctx, host, func() (Target, error) { return p.opts.Resolver.Resolve(ctx, host) })
+	t, err := p.resolve(host, func() (Target, error) { return p.opts.Resolver.Resolve(ctx, host) })
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func (p *Pool) Conn(ctx context.Context, host string) (*Conn, error) {
 	var chain []string
 	for _, spec := range t.ProxyJump {
 		chain = append(chain, spec)
-		hop, err := p.resolve(ctx, "jump "+spec, func() (Target, error) { return resolveJump(ctx, p.opts.Resolver, spec) })
+		hop, err := p.resolve("jump "+spec, func() (Target, error) { return resolveJump(ctx, p.opts.Resolver, spec) })
 		if err != nil {
 			return nil, fmt.Errorf("host %s: %w", host, err)
 		}
@@ -156,7 +156,7 @@ func (p *Pool) Conn(ctx context.Context, host string) (*Conn, error) {
 
 // resolve returns the cached Target under key, resolving it on first use
 // and passing its warnings to Options.Warn once.
-func (p *Pool) resolve(_ context.Context, key string, resolve func() (Target, error)) (Target, error) {
+func (p *Pool) resolve(key string, resolve func() (Target, error)) (Target, error) {
 	p.mu.Lock()
 	t, ok := p.targets[key]
 	p.mu.Unlock()
