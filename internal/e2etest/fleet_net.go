@@ -128,26 +128,6 @@ func removeLinks(ctx context.Context, del func(string) bool) error {
 	return errors.Join(errs...)
 }
 
-// sweepFleet removes what a killed earlier run with this prefix left: only
-// names that start with exactly "srPREFIX-" (see planFleet).
-func sweepFleet(ctx context.Context, prefix string) error {
-	var swept []string
-	err := removeLinks(ctx, func(name string) bool {
-		if ownedByFleet(prefix, name) {
-			swept = append(swept, name)
-			return true
-		}
-		return false
-	})
-	if len(swept) > 0 && testingVerbose() {
-		fmt.Fprintf(os.Stderr, "fleet %s: swept what an earlier run left: %s\n", prefix, strings.Join(swept, " "))
-	}
-	if err != nil {
-		return fmt.Errorf("sweep a killed run's namespaces and links: %w", err)
-	}
-	return nil
-}
-
 // checkSubnetFree fails if an address of the fleet's /24 is on one of the
 // machine's interfaces: another package picked the same subnet.
 func checkSubnetFree(ctx context.Context, subnet netip.Prefix) error {

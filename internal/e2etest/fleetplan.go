@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -198,4 +199,35 @@ table inet %[1]s {
 // nftRestoreScript removes the cut, whether or not there is one.
 func nftRestoreScript() string {
 	return fmt.Sprintf("table inet %[1]s\ndelete table inet %[1]s\n", cutTable)
+}
+
+// fleetMachinePID tells whether name is the machine name testbed gave one
+// of the prefix's hosts ("PREFIX-hN-PID-RANDOM", see testbed's
+// machineName), or a directory named after one ("testbed-NAME-DIGITS"
+// with the "testbed-" taken off), and returns the PID of the test process
+// that booted it.
+func fleetMachinePID(prefix, name string) (int, bool) {
+	m := fleetMachineRE.FindStringSubmatch(name)
+	if m == nil || m[1] != prefix {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(m[2])
+	return pid, err == nil
+}
+
+var fleetMachineRE = regexp.MustCompile(`^([a-z0-9]{1,6})-h[0-9]+-([0-9]+)-[0-9a-f]{6}(-[0-9]+)?$`)
+
+// fleetDirOf tells whether name is a fleet directory of the prefix
+// ("sysroll-fleet-PREFIX-" and os.MkdirTemp's digits).
+func fleetDirOf(prefix, name string) bool {
+	rest, ok := strings.CutPrefix(name, "sysroll-fleet-"+prefix+"-")
+	if !ok || rest == "" {
+		return false
+	}
+	for _, r := range rest {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -178,3 +178,38 @@ func TestNftScripts(t *testing.T) {
 		}
 	}
 }
+
+// The sweep of files takes exactly our hosts' names and directories.
+func TestFleetLeftoverNames(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		wantPID int // 0: not ours
+	}{
+		{"fbed-h1-29206-6f3544", 29206},
+		{"fbed-h12-29206-6f3544-4223224002", 29206}, // testbed's log dir, "testbed-" cut off
+		{"fbedz-h1-29206-6f3544", 0},
+		{"fb-h1-29206-6f3544", 0},
+		{"fbed-h1-29206-6f354", 0},
+		{"fbed-x1-29206-6f3544", 0},
+		{"sysroll-e2e-apply-19095-d8b77d", 0},
+	} {
+		pid, ok := fleetMachinePID("fbed", c.name)
+		if ok != (c.wantPID != 0) || pid != c.wantPID {
+			t.Errorf("fleetMachinePID(fbed, %q) = %d, %v; want %d", c.name, pid, ok, c.wantPID)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		want bool
+	}{
+		{"sysroll-fleet-fbed-2455650329", true},
+		{"sysroll-fleet-fbed-", false},
+		{"sysroll-fleet-fbedz-2455650329", false},
+		{"sysroll-fleet-fbed-x", false},
+		{"sysroll-e2e-bin-13000534", false},
+	} {
+		if got := fleetDirOf("fbed", c.name); got != c.want {
+			t.Errorf("fleetDirOf(fbed, %q) = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,6 +67,23 @@ func TestFleetbed(t *testing.T) {
 	mustRun(t, "ip", "netns", "add", leftNS)
 	mustRun(t, "ip", "link", "add", leftLink, "type", "veth", "peer", "name", "eth0", "netns", leftNS)
 
+	// ... and its files: a fleet directory, and testbed's log directory of
+	// a host booted by a test process that is gone.
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	leftDirs := []string{
+		filepath.Join(os.TempDir(), "sysroll-fleet-"+prefix+"-1"),
+		filepath.Join(os.TempDir(), fmt.Sprintf("testbed-%s-h9-%d-abcdef-1", prefix, gone.Process.Pid)),
+	}
+	for _, d := range leftDirs {
+		if err := os.MkdirAll(filepath.Join(d, "sub"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(d) })
+	}
+
 	start := time.Now()
 	f, err := e2etest.BootFleet(context.Background(), prefix, 3, e2etest.FleetOptions{Subnet: subnet})
 	if err != nil {
@@ -79,6 +97,11 @@ func TestFleetbed(t *testing.T) {
 	for _, gone := range []string{leftNS, leftLink} {
 		if strings.Contains(links+netns, gone+"\n") {
 			t.Errorf("the sweep left %s of an earlier run", gone)
+		}
+	}
+	for _, d := range leftDirs {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("the sweep left %s of an earlier run (%v)", d, err)
 		}
 	}
 
