@@ -37,9 +37,16 @@ type sshResult struct {
 // ConnectTimeout bounds the wait for an unreachable host.
 func ssh(t *testing.T, cfg, host string, remote ...string) sshResult {
 	t.Helper()
+	return sshWith(t, cfg, nil, host, remote...)
+}
+
+// sshWith is ssh with extra client options (-o ...) before the host.
+func sshWith(t *testing.T, cfg string, opts []string, host string, remote ...string) sshResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	args := append([]string{"-F", cfg, "-o", "ConnectTimeout=2", host, "--"}, remote...)
+	args := append([]string{"-F", cfg, "-o", "ConnectTimeout=2"}, opts...)
+	args = append(append(args, host, "--"), remote...)
 	cmd := exec.CommandContext(ctx, "ssh", args...)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
@@ -85,11 +92,9 @@ func TestFleetbed(t *testing.T) {
 	}
 
 	start := time.Now()
-	f, err := e2etest.BootFleet(context.Background(), prefix, 3, e2etest.FleetOptions{Subnet: subnet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
+	// Two key types per host: known_hosts then holds both, and either
+	// one must be what sshd really serves.
+	f := e2etest.StartFleet(t, prefix, 3, e2etest.FleetOptions{Subnet: subnet, HostKeyTypes: []string{"ed25519", "ecdsa"}})
 	t.Logf("3 hosts booted with sshd up in %s (whole start, with the build: %s)",
 		f.BootTime().Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 
@@ -115,6 +120,20 @@ func TestFleetbed(t *testing.T) {
 			want := h.Container().Name() + "\nrunning"
 			if r.out != want {
 				t.Errorf("ssh %s: got %q, want %q", h.Name(), r.out, want)
+			}
+		}
+	})
+
+	t.Run("each host key type served", func(t *testing.T) {
+		for _, h := range f.Hosts() {
+			if n := len(h.KnownHosts()); n != 2 {
+				t.Errorf("%s: %d known_hosts lines, want one per key type (2)", h.Name(), n)
+			}
+		}
+		for _, alg := range []string{"ssh-ed25519", "ecdsa-sha2-nistp256"} {
+			r := sshWith(t, cfg, []string{"-o", "HostKeyAlgorithms=" + alg}, "h1", "true")
+			if r.err != nil {
+				t.Errorf("ssh h1 accepting only %s: %v\n%s", alg, r.err, r.stderr)
 			}
 		}
 	})
