@@ -276,6 +276,9 @@ func (h *Host) Addr() netip.Addr { return h.plan.Addr }
 // Port is where its sshd listens.
 func (h *Host) Port() int { return 22 }
 
+// ClientKey is the private key its root accepts: the fleet's ClientKey.
+func (h *Host) ClientKey() string { return h.fleet.ClientKey() }
+
 // NetNS is the name of its network namespace (/run/netns/NAME).
 func (h *Host) NetNS() string { return h.plan.NetNS }
 

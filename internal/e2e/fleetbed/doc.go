@@ -4,6 +4,7 @@
 // network that really cuts, and a teardown that leaves nothing. Its tests
 // carry the integration build tag and need root.
 //
-// Its fleet uses the prefix "fbed" and the subnet 10.231.10.0/24 (see the
+// Its fleets use the prefixes "fbed" and "fbsh" (a FleetMain in a child
+// process) and the subnets 10.231.10.0/24 and 10.231.11.0/24 (see the
 // allocation table on planFleet in internal/e2etest/fleetplan.go).
 package fleetbed

@@ -3,7 +3,6 @@
 package fleetbed
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,35 +24,6 @@ const (
 	// ourNames is what every interface and namespace of our fleet starts with.
 	ourNames = "sr" + prefix + "-"
 )
-
-// sshResult is one run of the system ssh client.
-type sshResult struct {
-	out, stderr string
-	err         error
-	took        time.Duration
-}
-
-// ssh runs the machine's ssh client with the fleet's config; a short
-// ConnectTimeout bounds the wait for an unreachable host.
-func ssh(t *testing.T, cfg, host string, remote ...string) sshResult {
-	t.Helper()
-	return sshWith(t, cfg, nil, host, remote...)
-}
-
-// sshWith is ssh with extra client options (-o ...) before the host.
-func sshWith(t *testing.T, cfg string, opts []string, host string, remote ...string) sshResult {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	args := append([]string{"-F", cfg, "-o", "ConnectTimeout=2"}, opts...)
-	args = append(append(args, host, "--"), remote...)
-	cmd := exec.CommandContext(ctx, "ssh", args...)
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	return sshResult{out: strings.TrimSpace(out.String()), stderr: strings.TrimSpace(stderr.String()), err: err, took: time.Since(start)}
-}
 
 // hostname is what a host's kernel calls itself: its container's machine
 // name, distinct per host.
@@ -98,7 +68,7 @@ func TestFleetbed(t *testing.T) {
 	t.Logf("3 hosts booted with sshd up in %s (whole start, with the build: %s)",
 		f.BootTime().Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 
-	links, netns := ours(t)
+	links, netns := ours(t, ourNames)
 	for _, gone := range []string{leftNS, leftLink} {
 		if strings.Contains(links+netns, gone+"\n") {
 			t.Errorf("the sweep left %s of an earlier run", gone)
@@ -268,15 +238,8 @@ func TestFleetbed(t *testing.T) {
 		if err := f.Close(); err != nil {
 			t.Fatal(err)
 		}
-		links, netns := ours(t)
-		if links != "" || netns != "" {
-			t.Errorf("after Close: links %q, namespaces %q of ours remain", links, netns)
-		}
-		out, _ := exec.Command("pgrep", "-a", "systemd-nspawn").Output()
-		for _, line := range strings.Split(string(out), "\n") {
-			if strings.Contains(line, "--machine="+prefix+"-") {
-				t.Errorf("after Close: %s", line)
-			}
+		for _, l := range leftovers(t, prefix) {
+			t.Errorf("after Close: %s remains", l)
 		}
 		for _, pid := range inits {
 			if _, err := os.Stat(filepath.Join("/proc", strconv.Itoa(pid))); err == nil {
@@ -287,46 +250,4 @@ func TestFleetbed(t *testing.T) {
 			t.Errorf("after Close: %s remains (%v)", dir, err)
 		}
 	})
-}
-
-// ours returns the names of the machine's links and namespaces that start
-// with our prefix, one per line.
-func ours(t *testing.T) (links, netns string) {
-	t.Helper()
-	for _, q := range []struct {
-		dst  *string
-		argv []string
-	}{
-		{&links, []string{"ip", "-o", "link", "show"}},
-		{&netns, []string{"ip", "netns", "list"}},
-	} {
-		out, err := exec.Command(q.argv[0], q.argv[1:]...).Output()
-		if err != nil {
-			t.Fatalf("%s: %v", strings.Join(q.argv, " "), err)
-		}
-		for _, line := range strings.Split(string(out), "\n") {
-			for _, f := range strings.Fields(line) {
-				name, _, _ := strings.Cut(strings.TrimSuffix(f, ":"), "@")
-				if strings.HasPrefix(name, ourNames) {
-					*q.dst += name + "\n"
-				}
-			}
-		}
-	}
-	return links, netns
-}
-
-func mustRun(t *testing.T, argv ...string) {
-	t.Helper()
-	if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v: %s", strings.Join(argv, " "), err, out)
-	}
-}
-
-func exitCode(err error) int {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode()
-	}
-	return 0
 }
