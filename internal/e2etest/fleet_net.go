@@ -51,9 +51,9 @@ func unlockFleet(f *os.File) error {
 	return errors.Join(err, f.Close())
 }
 
-// ipRun runs ip (or another tool) and returns its output, its stderr in
-// the error.
-func ipRun(ctx context.Context, stdin string, name string, args ...string) (string, error) {
+// runTool runs a program on the machine (ip, nsenter, ssh-keygen) and
+// returns its output, with its stderr in the error.
+func runTool(ctx context.Context, stdin string, name string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
@@ -68,7 +68,7 @@ func ipRun(ctx context.Context, stdin string, name string, args ...string) (stri
 
 // fleetLinks lists the machine's interface names and network namespaces.
 func fleetLinks(ctx context.Context) (links, netns []string, err error) {
-	out, err := ipRun(ctx, "", "ip", "-o", "link", "show")
+	out, err := runTool(ctx, "", "ip", "-o", "link", "show")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -81,7 +81,7 @@ func fleetLinks(ctx context.Context) (links, netns []string, err error) {
 		name, _, _ := strings.Cut(strings.TrimSuffix(f[1], ":"), "@")
 		links = append(links, name)
 	}
-	out, err = ipRun(ctx, "", "ip", "netns", "list")
+	out, err = runTool(ctx, "", "ip", "netns", "list")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -112,17 +112,17 @@ func removeLinks(ctx context.Context, del func(string) bool) error {
 			bridges = append(bridges, l)
 			continue
 		}
-		_, err := ipRun(ctx, "", "ip", "link", "del", l)
+		_, err := runTool(ctx, "", "ip", "link", "del", l)
 		errs = append(errs, err)
 	}
 	for _, ns := range netns {
 		if del(ns) {
-			_, err := ipRun(ctx, "", "ip", "netns", "del", ns)
+			_, err := runTool(ctx, "", "ip", "netns", "del", ns)
 			errs = append(errs, err)
 		}
 	}
 	for _, br := range bridges {
-		_, err := ipRun(ctx, "", "ip", "link", "del", br)
+		_, err := runTool(ctx, "", "ip", "link", "del", br)
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -131,7 +131,7 @@ func removeLinks(ctx context.Context, del func(string) bool) error {
 // checkSubnetFree fails if an address of the fleet's /24 is on one of the
 // machine's interfaces: another package picked the same subnet.
 func checkSubnetFree(ctx context.Context, subnet netip.Prefix) error {
-	out, err := ipRun(ctx, "", "ip", "-o", "-4", "addr", "show")
+	out, err := runTool(ctx, "", "ip", "-o", "-4", "addr", "show")
 	if err != nil {
 		return err
 	}
@@ -170,7 +170,7 @@ func setUpNetwork(ctx context.Context, p fleetPlan) error {
 		)
 	}
 	for _, c := range cmds {
-		if _, err := ipRun(ctx, "", "ip", c...); err != nil {
+		if _, err := runTool(ctx, "", "ip", c...); err != nil {
 			return fmt.Errorf("network: %w", err)
 		}
 	}
@@ -201,7 +201,7 @@ func (h *Host) RestoreNetwork(ctx context.Context) error {
 
 func (h *Host) nft(ctx context.Context, script string) error {
 	ns := filepath.Join("/run/netns", h.plan.NetNS)
-	if _, err := ipRun(ctx, script, "nsenter", "--net="+ns, "nft", "-f", "-"); err != nil {
+	if _, err := runTool(ctx, script, "nsenter", "--net="+ns, "nft", "-f", "-"); err != nil {
 		return fmt.Errorf("host %s: nft in %s: %w", h.plan.Name, ns, err)
 	}
 	return nil

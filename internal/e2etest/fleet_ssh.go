@@ -47,7 +47,7 @@ func (f *Fleet) makeKeys(ctx context.Context) error {
 }
 
 func sshKeygen(ctx context.Context, typ, path, comment string) error {
-	if _, err := ipRun(ctx, "", "ssh-keygen", "-q", "-t", typ, "-N", "", "-C", comment, "-f", path); err != nil {
+	if _, err := runTool(ctx, "", "ssh-keygen", "-q", "-t", typ, "-N", "", "-C", comment, "-f", path); err != nil {
 		return fmt.Errorf("host key: %w", err)
 	}
 	return nil
