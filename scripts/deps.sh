@@ -55,6 +55,47 @@ if node_ok; then
   cmp -s /usr/bin/node /usr/local/libexec/sysroll-test/node || install -m 0755 /usr/bin/node /usr/local/libexec/sysroll-test/node
 fi
 # HAProxy's package ships a service; the tests run their own haproxy processes.
+# The fleet tests (internal/e2e/fleetbed, ...) run the host's /usr/sbin/sshd
+# inside each testbed container, cut a test host off with nft in the test's
+# own network namespace, and drive it with the system ssh and ssh-keygen.
+# The machine itself must not get an sshd out of this: while installing, a
+# policy-rc.d that refuses (exit 101) keeps the package from starting
+# ssh.service; if an sshd started anyway, or a systemd would start it at the
+# next boot, only that unit is stopped and disabled, and we say so.
+fleet_need=()
+[ -x /usr/sbin/sshd ] || fleet_need+=(openssh-server)
+[ -x /usr/sbin/nft ] || fleet_need+=(nftables)
+command -v ssh-keygen >/dev/null || fleet_need+=(openssh-client)
+if [ ${#fleet_need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing: ${fleet_need[*]} — run as root, or: sudo apt-get install -y ${fleet_need[*]}" >&2
+    exit 2
+  fi
+  echo "installing: ${fleet_need[*]}"
+  own_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    own_policy=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  rc=0
+  { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${fleet_need[@]}" >/dev/null; } || rc=$?
+  [ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
+  [ "$rc" = 0 ] || exit "$rc"
+  if [[ " ${fleet_need[*]} " == *" openssh-server "* ]]; then
+    if [ -d /run/systemd/system ]; then
+      systemctl disable --now ssh.service >/dev/null 2>&1 || true
+      echo "disabled ssh.service, which openssh-server enabled on this machine (the tests run sshd only inside their containers)"
+    elif [ -s /run/sshd.pid ] && kill -0 "$(cat /run/sshd.pid)" 2>/dev/null; then
+      # The machine's own /run: a container's sshd writes its pid file in
+      # the container's /run.
+      /etc/init.d/ssh stop >/dev/null || true
+      update-rc.d ssh disable >/dev/null 2>&1 || true
+      echo "stopped and disabled the sshd openssh-server started on this machine"
+    fi
+  fi
+fi
 if command -v go >/dev/null; then :; elif [ -x /usr/local/go/bin/go ]; then :; else
   echo "Go 1.26+ is required (https://go.dev/dl/); not found in PATH or /usr/local/go" >&2
   exit 2
