@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
@@ -42,11 +43,14 @@ var strategyKeys = []string{"batch", "ramp", "max_parallel", "max_per_label", "o
 func DecodeStrategy(file string, node ast.Node) (Strategy, error) {
 	d := &decoder{file: file}
 	s := d.strategy(node)
+	// A value that failed to decode is left zero, which Validate accepts,
+	// so the cross-field rules are checked as well and every problem is
+	// reported at once.
+	if err := s.Validate(); err != nil {
+		d.positioned(node, err)
+	}
 	if len(d.errs) > 0 {
 		return Strategy{}, d.join()
-	}
-	if err := s.Validate(); err != nil {
-		return Strategy{}, d.positioned(node, err)
 	}
 	return s, nil
 }
@@ -60,7 +64,13 @@ func ParseStrategy(file string, data []byte) (Strategy, error) {
 	}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		return Strategy{}, &config.FieldError{File: file, Field: Field, Msg: "not YAML: " + clip(err.Error())}
+		fe := &config.FieldError{File: file, Field: Field, Msg: "not YAML: " + clip(err.Error())}
+		var ye yaml.Error
+		if errors.As(err, &ye) && ye.GetToken() != nil {
+			fe.Line, fe.Column = ye.GetToken().Position.Line, ye.GetToken().Position.Column
+			fe.Msg = "not YAML: " + clip(ye.GetMessage())
+		}
+		return Strategy{}, fe
 	}
 	switch len(f.Docs) {
 	case 0:
@@ -97,18 +107,27 @@ func (d *decoder) join() error {
 
 // positioned turns Validate's "field: msg" errors into FieldErrors at the
 // node of that field, so a cross-field rule points into the file too.
-func (d *decoder) positioned(root ast.Node, err error) error {
+func (d *decoder) positioned(root ast.Node, err error) {
 	var list []error
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		list = j.Unwrap()
 	} else {
 		list = []error{err}
 	}
+	reported := map[string]bool{}
+	for _, e := range d.errs {
+		var fe *config.FieldError
+		if errors.As(e, &fe) {
+			reported[fe.Field] = true
+		}
+	}
 	for _, e := range list {
 		field, msg, _ := strings.Cut(e.Error(), ": ")
+		if reported[Field+"."+field] {
+			continue // the decode error already says it (a bad value left zero)
+		}
 		d.add(lookup(root, field), field, "%s", msg)
 	}
-	return d.join()
 }
 
 // lookup finds the node of field ("ramp[1]", "max_per_label.zone") under
@@ -326,10 +345,17 @@ func (d *decoder) labelList(n ast.Node, field string) []string {
 // suggest names the strategy key closest to a misspelt one.
 func suggest(k string) string {
 	norm := func(s string) string { return strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(s)) }
+	best, dist := "", -1
 	for _, c := range strategyKeys {
 		if norm(c) == norm(k) || len(k) >= 4 && strings.HasPrefix(c, k) {
 			return " (did you mean " + c + "?)"
 		}
+		if d := levenshtein(strings.ToLower(k), c); dist < 0 || d < dist {
+			best, dist = c, d
+		}
+	}
+	if dist <= max(2, len(k)/4) {
+		return " (did you mean " + best + "?)"
 	}
 	return " (known keys: " + strings.Join(strategyKeys, ", ") + ")"
 }
@@ -391,4 +417,29 @@ func describe(n ast.Node) string {
 		return "an alias"
 	}
 	return "something else"
+}
+
+// levenshtein is the edit distance between a and b, for suggestions; a
+// key longer than a line is not worth comparing.
+func levenshtein(a, b string) int {
+	if len(a) > 64 {
+		return len(a)
+	}
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
