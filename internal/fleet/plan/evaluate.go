@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sysroll/sysroll/internal/config"
 )
@@ -38,6 +39,10 @@ type Outcome struct {
 	Results map[string]HostResult
 	// Tolerated counts failed hosts already tolerated in earlier batches.
 	Tolerated int
+	// Waited is how long the controller has waited for the batch's
+	// unknown hosts to report (its own clock; 0 on the first evaluation).
+	// At the strategy's reattach_deadline the rollout halts.
+	Waited time.Duration
 	// Changed lists every host this rollout moved at least one instance
 	// of, in any batch, that has not been rolled back since. Only these
 	// are ever rolled back: a host the rollout found on the target, or
@@ -57,8 +62,9 @@ const (
 	ActRollback Action = "rollback"
 	// ActHalt: stop, leaving every host as it is.
 	ActHalt Action = "halt"
-	// ActWait: start no host; wait (up to reattach_deadline) for the hosts
-	// in Decision.Wait to report, then evaluate again.
+	// ActWait: start no host; wait for the hosts in Decision.Wait to
+	// report, then evaluate again, with Outcome.Waited set; past
+	// reattach_deadline the decision is ActHalt.
 	ActWait Action = "wait"
 	// ActStop: the batch was interrupted; stop starting hosts and exit
 	// with the resume command.
@@ -112,6 +118,8 @@ func Evaluate(o Outcome, s Strategy) Decision {
 	if len(failed) == 0 || total <= s.FailureBudget {
 		d := Decision{Action: ActContinue, Wait: unknown}
 		switch {
+		case len(unknown) > 0 && o.Waited >= s.ReattachDeadline:
+			d.Action = ActHalt
 		case len(unknown) > 0:
 			d.Action = ActWait
 		case len(interrupted) > 0:
@@ -132,6 +140,9 @@ func Evaluate(o Outcome, s Strategy) Decision {
 				list(failed), total, s.FailureBudget, them(len(failed)), next))
 		}
 		switch d.Action {
+		case ActHalt:
+			why = append(why, fmt.Sprintf("%s still unknown after %v (reattach_deadline %v): halting; no other host is rolled back on an unknown, resume once %s back",
+				list(unknown), o.Waited.Round(time.Second), s.ReattachDeadline, pronoun(len(unknown))+isAre(len(unknown))))
 		case ActWait:
 			why = append(why, fmt.Sprintf("%s unknown (unreachable or no result seen): starting no host until %s report%s; unknown is not success",
 				list(unknown), pronoun(len(unknown)), verbS(len(unknown))))
@@ -184,6 +195,13 @@ func list(names []string) string {
 		return "host " + names[0]
 	}
 	return "hosts " + strings.Join(names, ", ")
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return " is"
+	}
+	return " are"
 }
 
 func pronoun(n int) string {

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/fleet/plan"
@@ -64,6 +65,17 @@ func TestEvaluate(t *testing.T) {
 			o:    plan.Outcome{Batches: batches, Batch: 1, Results: map[string]plan.HostResult{"b1": ok, "b2": unknown}, Changed: all},
 			want: plan.ActWait, wait: []string{"b2"},
 			reason: []string{"host b2 unknown (unreachable or no result seen): starting no host until it reports; unknown is not success"}},
+		{name: "unknown just before the reattach deadline: still wait",
+			o:    plan.Outcome{Batches: batches, Batch: 1, Results: map[string]plan.HostResult{"b1": ok, "b2": unknown}, Changed: all, Waited: 9*time.Minute + 59*time.Second},
+			want: plan.ActWait, wait: []string{"b2"}},
+		{name: "unknown past the reattach deadline: halt, nothing rolled back",
+			o:    plan.Outcome{Batches: batches, Batch: 1, Results: map[string]plan.HostResult{"b1": ok, "b2": unknown}, Changed: all, Waited: 10 * time.Minute},
+			want: plan.ActHalt, wait: []string{"b2"},
+			reason: []string{"host b2 still unknown after 10m0s (reattach_deadline 10m0s): halting; no other host is rolled back on an unknown, resume once it is back"}},
+		{name: "the deadline comes from the strategy",
+			o:    plan.Outcome{Batches: batches, Batch: 1, Results: map[string]plan.HostResult{"b1": unknown, "b2": unknown}, Changed: all, Waited: time.Minute},
+			s:    plan.Strategy{ReattachDeadline: time.Minute},
+			want: plan.ActHalt, wait: []string{"b1", "b2"}, reason: []string{"resume once they are back"}},
 		{name: "missing result is unknown",
 			o:    plan.Outcome{Batches: batches, Batch: 1, Results: map[string]plan.HostResult{"b1": ok}, Changed: all},
 			want: plan.ActWait, wait: []string{"b2"}},

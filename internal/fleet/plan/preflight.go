@@ -56,7 +56,7 @@ type Capacity struct {
 	Total   int // instances of every host reported
 	Serving int // serving now: reachable, healthy, in traffic
 	Lost    int // serving instances the batch may take out at once
-	Floor   int // min_available, or every instance outside the batch's steps
+	Floor   int // min_available, or every instance outside the batch's steps and skipped hosts
 }
 
 // After is how many instances still serve while the batch rolls, at worst.
@@ -96,7 +96,7 @@ func Preflight(c Check) Verdict {
 	if len(c.Batch) == 0 {
 		refuse("the host batch is empty: nothing to start")
 	}
-	batchDown := 0
+	batchDown, skipped := 0, 0
 	for _, name := range c.Batch {
 		h, ok := state[name]
 		switch {
@@ -123,6 +123,7 @@ func Preflight(c Check) Verdict {
 		v.Capacity.Total += h.Instances
 		switch {
 		case !h.Reachable && h.Skipped:
+			skipped += h.Instances
 			v.Notes = append(v.Notes, fmt.Sprintf("host %s is skipped (--skip-unreachable): its %d instances count as down", h.Name, h.Instances))
 			continue
 		case !h.Reachable:
@@ -150,7 +151,11 @@ func Preflight(c Check) Verdict {
 			}
 		}
 	}
-	v.Capacity.Floor = v.Capacity.Total - batchDown
+	// The default floor asks every instance outside the batch to serve,
+	// but for those of hosts the operator chose to skip: they are down,
+	// and asking for them would refuse every batch. min_available is a
+	// share of every instance, the skipped ones counted as down.
+	v.Capacity.Floor = max(v.Capacity.Total-batchDown-skipped, 0)
 	if s.MinAvailable.N != 0 || s.MinAvailable.Percent != 0 {
 		v.Capacity.Floor = ResolveFloor(s.MinAvailable, v.Capacity.Total)
 	}
