@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/fleet/journal"
 	"github.com/sysroll/sysroll/internal/fleet/plan"
 )
@@ -23,12 +22,12 @@ var t0 = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 // sample is a rollout of hello to v2 over 4 hosts, batch 2 in flight.
 func sample() *journal.Journal {
 	s := journal.FromPlan(plan.Strategy{
-		Ramp:          []config.Step{{N: 1}, {Percent: 50}},
+		Ramp:          []plan.Size{{N: 1}, {Percent: 50}},
 		MaxParallel:   2,
 		MaxPerLabel:   map[string]int{"zone": 1},
 		OrderBy:       []string{"zone"},
-		FailureAction: config.ActionRollbackAll,
-		MinAvailable:  config.Step{Percent: 75},
+		FailureAction: plan.ActionRollbackAll,
+		MinAvailable:  plan.Size{Percent: 75},
 	})
 	return &journal.Journal{
 		Schema: journal.Schema, ID: "f-20261201-120000", Service: "hello", Kind: journal.KindDeploy, Target: "v2",
@@ -225,8 +224,8 @@ func TestDecodeClaimRefuses(t *testing.T) {
 func TestStrategyRoundTrip(t *testing.T) {
 	for _, s := range []plan.Strategy{
 		{},
-		{Batch: config.Step{N: 3}, FailureBudget: 2, FailureAction: config.ActionHalt, ReattachDeadline: 90 * time.Second},
-		{Ramp: []config.Step{{N: 1}, {Percent: 25}, {Percent: 100}}, MinAvailable: config.Step{N: 30}, OrderBy: []string{"zone", "rack"}},
+		{Batch: plan.Size{N: 3}, FailureBudget: 2, FailureAction: plan.ActionHalt, ReattachDeadline: 90 * time.Second},
+		{Ramp: []plan.Size{{N: 1}, {Percent: 25}, {Percent: 100}}, MinAvailable: plan.Size{N: 30}, OrderBy: []string{"zone", "rack"}},
 	} {
 		back, err := journal.FromPlan(s).Plan()
 		if err != nil {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/fleet/plan"
 )
 
@@ -35,13 +34,13 @@ func FromPlan(s plan.Strategy) Strategy {
 		FailureBudget: s.FailureBudget,
 		FailureAction: string(s.FailureAction),
 	}
-	if s.Batch != (config.Step{}) {
+	if s.Batch != (plan.Size{}) {
 		out.Batch = s.Batch.String()
 	}
 	for _, r := range s.Ramp {
 		out.Ramp = append(out.Ramp, r.String())
 	}
-	if s.MinAvailable != (config.Step{}) {
+	if s.MinAvailable != (plan.Size{}) {
 		out.MinAvailable = s.MinAvailable.String()
 	}
 	if s.ReattachDeadline != 0 {
@@ -79,7 +78,7 @@ func (s Strategy) Plan() (plan.Strategy, error) {
 	out.MaxPerLabel = maps.Clone(s.MaxPerLabel)
 	out.OrderBy = slices.Clone(s.OrderBy)
 	out.FailureBudget = s.FailureBudget
-	out.FailureAction = config.FailureAction(s.FailureAction)
+	out.FailureAction = plan.FailureAction(s.FailureAction)
 	if err := out.Validate(); err != nil {
 		return plan.Strategy{}, err
 	}
@@ -87,20 +86,20 @@ func (s Strategy) Plan() (plan.Strategy, error) {
 }
 
 // parseSize reads "2" or "25%"; "" is unset.
-func parseSize(text, field string) (config.Step, error) {
+func parseSize(text, field string) (plan.Size, error) {
 	if text == "" {
-		return config.Step{}, nil
+		return plan.Size{}, nil
 	}
 	if p, ok := strings.CutSuffix(text, "%"); ok {
 		v, err := strconv.Atoi(p)
 		if err != nil || v < 1 || v > 100 || strconv.Itoa(v) != p {
-			return config.Step{}, fmt.Errorf("%s %s: want a percentage between 1%% and 100%%", field, clip(text))
+			return plan.Size{}, fmt.Errorf("%s %s: want a percentage between 1%% and 100%%", field, clip(text))
 		}
-		return config.Step{Percent: v}, nil
+		return plan.Size{Percent: v}, nil
 	}
 	v, err := strconv.Atoi(text)
 	if err != nil || v < 1 || strconv.Itoa(v) != text {
-		return config.Step{}, fmt.Errorf("%s %s: want a count or a percentage", field, clip(text))
+		return plan.Size{}, fmt.Errorf("%s %s: want a count or a percentage", field, clip(text))
 	}
-	return config.Step{N: v}, nil
+	return plan.Size{N: v}, nil
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/sysroll/sysroll/internal/config"
 )
 
 // Host is what planning needs of one host of the rollout (after --limit).
@@ -64,7 +62,7 @@ func (p *Plan) HostNames() [][]string {
 // ResolveFloor is the count min_available names out of total instances:
 // a percentage rounds up (a floor never rounds in the direction of less
 // capacity); 0 when unset.
-func ResolveFloor(s config.Step, total int) int {
+func ResolveFloor(s Size, total int) int {
 	if s.Percent > 0 {
 		return (total*s.Percent + 99) / 100
 	}
@@ -114,12 +112,12 @@ func Batches(hosts []Host, s Strategy) (*Plan, error) {
 	queue := ordered(hosts, s.OrderBy)
 	// spare is how many instances may be out at once on a healthy fleet.
 	spare := p.Instances
-	if s.MinAvailable != (config.Step{}) {
+	if s.MinAvailable != (Size{}) {
 		spare = p.Instances - p.MinAvailable
 	}
 	steps := s.steps()
 	for k := 0; len(queue) > 0; k++ {
-		size := steps[min(k, len(steps)-1)].Size(len(hosts))
+		size := steps[min(k, len(steps)-1)].Of(len(hosts))
 		if s.MaxParallel > 0 {
 			size = min(size, s.MaxParallel)
 		}
@@ -220,8 +218,8 @@ func checkHosts(hosts []Host, s Strategy) error {
 			errs = append(errs, fmt.Errorf("host %s is listed twice", h.Name))
 		}
 		seen[h.Name] = true
-		if h.Instances < 1 || h.Instances > config.MaxInstances {
-			errs = append(errs, fmt.Errorf("host %s: %d instances, want 1 to %d", h.Name, h.Instances, config.MaxInstances))
+		if h.Instances < 1 || h.Instances > MaxInstancesPerHost {
+			errs = append(errs, fmt.Errorf("host %s: %d instances, want 1 to %d", h.Name, h.Instances, MaxInstancesPerHost))
 		}
 		if h.MaxDown < 0 {
 			errs = append(errs, fmt.Errorf("host %s: takes %d instances out at once, which is negative", h.Name, h.MaxDown))

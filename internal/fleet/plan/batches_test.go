@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/fleet/plan"
 )
 
@@ -29,8 +28,8 @@ func fleet(n int) []plan.Host {
 	return hosts
 }
 
-func n(v int) config.Step   { return config.Step{N: v} }
-func pct(v int) config.Step { return config.Step{Percent: v} }
+func n(v int) plan.Size   { return plan.Size{N: v} }
+func pct(v int) plan.Size { return plan.Size{Percent: v} }
 
 // names renders batches compactly: "app01 app02 | app03".
 func names(p *plan.Plan) string {
@@ -53,16 +52,16 @@ func TestBatches(t *testing.T) {
 		{"batch count", fleet(5), plan.Strategy{Batch: n(2)}, "app01 app02 | app03 app04 | app05"},
 		{"batch percentage rounds up", ten, plan.Strategy{Batch: pct(25)},
 			"app01 app02 app03 | app04 app05 app06 | app07 app08 app09 | app10"},
-		{"ramp 1, 25%, 100% on 10 hosts is 1, 3, 6", ten, plan.Strategy{Ramp: []config.Step{n(1), pct(25), pct(100)}},
+		{"ramp 1, 25%, 100% on 10 hosts is 1, 3, 6", ten, plan.Strategy{Ramp: []plan.Size{n(1), pct(25), pct(100)}},
 			"app01 | app02 app03 app04 | app05 app06 app07 app08 app09 app10"},
-		{"ramp 1% rounds up to one host", ten, plan.Strategy{Ramp: []config.Step{pct(1), pct(50)}},
+		{"ramp 1% rounds up to one host", ten, plan.Strategy{Ramp: []plan.Size{pct(1), pct(50)}},
 			"app01 | app02 app03 app04 app05 app06 | app07 app08 app09 app10"},
-		{"ramp 33% of 10 is 4", ten, plan.Strategy{Ramp: []config.Step{pct(33)}},
+		{"ramp 33% of 10 is 4", ten, plan.Strategy{Ramp: []plan.Size{pct(33)}},
 			"app01 app02 app03 app04 | app05 app06 app07 app08 | app09 app10"},
-		{"ramp last entry repeats", fleet(6), plan.Strategy{Ramp: []config.Step{n(1), n(2)}},
+		{"ramp last entry repeats", fleet(6), plan.Strategy{Ramp: []plan.Size{n(1), n(2)}},
 			"app01 | app02 app03 | app04 app05 | app06"},
-		{"ramp larger than the fleet", fleet(2), plan.Strategy{Ramp: []config.Step{n(5)}}, "app01 app02"},
-		{"max_parallel caps the ramp", ten, plan.Strategy{Ramp: []config.Step{n(1), pct(100)}, MaxParallel: 4},
+		{"ramp larger than the fleet", fleet(2), plan.Strategy{Ramp: []plan.Size{n(5)}}, "app01 app02"},
+		{"max_parallel caps the ramp", ten, plan.Strategy{Ramp: []plan.Size{n(1), pct(100)}, MaxParallel: 4},
 			"app01 | app02 app03 app04 app05 | app06 app07 app08 app09 | app10"},
 		{"max_per_label zone 1: never two of a zone", ten, plan.Strategy{Batch: n(5), MaxPerLabel: map[string]int{"zone": 1}},
 			"app01 app02 app03 | app04 app05 app06 | app07 app08 app09 | app10"},
@@ -172,7 +171,7 @@ func TestBatchesNotes(t *testing.T) {
 }
 
 func TestBatchesDeterministic(t *testing.T) {
-	s := plan.Strategy{Ramp: []config.Step{n(1), pct(30)}, MaxPerLabel: map[string]int{"zone": 1, "rack": 2}, OrderBy: []string{"zone", "rack"}}
+	s := plan.Strategy{Ramp: []plan.Size{n(1), pct(30)}, MaxPerLabel: map[string]int{"zone": 1, "rack": 2}, OrderBy: []string{"zone", "rack"}}
 	first, err := plan.Batches(fleet(10), s)
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +213,7 @@ func TestBatchesRefused(t *testing.T) {
 			[]string{"host app01 alone takes 1 instances out at once, leaving 11 of 12 serving, below min_available 100% (12)"}},
 		{"failure budget tolerates every host", fleet(3), plan.Strategy{FailureBudget: 3},
 			[]string{"failure_budget 3 would tolerate every one of the 3 hosts failing"}},
-		{"invalid strategy", fleet(3), plan.Strategy{Batch: n(1), Ramp: []config.Step{n(1)}, FailureAction: "explode"},
+		{"invalid strategy", fleet(3), plan.Strategy{Batch: n(1), Ramp: []plan.Size{n(1)}, FailureAction: "explode"},
 			[]string{"host strategy: batch: set batch or ramp, not both", `failure_action: "explode"`}},
 	}
 	for _, tt := range tests {

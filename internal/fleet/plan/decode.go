@@ -10,8 +10,6 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
-
-	"github.com/sysroll/sysroll/internal/config"
 )
 
 // Field is where the host strategy sits in a service file; errors name
@@ -32,14 +30,37 @@ var strategyKeys = []string{"batch", "ramp", "max_parallel", "max_per_label", "o
 
 // DecodeStrategy decodes the value node of fleet.hosts in a service file
 // named file, and validates it. Every problem is reported at once, as
-// errors.Join of *config.FieldError with file:line:column and the field
-// ("fleet.hosts.ramp[1]"), as the service file's own errors are. A nil or
-// null node is the default strategy.
+// errors.Join of *FieldError with file:line:column and the field
+// ("fleet.hosts.ramp[1]"), rendered as the service file's own errors are.
+// A nil or null node is the default strategy.
 //
-// internal/config wires it in by keeping the fleet.hosts node unparsed
-// (a field of type ast.Node, or a NodeUnmarshaler that stores the node)
-// and calling DecodeStrategy(file, node) from Service.Validate, appending
-// the errors it returns to its own.
+// internal/config wires it in (config may import this package; this
+// package never imports config). config's decoder hands a
+// NodeUnmarshaler the node as it is, so a field that keeps it suffices:
+//
+//	// in Service:  Fleet Fleet `yaml:"fleet"`
+//	type Fleet struct {
+//		Hosts FleetHosts `yaml:"hosts"`
+//	}
+//	type FleetHosts struct {
+//		Strategy plan.Strategy // filled in by Validate
+//		node     ast.Node
+//	}
+//	func (h *FleetHosts) UnmarshalYAML(n ast.Node) error { h.node = n; return nil }
+//
+// and in Service.Validate, next to the other checks:
+//
+//	st, err := plan.DecodeStrategy(s.src.file, s.Fleet.Hosts.node)
+//	for _, one := range unjoin(err) {
+//		var pe *plan.FieldError
+//		if errors.As(one, &pe) {
+//			fe := FieldError(*pe) // same fields
+//			e.list = append(e.list, &fe)
+//		} else {
+//			e.list = append(e.list, one)
+//		}
+//	}
+//	s.Fleet.Hosts.Strategy = st
 func DecodeStrategy(file string, node ast.Node) (Strategy, error) {
 	d := &decoder{file: file}
 	s := d.strategy(node)
@@ -59,12 +80,12 @@ func DecodeStrategy(file string, node ast.Node) (Strategy, error) {
 // that fleet.hosts holds), for a separate file or a test.
 func ParseStrategy(file string, data []byte) (Strategy, error) {
 	if len(data) > MaxStrategyBytes {
-		return Strategy{}, &config.FieldError{File: file, Field: Field,
+		return Strategy{}, &FieldError{File: file, Field: Field,
 			Msg: fmt.Sprintf("%d bytes, more than the %d a host strategy may have", len(data), MaxStrategyBytes)}
 	}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		fe := &config.FieldError{File: file, Field: Field, Msg: "not YAML: " + clip(err.Error())}
+		fe := &FieldError{File: file, Field: Field, Msg: "not YAML: " + clip(err.Error())}
 		var ye yaml.Error
 		if errors.As(err, &ye) && ye.GetToken() != nil {
 			fe.Line, fe.Column = ye.GetToken().Position.Line, ye.GetToken().Position.Column
@@ -78,7 +99,7 @@ func ParseStrategy(file string, data []byte) (Strategy, error) {
 	case 1:
 		return DecodeStrategy(file, f.Docs[0].Body)
 	}
-	return Strategy{}, &config.FieldError{File: file, Field: Field, Msg: fmt.Sprintf("one host strategy per file: found %d YAML documents", len(f.Docs))}
+	return Strategy{}, &FieldError{File: file, Field: Field, Msg: fmt.Sprintf("one host strategy per file: found %d YAML documents", len(f.Docs))}
 }
 
 type decoder struct {
@@ -87,7 +108,7 @@ type decoder struct {
 }
 
 func (d *decoder) add(n ast.Node, field, format string, args ...any) {
-	fe := &config.FieldError{File: d.file, Field: Field, Msg: fmt.Sprintf(format, args...)}
+	fe := &FieldError{File: d.file, Field: Field, Msg: fmt.Sprintf(format, args...)}
 	if field != "" {
 		fe.Field += "." + field
 	}
@@ -116,7 +137,7 @@ func (d *decoder) positioned(root ast.Node, err error) {
 	}
 	reported := map[string]bool{}
 	for _, e := range d.errs {
-		var fe *config.FieldError
+		var fe *FieldError
 		if errors.As(e, &fe) {
 			reported[fe.Field] = true
 		}
@@ -222,9 +243,9 @@ func (d *decoder) strategy(node ast.Node) Strategy {
 			s.OrderBy = d.labelList(v, k)
 		case "failure_action":
 			if text, ok := str(v); ok {
-				s.FailureAction = config.FailureAction(text)
+				s.FailureAction = FailureAction(text)
 			} else {
-				d.add(v, k, "expected %s, %s or %s, got %s", config.ActionRollback, config.ActionRollbackAll, config.ActionHalt, describe(v))
+				d.add(v, k, "expected %s, %s or %s, got %s", ActionRollback, ActionRollbackAll, ActionHalt, describe(v))
 			}
 		case "min_available":
 			s.MinAvailable = d.step(v, k, "instances")
@@ -238,7 +259,7 @@ func (d *decoder) strategy(node ast.Node) Strategy {
 }
 
 // step reads a count (2) or a percentage ("25%") of what.
-func (d *decoder) step(n ast.Node, field, what string) config.Step {
+func (d *decoder) step(n ast.Node, field, what string) Size {
 	text, ok := scalar(n)
 	switch unwrap(n).(type) {
 	case *ast.IntegerNode, *ast.StringNode:
@@ -247,27 +268,27 @@ func (d *decoder) step(n ast.Node, field, what string) config.Step {
 	}
 	if !ok {
 		d.add(n, field, "expected a count of %s (2) or a percentage (\"25%%\"), got %s", what, describe(n))
-		return config.Step{}
+		return Size{}
 	}
 	text = strings.TrimSpace(text)
 	if p, found := strings.CutSuffix(text, "%"); found {
 		v, err := strconv.Atoi(p)
 		if err != nil || v < 1 || v > 100 {
 			d.add(n, field, "percentage %s must be a whole number between 1%% and 100%%", clip(text))
-			return config.Step{}
+			return Size{}
 		}
-		return config.Step{Percent: v}
+		return Size{Percent: v}
 	}
 	limit := MaxHosts
 	if what == "instances" {
-		limit = MaxHosts * config.MaxInstances
+		limit = MaxHosts * MaxInstancesPerHost
 	}
 	v, err := strconv.Atoi(text)
 	if err != nil || v < 1 || v > limit {
 		d.add(n, field, "%s must be a count of %s between 1 and %d, or a percentage (\"25%%\")", clip(text), what, limit)
-		return config.Step{}
+		return Size{}
 	}
-	return config.Step{N: v}
+	return Size{N: v}
 }
 
 func (d *decoder) int(n ast.Node, field string, lo, hi int) int {

@@ -10,7 +10,6 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
-	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/fleet/plan"
 )
 
@@ -33,12 +32,12 @@ failure_budget: 1
 failure_action: rollback-all
 min_available: "75%"
 reattach_deadline: 90s
-`, plan.Strategy{Ramp: []config.Step{n(1), pct(25), pct(100)}, MaxParallel: 3, MaxPerLabel: map[string]int{"zone": 1, "rack": 2},
-			OrderBy: []string{"zone", "rack"}, FailureBudget: 1, FailureAction: config.ActionRollbackAll, MinAvailable: pct(75),
+`, plan.Strategy{Ramp: []plan.Size{n(1), pct(25), pct(100)}, MaxParallel: 3, MaxPerLabel: map[string]int{"zone": 1, "rack": 2},
+			OrderBy: []string{"zone", "rack"}, FailureBudget: 1, FailureAction: plan.ActionRollbackAll, MinAvailable: pct(75),
 			ReattachDeadline: 90 * time.Second}},
 		{"order_by a single label", "order_by: zone\n", plan.Strategy{OrderBy: []string{"zone"}}},
 		{"min_available count", "min_available: 30\n", plan.Strategy{MinAvailable: n(30)}},
-		{"block style", "ramp:\n  - 1\n  - 50%\nmax_per_label:\n  zone: 1\n", plan.Strategy{Ramp: []config.Step{n(1), pct(50)}, MaxPerLabel: map[string]int{"zone": 1}}},
+		{"block style", "ramp:\n  - 1\n  - 50%\nmax_per_label:\n  zone: 1\n", plan.Strategy{Ramp: []plan.Size{n(1), pct(50)}, MaxPerLabel: map[string]int{"zone": 1}}},
 		{"null value keeps the default", "max_parallel:\n", plan.Strategy{}},
 	}
 	for _, tt := range tests {
@@ -54,8 +53,8 @@ reattach_deadline: 90s
 	}
 }
 
-// fieldErrors returns the *config.FieldError of a joined error.
-func fieldErrors(t *testing.T, err error) []*config.FieldError {
+// fieldErrors returns the *plan.FieldError of a joined error.
+func fieldErrors(t *testing.T, err error) []*plan.FieldError {
 	t.Helper()
 	var list []error
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
@@ -63,11 +62,11 @@ func fieldErrors(t *testing.T, err error) []*config.FieldError {
 	} else {
 		list = []error{err}
 	}
-	var out []*config.FieldError
+	var out []*plan.FieldError
 	for _, e := range list {
-		var fe *config.FieldError
+		var fe *plan.FieldError
 		if !errors.As(e, &fe) {
-			t.Fatalf("error %q is not a *config.FieldError", e)
+			t.Fatalf("error %q is not a *plan.FieldError", e)
 		}
 		out = append(out, fe)
 	}
@@ -172,7 +171,7 @@ fleet:
 	if len(fes) != 1 {
 		t.Fatalf("errors %v, want one", err)
 	}
-	want := config.FieldError{File: "hello.yaml", Line: 7, Column: 13, Field: "fleet.hosts.max_per_label.zone", Msg: "0 must be between 1 and 10000"}
+	want := plan.FieldError{File: "hello.yaml", Line: 7, Column: 13, Field: "fleet.hosts.max_per_label.zone", Msg: "0 must be between 1 and 10000"}
 	if *fes[0] != want {
 		t.Errorf("error %+v\nwant  %+v", *fes[0], want)
 	}
@@ -188,10 +187,10 @@ func TestStrategyValidate(t *testing.T) {
 		want string // "" for valid
 	}{
 		{"zero", plan.Strategy{}, ""},
-		{"full", plan.Strategy{Ramp: []config.Step{n(1), pct(50)}, MaxParallel: 2, MaxPerLabel: map[string]int{"zone": 1}, OrderBy: []string{"zone"},
-			FailureBudget: 1, FailureAction: config.ActionHalt, MinAvailable: pct(80), ReattachDeadline: time.Minute}, ""},
-		{"both count and percentage", plan.Strategy{Batch: config.Step{N: 1, Percent: 5}}, "batch: sets both a count (1) and a percentage (5%)"},
-		{"empty ramp entry", plan.Strategy{Ramp: []config.Step{{}}}, "ramp[0]: empty"},
+		{"full", plan.Strategy{Ramp: []plan.Size{n(1), pct(50)}, MaxParallel: 2, MaxPerLabel: map[string]int{"zone": 1}, OrderBy: []string{"zone"},
+			FailureBudget: 1, FailureAction: plan.ActionHalt, MinAvailable: pct(80), ReattachDeadline: time.Minute}, ""},
+		{"both count and percentage", plan.Strategy{Batch: plan.Size{N: 1, Percent: 5}}, "batch: sets both a count (1) and a percentage (5%)"},
+		{"empty ramp entry", plan.Strategy{Ramp: []plan.Size{{}}}, "ramp[0]: empty"},
 		{"negative max_parallel", plan.Strategy{MaxParallel: -1}, "max_parallel: -1"},
 		{"too many labels", plan.Strategy{OrderBy: []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q"}}, "order_by: 17 labels, more than 16"},
 		{"negative deadline", plan.Strategy{ReattachDeadline: -time.Second}, "reattach_deadline: -1s"},

@@ -5,7 +5,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/fleet/plan"
 )
 
@@ -13,7 +12,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func TestDescribeGolden(t *testing.T) {
 	p, err := plan.Batches(fleet(10), plan.Strategy{
-		Ramp:         []config.Step{n(1), pct(50)},
+		Ramp:         []plan.Size{n(1), pct(50)},
 		MaxPerLabel:  map[string]int{"zone": 1},
 		OrderBy:      []string{"zone"},
 		MinAvailable: pct(75),

@@ -29,5 +29,7 @@
 //	    reattach_deadline: 10m     # how long an unreachable host is waited for
 //
 // internal/config calls DecodeStrategy with the value node of fleet.hosts
-// (see its doc); ParseStrategy reads the same mapping from bytes.
+// (see its doc); ParseStrategy reads the same mapping from bytes. So that
+// config can, this package does not import config: the few types both
+// need (Size, FailureAction, FieldError) are mirrored and convertible.
 package plan

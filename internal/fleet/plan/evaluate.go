@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/sysroll/sysroll/internal/config"
 )
 
 // HostResult is how a host's step ended, as the controller knows it.
@@ -157,7 +155,7 @@ func Evaluate(o Outcome, s Strategy) Decision {
 	if s.FailureBudget > 0 || o.Tolerated > 0 {
 		why += fmt.Sprintf(", %d host failures exceed the budget of %d", total, s.FailureBudget)
 	}
-	if s.FailureAction == config.ActionHalt {
+	if s.FailureAction == ActionHalt {
 		return Decision{Action: ActHalt, Wait: unknown, Reason: why + "; halting, hosts left as they are" + waitNote}
 	}
 	var order []string
@@ -172,7 +170,7 @@ func Evaluate(o Outcome, s Strategy) Decision {
 	for _, h := range batch {
 		add(h)
 	}
-	if s.FailureAction == config.ActionRollbackAll {
+	if s.FailureAction == ActionRollbackAll {
 		for b := o.Batch - 1; b >= 0; b-- {
 			for _, h := range o.Batches[b] {
 				add(h)
@@ -183,7 +181,7 @@ func Evaluate(o Outcome, s Strategy) Decision {
 		return Decision{Action: ActHalt, Wait: unknown, Reason: why + "; no host was changed, nothing to roll back" + waitNote}
 	}
 	what := fmt.Sprintf("rolling back host batch %d", o.Batch+1)
-	if s.FailureAction == config.ActionRollbackAll {
+	if s.FailureAction == ActionRollbackAll {
 		what = "rolling back every host this rollout changed, newest batch first"
 	}
 	return Decision{Action: ActRollback, Rollback: order, Wait: unknown, Reason: why + "; " + what + ": " + strings.Join(order, ", ") + waitNote}

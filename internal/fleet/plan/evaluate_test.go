@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/fleet/plan"
 )
 
@@ -35,17 +34,17 @@ func TestEvaluate(t *testing.T) {
 		{name: "rollback-all picks only changed hosts, newest batch first",
 			o: plan.Outcome{Batches: batches, Batch: 2, Results: map[string]plan.HostResult{"c1": ok, "c2": halted, "c3": ok},
 				Changed: []string{"a1", "b2", "c1", "c2", "c3"}},
-			s:    plan.Strategy{FailureAction: config.ActionRollbackAll},
+			s:    plan.Strategy{FailureAction: plan.ActionRollbackAll},
 			want: plan.ActRollback, rollback: []string{"c2", "c1", "c3", "b2", "a1"},
 			reason: []string{"rolling back every host this rollout changed, newest batch first: c2, c1, c3, b2, a1"}},
 		{name: "rollback-all leaves out hosts already rolled back (not in Changed)",
 			o: plan.Outcome{Batches: batches, Batch: 2, Results: map[string]plan.HostResult{"c1": failed, "c2": ok, "c3": ok},
 				Changed: []string{"b1", "c1", "c2", "c3"}},
-			s:    plan.Strategy{FailureAction: config.ActionRollbackAll},
+			s:    plan.Strategy{FailureAction: plan.ActionRollbackAll},
 			want: plan.ActRollback, rollback: []string{"c1", "c2", "c3", "b1"}},
 		{name: "halt leaves every host as it is",
 			o:    plan.Outcome{Batches: batches, Batch: 1, Results: map[string]plan.HostResult{"b1": failed, "b2": ok}, Changed: all},
-			s:    plan.Strategy{FailureAction: config.ActionHalt},
+			s:    plan.Strategy{FailureAction: plan.ActionHalt},
 			want: plan.ActHalt, reason: []string{"halting, hosts left as they are"}},
 		{name: "within the budget: roll the failed host back and go on",
 			o:    plan.Outcome{Batches: batches, Batch: 1, Results: map[string]plan.HostResult{"b1": ok, "b2": rb}, Changed: all},
@@ -59,7 +58,7 @@ func TestEvaluate(t *testing.T) {
 			reason: []string{"2 host failures exceed the budget of 1"}},
 		{name: "budget exhausted in one batch",
 			o:    plan.Outcome{Batches: batches, Batch: 2, Results: map[string]plan.HostResult{"c1": rb, "c2": failed, "c3": ok}, Changed: all},
-			s:    plan.Strategy{FailureBudget: 1, FailureAction: config.ActionHalt},
+			s:    plan.Strategy{FailureBudget: 1, FailureAction: plan.ActionHalt},
 			want: plan.ActHalt, reason: []string{"hosts c1, c2 failed in host batch 3, 2 host failures exceed the budget of 1"}},
 		{name: "unknown host: wait, never success",
 			o:    plan.Outcome{Batches: batches, Batch: 1, Results: map[string]plan.HostResult{"b1": ok, "b2": unknown}, Changed: all},
@@ -92,12 +91,12 @@ func TestEvaluate(t *testing.T) {
 			want: plan.ActWait, rollback: []string{"c1"}, wait: []string{"c2"}},
 		{name: "unknown under halt",
 			o:    plan.Outcome{Batches: batches, Batch: 2, Results: map[string]plan.HostResult{"c1": failed, "c2": unknown, "c3": ok}, Changed: all},
-			s:    plan.Strategy{FailureAction: config.ActionHalt},
+			s:    plan.Strategy{FailureAction: plan.ActionHalt},
 			want: plan.ActHalt, wait: []string{"c2"}},
 		{name: "rollback-all with unknown in an earlier batch is never reverted",
 			o: plan.Outcome{Batches: batches, Batch: 2, Results: map[string]plan.HostResult{"c1": failed, "c2": unknown, "c3": unknown},
 				Changed: all},
-			s:    plan.Strategy{FailureAction: config.ActionRollbackAll},
+			s:    plan.Strategy{FailureAction: plan.ActionRollbackAll},
 			want: plan.ActRollback, rollback: []string{"c1", "b1", "b2", "a1"}, wait: []string{"c2", "c3"}},
 		{name: "interrupted: stop",
 			o:    plan.Outcome{Batches: batches, Batch: 1, Results: map[string]plan.HostResult{"b1": ok, "b2": intr}, Changed: all},

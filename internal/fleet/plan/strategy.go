@@ -6,8 +6,6 @@ import (
 	"regexp"
 	"slices"
 	"time"
-
-	"github.com/sysroll/sysroll/internal/config"
 )
 
 // MaxHosts bounds the hosts of one fleet rollout: far above any fleet one
@@ -32,10 +30,10 @@ type Strategy struct {
 	// Batch is how many hosts roll together: a count or a percentage of
 	// the hosts of the rollout (rounded up, at least 1). Default 1.
 	// Mutually exclusive with Ramp.
-	Batch config.Step
+	Batch Size
 	// Ramp gives each host batch's size in turn, the last repeating, as
 	// rollout.Strategy.Ramp: [1, 25%, 100%] on 10 hosts is 1, 3, then 6.
-	Ramp []config.Step
+	Ramp []Size
 	// MaxParallel caps how many hosts run their step at once, whatever
 	// the batch size says; 0 means no cap.
 	MaxParallel int
@@ -54,13 +52,13 @@ type Strategy struct {
 	// rollback rolls back the failed host batch (failed hosts first) and
 	// stops; rollback-all also rolls back every host this rollout changed
 	// in earlier batches, newest first; halt leaves every host as it is.
-	// Default config.DefaultFailureAction.
-	FailureAction config.FailureAction
+	// Default DefaultFailureAction.
+	FailureAction FailureAction
 	// MinAvailable is how many instances, fleet-wide, must keep serving
 	// while a host batch rolls: a count or a percentage of every instance
 	// of the fleet (rounded up). Unset, every instance outside the hosts'
 	// steps in flight must serve (the single-host rule).
-	MinAvailable config.Step
+	MinAvailable Size
 	// ReattachDeadline is how long an unreachable host is waited for
 	// before the rollout halts with a report. Default
 	// DefaultReattachDeadline.
@@ -70,10 +68,10 @@ type Strategy struct {
 // WithDefaults returns s with unset fields set to their defaults.
 func (s Strategy) WithDefaults() Strategy {
 	if isZero(s.Batch) && len(s.Ramp) == 0 {
-		s.Batch = config.Step{N: 1}
+		s.Batch = Size{N: 1}
 	}
 	if s.FailureAction == "" {
-		s.FailureAction = config.DefaultFailureAction
+		s.FailureAction = DefaultFailureAction
 	}
 	if s.ReattachDeadline == 0 {
 		s.ReattachDeadline = DefaultReattachDeadline
@@ -82,14 +80,14 @@ func (s Strategy) WithDefaults() Strategy {
 }
 
 // steps is the ramp to plan with.
-func (s Strategy) steps() []config.Step {
+func (s Strategy) steps() []Size {
 	if len(s.Ramp) > 0 {
 		return s.Ramp
 	}
 	if isZero(s.Batch) {
-		return []config.Step{{N: 1}}
+		return []Size{{N: 1}}
 	}
-	return []config.Step{s.Batch}
+	return []Size{s.Batch}
 }
 
 // labels are the label keys the strategy relies on, sorted, once each.
@@ -103,7 +101,7 @@ func (s Strategy) labels() []string {
 	return slices.Compact(out)
 }
 
-func isZero(s config.Step) bool { return s.N == 0 && s.Percent == 0 }
+func isZero(s Size) bool { return s.N == 0 && s.Percent == 0 }
 
 // Validate returns every problem with s on its own (Batches checks it
 // against the hosts), joined. Field names are those of the service file.
@@ -158,9 +156,9 @@ func (s Strategy) Validate() error {
 		}
 	}
 	switch s.FailureAction {
-	case "", config.ActionRollback, config.ActionRollbackAll, config.ActionHalt:
+	case "", ActionRollback, ActionRollbackAll, ActionHalt:
 	default:
-		add("failure_action", "%q: want %s, %s or %s", clip(string(s.FailureAction)), config.ActionRollback, config.ActionRollbackAll, config.ActionHalt)
+		add("failure_action", "%q: want %s, %s or %s", clip(string(s.FailureAction)), ActionRollback, ActionRollbackAll, ActionHalt)
 	}
 	if s.FailureBudget < 0 || s.FailureBudget > MaxHosts {
 		add("failure_budget", "%d must be between 0 and %d", s.FailureBudget, MaxHosts)
@@ -177,14 +175,14 @@ func (s Strategy) Validate() error {
 }
 
 // sizeProblem checks a count-or-percentage; required refuses the zero value.
-func sizeProblem(s config.Step, required bool) string {
+func sizeProblem(s Size, required bool) string {
 	switch {
 	case s.N != 0 && s.Percent != 0:
 		return fmt.Sprintf("sets both a count (%d) and a percentage (%d%%)", s.N, s.Percent)
 	case s.Percent < 0 || s.Percent > 100:
 		return fmt.Sprintf("%d%% is not within 1%%-100%%", s.Percent)
-	case s.N < 0 || s.N > MaxHosts*config.MaxInstances:
-		return fmt.Sprintf("%d is not within 1-%d", s.N, MaxHosts*config.MaxInstances)
+	case s.N < 0 || s.N > MaxHosts*MaxInstancesPerHost:
+		return fmt.Sprintf("%d is not within 1-%d", s.N, MaxHosts*MaxInstancesPerHost)
 	case required && isZero(s):
 		return "empty: write a count (2) or a percentage (\"25%\")"
 	}
