@@ -25,6 +25,7 @@ type Claim struct {
 	Created    time.Time  `json:"created"`
 	Strategy   Strategy   `json:"strategy"`
 	Batches    [][]string `json:"batches"`
+	Skipped    []Skipped  `json:"skipped,omitempty"`
 	// Host is the host this claim is on, and Part its part, as the
 	// controller last wrote it.
 	Host string `json:"host"`
@@ -63,6 +64,7 @@ func ClaimFor(j *Journal, host string) (*Claim, bool) {
 		Created:    j.Started,
 		Strategy:   j.Strategy,
 		Batches:    cloneBatches(j.Batches),
+		Skipped:    append([]Skipped(nil), j.Skipped...),
 		Host:       host,
 		Part: Part{Batch: h.Batch, Phase: h.Phase, RolloutID: h.RolloutID, Unit: h.Unit,
 			BootID: h.BootID, Result: h.Result, Updated: h.Updated},

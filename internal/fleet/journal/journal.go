@@ -58,6 +58,15 @@ type Journal struct {
 	Batches [][]string `json:"batches"`
 	// Hosts holds one entry per planned host, in plan order.
 	Hosts []Host `json:"hosts"`
+	// Skipped are the hosts left out of the plan by --skip-unreachable:
+	// still on their old release, and said so by every report.
+	Skipped []Skipped `json:"skipped,omitempty"`
+}
+
+// Skipped is a host left out of the rollout, and why.
+type Skipped struct {
+	Name string `json:"name"`
+	Why  string `json:"why"`
 }
 
 // Host is one host's part of the fleet rollout.

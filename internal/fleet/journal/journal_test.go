@@ -43,6 +43,7 @@ func sample() *journal.Journal {
 				Error: "ssh: connect to 10.0.0.13:22: connection refused", Updated: t0.Add(3 * time.Minute)},
 			{Name: "app4", Batch: 2, Phase: plan.PhaseStaged, Updated: t0.Add(30 * time.Second)},
 		},
+		Skipped: []journal.Skipped{{Name: "app5", Why: "unreachable at the start (--skip-unreachable): dial tcp 10.0.0.15:22: i/o timeout"}},
 	}
 }
 
@@ -170,6 +171,8 @@ func TestDecodeRefuses(t *testing.T) {
 		{"bad unit", mutate(func(j *journal.Journal) { j.Hosts[1].Unit = "x; rm -rf /" }), "is not a service unit name"},
 		{"control character in an error", mutate(func(j *journal.Journal) { j.Hosts[2].Error = "boom\x1b[2J" }), "control character U+001B"},
 		{"bidi override in the controller", mutate(func(j *journal.Journal) { j.Controller = "ops\u202e@laptop" }), "control character U+202E"},
+		{"skipped and planned", mutate(func(j *journal.Journal) { j.Skipped[0].Name = "app2" }), "host app2 is both skipped and planned"},
+		{"skipped twice", mutate(func(j *journal.Journal) { j.Skipped = append(j.Skipped, j.Skipped[0]) }), "skipped host app5 is listed twice"},
 		{"blank in a host name", mutate(func(j *journal.Journal) { j.Batches[2] = []string{"app 4"}; j.Hosts[3].Name = "app 4" }), "holds a blank"},
 	}
 	for _, tt := range tests {

@@ -28,7 +28,8 @@ func Rebuild(id string, claims []*Claim) (*Journal, error) {
 		if first == nil {
 			first = c
 		} else if c.Service != first.Service || c.Kind != first.Kind || c.Target != first.Target ||
-			!reflect.DeepEqual(c.Batches, first.Batches) || !reflect.DeepEqual(c.Strategy, first.Strategy) {
+			!reflect.DeepEqual(c.Batches, first.Batches) || !reflect.DeepEqual(c.Strategy, first.Strategy) ||
+			!reflect.DeepEqual(c.Skipped, first.Skipped) {
 			return nil, fmt.Errorf("rebuild fleet journal %s: the claims on %s and %s describe different rollouts: refusing to guess; inspect both hosts",
 				id, first.Host, c.Host)
 		}
@@ -50,6 +51,7 @@ func Rebuild(id string, claims []*Claim) (*Journal, error) {
 		Schema: Schema, ID: id, Service: first.Service, Kind: first.Kind, Target: first.Target,
 		Controller: first.Controller, Started: first.Created, Result: ResultRunning,
 		Strategy: first.Strategy, Batches: cloneBatches(first.Batches),
+		Skipped: append([]Skipped(nil), first.Skipped...),
 	}
 	for b, batch := range j.Batches {
 		for _, name := range batch {

@@ -65,7 +65,7 @@ type problems []error
 func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Errorf(format, args...)) }
 
 // common checks the fields a journal and a claim share.
-func (p *problems) common(id, service string, kind Kind, target, controller string, started time.Time, s Strategy, batches [][]string) {
+func (p *problems) common(id, service string, kind Kind, target, controller string, started time.Time, s Strategy, batches [][]string, skipped []Skipped) {
 	if !idRe.MatchString(id) {
 		p.add("id %q: want letters, digits and ._- (at most 64), starting with a letter or digit", clip(id))
 	}
@@ -94,6 +94,34 @@ func (p *problems) common(id, service string, kind Kind, target, controller stri
 		p.add("strategy: %w", err)
 	}
 	p.batches(batches)
+	p.skipped(skipped, batches)
+}
+
+// skipped checks the hosts left out: named once, not in the plan too.
+func (p *problems) skipped(skipped []Skipped, batches [][]string) {
+	if len(skipped) > plan.MaxHosts {
+		p.add("%d skipped hosts, more than %d", len(skipped), plan.MaxHosts)
+		return
+	}
+	seen := map[string]bool{}
+	for _, s := range skipped {
+		if why := nameProblem(s.Name); why != "" {
+			p.add("skipped host name %q %s", clip(s.Name), why)
+			continue
+		}
+		if seen[s.Name] {
+			p.add("skipped host %s is listed twice", s.Name)
+		}
+		seen[s.Name] = true
+		for _, b := range batches {
+			if slices.Contains(b, s.Name) {
+				p.add("host %s is both skipped and planned", s.Name)
+			}
+		}
+		if why := textProblem(s.Why, maxText); why != "" {
+			p.add("skipped host %s: reason %s", s.Name, why)
+		}
+	}
 }
 
 // batches checks the plan: at least one batch, none empty, every host once.
@@ -154,7 +182,7 @@ func (j *Journal) Validate() error {
 	if j.Schema != Schema {
 		p.add("schema %q, want %q", clip(j.Schema), Schema)
 	}
-	p.common(j.ID, j.Service, j.Kind, j.Target, j.Controller, j.Started, j.Strategy, j.Batches)
+	p.common(j.ID, j.Service, j.Kind, j.Target, j.Controller, j.Started, j.Strategy, j.Batches, j.Skipped)
 	switch j.Result {
 	case ResultRunning, ResultSucceeded, ResultRolledBack, ResultHalted, ResultFailed, ResultInterrupted:
 	default:
@@ -200,7 +228,7 @@ func (c *Claim) Validate() error {
 	if c.Schema != ClaimSchema {
 		p.add("schema %q, want %q", clip(c.Schema), ClaimSchema)
 	}
-	p.common(c.FleetID, c.Service, c.Kind, c.Target, c.Controller, c.Created, c.Strategy, c.Batches)
+	p.common(c.FleetID, c.Service, c.Kind, c.Target, c.Controller, c.Created, c.Strategy, c.Batches, c.Skipped)
 	if why := nameProblem(c.Host); why != "" {
 		p.add("host name %q %s", clip(c.Host), why)
 	} else {
