@@ -3,13 +3,10 @@
 package apply
 
 import (
-	"os"
 	"path"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sysroll/sysroll/internal/e2etest"
 )
@@ -22,64 +19,14 @@ const (
 	maxUserExposure = 2.5
 )
 
-// startUserManager creates testUser and starts its user manager
-// (user@UID.service, kept by linger), the way a desktop session would.
-// The container's /etc is empty, so it brings the host's PAM configuration:
-// user@.service and runuser both open a PAM session, and pam_limits needs
-// its (here empty) limits.conf.
-func startUserManager(t *testing.T) {
-	t.Helper()
-	entries, err := os.ReadDir("/etc/pam.d")
-	if err != nil {
-		t.Fatalf("user manager needs PAM configuration: %v", err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join("/etc/pam.d", e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		e2etest.WriteFile(t, path.Join("/etc/pam.d", e.Name()), string(b), 0o644)
-	}
-	// pam_limits fails the session without its file.
-	e2etest.WriteFile(t, "/etc/security/limits.conf", "# no limits\n", 0o644)
-	uid := strconv.Itoa(testUID)
-	if e2etest.Run(t, "id", testUser).Code != 0 {
-		must(t, "useradd", "--create-home", "--uid", uid, testUser)
-	}
-	must(t, "loginctl", "enable-linger", testUser)
-	if r := e2etest.Run(t, "systemctl", "start", "user@"+uid+".service"); r.Code != 0 {
-		log := e2etest.Run(t, "journalctl", "--no-pager", "-n", "40", "-u", "user@"+uid+".service")
-		t.Fatalf("cannot start the user manager: %s\n%s", r, log.Stdout)
-	}
-	t.Cleanup(func() {
-		e2etest.Run(t, "loginctl", "disable-linger", testUser)
-		e2etest.Run(t, "systemctl", "stop", "user@"+uid+".service")
-	})
-	private := "/run/user/" + uid + "/systemd/private"
-	for deadline := time.Now().Add(10 * time.Second); !exists(t, private); {
-		if time.Now().After(deadline) {
-			t.Fatalf("user manager started, but %s never appeared", private)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// user is testUser, whose user manager startUserManager starts.
+var user = e2etest.User{Name: testUser, UID: testUID}
 
-// asUser runs argv as testUser, with the environment of a login session.
-func asUser(t *testing.T, argv ...string) e2etest.Result {
-	t.Helper()
-	return e2etest.Run(t, append([]string{"runuser", "-u", testUser, "--", "env",
-		"HOME=/home/" + testUser, "USER=" + testUser,
-		"XDG_RUNTIME_DIR=/run/user/" + strconv.Itoa(testUID)}, argv...)...)
-}
+func startUserManager(t *testing.T) { e2etest.StartUserManager(t, testUser, testUID) }
 
-func mustAsUser(t *testing.T, argv ...string) string {
-	t.Helper()
-	r := asUser(t, argv...)
-	if r.Code != 0 {
-		t.Fatalf("as %s: %s: %s", testUser, strings.Join(argv, " "), r)
-	}
-	return r.Stdout
-}
+func asUser(t *testing.T, argv ...string) e2etest.Result { t.Helper(); return user.Run(t, argv...) }
+
+func mustAsUser(t *testing.T, argv ...string) string { t.Helper(); return user.Must(t, argv...) }
 
 // TestUserManager: with --user, the service is installed for and run by
 // the user's own systemd, without root.

@@ -5,9 +5,7 @@ package apps
 import (
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,51 +18,12 @@ const (
 	testUID  = 1600
 )
 
-// startUserManager creates testUser and starts its user manager, as
-// internal/e2e/apply does: the container's /etc is empty, so it brings the
-// host's PAM configuration.
-func startUserManager(t *testing.T) {
-	t.Helper()
-	entries, err := os.ReadDir("/etc/pam.d")
-	if err != nil {
-		t.Skipf("a user manager needs PAM configuration: %v", err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join("/etc/pam.d", e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		e2etest.WriteFile(t, path.Join("/etc/pam.d", e.Name()), string(b), 0o644)
-	}
-	e2etest.WriteFile(t, "/etc/security/limits.conf", "# no limits\n", 0o644)
-	uid := strconv.Itoa(testUID)
-	if e2etest.Run(t, "id", testUser).Code != 0 {
-		if r := e2etest.Run(t, "useradd", "--create-home", "--uid", uid, testUser); r.Code != 0 {
-			t.Fatalf("useradd: %s", r)
-		}
-	}
-	e2etest.Run(t, "loginctl", "enable-linger", testUser)
-	if r := e2etest.Run(t, "systemctl", "start", "user@"+uid+".service"); r.Code != 0 {
-		t.Fatalf("cannot start the user manager: %s", r)
-	}
-	t.Cleanup(func() {
-		e2etest.Run(t, "loginctl", "disable-linger", testUser)
-		e2etest.Run(t, "systemctl", "stop", "user@"+uid+".service")
-	})
-	for deadline := time.Now().Add(10 * time.Second); e2etest.Run(t, "test", "-S", "/run/user/"+uid+"/systemd/private").Code != 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("the user manager never opened its private socket")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// user is testUser, whose user manager startUserManager starts.
+var user = e2etest.User{Name: testUser, UID: testUID}
 
-func asUser(t *testing.T, argv ...string) e2etest.Result {
-	t.Helper()
-	return e2etest.Run(t, append([]string{"runuser", "-u", testUser, "--", "env",
-		"HOME=/home/" + testUser, "USER=" + testUser,
-		"XDG_RUNTIME_DIR=/run/user/" + strconv.Itoa(testUID)}, argv...)...)
-}
+func startUserManager(t *testing.T) { e2etest.StartUserManager(t, testUser, testUID) }
+
+func asUser(t *testing.T, argv ...string) e2etest.Result { t.Helper(); return user.Run(t, argv...) }
 
 // Under a user manager HOME is the instance's state directory too: %S,
 // which systemd 252 resolves to ~/.config (254 and later: ~/.local/state),
