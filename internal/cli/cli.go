@@ -152,9 +152,10 @@ sysroll renders it into a template unit NAME@.service, a group NAME.target
 
 Typical session:
   sysroll init hello > hello.yaml      # describe the service
-  sysroll apply hello.yaml             # install units, start instances
-  sysroll deploy hello --artifact ./hello-v2
-  sysroll status hello
+  sysroll apply hello.yaml --artifact ./hello --version v1   # install, start, wait until healthy
+  sysroll deploy hello --artifact ./hello-v2 --as hello      # the binary is {release}/hello
+  sysroll status hello                 # exit 0: every instance healthy
+  sysroll logs hello 8081 -f
   sysroll history hello
   sysroll rollback hello`,
 		SilenceUsage:  true,
