@@ -118,3 +118,7 @@ func ValidFleetID(id string) error {
 	}
 	return nil
 }
+
+// ValidVersion checks a release name as Stage and Get do, for callers that
+// must tell bad input from a release that is not there.
+func ValidVersion(v string) error { return validName("version", v) }
