@@ -41,6 +41,8 @@ type Staged struct {
 	SHA256  string `json:"sha256"`
 	Kind    string `json:"kind"` // binary, dir or tarball
 	Size    int64  `json:"size"`
+	// FleetID is the --fleet the release was staged for, if any.
+	FleetID string `json:"fleet_id,omitempty"`
 }
 
 // Has is `sysroll stage NAME --has VERSION --expect-sha256 HEX --json`:
