@@ -186,3 +186,22 @@ func TestFleetFlagsRefusedFirst(t *testing.T) {
 		}
 	}
 }
+
+func TestOfFleet(t *testing.T) {
+	recs := []release.Record{{ID: "4", FleetID: "f"}, {ID: "3"}, {ID: "2", FleetID: "f"}, {ID: "1", FleetID: "g"}, {ID: "0", FleetID: "f"}}
+	for _, tc := range []struct {
+		limit int
+		want  string
+	}{{0, "4 2 0"}, {2, "4 2"}, {1, "4"}} {
+		var ids []string
+		for _, r := range ofFleet(recs, "f", tc.limit) {
+			ids = append(ids, r.ID)
+		}
+		if got := strings.Join(ids, " "); got != tc.want {
+			t.Errorf("limit %d: %q, want %q", tc.limit, got, tc.want)
+		}
+	}
+	if got := ofFleet(recs, "none", 0); got == nil || len(got) != 0 {
+		t.Errorf("no match: %v, want an empty list (JSON [])", got)
+	}
+}

@@ -121,9 +121,10 @@ func TestFleetHostStep(t *testing.T) {
 	if rec.Result != release.ResultSucceeded || rec.To != "v2" || rec.FleetID != fleet || rec.BootID != bootID(t) {
 		t.Errorf("record: result %s to %s fleet %q boot %q (want %q)", rec.Result, rec.To, rec.FleetID, rec.BootID, bootID(t))
 	}
-	hist := e2etest.MustSysroll(t, "history", s.name, "--json")
-	if !strings.Contains(hist.Stdout, `"fleet_id":"`+fleet+`"`) {
-		t.Errorf("history --json lacks the fleet ID: %s", hist.Stdout)
+	hist := e2etest.MustSysroll(t, "history", s.name, "--fleet", fleet, "--json")
+	var h schema.History
+	if err := json.Unmarshal([]byte(hist.Stdout), &h); err != nil || len(h.Rollouts) != 1 || h.Rollouts[0].ID != rec.ID || h.Rollouts[0].FleetID != fleet {
+		t.Errorf("history --fleet %s --json (%v): %s", fleet, err, hist.Stdout)
 	}
 	now := e2etest.Invocations(t, s.units())
 	for _, u := range s.units() {
