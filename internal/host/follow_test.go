@@ -84,6 +84,34 @@ func TestFollowCopiesCompleteLinesUntilTheUnitEnds(t *testing.T) {
 	}
 }
 
+// The unit writes its last lines and ends between two polls, as a
+// rollout's final event and exit are: the follower, seeing it ended, still
+// reads them.
+func TestFollowDrainsWhatTheUnitWroteAsItEnded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "e")
+	if err := os.WriteFile(path, []byte("a\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	polls := 0
+	active := func(context.Context) (bool, error) {
+		polls++
+		if polls == 2 {
+			f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+			f.WriteString("end\n")
+			f.Close()
+			return false, nil
+		}
+		return true, nil
+	}
+	var w countingWriter
+	if err := follow(t.Context(), path, 0, active, noWait, &w); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(w.writes, "|"); got != "a\n|end\n" {
+		t.Errorf("writes %q, want the last line too", got)
+	}
+}
+
 // A torn line that the next writer cuts off (openEvents) and replaces is
 // never mixed into the line written in its place.
 func TestFollowTornLineReplaced(t *testing.T) {
