@@ -68,6 +68,10 @@ type globals struct {
 	stderr   io.Writer
 	stateDir string
 	unitDir  string
+	// events and fleet are the fleet controller's flags of the rollout
+	// verbs (registerFleetFlags).
+	events string
+	fleet  string
 }
 
 // Run executes sysroll with args (without the program name) and returns the
@@ -194,6 +198,7 @@ Typical session:
 		newInitCmd(g), newRenderCmd(g), newApplyCmd(g), newStatusCmd(g),
 		newDeployCmd(g), newRestartCmd(g), newRollbackCmd(g), newHistoryCmd(g),
 		newLintCmd(g), newUninstallCmd(g), newAdoptCmd(g), newVersionCmd(g),
+		newStageCmd(g), newFollowCmd(g),
 	)
 	root.AddCommand(newLogsCmd(g))
 	// cobra adds "completion" when a command runs; add it now, so that an
@@ -290,7 +295,7 @@ func (g *globals) println(a ...any) { fmt.Fprintln(g.stdout, a...) }
 
 // host is the engine the global flags select.
 func (g *globals) host() *host.Host {
-	return &host.Host{User: g.user, Address: g.address, StateRoot: g.stateDir, UnitDir: g.unitDir}
+	return &host.Host{User: g.user, Address: g.address, StateRoot: g.stateDir, UnitDir: g.unitDir, Fleet: g.fleet}
 }
 
 // checkDirFlags refuses a --state-dir or --unit-dir given as "" (which

@@ -43,10 +43,20 @@ Ctrl-C finishes or reverts the step in progress and exits; no instance is
 left stopped or drained. After a crash or kill -9, ` + "`sysroll status`" + ` tells the
 truth and --resume completes the rollout (or ` + "`sysroll rollback`" + ` undoes it).
 --resume also takes up a rollout that halted or failed partway, and finishes a
-rollback that was killed, toward its own target.`,
+rollback that was killed, toward its own target.
+
+--version V without --artifact rolls out release V as ` + "`sysroll stage`" + ` staged and
+checked it before (a fleet stages on every host first, then rolls out): it is
+refused, naming the staged releases, when V is not staged here, and verified
+unchanged before any instance is touched.
+
+For the fleet controller: --events FILE appends every event line, as --json
+prints it plus a "seq" number, to FILE (what ` + "`sysroll follow`" + ` reads), and
+--fleet ID records the fleet rollout in the rollout record (` + "`history --json`" + `).`,
 		Example: `  sysroll deploy hello --artifact ./hello-v2 --as hello --version v2 --check "hello -print-version"
   sysroll deploy hello --artifact ./hello-v2 --as hello --dry-run
   sysroll deploy hello --resume
+  sysroll deploy hello --version v2 --fleet f-20261201 --events /var/lib/sysroll/hello/fleet/f-20261201.events --json
   sysroll deploy hello --artifact app.tar.gz --json | jq -c 'select(.type=="instance-failed")'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -59,8 +69,11 @@ rollback that was killed, toward its own target.`,
 					return h.Resume(ctx, host.ResumeOptions{Service: name, Traffic: proof}, p)
 				})
 			}
-			if artifact == "" {
-				return usagef("deploy needs --artifact PATH (or --resume)")
+			if artifact == "" && version == "" {
+				return usagef("deploy needs --artifact PATH, or --version V of a release staged with `sysroll stage` (or --resume)")
+			}
+			if artifact == "" && (as != "" || check != "") {
+				return usagef("--as and --check apply when staging: deploy --version %s without --artifact rolls out the release staged before, as it was staged", version)
 			}
 			if cmd.Flags().Changed("as") {
 				if err := release.ValidAs(as); err != nil {
@@ -81,9 +94,10 @@ rollback that was killed, toward its own target.`,
 		},
 	}
 	tf.register(cmd)
+	g.registerFleetFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&artifact, "artifact", "", "the new release: a binary, a directory or a .tar.gz")
-	f.StringVar(&version, "version", "", "name of the release (default: the first 12 hex digits of its sha256)")
+	f.StringVar(&version, "version", "", "name of the release (default: the first 12 hex digits of its sha256); alone, without --artifact: the staged release to roll out")
 	f.StringVar(&as, "as", "", "the file name a single-binary artifact gets in the release: the one the command runs (e.g. --as hello for {release}/hello)")
 	f.StringVar(&check, "check", "", "command run in the staged release that must exit 0 before any instance is touched")
 	f.BoolVar(&dryRun, "dry-run", false, "stage and check the release, print the plan, touch no instance")
@@ -94,13 +108,22 @@ rollback that was killed, toward its own target.`,
 // rollout runs one rollout verb with the progress display the flags ask for,
 // then prints its outcome: the summary table (or, for a dry run, the plan)
 // and the traffic proof's counts.
-func (g *globals) rollout(tf trafficFlags, do func(rollout.Progress, *host.TrafficProof) (*host.RolloutResult, error)) error {
+func (g *globals) rollout(tf trafficFlags, do func(rollout.Progress, *host.TrafficProof) (*host.RolloutResult, error)) (err error) {
 	proof, err := tf.proof()
 	if err != nil {
 		return err
 	}
 	p := g.progress(proof)
-	res, err := do(p, proof)
+	out := p
+	if g.events != "" {
+		ev, oerr := openEvents(g.events, g.stderr)
+		if oerr != nil {
+			return oerr
+		}
+		defer func() { err = errors.Join(err, ev.close()) }()
+		out = teeProgress{p, ev}
+	}
+	res, err := do(out, proof)
 	if tp, ok := p.(*ttyProgress); ok {
 		tp.finish() // also when the rollout never started (refused, dry run)
 	}

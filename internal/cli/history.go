@@ -15,6 +15,7 @@ import (
 
 func newHistoryCmd(g *globals) *cobra.Command {
 	var limit int64
+	var fleet string
 	cmd := &cobra.Command{
 		Use:   "history NAME",
 		Short: "List every rollout of a service: when, from -> to, who, result, per instance",
@@ -22,9 +23,16 @@ func newHistoryCmd(g *globals) *cobra.Command {
   sysroll history hello --json | jq '.[0].instances'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			hist, err := g.host().History(cmd.Context(), host.HistoryOptions{Service: args[0], Limit: int(limit)})
+			opts := host.HistoryOptions{Service: args[0], Limit: int(limit)}
+			if fleet != "" && limit >= 0 {
+				opts.Limit = 0 // the limit counts the fleet's rollouts
+			}
+			hist, err := g.host().History(cmd.Context(), opts)
 			if err != nil {
 				return err
+			}
+			if fleet != "" {
+				hist.Rollouts = ofFleet(hist.Rollouts, fleet, int(limit))
 			}
 			if g.json {
 				return json.NewEncoder(g.stdout).Encode(hist)
@@ -72,5 +80,18 @@ func newHistoryCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().VarP(newDecimalFlag(&limit, 20), "limit", "n", "show at most this many rollouts, newest first (0: all; a negative count is refused)")
+	registerFleetID(cmd, &fleet)
+	cmd.Flag("fleet").Usage = "show only the rollouts of fleet rollout `ID` (their fleet_id)"
 	return cmd
+}
+
+// ofFleet keeps the records of fleet id, at most limit (0: all) of them.
+func ofFleet(recs []release.Record, id string, limit int) []release.Record {
+	out := []release.Record{}
+	for _, r := range recs {
+		if r.FleetID == id && (limit == 0 || len(out) < limit) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -31,6 +31,7 @@ Never ` + "`systemctl restart NAME.target`" + `: that restarts every instance at
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan, touch nothing")
 	tf.register(cmd)
+	g.registerFleetFlags(cmd)
 	return cmd
 }
 
@@ -60,5 +61,6 @@ session), rollback undoes it: every instance it moved goes back to where it was.
 	cmd.Flags().StringVar(&to, "to", "", "the `VERSION` to roll back to: a release sysroll history lists (default: the previous known-good one)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan, touch nothing")
 	tf.register(cmd)
+	g.registerFleetFlags(cmd)
 	return cmd
 }

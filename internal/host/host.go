@@ -49,6 +49,12 @@ type Host struct {
 	// Command is recorded in the deploy lock, so a refused second rollout
 	// can say what holds it; "" is this process's command line.
 	Command string
+	// Fleet is the fleet rollout (--fleet ID) the rollout verbs act for,
+	// recorded in their records (release.Record.FleetID); "" for none.
+	Fleet string
+	// BootID is recorded as the boot a rollout started in; "" reads the
+	// kernel's (BootIDFile).
+	BootID string
 }
 
 // InputError marks a failure caused by the caller's input: a name, file,

@@ -104,7 +104,7 @@ func (s *session) deps(p rollout.Progress, proof *TrafficProof) rollout.Deps {
 	d := rollout.Deps{
 		Manager:  s.m,
 		Releases: s.store,
-		Journal:  s.store,
+		Journal:  stampJournal{j: s.store, fleet: s.h.Fleet, boot: s.h.bootID()},
 		Drainer:  drainerFor(s.svc, s.store),
 		Probes:   probesFor(s.svc, s.store),
 		Logs:     s.h.logs(),

@@ -18,6 +18,8 @@ import (
 type DeployOptions struct {
 	Service string
 	// Artifact is the new release: a binary, a directory or a .tar.gz.
+	// "" rolls out the release Version, which must be staged already
+	// (Stage).
 	Artifact string
 	// Version names it; "" is the first 12 hex digits of its sha256.
 	Version string
@@ -37,27 +39,35 @@ type DeployOptions struct {
 // handled as the service file's failure_action says. It is refused while an
 // earlier rollout is unfinished.
 func (h *Host) Deploy(ctx context.Context, opts DeployOptions, p rollout.Progress) (*RolloutResult, error) {
-	if opts.Artifact == "" {
-		return nil, inputf("deploy needs an artifact (the release to roll out)")
+	if opts.Artifact == "" && opts.Version == "" {
+		return nil, inputf("deploy needs an artifact (the release to roll out), or the version of a staged one")
+	}
+	if opts.Artifact == "" && (opts.As != "" || len(opts.Check) > 0) {
+		return nil, inputf("deploy of the staged release %s takes no As or Check: they apply when staging", opts.Version)
 	}
 	s, err := h.begin(ctx, opts.Service, opts.Traffic, true, p)
 	if err != nil {
 		return nil, err
 	}
 	defer s.close()
-	rel, err := s.store.Stage(ctx, opts.Artifact, release.StageOptions{Version: opts.Version, Check: opts.Check,
-		As: opts.As, Program: program(s.svc.Command)})
-	if err != nil {
-		err = fmt.Errorf("release rejected, no instance touched: %w", err)
-		// A check that ran and failed is a failed operation, not bad input.
-		if _, ok := errors.AsType[*release.CheckError](err); ok {
+	var rel release.Release
+	staged := ""
+	if opts.Artifact == "" {
+		// Staged before (`sysroll stage`, a fleet's first phase).
+		if rel, err = stagedRelease(s.store, opts.Service, opts.Version); err != nil {
 			return nil, err
 		}
-		return nil, asInput(err)
+		staged = ", staged before"
+	} else {
+		rel, err = s.store.Stage(ctx, opts.Artifact, release.StageOptions{Version: opts.Version, Check: opts.Check,
+			As: opts.As, Program: program(s.svc.Command)})
+		if err != nil {
+			return nil, stageError(err)
+		}
 	}
 	if p != nil {
 		p.Event(rollout.Event{Service: opts.Service, Time: time.Now(), Type: rollout.EventStaged, Batch: -1,
-			Message: rel.Version + " (sha256 " + rel.SHA256[:12] + ", " + string(rel.Kind) + ")"})
+			Message: rel.Version + " (sha256 " + rel.SHA256[:12] + ", " + string(rel.Kind) + staged + ")"})
 	}
 	if !opts.DryRun {
 		if err := s.repairLinks(ctx, p); err != nil {

@@ -1,6 +1,9 @@
 package release
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Phase is where an instance (or a whole rollout) stands. Phases are recorded
 // before the step they name is carried out, so after a crash the record says
@@ -65,6 +68,14 @@ type Record struct {
 	// of this record): resuming it completes the undo, toward each
 	// instance's From, whatever its failure_action.
 	Undo bool `json:"undo,omitempty"`
+	// FleetID is the fleet rollout this one is a host's part of (--fleet),
+	// so the controller and `history --json` can find it; "" for a local
+	// rollout.
+	FleetID string `json:"fleet_id,omitempty"`
+	// BootID is the kernel's boot ID when the rollout started: a resumed
+	// rollout whose host booted since keeps the first one, so a reader
+	// can tell the rollout outlived a reboot.
+	BootID string `json:"boot_id,omitempty"`
 }
 
 // Instance is one instance's part in a rollout.
@@ -86,3 +97,28 @@ type Instance struct {
 	// it had reached.
 	Removed bool `json:"removed,omitempty"`
 }
+
+// MaxFleetIDLen bounds a fleet ID: it is part of a unit name
+// (sysroll-fleet-NAME-ID.service) and of file names, both limited.
+const MaxFleetIDLen = 64
+
+// ValidFleetID checks a fleet rollout ID: 1 to 64 of a-z, 0-9 and '-', so
+// it is safe as it is in a unit name, a file name and a shell word.
+func ValidFleetID(id string) error {
+	if id == "" {
+		return fmt.Errorf("invalid fleet ID %q: must not be empty", id)
+	}
+	if len(id) > MaxFleetIDLen {
+		return fmt.Errorf("invalid fleet ID %q: %d characters, more than the %d allowed", id, len(id), MaxFleetIDLen)
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return fmt.Errorf("invalid fleet ID %q: byte %d is %s: want only a-z 0-9 - (it names units and files)", id, i, describeByte(c))
+		}
+	}
+	return nil
+}
+
+// ValidVersion checks a release name as Stage and Get do, for callers that
+// must tell bad input from a release that is not there.
+func ValidVersion(v string) error { return validName("version", v) }

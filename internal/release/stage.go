@@ -55,6 +55,23 @@ type StageOptions struct {
 	// anything is committed: otherwise every instance would fail to start
 	// (203/EXEC) only once a rollout reached it.
 	Program string
+	// ExpectSHA256, if set, is the hex sha256 the artifact must have (the
+	// digest Release.SHA256 holds for its kind: of the file for a binary
+	// or tarball, the tree hash for a directory). It is compared with what
+	// was actually read while staging, before anything is committed, so a
+	// copy damaged or swapped on its way is refused and nothing is kept
+	// (*ChecksumError).
+	ExpectSHA256 string
+}
+
+// ChecksumError is Stage's refusal of an artifact whose sha256 is not
+// StageOptions.ExpectSHA256.
+type ChecksumError struct {
+	Want, Got string
+}
+
+func (e *ChecksumError) Error() string {
+	return fmt.Sprintf("sha256 is %s, not the expected %s: the artifact changed or was damaged on its way; nothing was staged", e.Got, e.Want)
 }
 
 // Stage copies an artifact into the store as an immutable release and
@@ -145,6 +162,9 @@ func (s *Store) stage(ctx context.Context, artifact string, opts StageOptions) (
 	defer os.RemoveAll(tmp) // a no-op once tmp is renamed into place
 	if err := fill(ctx, tmp, src, rel.Kind, opts, &rel); err != nil {
 		return Release{}, err
+	}
+	if opts.ExpectSHA256 != "" && !strings.EqualFold(opts.ExpectSHA256, rel.SHA256) {
+		return Release{}, &ChecksumError{Want: strings.ToLower(opts.ExpectSHA256), Got: rel.SHA256}
 	}
 
 	if opts.Version == "" {

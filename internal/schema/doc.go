@@ -1,6 +1,9 @@
 // Package schema is the JSON sysroll prints for scripts and for the fleet
 // controller: `status --json`, `history --json`, the event stream of
-// `deploy|restart|rollback --json` and the plan of `--dry-run --json`.
+// `deploy|restart|rollback --json` (and of their --events FILE, whose lines
+// add "seq"), the plan of `--dry-run --json`, and what the fleet
+// controller's host commands print: `version --json`, `stage --json` and
+// `stage --has --json`.
 // These types are the one definition of that output; the CLI encodes them
 // and the end-to-end tests decode them.
 //

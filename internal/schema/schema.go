@@ -46,6 +46,11 @@ type Event struct {
 	// instance-done and instance-failed, final on the "traffic" line (whose
 	// message is the URL).
 	Traffic *traffic.Snapshot `json:"traffic,omitempty"`
+	// Seq numbers the lines of an --events FILE: 1, 2, ... strictly
+	// increasing within the file, also across the rollouts appended to
+	// it, so a follower can tell a line it saw from a new one. It is
+	// absent (0) on standard output, which is unchanged by --events.
+	Seq uint64 `json:"seq,omitempty"`
 }
 
 // NewEvent converts an executor (or host) event.

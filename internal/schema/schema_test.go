@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysroll/sysroll/internal/buildinfo"
 	"github.com/sysroll/sysroll/internal/diagnose"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/rollout"
@@ -72,9 +73,28 @@ func documents() map[string]any {
 			Result: release.ResultSucceeded, Elapsed: 5 * time.Second}),
 		"event-traffic": NewEvent(rollout.Event{Service: "hello", Time: t0, Type: rollout.EventTraffic, Batch: -1,
 			Message: "http://127.0.0.1:8080/", Traffic: &snap, Elapsed: 6 * time.Second}),
+		"event-seq": func() Event {
+			e := NewEvent(rollout.Event{Service: "hello", Time: t0, Type: rollout.EventStaged, Batch: -1,
+				Message: "v2 (sha256 9f86d081884c, binary)"})
+			e.Seq = 1
+			return e
+		}(),
+		"version": Version{Schema: VersionV1, Info: buildinfo.Info{Version: "1.4.0", Commit: "64b8ff9e2c1d", Date: "2026-12-01T10:00:00Z",
+			Go: "go1.26.0", OS: "linux", Arch: "amd64"}, Protocol: FleetProtocol,
+			SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", BootID: "0b7a3c0e-1f2d-4c5b-9a8e-7d6c5b4a3f21"},
+		"staged": Staged{Schema: StagedV1, Service: "hello", Version: "v2",
+			SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Kind: "binary", Size: 1048576},
+		"has": Has{Schema: HasV1, Service: "hello", Version: "v2", Has: false,
+			SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+			Reason: "release v2 has sha256 9f86d081884c..., not 2c26b46b68ff..."},
 		"status":   status,
 		"services": &Services{Schema: ServicesV1, Services: []*Status{status}},
 		"history":  &History{Schema: HistoryV1, Service: "hello", Rollouts: []release.Record{rec}},
+		"history-fleet": func() *History {
+			r := rec
+			r.FleetID, r.BootID = "f-20261201-1a2b", "0b7a3c0e-1f2d-4c5b-9a8e-7d6c5b4a3f21"
+			return &History{Schema: HistoryV1, Service: "hello", Rollouts: []release.Record{r}}
+		}(),
 		"plan": &Plan{Schema: PlanV1, Service: "hello", Kind: release.KindDeploy, Target: "v2",
 			Batches: []PlanBatch{
 				{Instances: []PlanInstance{{Name: "8081", Current: "v1"}}},
