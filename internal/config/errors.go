@@ -7,37 +7,14 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/sysroll/sysroll/internal/yamlpos"
 )
 
-// FieldError is one problem in a service file, with where it is.
-type FieldError struct {
-	// File is the name the service was parsed under ("" when built in Go).
-	File string
-	// Line and Column (1-based) of the offending value; 0 when unknown.
-	Line, Column int
-	// Field is the dotted path of the setting ("health.healthy_for"), when known.
-	Field string
-	// Msg says what is wrong and, where possible, how to fix it.
-	Msg string
-}
-
-// Error renders "file:line:col: field: msg", leaving out what is unknown.
-func (e *FieldError) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		if e.Line > 0 {
-			fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
-		}
-		b.WriteString(": ")
-	}
-	if e.Field != "" {
-		b.WriteString(e.Field)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// FieldError is one problem in a service file, with where it is. It is
+// yamlpos.Error, the type the inventory and the host strategy report too,
+// so errors from hosts: and fleet: read as the rest of the file's.
+type FieldError = yamlpos.Error
 
 // source is the parsed file a Service came from.
 type source struct {
@@ -110,8 +87,7 @@ func step(n ast.Node, p any) ast.Node {
 
 // Limits that keep a hostile file from producing a hostile error message.
 const (
-	maxErrors = 50  // errors reported; the rest are counted
-	maxMsgLen = 300 // bytes of one message
+	maxErrors = 50 // errors reported; the rest are counted
 )
 
 // errs collects FieldErrors for one Service.
@@ -139,12 +115,7 @@ func (e *errs) add(path []any, format string, args ...any) {
 func at(p ...any) []any { return p }
 
 // clip shortens an overlong message (a 500 KB name quoted back is no help).
-func clip(msg string) string {
-	if len(msg) <= maxMsgLen {
-		return msg
-	}
-	return strings.ToValidUTF8(msg[:maxMsgLen], "") + "…"
-}
+func clip(msg string) string { return yamlpos.Clip(msg) }
 
 // join returns the collected errors, at most maxErrors of them.
 func (e *errs) join() error {

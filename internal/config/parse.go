@@ -11,6 +11,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/sysroll/sysroll/internal/safeio"
+	"github.com/sysroll/sysroll/internal/yamlpos"
 )
 
 // MaxFileSize bounds a service file; anything larger is not a service file.
@@ -123,10 +124,7 @@ func yamlError(file string, err error) error {
 	return &FieldError{File: file, Msg: err.Error()}
 }
 
-func isNull(n ast.Node) bool {
-	_, ok := unwrap(n).(*ast.NullNode)
-	return ok
-}
+func isNull(n ast.Node) bool { return yamlpos.IsNull(n) }
 
 // addNode records a problem at a node we hold (rather than at a path).
 func (e *errs) addNode(n ast.Node, path []any, format string, args ...any) {

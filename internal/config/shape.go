@@ -9,6 +9,8 @@ import (
 
 	"github.com/goccy/go-yaml/scanner"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/sysroll/sysroll/internal/yamlpos"
 )
 
 // Limits on the shape of a service file, checked before go-yaml's parser
@@ -269,22 +271,8 @@ func lastToken(tokens token.Tokens) *token.Token {
 }
 
 // startsBlockLevel reports whether token i can open a block mapping or list
-// level: the first token on its line, or one right after "- " or "? " on the
-// same line ("- - x" nests twice).
-func startsBlockLevel(tokens token.Tokens, i int) bool {
-	tk := tokens[i]
-	for j := i - 1; j >= 0; j-- {
-		prev := tokens[j]
-		if prev.Type == token.CommentType {
-			continue
-		}
-		if prev.Position.Line != tk.Position.Line {
-			return true
-		}
-		return prev.Type == token.SequenceEntryType || prev.Type == token.MappingKeyType
-	}
-	return true
-}
+// level (yamlpos.StartsBlockLevel).
+func startsBlockLevel(tokens token.Tokens, i int) bool { return yamlpos.StartsBlockLevel(tokens, i) }
 
 func tokenError(name string, tk *token.Token, msg string) error {
 	fe := &FieldError{File: name, Msg: msg}
