@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sysroll/sysroll/internal/safeio"
+	"github.com/sysroll/sysroll/internal/strategy"
 )
 
 // Bounds on an inventory. A real fleet has tens to a few thousand hosts; the
@@ -32,7 +33,7 @@ const (
 	MaxLabels      = 64
 	MaxLabelLength = 128
 	// MaxInstances bounds a host's instances override (config.MaxInstances).
-	MaxInstances = 1000
+	MaxInstances = strategy.MaxInstances
 	// MaxYAMLFlowSize bounds a '{' document that is not JSON and is tried
 	// as YAML (the line bounds of YAML do not apply to it: it may be one
 	// line).

@@ -48,18 +48,11 @@ var strategyKeys = []string{"batch", "ramp", "max_parallel", "max_per_label", "o
 //	}
 //	func (h *FleetHosts) UnmarshalYAML(n ast.Node) error { h.node = n; return nil }
 //
-// and in Service.Validate, next to the other checks:
+// and in Service.Validate, next to the other checks (FieldError is
+// config.FieldError, one type):
 //
 //	st, err := plan.DecodeStrategy(s.src.file, s.Fleet.Hosts.node)
-//	for _, one := range unjoin(err) {
-//		var pe *plan.FieldError
-//		if errors.As(one, &pe) {
-//			fe := FieldError(*pe) // same fields
-//			e.list = append(e.list, &fe)
-//		} else {
-//			e.list = append(e.list, one)
-//		}
-//	}
+//	e.list = append(e.list, unjoin(err)...)
 //	s.Fleet.Hosts.Strategy = st
 func DecodeStrategy(file string, node ast.Node) (Strategy, error) {
 	d := &decoder{file: file}
