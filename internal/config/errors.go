@@ -94,6 +94,9 @@ const (
 type errs struct {
 	src  *source
 	list []error
+	// portUse is the first setting checkTemplate saw use {port}, for the
+	// check of each host's own instances (validateFleet).
+	portUse []any
 }
 
 // add records a problem at path.

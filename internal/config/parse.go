@@ -99,6 +99,7 @@ func decode(name string, data []byte) (*Service, error) {
 		return nil, e.join()
 	}
 	decodeNode(body, reflect.ValueOf(svc).Elem(), nil, e)
+	svc.decodeFleet(e)
 	if len(e.list) > 0 {
 		return nil, e.join()
 	}

@@ -72,6 +72,13 @@ type Service struct {
 	UnitExtra Directives `yaml:"unit"`
 	// ServiceExtra are extra [Service] settings, written like UnitExtra.
 	ServiceExtra Directives `yaml:"service"`
+	// Hosts are the machines a fleet rollout runs the service on, inline in
+	// sysroll's inventory format (see package inventory); single-host verbs
+	// ignore them.
+	Hosts Hosts `yaml:"hosts"`
+	// Fleet says how a fleet rollout batches the hosts (fleet.hosts) and
+	// may name an inventory file instead of hosts: (fleet.inventory).
+	Fleet Fleet `yaml:"fleet"`
 
 	// src remembers where the file came from, so Validate can name file:line:column.
 	src *source

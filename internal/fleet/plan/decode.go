@@ -28,6 +28,10 @@ const maxDecodeErrors = 50
 var strategyKeys = []string{"batch", "ramp", "max_parallel", "max_per_label", "order_by",
 	"failure_budget", "failure_action", "min_available", "reattach_deadline"}
 
+// StrategyKeys are the keys of the fleet.hosts mapping, in doc order (for
+// config's JSON Schema test).
+func StrategyKeys() []string { return append([]string(nil), strategyKeys...) }
+
 // DecodeStrategy decodes the value node of fleet.hosts in a service file
 // named file, and validates it. Every problem is reported at once, as
 // errors.Join of *FieldError with file:line:column and the field
