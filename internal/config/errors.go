@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -112,6 +113,15 @@ func (e *errs) add(path []any, format string, args ...any) {
 		}
 	}
 	e.list = append(e.list, fe)
+}
+
+// notePort records a setting that uses {port}: the first the checks reach,
+// and of one mapping (environment:, which is a Go map) the first by name,
+// so the message does not depend on map order.
+func (e *errs) notePort(path []any) {
+	if e.portUse == nil || len(path) > 0 && path[0] == e.portUse[0] && fieldPath(path) < fieldPath(e.portUse) {
+		e.portUse = slices.Clone(path)
+	}
 }
 
 // at builds a path from elements; a helper to keep call sites short.

@@ -112,8 +112,8 @@ func (s *Service) validateInstances(e *errs) {
 // checkTemplate checks the placeholders of a templated value.
 func (s *Service) checkTemplate(e *errs, path []any, v string, allowRelease bool) {
 	for _, p := range placeholders(v) {
-		if p == PlaceholderPort && e.portUse == nil {
-			e.portUse = path
+		if p == PlaceholderPort {
+			e.notePort(path)
 		}
 		switch {
 		case p == PlaceholderPort && !s.PortInstances():

@@ -80,6 +80,10 @@ type Host struct {
 	// Instances overrides the service's instances on this host (names, as
 	// config lists them: "8081" or "web-1"); nil means the service's own.
 	Instances []string
+	// CountedInstances says Instances were written {count: N} with no
+	// first_port: the names 1..N, which are not ports (as in the service
+	// file), though they are digits.
+	CountedInstances bool
 	// Source is where the host is defined, "file:line".
 	Source string
 }
@@ -87,6 +91,9 @@ type Host struct {
 // PortInstances reports whether the host's instances are ports (as
 // {port} needs), or the service's own (Instances nil).
 func (h Host) PortInstances() bool {
+	if h.CountedInstances {
+		return false
+	}
 	for _, name := range h.Instances {
 		if _, why := checkPort(name); why != "" {
 			return false

@@ -164,7 +164,7 @@ func decodeHostFields(e *errs, n ast.Node, h *Host, keys []string, where string)
 		case "labels":
 			decodeLabels(e, v, h, where)
 		case "instances":
-			h.Instances = decodeInstances(e, v, where)
+			h.Instances, h.CountedInstances = decodeInstances(e, v, where)
 		}
 	}
 }
@@ -216,7 +216,8 @@ func decodeLabels(e *errs, n ast.Node, h *Host, where string) {
 
 // decodeInstances reads instances as the service file writes them: a list
 // ([8081, 8082], [web-1]) or {count: N, first_port: P}.
-func decodeInstances(e *errs, n ast.Node, where string) []string {
+// counted says they were {count: N} without first_port: names, not ports.
+func decodeInstances(e *errs, n ast.Node, where string) (names []string, counted bool) {
 	switch v := unwrap(n).(type) {
 	case *ast.SequenceNode:
 		out := make([]string, 0, len(v.Values))
@@ -224,15 +225,15 @@ func decodeInstances(e *errs, n ast.Node, where string) []string {
 			s, ok := plainString(item)
 			if !ok {
 				e.add(nodePos(item), "%s.instances: instance names are ports (8081) or names (web-1), got %s", where, describe(item))
-				return nil
+				return nil, false
 			}
 			out = append(out, s)
 		}
 		if why := checkInstances(out); why != "" {
 			e.add(nodePos(n), "%s.instances: %s", where, why)
-			return nil
+			return nil, false
 		}
-		return out
+		return out, false
 	case *ast.MappingNode:
 		var count, first int
 		for _, kv := range v.Values {
@@ -243,10 +244,10 @@ func decodeInstances(e *errs, n ast.Node, where string) []string {
 			switch {
 			case k != "count" && k != "first_port":
 				e.add(nodePos(kv.Key), "%s.instances: unknown key %s%s", where, short(k), suggest(k, []string{"count", "first_port"}))
-				return nil
+				return nil, false
 			case !isInt || err != nil:
 				e.add(nodePos(kv.Value), "%s.instances.%s: expected an integer, got %s", where, k, describe(kv.Value))
-				return nil
+				return nil, false
 			case k == "count":
 				count = i
 			default:
@@ -257,10 +258,10 @@ func decodeInstances(e *errs, n ast.Node, where string) []string {
 		if why != "" {
 			e.add(nodePos(n), "%s.instances: %s", where, why)
 		}
-		return names
+		return names, first == 0
 	}
 	e.add(nodePos(n), "%s.instances: expected a list ([8081, 8082]) or a mapping ({count: 2, first_port: 8081}), got %s", where, describe(n))
-	return nil
+	return nil, false
 }
 
 // groupsOf is every group the hosts are in (none in the native format).
