@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -222,5 +223,30 @@ func TestSchemaFleetKeys(t *testing.T) {
 	hostKeys := []string{"address", "become", "identity", "instances", "jump", "labels", "name", "port", "user"}
 	if got := keys(doc.Defs.HostFields.Properties); !slices.Equal(got, hostKeys) {
 		t.Errorf("schema host keys %v, want %v", got, hostKeys)
+	}
+}
+
+// hosts: is bounded by the service file's shape limits, like every key: a
+// few hundred hosts inline parse, a thousand are refused with a pointer to
+// an inventory file (whose own bound is inventory.MaxHosts).
+func TestFleetHostsWithinShapeLimits(t *testing.T) {
+	hosts := func(n int) []byte {
+		var b strings.Builder
+		b.WriteString(fleetHead + "hosts:\n")
+		for i := range n {
+			fmt.Fprintf(&b, "  - {name: app%d, address: 10.0.%d.%d, labels: {zone: z%d}}\n", i, i/250, i%250+1, i%3)
+		}
+		return []byte(b.String())
+	}
+	svc, err := Parse("svc.yaml", hosts(400))
+	if err != nil {
+		t.Fatalf("400 hosts: %v", err)
+	}
+	if n := len(svc.Hosts.Inventory.Hosts); n != 400 {
+		t.Errorf("%d hosts, want 400", n)
+	}
+	_, err = Parse("svc.yaml", hosts(1000))
+	if err == nil || !strings.Contains(err.Error(), "YAML tokens") || !strings.Contains(err.Error(), "fleet: {inventory: FILE}") {
+		t.Errorf("1000 hosts inline: %v, want the token limit and the pointer to fleet.inventory", err)
 	}
 }

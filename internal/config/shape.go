@@ -189,7 +189,7 @@ func tokenize(name string, data []byte) (token.Tokens, error) {
 	}
 	for i, tk := range tokens {
 		if i == MaxTokens {
-			return nil, tokenError(name, tk, fmt.Sprintf("more than %d YAML tokens (keys, values, punctuation): a service file has a few thousand at most", MaxTokens))
+			return nil, tokenError(name, tk, fmt.Sprintf("more than %d YAML tokens (keys, values, punctuation): a service file has a few thousand at most; the hosts of a large fleet go in an inventory file (fleet: {inventory: FILE})", MaxTokens))
 		}
 		switch tk.Type {
 		case token.CommentType, token.DocumentHeaderType, token.DocumentEndType, token.DirectiveType:

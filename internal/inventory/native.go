@@ -24,12 +24,12 @@ var (
 // Errors are an errors.Join of *Error at the service file's own lines and
 // columns; a null node is an empty inventory.
 //
-// This package imports nothing of config, so config can call it: a field
-// Hosts of a small type tagged yaml:"hosts", whose UnmarshalYAML keeps the
-// node (so decodeStruct knows the key), then, in decode, DecodeHosts on
-// that node, each *Error becoming a FieldError{File, Line, Column, Field:
-// "hosts", Msg}. Validate then checks each Host.PortInstances against the
-// {port} placeholders, as it does the service's own instances.
+// This package imports nothing of config, so config can call it: config's
+// Hosts keeps the node, its decode calls DecodeHosts, and its Validate
+// checks each Host.PortInstances against the {port} placeholders, as it
+// does the service's own instances (config/fleet.go). Error is
+// config.FieldError (yamlpos.Error), so the errors join config's as they
+// are.
 func DecodeHosts(file string, node ast.Node) (*Inventory, error) {
 	if isNull(node) {
 		return finish(nil, nil), nil

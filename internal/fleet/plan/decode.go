@@ -38,26 +38,11 @@ func StrategyKeys() []string { return append([]string(nil), strategyKeys...) }
 // ("fleet.hosts.ramp[1]"), rendered as the service file's own errors are.
 // A nil or null node is the default strategy.
 //
-// internal/config wires it in (config may import this package; this
-// package never imports config). config's decoder hands a
-// NodeUnmarshaler the node as it is, so a field that keeps it suffices:
-//
-//	// in Service:  Fleet Fleet `yaml:"fleet"`
-//	type Fleet struct {
-//		Hosts FleetHosts `yaml:"hosts"`
-//	}
-//	type FleetHosts struct {
-//		Strategy plan.Strategy // filled in by Validate
-//		node     ast.Node
-//	}
-//	func (h *FleetHosts) UnmarshalYAML(n ast.Node) error { h.node = n; return nil }
-//
-// and in Service.Validate, next to the other checks (FieldError is
-// config.FieldError, one type):
-//
-//	st, err := plan.DecodeStrategy(s.src.file, s.Fleet.Hosts.node)
-//	e.list = append(e.list, unjoin(err)...)
-//	s.Fleet.Hosts.Strategy = st
+// internal/config wires it in (config/fleet.go; config imports this
+// package, this package never imports config): config's FleetHosts keeps
+// the node of fleet.hosts, and config's decode calls DecodeStrategy on it
+// and adds the errors, which are config.FieldError already (yamlpos.Error),
+// to the file's.
 func DecodeStrategy(file string, node ast.Node) (Strategy, error) {
 	d := &decoder{file: file}
 	s := d.strategy(node)
