@@ -275,9 +275,5 @@ func lastToken(tokens token.Tokens) *token.Token {
 func startsBlockLevel(tokens token.Tokens, i int) bool { return yamlpos.StartsBlockLevel(tokens, i) }
 
 func tokenError(name string, tk *token.Token, msg string) error {
-	fe := &FieldError{File: name, Msg: msg}
-	if tk != nil {
-		fe.Line, fe.Column = tk.Position.Line, tk.Position.Column
-	}
-	return fe
+	return yamlpos.TokenError(name, tk, msg)
 }

@@ -156,11 +156,7 @@ func (sh *shape) add(tokens token.Tokens, i int) string {
 func startsBlockLevel(tokens token.Tokens, i int) bool { return yamlpos.StartsBlockLevel(tokens, i) }
 
 func tokenError(file string, tk *token.Token, msg string) error {
-	fe := &Error{File: file, Msg: msg}
-	if tk != nil {
-		fe.Line, fe.Column = tk.Position.Line, tk.Position.Column
-	}
-	return fe
+	return yamlpos.TokenError(file, tk, msg)
 }
 
 // yamlError turns a go-yaml error into an Error naming the file.

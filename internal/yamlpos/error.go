@@ -62,6 +62,14 @@ func TokenPos(tk *token.Token) (line, col int) {
 	return tk.Position.Line, tk.Position.Column
 }
 
+// TokenError is an Error at a token (a limit a shape check found, a
+// go-yaml error); at no position when tk is nil.
+func TokenError(file string, tk *token.Token, msg string) *Error {
+	e := &Error{File: file, Msg: msg}
+	e.Line, e.Column = TokenPos(tk)
+	return e
+}
+
 // MaxMsgLen bounds the bytes of one message: a 500 KB name quoted back is
 // no help, and a hostile file must not make a hostile error message.
 const MaxMsgLen = 300

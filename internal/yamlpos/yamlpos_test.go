@@ -6,6 +6,7 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 )
 
 func TestErrorRendering(t *testing.T) {
@@ -24,6 +25,16 @@ func TestErrorRendering(t *testing.T) {
 		if got := tt.e.Error(); got != tt.want {
 			t.Errorf("%#v renders %q, want %q", tt.e, got, tt.want)
 		}
+	}
+}
+
+func TestTokenError(t *testing.T) {
+	tk := &token.Token{Position: &token.Position{Line: 4, Column: 9}}
+	if got := TokenError("f.yaml", tk, "too deep").Error(); got != "f.yaml:4:9: too deep" {
+		t.Errorf("TokenError = %q", got)
+	}
+	if got := TokenError("f.yaml", nil, "m").Error(); got != "f.yaml: m" {
+		t.Errorf("TokenError without a token = %q", got)
 	}
 }
 
