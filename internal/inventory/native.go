@@ -17,6 +17,10 @@ var (
 	nativeKeys   = []string{"defaults", "hosts"}
 )
 
+// HostKeys are the keys of a host in sysroll's format (for config's JSON
+// Schema test).
+func HostKeys() []string { return slices.Clone(hostKeys) }
+
 // DecodeHosts reads the hosts: value of a service file, already parsed by
 // config (node is its YAML value; file the service file's name, for
 // errors). The value is a list of hosts, or a mapping of defaults: and
