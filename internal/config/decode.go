@@ -15,7 +15,19 @@ import (
 var (
 	durationType      = reflect.TypeOf(time.Duration(0))
 	nodeUnmarshalType = reflect.TypeOf((*yaml.NodeUnmarshaler)(nil)).Elem()
+	stepType          = reflect.TypeOf(Step{})
 )
+
+// addDecodeError records an error of a value's own decoder: at the token
+// it names (a *nodeError), or at the node.
+func addDecodeError(e *errs, node ast.Node, path []any, err error) {
+	var ne *nodeError
+	if errors.As(err, &ne) {
+		e.addNode(&ast.StringNode{BaseNode: &ast.BaseNode{}, Token: ne.tok}, path, "%s", ne.msg)
+		return
+	}
+	e.addNode(node, path, "%v", err)
+}
 
 // decodeNode decodes node into dst (whose defaults are kept for anything the
 // file leaves out), recording every mismatch in e rather than stopping.
@@ -36,12 +48,7 @@ func decodeNode(node ast.Node, dst reflect.Value, path []any, e *errs) {
 	if reflect.PointerTo(t).Implements(nodeUnmarshalType) {
 		v := reflect.New(t)
 		if err := v.Interface().(yaml.NodeUnmarshaler).UnmarshalYAML(node); err != nil {
-			var ne *nodeError
-			if errors.As(err, &ne) {
-				e.addNode(&ast.StringNode{BaseNode: &ast.BaseNode{}, Token: ne.tok}, path, "%s", ne.msg)
-			} else {
-				e.addNode(node, path, "%v", err)
-			}
+			addDecodeError(e, node, path, err)
 			return
 		}
 		dst.Set(v.Elem())
@@ -49,6 +56,15 @@ func decodeNode(node ast.Node, dst reflect.Value, path []any, e *errs) {
 	}
 	if t == durationType {
 		decodeDuration(n, dst, path, e)
+		return
+	}
+	if t == stepType {
+		var st Step
+		if err := decodeStep(node, &st); err != nil {
+			addDecodeError(e, node, path, err)
+			return
+		}
+		dst.Set(reflect.ValueOf(st))
 		return
 	}
 	switch t.Kind() {

@@ -35,4 +35,13 @@
 // are ports, and not in a network probe with listen: (every instance serves
 // the shared socket). In the unit they become %i and the release link.
 // Schema returns a JSON Schema of the file for editors.
+//
+// A fleet's file adds hosts: (sysroll's inventory format inline, decoded by
+// package inventory) or fleet.inventory (an inventory file, resolved from
+// this file's directory and read by the fleet commands, not by Parse), and
+// fleet.hosts (the host strategy, decoded by package fleet/plan); their
+// errors carry this file's positions like any other (see fleet.go). hosts:
+// is bounded by the same shape limits (about 500 hosts written one per
+// line); a larger fleet goes in an inventory file. Single-host commands
+// ignore both keys, and Warnings says so.
 package config

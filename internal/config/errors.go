@@ -3,41 +3,19 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/sysroll/sysroll/internal/yamlpos"
 )
 
-// FieldError is one problem in a service file, with where it is.
-type FieldError struct {
-	// File is the name the service was parsed under ("" when built in Go).
-	File string
-	// Line and Column (1-based) of the offending value; 0 when unknown.
-	Line, Column int
-	// Field is the dotted path of the setting ("health.healthy_for"), when known.
-	Field string
-	// Msg says what is wrong and, where possible, how to fix it.
-	Msg string
-}
-
-// Error renders "file:line:col: field: msg", leaving out what is unknown.
-func (e *FieldError) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		if e.Line > 0 {
-			fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
-		}
-		b.WriteString(": ")
-	}
-	if e.Field != "" {
-		b.WriteString(e.Field)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// FieldError is one problem in a service file, with where it is. It is
+// yamlpos.Error, the type the inventory and the host strategy report too,
+// so errors from hosts: and fleet: read as the rest of the file's.
+type FieldError = yamlpos.Error
 
 // source is the parsed file a Service came from.
 type source struct {
@@ -110,14 +88,16 @@ func step(n ast.Node, p any) ast.Node {
 
 // Limits that keep a hostile file from producing a hostile error message.
 const (
-	maxErrors = 50  // errors reported; the rest are counted
-	maxMsgLen = 300 // bytes of one message
+	maxErrors = 50 // errors reported; the rest are counted
 )
 
 // errs collects FieldErrors for one Service.
 type errs struct {
 	src  *source
 	list []error
+	// portUse is the first setting checkTemplate saw use {port}, for the
+	// check of each host's own instances (validateFleet).
+	portUse []any
 }
 
 // add records a problem at path.
@@ -135,16 +115,20 @@ func (e *errs) add(path []any, format string, args ...any) {
 	e.list = append(e.list, fe)
 }
 
+// notePort records a setting that uses {port}: the first the checks reach,
+// and of one mapping (environment:, which is a Go map) the first by name,
+// so the message does not depend on map order.
+func (e *errs) notePort(path []any) {
+	if e.portUse == nil || len(path) > 0 && path[0] == e.portUse[0] && fieldPath(path) < fieldPath(e.portUse) {
+		e.portUse = slices.Clone(path)
+	}
+}
+
 // at builds a path from elements; a helper to keep call sites short.
 func at(p ...any) []any { return p }
 
 // clip shortens an overlong message (a 500 KB name quoted back is no help).
-func clip(msg string) string {
-	if len(msg) <= maxMsgLen {
-		return msg
-	}
-	return strings.ToValidUTF8(msg[:maxMsgLen], "") + "…"
-}
+func clip(msg string) string { return yamlpos.Clip(msg) }
 
 // join returns the collected errors, at most maxErrors of them.
 func (e *errs) join() error {

@@ -11,6 +11,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/sysroll/sysroll/internal/safeio"
+	"github.com/sysroll/sysroll/internal/yamlpos"
 )
 
 // MaxFileSize bounds a service file; anything larger is not a service file.
@@ -98,6 +99,7 @@ func decode(name string, data []byte) (*Service, error) {
 		return nil, e.join()
 	}
 	decodeNode(body, reflect.ValueOf(svc).Elem(), nil, e)
+	svc.decodeFleet(e)
 	if len(e.list) > 0 {
 		return nil, e.join()
 	}
@@ -123,10 +125,7 @@ func yamlError(file string, err error) error {
 	return &FieldError{File: file, Msg: err.Error()}
 }
 
-func isNull(n ast.Node) bool {
-	_, ok := unwrap(n).(*ast.NullNode)
-	return ok
-}
+func isNull(n ast.Node) bool { return yamlpos.IsNull(n) }
 
 // addNode records a problem at a node we hold (rather than at a path).
 func (e *errs) addNode(n ast.Node, path []any, format string, args ...any) {

@@ -187,6 +187,35 @@ func TestStarterProbesUncommented(t *testing.T) {
 	}
 }
 
+// The starter's commented fleet block is right as written: with the "# "
+// of its lines taken off, the file is a valid 3-host fleet.
+func TestStarterFleetUncommented(t *testing.T) {
+	text := string(Starter("hello"))
+	start := strings.Index(text, "# hosts:\n")
+	if start < 0 {
+		t.Fatal("the starter does not show hosts:")
+	}
+	var b strings.Builder
+	b.WriteString(text[:start])
+	for _, line := range strings.SplitAfter(text[start:], "\n") {
+		b.WriteString(strings.TrimPrefix(line, "# "))
+	}
+	svc, err := Parse("starter.yaml", []byte(b.String()))
+	if err != nil {
+		t.Fatalf("the starter with its fleet uncommented does not parse: %v\n%s", err, b.String()[start:])
+	}
+	if svc.Hosts.Inventory == nil || len(svc.Hosts.Inventory.Hosts) != 3 {
+		t.Fatalf("hosts %+v, want 3", svc.Hosts.Inventory)
+	}
+	st := svc.Fleet.Hosts.Strategy
+	if st.Batch.N != 1 || st.MaxPerLabel["zone"] != 1 || st.FailureAction != ActionRollback || st.MinAvailable.Percent != 75 {
+		t.Errorf("strategy %+v", st)
+	}
+	if h := svc.Hosts.Inventory.Hosts[2]; h.Name != "app3" || h.User != "deploy" || len(h.Instances) != 1 {
+		t.Errorf("app3 = %+v, want the defaults' user and its own instance", h)
+	}
+}
+
 func TestValidateName(t *testing.T) {
 	for name, ok := range map[string]bool{"hello": true, "a-b_c1": true, "": false, "Hello": false, "a/b": false, "a@b": false, "..": false} {
 		if err := ValidateName(name); (err == nil) != ok {

@@ -18,7 +18,7 @@ func (s *Service) checkProbeTemplate(e *errs, path []any, v string) {
 
 // probeOnSharedSocket is the error with what works instead. It leaves out
 // the listen: address (up to 108 bytes for a unix path) to stay within
-// errs' message limit (maxMsgLen).
+// errs' message limit (yamlpos.MaxMsgLen).
 const probeOnSharedSocket = "uses {port} with listen: every instance serves that one shared socket, none a port of its own, so this probe fails for all; " +
 	"probe the listen: address itself (with type: notify, systemd's readiness tells which instance is up), " +
 	"or an admin port each instance opens from its name: 127.0.0.1:{instance}"

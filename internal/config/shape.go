@@ -9,6 +9,8 @@ import (
 
 	"github.com/goccy/go-yaml/scanner"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/sysroll/sysroll/internal/yamlpos"
 )
 
 // Limits on the shape of a service file, checked before go-yaml's parser
@@ -187,7 +189,7 @@ func tokenize(name string, data []byte) (token.Tokens, error) {
 	}
 	for i, tk := range tokens {
 		if i == MaxTokens {
-			return nil, tokenError(name, tk, fmt.Sprintf("more than %d YAML tokens (keys, values, punctuation): a service file has a few thousand at most", MaxTokens))
+			return nil, tokenError(name, tk, fmt.Sprintf("more than %d YAML tokens (keys, values, punctuation): a service file has a few thousand at most; the hosts of a large fleet go in an inventory file (fleet: {inventory: FILE})", MaxTokens))
 		}
 		switch tk.Type {
 		case token.CommentType, token.DocumentHeaderType, token.DocumentEndType, token.DirectiveType:
@@ -269,27 +271,9 @@ func lastToken(tokens token.Tokens) *token.Token {
 }
 
 // startsBlockLevel reports whether token i can open a block mapping or list
-// level: the first token on its line, or one right after "- " or "? " on the
-// same line ("- - x" nests twice).
-func startsBlockLevel(tokens token.Tokens, i int) bool {
-	tk := tokens[i]
-	for j := i - 1; j >= 0; j-- {
-		prev := tokens[j]
-		if prev.Type == token.CommentType {
-			continue
-		}
-		if prev.Position.Line != tk.Position.Line {
-			return true
-		}
-		return prev.Type == token.SequenceEntryType || prev.Type == token.MappingKeyType
-	}
-	return true
-}
+// level (yamlpos.StartsBlockLevel).
+func startsBlockLevel(tokens token.Tokens, i int) bool { return yamlpos.StartsBlockLevel(tokens, i) }
 
 func tokenError(name string, tk *token.Token, msg string) error {
-	fe := &FieldError{File: name, Msg: msg}
-	if tk != nil {
-		fe.Line, fe.Column = tk.Position.Line, tk.Position.Column
-	}
-	return fe
+	return yamlpos.TokenError(name, tk, msg)
 }

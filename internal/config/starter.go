@@ -75,4 +75,20 @@ restart_sec: 2s               # RestartSec= after a crash (0s-1h)
 #   capabilities: [CAP_NET_BIND_SERVICE]
 # unit: {After: [postgresql.service]}   # extra [Unit] settings
 # service: {MemoryMax: 512M}            # extra [Service] settings
+
+# A fleet: the same service on several hosts over SSH, rolled host batch by
+# host batch (each host rolls its own instances by rollout: above). Commands
+# on this machine (apply, deploy, render) ignore these keys.
+# hosts:
+#   defaults: {user: deploy, identity: ~/.ssh/deploy_ed25519}
+#   hosts:
+#     - {name: app1, address: 10.0.0.11, labels: {zone: a}}
+#     - {name: app2, address: 10.0.0.12, labels: {zone: b}}
+#     - {name: app3, address: 10.0.0.13, labels: {zone: c}, instances: [8081]}
+# fleet:                      # or fleet: {inventory: hosts.ini} instead of hosts: (Ansible's works)
+#   hosts:
+#     batch: 1                # hosts at once, or "25%"; ramp: [1, "50%", "100%"]
+#     max_per_label: {zone: 1}   # never two hosts of one zone together
+#     failure_action: rollback   # rollback | rollback-all | halt
+#     min_available: "75%"       # instances serving fleet-wide during a host batch
 `

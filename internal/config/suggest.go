@@ -1,6 +1,10 @@
 package config
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/sysroll/sysroll/internal/yamlpos"
+)
 
 // suggest returns " (did you mean X?)" for the candidate closest to word, or ""
 // when none is close enough to be a likely typo.
@@ -29,24 +33,5 @@ func normalizeKey(s string) string {
 	return strings.NewReplacer("_", "", "-", "").Replace(s)
 }
 
-// levenshtein is the edit distance between a and b (insert, delete, substitute).
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
-}
+// levenshtein is the edit distance between a and b (yamlpos.Distance).
+func levenshtein(a, b string) int { return yamlpos.Distance(a, b) }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/sysroll/sysroll/internal/strategy"
 )
 
 // Placeholders usable in command, working_directory, health probes, hooks,
@@ -18,7 +20,7 @@ const (
 )
 
 // MaxInstances bounds the instances of one service.
-const MaxInstances = 1000
+const MaxInstances = strategy.MaxInstances
 
 // InstanceNames lists the instance names in order; none when Count is out of
 // range (1..MaxInstances), which Validate reports.

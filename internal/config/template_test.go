@@ -144,6 +144,7 @@ func TestSchemaMatchesTypes(t *testing.T) {
 		{[]string{"rollout", "haproxy"}, reflect.TypeOf(HAProxy{})},
 		{[]string{"hooks"}, reflect.TypeOf(Hooks{})},
 		{[]string{"hardening"}, reflect.TypeOf(Hardening{})},
+		{[]string{"fleet"}, reflect.TypeOf(Fleet{})},
 	}
 	for _, c := range checks {
 		node := doc

@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/sysroll/sysroll/internal/strategy"
+)
 
 // Service is one service file: everything sysroll needs to render the units of a
 // replicated service and to roll a new release over its instances. Load or Parse
@@ -68,6 +72,13 @@ type Service struct {
 	UnitExtra Directives `yaml:"unit"`
 	// ServiceExtra are extra [Service] settings, written like UnitExtra.
 	ServiceExtra Directives `yaml:"service"`
+	// Hosts are the machines a fleet rollout runs the service on, inline in
+	// sysroll's inventory format (see package inventory); single-host verbs
+	// ignore them.
+	Hosts Hosts `yaml:"hosts"`
+	// Fleet says how a fleet rollout batches the hosts (fleet.hosts) and
+	// may name an inventory file instead of hosts: (fleet.inventory).
+	Fleet Fleet `yaml:"fleet"`
 
 	// src remembers where the file came from, so Validate can name file:line:column.
 	src *source
@@ -87,17 +98,18 @@ const (
 	TypeSimple ServiceType = "simple"
 )
 
-// FailureAction is what a rollout does when a batch fails.
-type FailureAction string
+// FailureAction is what a rollout does when a batch fails (strategy's,
+// which a fleet applies to host batches too).
+type FailureAction = strategy.FailureAction
 
 // Failure actions.
 const (
 	// ActionRollback moves the failed batch back to its previous release and stops.
-	ActionRollback FailureAction = "rollback"
+	ActionRollback = strategy.ActionRollback
 	// ActionRollbackAll also moves the batches that had already succeeded back.
-	ActionRollbackAll FailureAction = "rollback-all"
+	ActionRollbackAll = strategy.ActionRollbackAll
 	// ActionHalt stops where it is and leaves the failed batch as it is, for a human.
-	ActionHalt FailureAction = "halt"
+	ActionHalt = strategy.ActionHalt
 )
 
 // Health configures the gate every restarted instance must pass. All configured

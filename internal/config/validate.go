@@ -13,6 +13,12 @@ import (
 // into a unit file, and cross-field rules such as healthy_for < deadline.
 func (s *Service) Validate() error {
 	e := &errs{src: s.src}
+	s.validate(e)
+	return e.join()
+}
+
+// validate runs every check into e; validateFleet last (see there).
+func (s *Service) validate(e *errs) {
 	s.validateIdentity(e)
 	s.validateInstances(e)
 	s.validateCommand(e)
@@ -22,7 +28,7 @@ func (s *Service) Validate() error {
 	s.validateMisc(e)
 	s.validateHardening(e)
 	s.validateDirectives(e)
-	return e.join()
+	s.validateFleet(e)
 }
 
 func (s *Service) validateIdentity(e *errs) {
@@ -106,6 +112,9 @@ func (s *Service) validateInstances(e *errs) {
 // checkTemplate checks the placeholders of a templated value.
 func (s *Service) checkTemplate(e *errs, path []any, v string, allowRelease bool) {
 	for _, p := range placeholders(v) {
+		if p == PlaceholderPort {
+			e.notePort(path)
+		}
 		switch {
 		case p == PlaceholderPort && !s.PortInstances():
 			e.add(path, "uses {port} but the instances are not ports: list ports (instances: [8081, 8082]) or use {count: N, first_port: P}")

@@ -7,6 +7,9 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/sysroll/sysroll/internal/strategy"
+	"github.com/sysroll/sysroll/internal/yamlpos"
 )
 
 // Instances are written either as a list of names ([8081, 8082] or [a, b]) or as
@@ -21,35 +24,9 @@ type Instances struct {
 	FirstPort int
 }
 
-// Step is a batch size: a count of instances or a percentage of them.
-type Step struct {
-	// N instances, when Percent is 0.
-	N int
-	// Percent of the instances (1-100), rounded up, at least one.
-	Percent int
-}
-
-// String renders the step the way it is written in a service file.
-func (s Step) String() string {
-	if s.Percent != 0 {
-		return strconv.Itoa(s.Percent) + "%"
-	}
-	return strconv.Itoa(s.N)
-}
-
-// Size is the number of instances the step covers out of total: at least 1 and
-// at most total (for total > 0).
-func (s Step) Size(total int) int {
-	n := s.N
-	if s.Percent != 0 {
-		n = (total*s.Percent + 99) / 100
-	}
-	n = max(n, 1)
-	if total > 0 {
-		n = min(n, total)
-	}
-	return n
-}
+// Step is a batch size: a count of instances or a percentage of them
+// (strategy.Step, which the fleet's host strategy uses too).
+type Step = strategy.Step
 
 // nodeError is a decoding error at a YAML token; Parse adds the file name.
 type nodeError struct {
@@ -69,31 +46,10 @@ func errAt(n ast.Node, format string, args ...any) *nodeError {
 }
 
 // unwrap strips anchors and tags, which carry no meaning for us.
-func unwrap(n ast.Node) ast.Node {
-	for {
-		switch v := n.(type) {
-		case *ast.AnchorNode:
-			n = v.Value
-		case *ast.TagNode:
-			n = v.Value
-		default:
-			return n
-		}
-	}
-}
+func unwrap(n ast.Node) ast.Node { return yamlpos.Unwrap(n) }
 
 // scalarText is the text of a scalar node and whether it is one.
-func scalarText(n ast.Node) (string, bool) {
-	switch v := unwrap(n).(type) {
-	case *ast.StringNode:
-		return v.Value, true
-	case *ast.LiteralNode:
-		return v.Value.Value, true
-	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
-		return v.GetToken().Value, true
-	}
-	return "", false
-}
+func scalarText(n ast.Node) (string, bool) { return yamlpos.Text(n) }
 
 // bigInteger is the text of a plain scalar that is an integer too large for
 // go-yaml, which then reads it as a string.
@@ -106,27 +62,7 @@ func bigInteger(n ast.Node) (string, bool) {
 }
 
 // describe names a node's kind the way a YAML user thinks of it.
-func describe(n ast.Node) string {
-	switch unwrap(n).(type) {
-	case *ast.StringNode, *ast.LiteralNode:
-		return "a string"
-	case *ast.IntegerNode:
-		return "an integer"
-	case *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
-		return "a number"
-	case *ast.BoolNode:
-		return "a boolean"
-	case *ast.NullNode:
-		return "nothing (null)"
-	case *ast.SequenceNode:
-		return "a list"
-	case *ast.MappingNode, *ast.MappingValueNode:
-		return "a mapping"
-	case *ast.AliasNode:
-		return "an alias"
-	}
-	return "something else"
-}
+func describe(n ast.Node) string { return yamlpos.Describe(n) }
 
 // UnmarshalYAML implements yaml.NodeUnmarshaler.
 func (in *Instances) UnmarshalYAML(node ast.Node) error {
@@ -187,8 +123,9 @@ func (in *Instances) UnmarshalYAML(node ast.Node) error {
 	return errAt(node, "expected a list ([8081, 8082]) or a mapping ({count: 2, first_port: 8081}), got %s", describe(node))
 }
 
-// UnmarshalYAML implements yaml.NodeUnmarshaler.
-func (s *Step) UnmarshalYAML(node ast.Node) error {
+// decodeStep reads a Step (config's decoder calls it by type, as for
+// durations: Step is strategy's and cannot carry an UnmarshalYAML here).
+func decodeStep(node ast.Node, s *Step) error {
 	*s = Step{}
 	text, ok := scalarText(node)
 	switch unwrap(node).(type) {

@@ -22,6 +22,9 @@ const sampleReleaseLink = "/var/lib/sysroll/NAME/instances/%i/current"
 // JSON), so only a near miss of a placeholder is refused, as a likely typo.
 func (s *Service) checkValueTemplate(e *errs, path []any, v string) {
 	for _, p := range placeholders(v) {
+		if p == PlaceholderPort {
+			e.notePort(path)
+		}
 		switch {
 		case p == PlaceholderPort && !s.PortInstances():
 			e.add(path, "uses {port} but the instances are not ports: list ports (instances: [8081, 8082]) or use {count: N, first_port: P}, or use {instance}")

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -20,7 +21,9 @@ var secretKeyRe = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|(^|_)(TOKEN|AP
 //   - a port instance below 1024 with no listen: socket and no way to bind it
 //     (see warnPrivilegedPorts);
 //   - a systemd %i written in environment: or environment_files:, where a
-//     '%' is literal (see warnLiteralSpecifiers).
+//     '%' is literal (see warnLiteralSpecifiers);
+//   - hosts: or fleet: in a file a single-host command acts on (see
+//     warnFleetIgnored).
 //
 // The callers (render, apply) print them.
 func (s *Service) Warnings() []*FieldError {
@@ -37,6 +40,7 @@ func (s *Service) Warnings() []*FieldError {
 		}
 	}
 	s.warnLiteralSpecifiers(e, keys)
+	s.warnFleetIgnored(e)
 	out := make([]*FieldError, 0, len(e.list))
 	for _, err := range e.list {
 		out = append(out, err.(*FieldError))
@@ -61,4 +65,27 @@ func (s *Service) warnLiteralSpecifiers(e *errs, envKeys []string) {
 			e.add(at("environment_files", i), "a '%%' is literal here, so systemd reads a file named %s; write {instance} (or {port}) for a file per instance", f)
 		}
 	}
+}
+
+// FleetIgnored starts the warning that a file's fleet part is not applied:
+// every caller of Warnings is a single-host command today; a fleet command
+// that shares the file leaves this one out.
+const FleetIgnored = "this file describes a fleet"
+
+// warnFleetIgnored tells an operator who runs deploy (or apply, render...)
+// on a fleet's service file that only this machine is acted on: the hosts:
+// and fleet: keys are read and checked, but not applied.
+func (s *Service) warnFleetIgnored(e *errs) {
+	if !s.IsFleet() {
+		return
+	}
+	what := "an inventory file (fleet.inventory)"
+	if s.Hosts.Inventory != nil {
+		what = fmt.Sprintf("%d hosts", len(s.Hosts.Inventory.Hosts))
+	}
+	path := at("fleet")
+	if s.Hosts.node != nil || s.Hosts.Inventory != nil {
+		path = at("hosts")
+	}
+	e.add(path, "%s (%s), but this command acts on this machine only: hosts: and fleet: are not applied here (rolling a fleet is not available yet)", FleetIgnored, what)
 }

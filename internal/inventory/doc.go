@@ -25,7 +25,9 @@
 //	    instances: [8081, 8082, 8083] # this host's own instances
 //
 // instances is written as in the service file (a list, or {count: 3,
-// first_port: 8081}) and replaces the service's instances on that host.
+// first_port: 8081}; {count: 3} alone names them 1..3, which are not ports,
+// see Host.CountedInstances) and replaces the service's instances on that
+// host.
 // In a service file, hosts: takes the same thing: the list alone, or the
 // mapping of defaults: and hosts: (see DecodeHosts). Unset fields stay
 // unset (Port 0, User ""), so ~/.ssh/config decides, as it would for ssh.

@@ -3,49 +3,26 @@ package inventory
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"unicode/utf8"
+
+	"github.com/sysroll/sysroll/internal/yamlpos"
 )
 
-// Error is one problem in an inventory, with where it is. It renders like
-// config.FieldError ("file:line:col: msg"), so a bad inventory reads the same
-// as a bad service file; it is a type of its own because config may come to
-// import this package (for hosts:), which a shared type would make a cycle.
-type Error struct {
-	// File is the name the inventory was parsed under.
-	File string
-	// Line and Column (1-based) of the offending text; 0 when unknown (a
-	// Column of 0 with a Line is a whole line: INI has no columns worth
-	// giving, and encoding/json's offsets are turned into both).
-	Line, Column int
-	// Msg says what is wrong and, where possible, how to fix it.
-	Msg string
-}
-
-// Error renders "file:line:col: msg", leaving out what is unknown.
-func (e *Error) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		if e.Line > 0 {
-			fmt.Fprintf(&b, ":%d", e.Line)
-			if e.Column > 0 {
-				fmt.Fprintf(&b, ":%d", e.Column)
-			}
-		}
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// Error is one problem in an inventory, with where it is: yamlpos.Error,
+// the type a service file's problems are (config.FieldError), so a bad
+// inventory reads the same as a bad service file, and a hosts: error from
+// DecodeHosts goes into config's list as it is. Field is left empty: the
+// message names what it is about. A Column of 0 with a Line is a whole
+// line: INI has no columns worth giving, and encoding/json's offsets are
+// turned into both.
+type Error = yamlpos.Error
 
 // pos is a place in the file being parsed.
 type pos struct{ line, col int }
 
 // Limits that keep a hostile file from producing a hostile error message.
 const (
-	maxErrors = 50  // errors reported; the rest are counted
-	maxMsgLen = 300 // bytes of one message
+	maxErrors = 50 // errors reported; the rest are counted
 )
 
 // errs collects the problems of one file, so a user fixes them in one pass.
@@ -89,12 +66,7 @@ func (e *errs) join() error {
 }
 
 // clip shortens an overlong message (a 500 KB name quoted back is no help).
-func clip(msg string) string {
-	if len(msg) <= maxMsgLen {
-		return msg
-	}
-	return strings.ToValidUTF8(msg[:maxMsgLen], "") + "…"
-}
+func clip(msg string) string { return yamlpos.Clip(msg) }
 
 // short quotes s for a message, cut to 40 characters.
 func short(s string) string {

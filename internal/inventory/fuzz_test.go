@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sysroll/sysroll/internal/yamlpos"
 )
 
 // FuzzParse: no input panics, every error is a positioned *Error naming the
@@ -114,7 +116,7 @@ func checkErrors(t *testing.T, err error) {
 			}
 			t.Fatalf("not an *Error: %T %v", e, e)
 		}
-		if ie.File != "fuzz" || ie.Msg == "" || len(ie.Msg) > maxMsgLen+len("…") {
+		if ie.File != "fuzz" || ie.Msg == "" || len(ie.Msg) > yamlpos.MaxMsgLen+len("…") {
 			t.Fatalf("bad error %#v", ie)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sysroll/sysroll/internal/safeio"
+	"github.com/sysroll/sysroll/internal/strategy"
 )
 
 // Bounds on an inventory. A real fleet has tens to a few thousand hosts; the
@@ -32,7 +33,7 @@ const (
 	MaxLabels      = 64
 	MaxLabelLength = 128
 	// MaxInstances bounds a host's instances override (config.MaxInstances).
-	MaxInstances = 1000
+	MaxInstances = strategy.MaxInstances
 	// MaxYAMLFlowSize bounds a '{' document that is not JSON and is tried
 	// as YAML (the line bounds of YAML do not apply to it: it may be one
 	// line).
@@ -79,6 +80,10 @@ type Host struct {
 	// Instances overrides the service's instances on this host (names, as
 	// config lists them: "8081" or "web-1"); nil means the service's own.
 	Instances []string
+	// CountedInstances says Instances were written {count: N} with no
+	// first_port: the names 1..N, which are not ports (as in the service
+	// file), though they are digits.
+	CountedInstances bool
 	// Source is where the host is defined, "file:line".
 	Source string
 }
@@ -86,6 +91,9 @@ type Host struct {
 // PortInstances reports whether the host's instances are ports (as
 // {port} needs), or the service's own (Instances nil).
 func (h Host) PortInstances() bool {
+	if h.CountedInstances {
+		return false
+	}
 	for _, name := range h.Instances {
 		if _, why := checkPort(name); why != "" {
 			return false

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/sysroll/sysroll/internal/yamlpos"
 )
 
 var (
@@ -15,6 +17,10 @@ var (
 	nativeKeys   = []string{"defaults", "hosts"}
 )
 
+// HostKeys are the keys of a host in sysroll's format (for config's JSON
+// Schema test).
+func HostKeys() []string { return slices.Clone(hostKeys) }
+
 // DecodeHosts reads the hosts: value of a service file, already parsed by
 // config (node is its YAML value; file the service file's name, for
 // errors). The value is a list of hosts, or a mapping of defaults: and
@@ -22,12 +28,12 @@ var (
 // Errors are an errors.Join of *Error at the service file's own lines and
 // columns; a null node is an empty inventory.
 //
-// This package imports nothing of config, so config can call it: a field
-// Hosts of a small type tagged yaml:"hosts", whose UnmarshalYAML keeps the
-// node (so decodeStruct knows the key), then, in decode, DecodeHosts on
-// that node, each *Error becoming a FieldError{File, Line, Column, Field:
-// "hosts", Msg}. Validate then checks each Host.PortInstances against the
-// {port} placeholders, as it does the service's own instances.
+// This package imports nothing of config, so config can call it: config's
+// Hosts keeps the node, its decode calls DecodeHosts, and its Validate
+// checks each Host.PortInstances against the {port} placeholders, as it
+// does the service's own instances (config/fleet.go). Error is
+// config.FieldError (yamlpos.Error), so the errors join config's as they
+// are.
 func DecodeHosts(file string, node ast.Node) (*Inventory, error) {
 	if isNull(node) {
 		return finish(nil, nil), nil
@@ -162,7 +168,7 @@ func decodeHostFields(e *errs, n ast.Node, h *Host, keys []string, where string)
 		case "labels":
 			decodeLabels(e, v, h, where)
 		case "instances":
-			h.Instances = decodeInstances(e, v, where)
+			h.Instances, h.CountedInstances = decodeInstances(e, v, where)
 		}
 	}
 }
@@ -214,7 +220,8 @@ func decodeLabels(e *errs, n ast.Node, h *Host, where string) {
 
 // decodeInstances reads instances as the service file writes them: a list
 // ([8081, 8082], [web-1]) or {count: N, first_port: P}.
-func decodeInstances(e *errs, n ast.Node, where string) []string {
+// counted says they were {count: N} without first_port: names, not ports.
+func decodeInstances(e *errs, n ast.Node, where string) (names []string, counted bool) {
 	switch v := unwrap(n).(type) {
 	case *ast.SequenceNode:
 		out := make([]string, 0, len(v.Values))
@@ -222,15 +229,15 @@ func decodeInstances(e *errs, n ast.Node, where string) []string {
 			s, ok := plainString(item)
 			if !ok {
 				e.add(nodePos(item), "%s.instances: instance names are ports (8081) or names (web-1), got %s", where, describe(item))
-				return nil
+				return nil, false
 			}
 			out = append(out, s)
 		}
 		if why := checkInstances(out); why != "" {
 			e.add(nodePos(n), "%s.instances: %s", where, why)
-			return nil
+			return nil, false
 		}
-		return out
+		return out, false
 	case *ast.MappingNode:
 		var count, first int
 		for _, kv := range v.Values {
@@ -241,10 +248,10 @@ func decodeInstances(e *errs, n ast.Node, where string) []string {
 			switch {
 			case k != "count" && k != "first_port":
 				e.add(nodePos(kv.Key), "%s.instances: unknown key %s%s", where, short(k), suggest(k, []string{"count", "first_port"}))
-				return nil
+				return nil, false
 			case !isInt || err != nil:
 				e.add(nodePos(kv.Value), "%s.instances.%s: expected an integer, got %s", where, k, describe(kv.Value))
-				return nil
+				return nil, false
 			case k == "count":
 				count = i
 			default:
@@ -255,10 +262,10 @@ func decodeInstances(e *errs, n ast.Node, where string) []string {
 		if why != "" {
 			e.add(nodePos(n), "%s.instances: %s", where, why)
 		}
-		return names
+		return names, first == 0
 	}
 	e.add(nodePos(n), "%s.instances: expected a list ([8081, 8082]) or a mapping ({count: 2, first_port: 8081}), got %s", where, describe(n))
-	return nil
+	return nil, false
 }
 
 // groupsOf is every group the hosts are in (none in the native format).
@@ -284,26 +291,5 @@ func suggest(s string, known []string) string {
 	return fmt.Sprintf("; did you mean %s?", best)
 }
 
-// distance is the Levenshtein distance of two short strings.
-func distance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
-}
+// distance is the Levenshtein distance of two short strings (yamlpos.Distance).
+func distance(a, b string) int { return yamlpos.Distance(a, b) }

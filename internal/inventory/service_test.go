@@ -167,3 +167,31 @@ func TestHostLookup(t *testing.T) {
 		t.Error("Host(d) found")
 	}
 }
+
+// {count: N} without first_port names instances 1..N, which are not ports
+// (as in the service file), though they are digits; with first_port, or
+// as a list, they are.
+func TestCountedInstancesAreNotPorts(t *testing.T) {
+	for _, tt := range []struct {
+		instances string
+		ports     bool
+	}{
+		{"{count: 2}", false},
+		{"{count: 2, first_port: 8081}", true},
+		{"[1, 2]", true},
+		{"[web]", false},
+	} {
+		inv, err := DecodeHosts("hello.yaml", hostsNode(t, "name: hello\nhosts:\n  defaults: {instances: "+tt.instances+"}\n  hosts: [{name: a}, {name: b, instances: [9090]}]\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := inv.Host("a")
+		b, _ := inv.Host("b")
+		if a.PortInstances() != tt.ports {
+			t.Errorf("instances %s: PortInstances %v, want %v", tt.instances, a.PortInstances(), tt.ports)
+		}
+		if !b.PortInstances() {
+			t.Errorf("instances %s in defaults: host b's own [9090] are not ports", tt.instances)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/sysroll/sysroll/internal/yamlpos"
 )
 
 // parseYAML parses a YAML inventory: sysroll's own (hosts: a list, and
@@ -265,62 +267,34 @@ func aliasName(a *ast.AliasNode) string {
 }
 
 // unwrap strips anchors and tags, which carry no meaning for us.
-func unwrap(n ast.Node) ast.Node {
-	for {
-		switch v := n.(type) {
-		case *ast.AnchorNode:
-			n = v.Value
-		case *ast.TagNode:
-			n = v.Value
-		default:
-			return n
-		}
-	}
-}
+func unwrap(n ast.Node) ast.Node { return yamlpos.Unwrap(n) }
 
-func isNull(n ast.Node) bool {
-	if n == nil {
-		return true
-	}
-	_, ok := unwrap(n).(*ast.NullNode)
-	return ok
-}
+func isNull(n ast.Node) bool { return yamlpos.IsNull(n) }
 
-// scalarText is a scalar's text as written; false for anything else.
+// scalarText is a scalar's text as written; false for anything else. An
+// inventory takes more as text than a service file: null is "", infinity
+// and NaN are their words, and a literal block loses its final newline
+// (Ansible variables are compared as written).
 func scalarText(n ast.Node) (string, bool) {
 	switch v := unwrap(n).(type) {
-	case *ast.StringNode:
-		return v.Value, true
 	case *ast.LiteralNode:
 		return strings.TrimSuffix(v.Value.Value, "\n"), true
 	case *ast.NullNode:
 		return "", true
-	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.InfinityNode, *ast.NanNode:
+	case *ast.InfinityNode, *ast.NanNode:
 		if v.GetToken() == nil {
 			return "", false
 		}
 		return v.GetToken().Value, true
 	}
-	return "", false
+	return yamlpos.Text(n)
 }
 
-// describe names a node's kind the way a YAML user thinks of it.
+// describe names a node's kind the way a YAML user thinks of it; integers
+// are numbers, as Ansible users call them.
 func describe(n ast.Node) string {
-	switch unwrap(n).(type) {
-	case *ast.StringNode, *ast.LiteralNode:
-		return "a string"
-	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
+	if _, ok := unwrap(n).(*ast.IntegerNode); ok {
 		return "a number"
-	case *ast.BoolNode:
-		return "a boolean"
-	case *ast.NullNode:
-		return "nothing (null)"
-	case *ast.SequenceNode:
-		return "a list"
-	case *ast.MappingNode, *ast.MappingValueNode:
-		return "a mapping"
-	case *ast.AliasNode:
-		return "an alias"
 	}
-	return "something else"
+	return yamlpos.Describe(n)
 }

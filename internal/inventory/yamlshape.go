@@ -11,6 +11,8 @@ import (
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/scanner"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/sysroll/sysroll/internal/yamlpos"
 )
 
 // Bounds on a YAML inventory, checked on the tokens before go-yaml builds a
@@ -149,29 +151,12 @@ func (sh *shape) add(tokens token.Tokens, i int) string {
 	return ""
 }
 
-// startsBlockLevel reports whether token i can open a block level: the first
-// token on its line, or one right after "- " or "? " on the same line.
-func startsBlockLevel(tokens token.Tokens, i int) bool {
-	tk := tokens[i]
-	for j := i - 1; j >= 0; j-- {
-		prev := tokens[j]
-		if prev.Type == token.CommentType {
-			continue
-		}
-		if prev.Position.Line != tk.Position.Line {
-			return true
-		}
-		return prev.Type == token.SequenceEntryType || prev.Type == token.MappingKeyType
-	}
-	return true
-}
+// startsBlockLevel reports whether token i can open a block level
+// (yamlpos.StartsBlockLevel).
+func startsBlockLevel(tokens token.Tokens, i int) bool { return yamlpos.StartsBlockLevel(tokens, i) }
 
 func tokenError(file string, tk *token.Token, msg string) error {
-	fe := &Error{File: file, Msg: msg}
-	if tk != nil {
-		fe.Line, fe.Column = tk.Position.Line, tk.Position.Column
-	}
-	return fe
+	return yamlpos.TokenError(file, tk, msg)
 }
 
 // yamlError turns a go-yaml error into an Error naming the file.
@@ -198,8 +183,6 @@ func at(file string, n ast.Node, format string, args ...any) *Error {
 
 // nodePos is a node's position.
 func nodePos(n ast.Node) pos {
-	if n == nil || n.GetToken() == nil {
-		return pos{}
-	}
-	return pos{n.GetToken().Position.Line, n.GetToken().Position.Column}
+	line, col := yamlpos.Pos(n)
+	return pos{line, col}
 }

@@ -117,7 +117,7 @@ func Batches(hosts []Host, s Strategy) (*Plan, error) {
 	}
 	steps := s.steps()
 	for k := 0; len(queue) > 0; k++ {
-		size := steps[min(k, len(steps)-1)].Of(len(hosts))
+		size := steps[min(k, len(steps)-1)].Size(len(hosts))
 		if s.MaxParallel > 0 {
 			size = min(size, s.MaxParallel)
 		}

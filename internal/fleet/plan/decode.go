@@ -28,39 +28,21 @@ const maxDecodeErrors = 50
 var strategyKeys = []string{"batch", "ramp", "max_parallel", "max_per_label", "order_by",
 	"failure_budget", "failure_action", "min_available", "reattach_deadline"}
 
+// StrategyKeys are the keys of the fleet.hosts mapping, in doc order (for
+// config's JSON Schema test).
+func StrategyKeys() []string { return append([]string(nil), strategyKeys...) }
+
 // DecodeStrategy decodes the value node of fleet.hosts in a service file
 // named file, and validates it. Every problem is reported at once, as
 // errors.Join of *FieldError with file:line:column and the field
 // ("fleet.hosts.ramp[1]"), rendered as the service file's own errors are.
 // A nil or null node is the default strategy.
 //
-// internal/config wires it in (config may import this package; this
-// package never imports config). config's decoder hands a
-// NodeUnmarshaler the node as it is, so a field that keeps it suffices:
-//
-//	// in Service:  Fleet Fleet `yaml:"fleet"`
-//	type Fleet struct {
-//		Hosts FleetHosts `yaml:"hosts"`
-//	}
-//	type FleetHosts struct {
-//		Strategy plan.Strategy // filled in by Validate
-//		node     ast.Node
-//	}
-//	func (h *FleetHosts) UnmarshalYAML(n ast.Node) error { h.node = n; return nil }
-//
-// and in Service.Validate, next to the other checks:
-//
-//	st, err := plan.DecodeStrategy(s.src.file, s.Fleet.Hosts.node)
-//	for _, one := range unjoin(err) {
-//		var pe *plan.FieldError
-//		if errors.As(one, &pe) {
-//			fe := FieldError(*pe) // same fields
-//			e.list = append(e.list, &fe)
-//		} else {
-//			e.list = append(e.list, one)
-//		}
-//	}
-//	s.Fleet.Hosts.Strategy = st
+// internal/config wires it in (config/fleet.go; config imports this
+// package, this package never imports config): config's FleetHosts keeps
+// the node of fleet.hosts, and config's decode calls DecodeStrategy on it
+// and adds the errors, which are config.FieldError already (yamlpos.Error),
+// to the file's.
 func DecodeStrategy(file string, node ast.Node) (Strategy, error) {
 	d := &decoder{file: file}
 	s := d.strategy(node)

@@ -31,5 +31,6 @@
 // internal/config calls DecodeStrategy with the value node of fleet.hosts
 // (see its doc); ParseStrategy reads the same mapping from bytes. So that
 // config can, this package does not import config: the few types both
-// need (Size, FailureAction, FieldError) are mirrored and convertible.
+// need are in internal/strategy (Size, FailureAction) and internal/yamlpos
+// (FieldError), and named here by alias.
 package plan

@@ -12,7 +12,7 @@ func StepDown(instances int, batch Size, ramp []Size) int {
 	}
 	most := 0
 	for k, done := 0, 0; done < instances; k++ {
-		n := min(steps[min(k, len(steps)-1)].Of(instances), instances-done)
+		n := min(steps[min(k, len(steps)-1)].Size(instances), instances-done)
 		most = max(most, n)
 		done += n
 	}

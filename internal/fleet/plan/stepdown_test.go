@@ -41,39 +41,3 @@ func TestStepDown(t *testing.T) {
 		}
 	}
 }
-
-// The types plan mirrors from config (it cannot import config, which calls
-// it) must stay the same.
-func TestMirrorsConfig(t *testing.T) {
-	if plan.MaxInstancesPerHost != config.MaxInstances {
-		t.Errorf("MaxInstancesPerHost %d, config.MaxInstances %d", plan.MaxInstancesPerHost, config.MaxInstances)
-	}
-	for _, pair := range [][2]string{
-		{string(plan.ActionRollback), string(config.ActionRollback)},
-		{string(plan.ActionRollbackAll), string(config.ActionRollbackAll)},
-		{string(plan.ActionHalt), string(config.ActionHalt)},
-		{string(plan.DefaultFailureAction), string(config.DefaultFailureAction)},
-	} {
-		if pair[0] != pair[1] {
-			t.Errorf("failure action %q, config's %q", pair[0], pair[1])
-		}
-	}
-	for total := 0; total <= 40; total++ {
-		for _, st := range []config.Step{{N: 1}, {N: 7}, {Percent: 1}, {Percent: 25}, {Percent: 33}, {Percent: 100}} {
-			if got, want := plan.Size(st).Of(total), st.Size(total); got != want {
-				t.Errorf("Size(%v).Of(%d) = %d, config.Step.Size = %d", st, total, got, want)
-			}
-			if plan.Size(st).String() != st.String() {
-				t.Errorf("Size(%v).String() = %s, config's %s", st, plan.Size(st), st)
-			}
-		}
-	}
-	fe := plan.FieldError{File: "a.yaml", Line: 3, Column: 5, Field: "fleet.hosts.batch", Msg: "bad"}
-	cfe := config.FieldError(fe)
-	if fe.Error() != cfe.Error() {
-		t.Errorf("FieldError renders %q, config's %q", fe.Error(), cfe.Error())
-	}
-	if (&plan.FieldError{Msg: "m"}).Error() != (&config.FieldError{Msg: "m"}).Error() {
-		t.Error("FieldError without position renders unlike config's")
-	}
-}

@@ -101,7 +101,7 @@ func (s Strategy) labels() []string {
 	return slices.Compact(out)
 }
 
-func isZero(s Size) bool { return s.N == 0 && s.Percent == 0 }
+func isZero(s Size) bool { return s.IsZero() }
 
 // Validate returns every problem with s on its own (Batches checks it
 // against the hosts), joined. Field names are those of the service file.

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/sysroll/sysroll/internal/yamlpos"
 )
 
 // suggest names the strategy key closest to a misspelt one.
@@ -24,33 +26,17 @@ func suggest(k string) string {
 	return " (known keys: " + strings.Join(strategyKeys, ", ") + ")"
 }
 
-func unwrap(n ast.Node) ast.Node {
-	for {
-		switch v := n.(type) {
-		case *ast.AnchorNode:
-			n = v.Value
-		case *ast.TagNode:
-			n = v.Value
-		default:
-			return n
-		}
-	}
-}
+func unwrap(n ast.Node) ast.Node { return yamlpos.Unwrap(n) }
 
-func isNull(n ast.Node) bool {
-	_, ok := unwrap(n).(*ast.NullNode)
-	return ok
-}
+func isNull(n ast.Node) bool { return yamlpos.IsNull(n) }
 
-// scalar is the text of a scalar node, as written.
+// scalar is the text of a scalar node, as written; a literal block (|) is
+// not a strategy value.
 func scalar(n ast.Node) (string, bool) {
-	switch v := unwrap(n).(type) {
-	case *ast.StringNode:
-		return v.Value, true
-	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
-		return v.GetToken().Value, true
+	if _, lit := unwrap(n).(*ast.LiteralNode); lit {
+		return "", false
 	}
-	return "", false
+	return yamlpos.Text(n)
 }
 
 // str is the text of a string node only.
@@ -61,49 +47,14 @@ func str(n ast.Node) (string, bool) {
 	return "", false
 }
 
+// describe is yamlpos.Describe with an integer's value, which a strategy
+// error about a count is clearer for.
 func describe(n ast.Node) string {
-	switch v := unwrap(n).(type) {
-	case *ast.StringNode, *ast.LiteralNode:
-		return "a string"
-	case *ast.IntegerNode:
+	if v, ok := unwrap(n).(*ast.IntegerNode); ok {
 		return "an integer (" + clip(v.GetToken().Value) + ")"
-	case *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
-		return "a number"
-	case *ast.BoolNode:
-		return "a boolean"
-	case *ast.NullNode:
-		return "nothing (null)"
-	case *ast.SequenceNode:
-		return "a list"
-	case *ast.MappingNode, *ast.MappingValueNode:
-		return "a mapping"
-	case *ast.AliasNode:
-		return "an alias"
 	}
-	return "something else"
+	return yamlpos.Describe(n)
 }
 
-// levenshtein is the edit distance between a and b, for suggestions; a
-// key longer than a line is not worth comparing.
-func levenshtein(a, b string) int {
-	if len(a) > 64 {
-		return len(a)
-	}
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
-}
+// levenshtein is the edit distance for suggestions (yamlpos.Distance).
+func levenshtein(a, b string) int { return yamlpos.Distance(a, b) }
