@@ -3,7 +3,6 @@
 package e2etest
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/sysroll/sysroll/internal/testbed"
 )
 
 // sweepFleet removes what a killed earlier run with this prefix left. It
@@ -43,7 +44,7 @@ func sweepFleet(ctx context.Context, prefix string) error {
 		return ok && !processExists(pid)
 	}
 	var errs []error
-	for _, dir := range append([]string{os.TempDir(), "/run/systemd/nspawn/propagate"}, ownCgroups()...) {
+	for _, dir := range append([]string{os.TempDir(), "/run/systemd/nspawn/propagate"}, testbed.OwnCgroupDirs()...) {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			continue // no such directory here
@@ -74,52 +75,6 @@ func sweepFleet(ctx context.Context, prefix string) error {
 func processExists(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
-// ownCgroups are this process's cgroup directories in the hierarchies
-// testbed makes container cgroups in (the unified one, and the named
-// "systemd" one of a hybrid host): a killed run of the same package,
-// started the same way, made them there.
-func ownCgroups() []string {
-	b, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return nil
-	}
-	own := map[string]string{} // "" (unified) or "name=systemd" -> path
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		if f := strings.SplitN(line, ":", 3); len(f) == 3 && (f[1] == "" || f[1] == "name=systemd") {
-			own[f[1]] = f[2]
-		}
-	}
-	mi, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil
-	}
-	defer mi.Close()
-	var dirs []string
-	sc := bufio.NewScanner(mi)
-	for sc.Scan() {
-		pre, post, ok := strings.Cut(sc.Text(), " - ")
-		f, g := strings.Fields(pre), strings.Fields(post)
-		if !ok || len(f) < 5 || len(g) < 3 {
-			continue
-		}
-		key := ""
-		switch {
-		case g[0] == "cgroup2":
-		case g[0] == "cgroup" && slices.Contains(strings.Split(g[2], ","), "name=systemd"):
-			key = "name=systemd"
-		default:
-			continue
-		}
-		if self, ok := own[key]; ok {
-			if rel, ok := strings.CutPrefix(self, f[3]); ok {
-				dirs = append(dirs, filepath.Join(f[4], rel))
-			}
-			delete(own, key)
-		}
-	}
-	return dirs
 }
 
 // removeCgroupTree removes an empty cgroup and its children, deepest

@@ -51,6 +51,23 @@ func containerCgroups(name string) ([]string, error) {
 	return dirs, nil
 }
 
+// OwnCgroupDirs are this process's cgroup directories in the hierarchies
+// containers' cgroups are made in (containerCgroups makes them below
+// these): where a sweep looks for what a killed run left.
+func OwnCgroupDirs() []string {
+	mounts, err := cgroupMounts("/proc/self/mountinfo", "/proc/self/cgroup")
+	if err != nil {
+		return nil
+	}
+	var dirs []string
+	for _, m := range mounts {
+		if rel, ok := strings.CutPrefix(m.self, m.root); ok {
+			dirs = append(dirs, filepath.Join(m.dir, rel))
+		}
+	}
+	return dirs
+}
+
 // cgroupMounts finds the named-systemd and unified hierarchies in
 // mountinfo and this process's place in each (from /proc/self/cgroup).
 func cgroupMounts(mountinfo, cgroup string) ([]cgroupMount, error) {
