@@ -116,14 +116,20 @@ func (c *Conn) Close() error {
 // sftp returns the host's session, opening it when there is none or its
 // SSH connection was replaced.
 func (c *Conn) sftp(ctx context.Context) (*sftp.Client, error) {
+	cl, _, err := c.session(ctx)
+	return cl, err
+}
+
+// session is sftp with the key of the connection under the session.
+func (c *Conn) session(ctx context.Context) (*sftp.Client, any, error) {
 	key, err := c.current(ctx) // cheap while the connection lives
 	if err != nil {
-		return nil, fmt.Errorf("host %s: %w", c.host, err)
+		return nil, nil, fmt.Errorf("host %s: %w", c.host, err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.client != nil && c.key == key {
-		return c.client, nil
+		return c.client, key, nil
 	}
 	if c.client != nil {
 		c.client.Close() // its connection is gone
@@ -134,10 +140,21 @@ func (c *Conn) sftp(ctx context.Context) (*sftp.Client, error) {
 		sftp.MaxConcurrentRequestsPerFile(c.opts.Concurrency),
 		sftp.UseFstat(true))
 	if err != nil {
-		return nil, fmt.Errorf("host %s: open the sftp session: %w (the host's sshd needs the sftp subsystem: on Debian, package openssh-sftp-server)", c.host, err)
+		return nil, nil, fmt.Errorf("host %s: open the sftp session: %w (the host's sshd needs the sftp subsystem: on Debian, package openssh-sftp-server)", c.host, err)
 	}
 	c.client, c.key = cl, key
-	return cl, nil
+	return cl, key, nil
+}
+
+// lostError is the connection's loss (wrapping sshx.ErrConnLost) when key
+// is a connection that is gone, else nil: sftp reports a lost connection
+// as its own error, and callers must tell "host unreachable" (state
+// unknown) from a refusal.
+func lostError(key any) error {
+	if l, ok := key.(interface{ Lost() error }); ok {
+		return l.Lost()
+	}
+	return nil
 }
 
 // drop closes cl if it is still the current session, so the next call

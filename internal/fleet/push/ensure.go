@@ -36,11 +36,17 @@ func (c *Conn) ensure(ctx context.Context, f file) (remote string, sent int64, e
 	if err != nil {
 		return "", 0, err
 	}
-	cl, err := c.sftp(ctx)
+	cl, key, err := c.session(ctx)
 	if err != nil {
 		return "", 0, err
 	}
 	defer func() {
+		if err == nil {
+			return
+		}
+		if lost := lostError(key); lost != nil && !errors.Is(err, lost) {
+			err = fmt.Errorf("%w; %w", err, lost)
+		}
 		// A session error other than a status reply (a lost connection,
 		// ctx ending the session) leaves it unusable: the next call
 		// opens a new one.
