@@ -65,7 +65,9 @@ type openFunc func(key any, opts ...sftp.ClientOption) (*sftp.Client, error)
 
 // Conn is one host as push uses it: commands through the pool, and one
 // SFTP session opened on first use and reused for every file. Safe for
-// concurrent use; Close it when done with the host.
+// concurrent use, but a ctx ending mid-copy closes the shared session,
+// failing the other copies in flight on it: push one file at a time per
+// host. Close it when done with the host.
 type Conn struct {
 	host    string
 	opts    Options

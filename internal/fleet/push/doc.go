@@ -7,6 +7,14 @@
 //	bin, sent, err := push.EnsureBinary(ctx, c, "")        // this process's own binary
 //	art, sent, err := push.EnsureArtifact(ctx, c, "./build") // a dir, a .tar.gz or one binary
 //
+// For many hosts, prepare once (hash the binary, archive the directory)
+// and ensure per host:
+//
+//	b, err := push.PrepareBinary("")
+//	a, err := push.PrepareArtifact("./build") // a.SHA256 is what stage --expect-sha256 wants
+//	defer a.Close()
+//	for _, c := range conns { b.Ensure(ctx, c); a.Ensure(ctx, c) }
+//
 // Where things go (Options.Root, /var/lib/sysroll by default):
 //
 //   - the binary: .bin/sysroll-<sha256[:12]>, root-owned, directory and
@@ -29,7 +37,9 @@
 // it), chmod/chown, sha256sum on the host, which must match the local hash,
 // and only then posix-rename@openssh.com over the final name (atomic: a
 // reader sees the old file or the whole new one). A failure or ctx being
-// done removes the temp; when that cannot happen (the connection is lost),
+// done removes the temp (ctx ending mid-copy closes the host's SFTP
+// session, which unblocks a write stuck on a stalled link; the next call
+// opens a new one); when that cannot happen (the connection is lost),
 // the next Ensure into the same directory removes temps untouched for
 // Options.StaleAfter by the host's clock. An upload in progress writes
 // continuously, so only a dead one is that old.
@@ -56,6 +66,9 @@
 // yet. Non-root SSH users (sudo -n) are not handled: the files must be
 // root-owned, and a chown that the user may not do is an error naming the
 // fix.
+//
+// A copy cut by a lost connection returns an error wrapping
+// sshx.ErrConnLost: the host's state is unknown, not refused.
 //
 // Tests: the unit tests run the whole flow against an in-process SFTP
 // server over pipes, on a temp directory; internal/e2e/push runs it on a

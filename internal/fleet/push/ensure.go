@@ -89,12 +89,37 @@ func (c *Conn) ensure(ctx context.Context, f file) (remote string, sent int64, e
 }
 
 // prepareDir makes dir with mode, owned by root: the binary in it is run
-// as root, so nobody else may be able to replace it.
+// as root, so nobody else may be able to replace it. For the same reason
+// dir must be a real directory (not a symlink to elsewhere), and its
+// parent (Root) must be root's and not writable by group or others: who
+// can write there can rename dir away and put their own in its place.
 func (c *Conn) prepareDir(cl *sftp.Client, dir string, mode os.FileMode) error {
 	if err := cl.MkdirAll(dir); err != nil {
 		return fmt.Errorf("host %s: make %s: %w", c.host, dir, err)
 	}
+	parent := path.Dir(dir)
+	fi, err := cl.Lstat(parent)
+	if err != nil {
+		return fmt.Errorf("host %s: stat %s: %w", c.host, parent, err)
+	}
+	if uid, ok := ownerOf(fi); !fi.IsDir() || (ok && uid != c.uid) || fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("host %s: %s is %s owned by uid %d: it must be a directory of root's that only root can write (chown root: %s; chmod go-w %s), or the binary root runs could be replaced",
+			c.host, parent, fi.Mode(), uid, parent, parent)
+	}
+	if fi, err := cl.Lstat(dir); err != nil {
+		return fmt.Errorf("host %s: stat %s: %w", c.host, dir, err)
+	} else if !fi.IsDir() {
+		return fmt.Errorf("host %s: %s is a %s, not a directory: remove it by hand", c.host, dir, fi.Mode().Type())
+	}
 	return c.own(cl, dir, mode)
+}
+
+// ownerOf is the uid an SFTP stat carries, when it carries one.
+func ownerOf(fi os.FileInfo) (int, bool) {
+	if st, ok := fi.Sys().(*sftp.FileStat); ok {
+		return int(st.UID), true
+	}
+	return -1, false
 }
 
 // own sets p's mode and root ownership, and checks both took.

@@ -361,3 +361,75 @@ func TestEnsureArtifact(t *testing.T) {
 		t.Errorf("a fifo artifact: %v", err)
 	}
 }
+
+// A Root others can write, or a .bin that is a symlink, is refused: the
+// binary root runs could be swapped there.
+func TestUnsafeDirsRefused(t *testing.T) {
+	a, _, _ := fakeBuild(t, t.TempDir(), "a")
+	t.Run("root writable by others", func(t *testing.T) {
+		h := newLocalHost(t, Options{})
+		if err := os.Chmod(h.root, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		_, sent, err := EnsureBinary(context.Background(), h.Conn, a)
+		if err == nil || !strings.Contains(err.Error(), "chmod go-w "+h.root) || sent != 0 {
+			t.Errorf("push under a 0777 root: %d bytes, %v; want a refusal naming the fix", sent, err)
+		}
+	})
+	t.Run(".bin a symlink", func(t *testing.T) {
+		h := newLocalHost(t, Options{})
+		elsewhere := t.TempDir()
+		if err := os.Symlink(elsewhere, filepath.Join(h.root, ".bin")); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := EnsureBinary(context.Background(), h.Conn, a)
+		if err == nil || !strings.Contains(err.Error(), "not a directory") {
+			t.Errorf("push into a symlinked .bin: %v; want a refusal", err)
+		}
+		if got := ls(t, elsewhere); len(got) != 0 {
+			t.Errorf("the symlink's target got %q", got)
+		}
+	})
+}
+
+// A prepared directory is archived once for any number of hosts, and its
+// archive is gone after Close; a failed archive leaves no temp either.
+func TestPrepareArtifact(t *testing.T) {
+	tree := t.TempDir()
+	makeTree(t, tree, time.Now(), 0o644)
+	a, err := PrepareArtifact(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Ext != "tar.gz" || a.Name() != a.SHA256+".tar.gz" {
+		t.Errorf("prepared tree: ext %q, name %q", a.Ext, a.Name())
+	}
+	var sent []int64
+	for range 2 {
+		h := newLocalHost(t, Options{})
+		_, n, err := a.Ensure(context.Background(), h.Conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent = append(sent, n)
+	}
+	if sent[0] != a.Size || sent[1] != a.Size {
+		t.Errorf("two fresh hosts got %v bytes; want %d each", sent, a.Size)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(a.Path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the archive %s outlived Close: %v", a.Path, err)
+	}
+
+	before, _ := filepath.Glob(filepath.Join(os.TempDir(), "sysroll-push-*.tar.gz"))
+	syscall.Mkfifo(filepath.Join(tree, "pipe"), 0o644)
+	if _, err := PrepareArtifact(tree); err == nil {
+		t.Fatal("a tree with a fifo was prepared")
+	}
+	after, _ := filepath.Glob(filepath.Join(os.TempDir(), "sysroll-push-*.tar.gz"))
+	if len(after) > len(before) {
+		t.Errorf("a failed archive left %q", after)
+	}
+}
