@@ -18,9 +18,9 @@ import (
 
 // TestLostConnection: the network to a host is cut while a push is
 // copying. The push fails as a lost connection, its temp stays on the host
-// (nothing can reach it), and once the network is back the next push, on
-// the same Conn, reconnects, sweeps that temp (stale by then) and
-// completes.
+// (nothing can reach it), and once the network is back the next push of
+// the same binary, on the same Conn, reconnects, resumes that temp (stale
+// by then) instead of sending it all again, and leaves no temp.
 func TestLostConnection(t *testing.T) {
 	f := e2etest.SharedFleet(t)
 	// The fleet's ssh_config says BatchMode yes, under which OpenSSH (and
@@ -41,7 +41,7 @@ func TestLostConnection(t *testing.T) {
 	const root = "/var/lib/sysroll-lost"
 	dir := root + "/.bin"
 	c := conn(t, p, "h1", push.Options{Root: root, StaleAfter: 2 * time.Second})
-	bin, _, size := build(t, 64<<20)
+	bin, sha, size := build(t, 64<<20)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -58,11 +58,11 @@ func TestLostConnection(t *testing.T) {
 		_, sent, err := push.EnsureBinary(context.Background(), c, bin)
 		done <- result{sent, err}
 	}()
-	// Cut once the temp holds a few MiB.
+	// Cut once the temp holds 16 MiB: past the 8 MiB resume window.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		n, _ := strconv.Atoi(onHost(t, h, "cat "+dir+"/.sysroll-tmp-* 2>/dev/null | wc -c"))
-		if n > 4<<20 {
+		if n > 16<<20 {
 			break
 		}
 		select {
@@ -71,7 +71,7 @@ func TestLostConnection(t *testing.T) {
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the push never wrote 4 MiB")
+			t.Fatal("the push never wrote 16 MiB")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -98,10 +98,18 @@ func TestLostConnection(t *testing.T) {
 	if err := h.RestoreNetwork(ctx); err != nil {
 		t.Fatal(err)
 	}
+	partial, _ := strconv.ParseInt(onHost(t, h, "stat -c %s "+dir+"/.sysroll-tmp-*"), 10, 64)
 	time.Sleep(2500 * time.Millisecond) // the temp becomes stale (StaleAfter 2s)
-	small, _, n := build(t, 1<<20)
-	if _, sent, err := push.EnsureBinary(context.Background(), c, small); err != nil || sent != n {
-		t.Fatalf("push after the network came back: %d bytes, %v; want %d", sent, err, n)
+	remote, sent, err := push.EnsureBinary(context.Background(), c, bin)
+	if err != nil {
+		t.Fatalf("push after the network came back: %v", err)
+	}
+	t.Logf("the dead copy had %d bytes; the resumed push sent %d of %d", partial, sent, size)
+	if sent <= 0 || sent > size-(partial-8<<20) {
+		t.Errorf("resumed push sent %d bytes of %d with %d on the host; want at most %d (all but the trusted prefix)", sent, size, partial, size-(partial-8<<20))
+	}
+	if got, want := describe(t, h, remote), sha+" 755 root:root"; got != want {
+		t.Errorf("the resumed copy is %q, want %q", got, want)
 	}
 	if left := temps(t, h, dir); left != "" {
 		t.Errorf("after the next push, %s holds temps %q", dir, left)

@@ -2,11 +2,14 @@ package push
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -63,18 +66,28 @@ func (c *Conn) ensure(ctx context.Context, f file) (remote string, sent int64, e
 		return "", 0, fmt.Errorf("host %s: list %s: %w", c.host, f.dir, err)
 	}
 	entries := entriesOf(infos)
-	for _, name := range staleTemps(entries, info.now(), c.opts.StaleAfter) {
-		if err := cl.Remove(path.Join(f.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return "", 0, fmt.Errorf("host %s: remove the stale temp %s/%s: %w", c.host, f.dir, name, err)
-		}
-	}
-
 	present, err := c.present(ctx, cl, remote, f)
 	if err != nil {
 		return "", 0, err
 	}
+	// Temps no live copy writes: one of this file may be resumed, the
+	// rest go.
+	stale := staleTemps(entries, info.now(), c.opts.StaleAfter)
+	var resume string
+	var offset int64
 	if !present {
-		if sent, err = c.upload(ctx, cl, f); err != nil {
+		resume, offset = resumePoint(stale, f.name, f.size)
+	}
+	for _, e := range stale {
+		if e.Name == resume {
+			continue
+		}
+		if err := cl.Remove(path.Join(f.dir, e.Name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", 0, fmt.Errorf("host %s: remove the stale temp %s/%s: %w", c.host, f.dir, e.Name, err)
+		}
+	}
+	if !present {
+		if sent, err = c.upload(ctx, cl, f, resume, offset); err != nil {
 			return "", sent, err
 		}
 	} else if err := c.own(cl, remote, f.mode); err != nil {
@@ -157,9 +170,12 @@ func (c *Conn) present(ctx context.Context, cl *sftp.Client, remote string, f fi
 }
 
 // upload writes f to a temp, checks it on the host and renames it over
-// remote. It never leaves the temp unless the connection is gone (then
-// the next ensure's sweep removes it).
-func (c *Conn) upload(ctx context.Context, cl *sftp.Client, f file) (sent int64, err error) {
+// remote; sent counts the bytes written by this call. With resume (a
+// stale temp of the same file), it first takes that temp over and keeps
+// its first offset bytes if their hash is right. It never leaves the temp
+// unless the connection is gone (then the next ensure resumes or sweeps
+// it).
+func (c *Conn) upload(ctx context.Context, cl *sftp.Client, f file, resume string, offset int64) (sent int64, err error) {
 	remote := path.Join(f.dir, f.name)
 	tmp := path.Join(f.dir, tempName(f.name))
 	src, err := f.open()
@@ -167,9 +183,33 @@ func (c *Conn) upload(ctx context.Context, cl *sftp.Client, f file) (sent int64,
 		return 0, err
 	}
 	defer src.Close()
-	w, err := cl.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	seeker, canSeek := src.(io.Seeker)
+	if resume == "" || !canSeek {
+		offset = 0
+	} else {
+		offset = c.takeOver(ctx, cl, path.Join(f.dir, resume), tmp, f, offset)
+	}
+	var w *sftp.File
+	if offset > 0 {
+		w, err = cl.OpenFile(tmp, os.O_WRONLY)
+		if err == nil {
+			err = w.Truncate(offset) // drop the window that may hold holes
+		}
+		if err == nil {
+			_, err = w.Seek(offset, io.SeekStart)
+		}
+		if err == nil {
+			_, err = seeker.Seek(offset, io.SeekStart)
+		}
+	} else {
+		w, err = cl.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	}
 	if err != nil {
-		return 0, fmt.Errorf("host %s: create %s: %w", c.host, tmp, err)
+		if w != nil {
+			w.Close()
+		}
+		c.removeTemp(tmp)
+		return 0, fmt.Errorf("host %s: open %s: %w", c.host, tmp, err)
 	}
 	renamed := false
 	defer func() {
@@ -193,8 +233,8 @@ func (c *Conn) upload(ctx context.Context, cl *sftp.Client, f file) (sent int64,
 	if err != nil {
 		return sent, fmt.Errorf("host %s: copy to %s: %w", c.host, tmp, err)
 	}
-	if sent != f.size {
-		return sent, fmt.Errorf("host %s: copy to %s: %d bytes read, want %d: the local file changed while it was sent", c.host, remote, sent, f.size)
+	if offset+sent != f.size {
+		return sent, fmt.Errorf("host %s: copy to %s: %d bytes read, want %d: the local file changed while it was sent", c.host, remote, offset+sent, f.size)
 	}
 	if _, ok := cl.HasExtension("fsync@openssh.com"); ok {
 		if err := w.Sync(); err != nil {
@@ -222,6 +262,43 @@ func (c *Conn) upload(ctx context.Context, cl *sftp.Client, f file) (sent int64,
 	}
 	renamed = true
 	return sent, nil
+}
+
+// takeOver renames the dead copy old to tmp (a plain SFTP rename, which
+// fails if another controller took it first) and returns how many of its
+// first bytes to keep: offset when their sha256 on the host is the local
+// file's, else 0 (tmp then does not exist).
+func (c *Conn) takeOver(ctx context.Context, cl *sftp.Client, old, tmp string, f file, offset int64) int64 {
+	if err := cl.Rename(old, tmp); err != nil {
+		return 0
+	}
+	now := time.Now()
+	_ = cl.Chtimes(tmp, now, now) // live again: not another sweep's
+	local, err := prefixSHA256(f.open, offset)
+	if err == nil {
+		var out []byte
+		out, err = c.runOK(ctx, "sh", "-c", `head -c "$1" -- "$2" | sha256sum`, "sh", fmt.Sprint(offset), tmp)
+		if err == nil && strings.HasPrefix(string(out), local+" ") {
+			return offset
+		}
+	}
+	c.removeTemp(tmp)
+	return 0
+}
+
+// prefixSHA256 is the sha256 of the first n bytes of the content open
+// gives.
+func prefixSHA256(open func() (io.ReadCloser, error), n int64) (string, error) {
+	r, err := open()
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	h := sha256.New()
+	if _, err := io.CopyN(h, r, n); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // rename replaces remote with tmp atomically: posix-rename@openssh.com,

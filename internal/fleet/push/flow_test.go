@@ -433,3 +433,71 @@ func TestPrepareArtifact(t *testing.T) {
 		t.Errorf("a failed archive left %q", after)
 	}
 }
+
+// A dead copy's temp of the same file is resumed: its bytes before the
+// last resumeWindow are kept when their hash on the host is right, so
+// only the rest is sent; a hole in that window (a pipelined write that
+// never landed) does not matter, and a temp with wrong bytes is not
+// trusted.
+func TestResume(t *testing.T) {
+	src := t.TempDir()
+	base, _, _ := fakeBuild(t, src, "a")
+	content, err := os.ReadFile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pad := make([]byte, 16<<20)
+	for i := range pad {
+		pad[i] = byte(i*7 + i>>12)
+	}
+	content = append(content, pad...)
+	bin := filepath.Join(src, "big")
+	if err := os.WriteFile(bin, content, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sha, size, _ := hashFile(bin)
+	cut := int64(len(content)) - 4<<20 // the dead copy got this far
+
+	for _, tc := range []struct {
+		name     string
+		partial  func() []byte
+		wantSent int64
+	}{
+		{"good prefix", func() []byte { return append([]byte(nil), content[:cut]...) }, size - (cut - resumeWindow)},
+		{"hole in the window", func() []byte {
+			p := append([]byte(nil), content[:cut]...)
+			clear(p[cut-resumeWindow/2 : cut-resumeWindow/4])
+			return p
+		}, size - (cut - resumeWindow)},
+		{"wrong bytes", func() []byte {
+			p := append([]byte(nil), content[:cut]...)
+			p[100] ^= 0xff
+			return p
+		}, size},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newLocalHost(t, Options{StaleAfter: time.Minute})
+			dir := filepath.Join(h.root, ".bin")
+			os.MkdirAll(dir, 0o755)
+			dead := filepath.Join(dir, tempName(binaryName(sha)))
+			if err := os.WriteFile(dead, tc.partial(), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			old := time.Now().Add(-5 * time.Minute)
+			os.Chtimes(dead, old, old)
+			remote, sent, err := EnsureBinary(context.Background(), h.Conn, bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sent != tc.wantSent {
+				t.Errorf("sent %d bytes of %d; want %d", sent, size, tc.wantSent)
+			}
+			if got, _, _ := hashFile(remote); got != sha {
+				t.Errorf("the resumed copy has sha256 %s, want %s", got, sha)
+			}
+			if got := ls(t, dir); len(got) != 1 || got[0] != binaryName(sha) {
+				t.Errorf(".bin holds %q, want only %s", got, binaryName(sha))
+			}
+		})
+	}
+}

@@ -36,26 +36,51 @@ type entry struct {
 	Name  string
 	MTime time.Time
 	Dir   bool
+	Size  int64
 }
 
 func entriesOf(infos []os.FileInfo) []entry {
 	out := make([]entry, 0, len(infos))
 	for _, fi := range infos {
-		out = append(out, entry{Name: fi.Name(), MTime: fi.ModTime(), Dir: fi.IsDir()})
+		out = append(out, entry{Name: fi.Name(), MTime: fi.ModTime(), Dir: fi.IsDir(), Size: fi.Size()})
 	}
 	return out
 }
 
 // staleTemps are the temps in a directory that no live upload is writing:
 // untouched for staleAfter by the host's clock now.
-func staleTemps(entries []entry, now time.Time, staleAfter time.Duration) []string {
-	var out []string
+func staleTemps(entries []entry, now time.Time, staleAfter time.Duration) []entry {
+	var out []entry
 	for _, e := range entries {
 		if !e.Dir && isTemp(e.Name) && now.Sub(e.MTime) >= staleAfter {
-			out = append(out, e.Name)
+			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// resumeWindow is how far before a dead temp's end a resume starts: the
+// writes of a copy are pipelined, so when it died some of the last ones
+// may be missing while later ones landed (a hole). Everything before the
+// writes that can be in flight at once is complete; 8 MiB covers 256
+// writes of 32 KiB, more than any Concurrency a sane client sets.
+const resumeWindow = 8 << 20
+
+// resumePoint picks, among stale temps, the one a copy of final (size
+// bytes) can resume, and the offset up to which it is trusted (checked
+// by hash before use). It returns "" when none is worth it. The others
+// are for the sweep.
+func resumePoint(stale []entry, final string, size int64) (name string, offset int64) {
+	prefix := tempPrefix + final + "-"
+	for _, e := range stale {
+		if !strings.HasPrefix(e.Name, prefix) || e.Size > size {
+			continue
+		}
+		if off := e.Size - resumeWindow; off > offset {
+			name, offset = e.Name, off
+		}
+	}
+	return name, offset
 }
 
 // useStamp is the mtime to give current, the build just ensured: the

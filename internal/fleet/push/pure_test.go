@@ -114,7 +114,10 @@ func TestStaleTemps(t *testing.T) {
 		{Name: "sysroll-0123456789ab", MTime: t0.Add(-time.Hour)},        // a build
 		{Name: ".sysroll-tmp-future", MTime: t0.Add(time.Hour)},          // clock stepped
 	}
-	got := staleTemps(entries, t0, time.Minute)
+	var got []string
+	for _, e := range staleTemps(entries, t0, time.Minute) {
+		got = append(got, e.Name)
+	}
 	want := []string{entries[0].Name, ".sysroll-tmp-z-edge"}
 	if !slices.Equal(got, want) {
 		t.Errorf("staleTemps = %q, want %q", got, want)
@@ -150,6 +153,31 @@ func TestUseStampAndOldBuilds(t *testing.T) {
 			}
 			if got := oldBuilds(tc.entries, tc.current, tc.keep); !slices.Equal(got, tc.wantOld) {
 				t.Errorf("oldBuilds = %q, want %q", got, tc.wantOld)
+			}
+		})
+	}
+}
+
+func TestResumePoint(t *testing.T) {
+	const final = "sysroll-0123456789ab"
+	tmp := func(id string, size int64) entry { return entry{Name: tempPrefix + final + "-" + id, Size: size} }
+	for _, tc := range []struct {
+		name       string
+		stale      []entry
+		size       int64
+		wantName   string
+		wantOffset int64
+	}{
+		{"none", nil, 100 << 20, "", 0},
+		{"the longest", []entry{tmp("a", 20<<20), tmp("b", 50<<20), tmp("c", 30<<20)}, 100 << 20, tempPrefix + final + "-b", 42 << 20},
+		{"shorter than the window", []entry{tmp("a", 4<<20)}, 100 << 20, "", 0},
+		{"longer than the file", []entry{tmp("a", 200<<20)}, 100 << 20, "", 0},
+		{"another file's temp", []entry{{Name: tempPrefix + "sysroll-ffffffffffff-a", Size: 50 << 20}}, 100 << 20, "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name, off := resumePoint(tc.stale, final, tc.size)
+			if name != tc.wantName || off != tc.wantOffset {
+				t.Errorf("resumePoint = %q at %d, want %q at %d", name, off, tc.wantName, tc.wantOffset)
 			}
 		})
 	}
