@@ -40,9 +40,18 @@
 // done removes the temp (ctx ending mid-copy closes the host's SFTP
 // session, which unblocks a write stuck on a stalled link; the next call
 // opens a new one); when that cannot happen (the connection is lost),
-// the next Ensure into the same directory removes temps untouched for
-// Options.StaleAfter by the host's clock. An upload in progress writes
-// continuously, so only a dead one is that old.
+// the next Ensure into the same directory deals with temps untouched for
+// Options.StaleAfter by the host's clock (an upload in progress writes
+// continuously, so only a dead one is that old): one of the same file is
+// resumed, the others are removed.
+//
+// Resume: the dead temp is renamed to a new temp name (a plain SFTP
+// rename, so of two controllers only one takes it), cut back by 8 MiB
+// (pipelined writes may have left holes at its end), and kept only if the
+// host's sha256 of what remains is the local file's prefix's; the copy
+// then goes on from there, and sent counts only the new bytes. The final
+// sha256 check stands as for any copy. A cancelled copy removes its temp
+// (a cancel is deliberate), so only a lost connection leaves one.
 //
 // Why SFTP (github.com/pkg/sftp) and not the alternatives:
 //
