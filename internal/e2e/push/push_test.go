@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pkg/sftp"
+
 	"github.com/sysroll/sysroll/internal/fleet/push"
 )
 
@@ -23,6 +25,22 @@ func TestBinary(t *testing.T) {
 	defer cancel()
 	bin, sha, size := build(t, 10<<20)
 	const dir = "/var/lib/sysroll/.bin"
+	// The hosts' sftp server offers what makes a copy durable and atomic
+	// (push falls back to mv without posix-rename, and skips fsync).
+	sc, err := p.Conn(ctx, "h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := sftp.NewClient(sc.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ext := range []string{"fsync@openssh.com", "posix-rename@openssh.com"} {
+		if _, ok := cl.HasExtension(ext); !ok {
+			t.Errorf("h1's sftp server does not offer %s", ext)
+		}
+	}
+	cl.Close()
 	for _, h := range f.Hosts() {
 		c := conn(t, p, h.Name(), push.Options{})
 		start := time.Now()

@@ -59,10 +59,9 @@
 //     checksum, resume, fsync or atomic rename; OpenSSH itself now runs
 //     scp over SFTP.
 //   - `cat > FILE` over an exec session needs the path quoted through the
-//     remote shell, has no flow control beyond the channel window (one
-//     stream, no pipelined writes), and proves nothing: a truncated stream
-//     still leaves a file. Anything it would need (temp, fsync, rename,
-//     modes) is more shell.
+//     remote shell and proves nothing: a truncated stream still leaves a
+//     file. Everything else it would need (temp, fsync, rename, modes,
+//     listing, resume) is more shell, each its own round trip.
 //   - SFTP is a file protocol over the same connection: pipelined writes
 //     (UseConcurrentWrites, MaxConcurrentRequestsPerFile) fill the link,
 //     stat/chmod/chown/readdir/remove need no shell and no quoting, and
