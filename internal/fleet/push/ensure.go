@@ -132,7 +132,7 @@ func ownerOf(fi os.FileInfo) (int, bool) {
 	return -1, false
 }
 
-// own sets p's mode and root ownership, and checks both took.
+// own sets p's mode and root ownership (the owner a unit test runs as).
 func (c *Conn) own(cl *sftp.Client, p string, mode os.FileMode) error {
 	if err := cl.Chmod(p, mode); err != nil {
 		return fmt.Errorf("host %s: chmod %o %s: %w", c.host, mode, p, err)
