@@ -151,6 +151,13 @@ func (fp *freezeProxy) pipe(dst, src net.Conn) {
 }
 
 func TestKeepaliveDetectsDeadLink(t *testing.T) {
+	t.Run("default", func(t *testing.T) { testKeepalive(t, 0) })
+	// ssh -G under BatchMode yes says ServerAliveInterval 300: the Pool's
+	// shorter interval still applies (a dead link took 15 minutes).
+	t.Run("target says 300s", func(t *testing.T) { testKeepalive(t, 300*time.Second) })
+}
+
+func testKeepalive(t *testing.T, targetInterval time.Duration) {
 	c := newTestClient(t)
 	ts := newTestServer(t, c.signer.PublicKey())
 	fp := newFreezeProxy(t, ts.addr)
@@ -158,6 +165,7 @@ func TestKeepaliveDetectsDeadLink(t *testing.T) {
 	tg := ts.target("web1", kh)
 	tg.Port = fp.port(t)
 	tg.HostKeyAlias = "web1.example" // the proxy's port is not the server's
+	tg.ServerAliveInterval = targetInterval
 	const interval = 50 * time.Millisecond
 	p := c.pool(t, mapResolver{"web1": tg}, func(o *Options) { o.KeepaliveInterval = interval; o.KeepaliveMax = 3 })
 	mustRunOK(t, p, "web1")

@@ -101,7 +101,10 @@ func (p *Pool) connect(ctx context.Context, t Target, via *Conn) (*Conn, error) 
 	}
 	c := &Conn{Target: t, client: client, lostCh: make(chan struct{}), stop: make(chan struct{})}
 	interval, max := p.opts.KeepaliveInterval, p.opts.KeepaliveMax
-	if t.ServerAliveInterval > 0 {
+	// The shorter of ours and the target's: `ssh -G` prints the effective
+	// value, and with BatchMode yes OpenSSH's default is 300 s, which
+	// would take 15 minutes to notice a dead link mid-rollout.
+	if t.ServerAliveInterval > 0 && t.ServerAliveInterval < interval {
 		interval = t.ServerAliveInterval
 	}
 	if t.ServerAliveCountMax > 0 {

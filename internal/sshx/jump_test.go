@@ -98,8 +98,10 @@ func TestProxyJumpBastionLoss(t *testing.T) {
 	bt.HostKeyAlias = "bastion.example"
 	at := app.target("app", kh)
 	at.ProxyJump = []string{"bastion"}
-	at.ServerAliveInterval = time.Minute // the app's own keepalive cannot be what notices
-	p := c.pool(t, mapResolver{"bastion": bt, "app": at}, func(o *Options) { o.KeepaliveInterval = 50 * time.Millisecond })
+	// Only the bastion's keepalive is quick: the app's own cannot be what
+	// notices (the shorter of the Pool's and a target's interval applies).
+	bt.ServerAliveInterval = 50 * time.Millisecond
+	p := c.pool(t, mapResolver{"bastion": bt, "app": at}, func(o *Options) { o.KeepaliveInterval = time.Minute })
 	mustRunOK(t, p, "app")
 
 	errc := make(chan error, 1)

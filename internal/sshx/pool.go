@@ -51,7 +51,7 @@ type Options struct {
 	HandshakeTimeout time.Duration
 	// KeepaliveInterval and KeepaliveMax: a keepalive@openssh.com request
 	// every interval; KeepaliveMax unanswered in a row mean ErrConnLost.
-	// A target's ServerAliveInterval/CountMax win when set.
+	// A target's ServerAliveInterval wins when shorter, its CountMax when set.
 	KeepaliveInterval time.Duration
 	KeepaliveMax      int
 	// Agent signs with the user's keys; when nil, SSH_AUTH_SOCK is dialled
