@@ -143,7 +143,14 @@ func newUninstallCmd(g *globals) *cobra.Command {
 		Short: "Stop every instance and remove the service's units",
 		Long: `Stop the instances, the group and the socket, disable and remove the unit
 files and reload systemd. Releases and rollout history are kept (so a later
-apply can come back) unless --purge is given.`,
+apply can come back) unless --purge is given.
+
+The instances' own data is the application's, not sysroll's, and is kept
+even with --purge: each instance's state directory (/var/lib/NAME/INSTANCE,
+under /var/lib/private with the default dynamic user; also its HOME) and
+cache directory (/var/cache/NAME/INSTANCE). Remove it with
+systemctl clean --what=state --what=cache NAME@INSTANCE.service before
+uninstalling, or by hand after.`,
 		Example: `  sysroll uninstall hello
   sysroll uninstall hello --purge`,
 		Args: cobra.ExactArgs(1),
