@@ -148,9 +148,10 @@ apply can come back) unless --purge is given.
 The instances' own data is the application's, not sysroll's, and is kept
 even with --purge: each instance's state directory (/var/lib/NAME/INSTANCE,
 under /var/lib/private with the default dynamic user; also its HOME) and
-cache directory (/var/cache/NAME/INSTANCE). Remove it with
-systemctl clean --what=state --what=cache NAME@INSTANCE.service before
-uninstalling, or by hand after.`,
+cache directory (/var/cache/NAME/INSTANCE). To remove it, while the unit is
+still installed: systemctl stop NAME@INSTANCE.service, then
+systemctl clean --what=state --what=cache NAME@INSTANCE.service; or delete
+the directories by hand after uninstalling.`,
 		Example: `  sysroll uninstall hello
   sysroll uninstall hello --purge`,
 		Args: cobra.ExactArgs(1),
