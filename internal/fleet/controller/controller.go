@@ -123,6 +123,9 @@ type run struct {
 	order []string
 	rep   map[string]*HostReport
 	boot  map[string]string
+	// started: hosts whose deploy step began, the only ones it may have
+	// changed.
+	started map[string]bool
 	j     *journal.Journal
 	mu    sync.Mutex // rep, j
 }
@@ -142,7 +145,7 @@ func Run(ctx context.Context, hosts []Host, o Options) (*Report, error) {
 		o.Progress = nopProgress{}
 	}
 	o.Strategy = o.Strategy.WithDefaults()
-	r := &run{o: o, hosts: map[string]Host{}, rep: map[string]*HostReport{}, boot: map[string]string{}}
+	r := &run{o: o, hosts: map[string]Host{}, rep: map[string]*HostReport{}, boot: map[string]string{}, started: map[string]bool{}}
 	for _, h := range hosts {
 		r.hosts[h.Name()] = h
 	}

@@ -49,7 +49,7 @@ type Host interface {
 
 // Step is one host step: sysroll run on the host as a transient unit.
 type Step struct {
-	// Unit is the transient service's name, without ".service": also a lock
+	// Unit is the transient service's name (NAME.service): also a lock
 	// (a second start with the name fails) and what follow waits on.
 	Unit string
 	// Events is the events file on the host the step appends to.
@@ -74,12 +74,12 @@ func ClaimPath(service, id string) string { return FleetDir(service) + "/" + id 
 // EventsPath is the events file of fleet rollout id on a host.
 func EventsPath(service, id string) string { return FleetDir(service) + "/" + id + ".events" }
 
-// UnitName is the transient unit of a host's step of fleet rollout id;
+// UnitName is the transient service of a host's step of fleet rollout id;
 // suffix tells apart the steps after the first ("rollback").
 func UnitName(service, id, suffix string) string {
 	n := "sysroll-fleet-" + service + "-" + id
 	if suffix != "" {
 		n += "-" + suffix
 	}
-	return n
+	return n + ".service"
 }

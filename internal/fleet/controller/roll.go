@@ -66,7 +66,9 @@ func (r *run) roll(ctx context.Context, p *plan.Plan) (journal.Result, string, e
 		for _, n := range b.Hosts {
 			switch results[n] {
 			case plan.HostSucceeded, plan.HostFailed, plan.HostHalted:
-				changed = append(changed, n) // at least one instance may be on the target
+				if r.started[n] {
+					changed = append(changed, n) // at least one instance may be on the target
+				}
 			}
 		}
 		waitStart := o.Now()
@@ -175,6 +177,11 @@ func (r *run) step(ctx context.Context, n string, s Step, phase plan.Phase) plan
 		r.setPhase(n, plan.PhaseFailed, "", "")
 		return plan.HostFailed
 	}
+	if phase == plan.PhaseRolling {
+		r.mu.Lock()
+		r.started[n] = true
+		r.mu.Unlock()
+	}
 	r.o.Progress.Note(n, "started "+s.Unit+": sysroll "+strings.Join(s.Args, " "))
 	off, err := r.follow(ctx, h, s, from)
 	r.mu.Lock()
@@ -247,14 +254,12 @@ func (r *run) result(ctx context.Context, n string, jh *journal.Host) plan.HostR
 		phase = plan.PhaseUnknown
 	}
 	r.setPhase(n, phase, "", "")
-	detail := string(res)
-	if rec.Reason != "" {
-		detail += ": " + rec.Reason
-	}
 	if jh.Phase != plan.PhaseReverting {
 		r.mu.Lock()
 		r.rep[n].Result = string(res)
-		r.rep[n].Detail = strings.TrimPrefix(detail, string(res)+": ")
+		if rec.Reason != "" {
+			r.rep[n].Detail = rec.Reason
+		}
 		r.mu.Unlock()
 	}
 	_ = r.save()

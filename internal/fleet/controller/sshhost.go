@@ -184,7 +184,7 @@ func (h *SSHHost) Start(ctx context.Context, s Step) error {
 	if _, err := h.run(ctx, []string{"install", "-d", "-m", "0700", path.Dir(s.Events)}, nil); err != nil {
 		return err
 	}
-	argv := []string{"systemd-run", "--unit=" + s.Unit + ".service", "--collect", "--quiet",
+	argv := []string{"systemd-run", "--unit=" + s.Unit, "--collect", "--quiet",
 		"--service-type=exec", "--description=" + s.Description,
 		"-p", "TimeoutStopSec=" + strconv.Itoa(int(h.StopTimeout.Seconds())),
 		"--", h.binPath()}
@@ -198,7 +198,7 @@ func (h *SSHHost) Start(ctx context.Context, s Step) error {
 func (h *SSHHost) Follow(ctx context.Context, s Step, from int64, line func([]byte)) (int64, error) {
 	w := &lineWriter{offset: from, line: line}
 	var errOut bytes.Buffer
-	argv := []string{h.binPath(), "follow", s.Events, "--from", strconv.FormatInt(from, 10), "--unit", s.Unit}
+	argv := []string{h.binPath(), "follow", s.Events, "--from", strconv.FormatInt(from, 10), "--unit", strings.TrimSuffix(s.Unit, ".service")}
 	code, err := h.pool.Stream(ctx, h.name, argv, nil, w, &errOut)
 	if err != nil {
 		return w.offset, fmt.Errorf("%s: follow %s: %w", h.name, s.Events, err)
