@@ -152,7 +152,11 @@ func runFleetDeploy(cmd *cobra.Command, g *globals, file string, f fleetDeployFl
 			o.Address = h.Address
 		}
 		overrides[h.Name] = o
-		hosts = append(hosts, plan.Host{Name: h.Name, Labels: h.Labels})
+		n := len(svc.InstanceNames())
+		if h.Instances != nil {
+			n = len(h.Instances)
+		}
+		hosts = append(hosts, plan.Host{Name: h.Name, Labels: h.Labels, Instances: n})
 		if h.Become {
 			return usagef("host %s (%s): become (sudo -n) is not supported by fleet deploy yet: log in as root", h.Name, h.Source)
 		}

@@ -24,8 +24,9 @@ type Options struct {
 	// BinarySize and ArtifactSize are what a host that lacks them would be
 	// sent, for --dry-run.
 	BinarySize, ArtifactSize int64
-	// Hosts are the hosts of the rollout, in inventory order, after --limit
-	// (Instances is filled in from each host's status).
+	// Hosts are the hosts of the rollout, in inventory order, after --limit.
+	// Instances is what the service files say, replaced by each host's
+	// status once it is read (a dry run cannot on a host without the build).
 	Hosts []plan.Host
 	// Strategy is fleet.hosts.
 	Strategy plan.Strategy
@@ -126,8 +127,8 @@ type run struct {
 	// started: hosts whose deploy step began, the only ones it may have
 	// changed.
 	started map[string]bool
-	j     *journal.Journal
-	mu    sync.Mutex // rep, j
+	j       *journal.Journal
+	mu      sync.Mutex // rep, j
 }
 
 // Run rolls the release out across hosts (one Host per Options.Hosts,
@@ -297,7 +298,9 @@ func (r *run) prepare(ctx context.Context) (*plan.Plan, error) {
 	}
 	hosts := make([]plan.Host, len(o.Hosts))
 	for i, h := range o.Hosts {
-		h.Instances = instances[h.Name]
+		if n, ok := instances[h.Name]; ok {
+			h.Instances = n // what the host runs; else what the files say (dry run)
+		}
 		hosts[i] = h
 	}
 	p, err := plan.Batches(hosts, o.Strategy)

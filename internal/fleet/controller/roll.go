@@ -190,7 +190,10 @@ func (r *run) step(ctx context.Context, n string, s Step, phase plan.Phase) plan
 	if err != nil {
 		r.o.Progress.Note(n, "lost: "+err.Error()+"; the host step goes on there on its own")
 		r.setPhase(n, plan.PhaseUnknown, "", "")
-		r.setResult(n, string(plan.HostUnknown)+": "+err.Error())
+		r.mu.Lock()
+		r.rep[n].Result = string(plan.HostUnknown)
+		r.rep[n].Detail = err.Error()
+		r.mu.Unlock()
 		_ = r.save()
 		return plan.HostUnknown
 	}
@@ -235,7 +238,10 @@ func (r *run) result(ctx context.Context, n string, jh *journal.Host) plan.HostR
 	}
 	if err != nil {
 		r.setPhase(n, plan.PhaseUnknown, "", "")
-		r.setResult(n, "unknown: "+err.Error())
+		r.mu.Lock()
+		r.rep[n].Result = string(plan.HostUnknown)
+		r.rep[n].Detail = err.Error()
+		r.mu.Unlock()
 		return plan.HostUnknown
 	}
 	res := hostResult(rec.Result)
