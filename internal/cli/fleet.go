@@ -56,7 +56,9 @@ func newFleetDeployCmd(g *globals) *cobra.Command {
 		Use:   "deploy FILE --artifact PATH",
 		Short: "Roll a new release out across the fleet's hosts",
 		Long: `Roll the release at PATH (a binary, a directory or a .tar.gz) out across the
-hosts FILE lists, in the host batches of fleet.hosts. In order:
+hosts FILE lists, in the host batches of fleet.hosts. It takes the service
+FILE, not a NAME as ` + "`sysroll deploy NAME`" + ` does: on the controller the service
+is not installed, and deploy NAME stays the rollout on this machine. In order:
 
   1. connect to every host (known_hosts is mandatory: an unknown or changed
      host key, or an unreachable host, refuses the rollout before anything
