@@ -40,6 +40,10 @@ type Options struct {
 	JournalPath string
 	// Progress receives what happens; nil drops it.
 	Progress Progress
+	// StopWait bounds how long an interrupted controller waits for the
+	// steps it stopped to reach their safe point (2 minutes when 0); they
+	// get there on their own regardless.
+	StopWait time.Duration
 	// Now is the clock (time.Now when nil); RetryEvery how long to wait
 	// between reattach attempts (1 s when 0).
 	Now        func() time.Time
@@ -141,6 +145,9 @@ func Run(ctx context.Context, hosts []Host, o Options) (*Report, error) {
 	}
 	if o.RetryEvery == 0 {
 		o.RetryEvery = time.Second
+	}
+	if o.StopWait == 0 {
+		o.StopWait = 2 * time.Minute
 	}
 	if o.Progress == nil {
 		o.Progress = nopProgress{}

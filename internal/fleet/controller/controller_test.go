@@ -19,15 +19,21 @@ import (
 
 // newFleet is three fake hosts h1..h3 and the options of a rollout of v2
 // over them, one host per batch.
-func newFleet(t *testing.T) (*world, []*fakeHost, Options) {
+// testOptions are Options with the test's Ctrl-C.
+type testOptions struct {
+	Options
+	cancel context.CancelFunc
+}
+
+func newFleet(t *testing.T) (*world, []*fakeHost, *testOptions) {
 	w := &world{}
 	var hs []*fakeHost
-	o := Options{
+	o := &testOptions{Options: Options{
 		Service: "hello", Version: "v2", SHA256: strings.Repeat("ab", 32),
 		BinarySize: 1000, ArtifactSize: 200, FleetID: "f1", Controller: "me@here",
 		JournalPath: filepath.Join(t.TempDir(), "fleet", "hello", "f1.json"),
 		RetryEvery:  time.Millisecond,
-	}
+	}}
 	for _, n := range []string{"h1", "h2", "h3"} {
 		hs = append(hs, &fakeHost{w: w, name: n})
 		o.Hosts = append(o.Hosts, plan.Host{Name: n, Instances: 2})
@@ -59,7 +65,7 @@ func TestRun(t *testing.T) {
 	rolledBack := map[string]release.Result{"deploy": release.ResultRolledBack}
 	tests := []struct {
 		name  string
-		setup func(hs []*fakeHost, o *Options)
+		setup func(hs []*fakeHost, o *testOptions)
 		// wantRefused is the phase of a *RefusedError; "" for none.
 		wantRefused string
 		wantResult  journal.Result
@@ -94,7 +100,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "an unknown host key refuses the rollout before anything runs anywhere",
-			setup: func(hs []*fakeHost, _ *Options) {
+			setup: func(hs []*fakeHost, _ *testOptions) {
 				hs[2].connectErr = &sshx.UnknownHostKeyError{Host: "h3", KeyType: "ssh-ed25519", Fingerprint: "SHA256:xyz"}
 			},
 			wantRefused: "connect",
@@ -109,35 +115,35 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name:        "another fleet protocol refuses at the handshake, before any copy",
-			setup:       func(hs []*fakeHost, _ *Options) { hs[1].protocol = 99 },
+			setup:       func(hs []*fakeHost, _ *testOptions) { hs[1].protocol = 99 },
 			wantRefused: "handshake",
 			wantHosts:   "h1=untouched h2=refused h3=untouched",
 			check:       noneOf("push-binary", "push-artifact", "stage", "start", "claim"),
 		},
 		{
 			name:        "a host without the service refuses the rollout",
-			setup:       func(hs []*fakeHost, _ *Options) { hs[0].statusErr = errBoom },
+			setup:       func(hs []*fakeHost, _ *testOptions) { hs[0].statusErr = errBoom },
 			wantRefused: "copy and stage",
 			wantHosts:   "h1=refused h2=untouched h3=untouched",
 			check:       noneOf("start", "claim"),
 		},
 		{
 			name:        "a failing stage refuses the rollout before any restart",
-			setup:       func(hs []*fakeHost, _ *Options) { hs[2].stageErr = errBoom },
+			setup:       func(hs []*fakeHost, _ *testOptions) { hs[2].stageErr = errBoom },
 			wantRefused: "copy and stage",
 			wantHosts:   "h1=untouched h2=untouched h3=refused",
 			check:       noneOf("start", "claim"),
 		},
 		{
 			name:       "a host that fails and rolls itself back stops the rollout: later hosts untouched",
-			setup:      func(hs []*fakeHost, _ *Options) { hs[1].results = rolledBack },
+			setup:      func(hs []*fakeHost, _ *testOptions) { hs[1].results = rolledBack },
 			wantResult: journal.ResultHalted,
 			wantHosts:  "h1=succeeded h2=rolled-back h3=untouched",
 			wantStarts: []string{"h1 start deploy", "h2 start deploy"},
 		},
 		{
 			name: "rollback-all rolls the earlier host back",
-			setup: func(hs []*fakeHost, o *Options) {
+			setup: func(hs []*fakeHost, o *testOptions) {
 				hs[1].results = rolledBack
 				o.Strategy.FailureAction = plan.ActionRollbackAll
 			},
@@ -152,7 +158,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "a failure within the budget goes on to the next host",
-			setup: func(hs []*fakeHost, o *Options) {
+			setup: func(hs []*fakeHost, o *testOptions) {
 				hs[1].results = rolledBack
 				o.Strategy.FailureBudget = 1
 			},
@@ -167,7 +173,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "a host that cannot start its step has changed nothing: nothing rolled back",
-			setup: func(hs []*fakeHost, o *Options) {
+			setup: func(hs []*fakeHost, o *testOptions) {
 				hs[1].startErr = errBoom
 				o.Strategy.FailureAction = plan.ActionRollbackAll
 			},
@@ -177,7 +183,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name:       "the build is pushed where missing, and only there",
-			setup:      func(hs []*fakeHost, _ *Options) { hs[0].noBinary = true },
+			setup:      func(hs []*fakeHost, _ *testOptions) { hs[0].noBinary = true },
 			wantResult: journal.ResultSucceeded,
 			wantHosts:  "h1=succeeded h2=succeeded h3=succeeded",
 			wantStarts: []string{"h1 start deploy", "h2 start deploy", "h3 start deploy"},
@@ -192,7 +198,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "hosts that hold the release get nothing and stage nothing",
-			setup: func(hs []*fakeHost, _ *Options) {
+			setup: func(hs []*fakeHost, _ *testOptions) {
 				for _, h := range hs {
 					h.has = true
 				}
@@ -211,7 +217,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name:       "a follower that loses its connection reattaches at its offset",
-			setup:      func(hs []*fakeHost, _ *Options) { hs[0].loseFollows = 2 },
+			setup:      func(hs []*fakeHost, _ *testOptions) { hs[0].loseFollows = 2 },
 			wantResult: journal.ResultSucceeded,
 			wantHosts:  "h1=succeeded h2=succeeded h3=succeeded",
 			wantStarts: []string{"h1 start deploy", "h2 start deploy", "h3 start deploy"},
@@ -226,7 +232,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "a host lost for longer than reattach_deadline is unknown: halt, never a rollback",
-			setup: func(hs []*fakeHost, o *Options) {
+			setup: func(hs []*fakeHost, o *testOptions) {
 				hs[1].lost = true
 				o.Strategy.ReattachDeadline = time.Second
 				o.Now = tick(100 * time.Millisecond) // each look at the clock: 100 ms on
@@ -236,8 +242,26 @@ func TestRun(t *testing.T) {
 			wantStarts: []string{"h1 start deploy", "h2 start deploy"},
 		},
 		{
+			name: "Ctrl-C stops the step in flight at its safe point and starts no other host",
+			setup: func(hs []*fakeHost, o *testOptions) {
+				hs[0].results = map[string]release.Result{"deploy": release.ResultInterrupted}
+				hs[0].onFollow = func() { o.cancel() }
+			},
+			wantResult: journal.ResultInterrupted,
+			wantHosts:  "h1=interrupted h2=untouched h3=untouched",
+			wantStarts: []string{"h1 start deploy"},
+			check: func(t *testing.T, w *world, _ []*fakeHost, _ *Report, p *progress) {
+				if got := w.calls("stop"); !slices.Equal(got, []string{"h1 stop"}) {
+					t.Errorf("stops: %v", got)
+				}
+				if got := p.events["h1"]; len(got) != 4 {
+					t.Errorf("h1's events after the stop: %q", got)
+				}
+			},
+		},
+		{
 			name: "a dry run reads and changes nothing",
-			setup: func(hs []*fakeHost, o *Options) {
+			setup: func(hs []*fakeHost, o *testOptions) {
 				o.DryRun = true
 				hs[2].noBinary = true
 			},
@@ -257,11 +281,14 @@ func TestRun(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w, hs, o := newFleet(t)
 			if tt.setup != nil {
-				tt.setup(hs, &o)
+				tt.setup(hs, o)
 			}
 			p := &progress{}
 			o.Progress = p
-			rep, err := Run(context.Background(), asHosts(hs), o)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			o.cancel = cancel
+			rep, err := Run(ctx, asHosts(hs), o.Options)
 			var refused *RefusedError
 			switch {
 			case tt.wantRefused != "":

@@ -69,6 +69,8 @@ type fakeHost struct {
 	loseFollows int
 	// lost: once its step started, the host answers nothing more.
 	lost bool
+	// onFollow runs at the start of every follow (a test's Ctrl-C).
+	onFollow func()
 
 	mu      sync.Mutex
 	events  []byte // the events file
@@ -159,8 +161,14 @@ func (h *fakeHost) Start(_ context.Context, s Step) error {
 	return nil
 }
 
-func (h *fakeHost) Follow(_ context.Context, _ Step, from int64, line func([]byte)) (int64, error) {
+func (h *fakeHost) Follow(ctx context.Context, _ Step, from int64, line func([]byte)) (int64, error) {
 	h.w.add(h.name, fmt.Sprintf("follow %d", from))
+	if h.onFollow != nil {
+		h.onFollow()
+	}
+	if err := ctx.Err(); err != nil {
+		return from, err
+	}
 	h.mu.Lock()
 	data := h.events[from:]
 	lose := h.loseFollows > 0 || h.lost
@@ -182,6 +190,11 @@ func (h *fakeHost) Follow(_ context.Context, _ Step, from int64, line func([]byt
 		return off, fmt.Errorf("%s: follow: %w", h.name, sshx.ErrConnLost)
 	}
 	return off, nil
+}
+
+func (h *fakeHost) Stop(context.Context, Step) error {
+	h.w.add(h.name, "stop")
+	return nil
 }
 
 func (h *fakeHost) Record(context.Context, string, string) (*release.Record, error) {

@@ -40,6 +40,10 @@ type Host interface {
 	// the file is drained; it returns the offset reached, also on an error
 	// (a reattach goes on from there).
 	Follow(ctx context.Context, step Step, from int64, line func([]byte)) (int64, error)
+	// Stop asks a running step to stop at its next safe point (SIGTERM to
+	// its sysroll: it finishes or reverts the instance step in progress and
+	// records interrupted); a unit already gone is not an error.
+	Stop(ctx context.Context, step Step) error
 	// Record is the newest rollout record of fleet rollout fleetID on the
 	// host (`history --fleet --json`), nil when there is none.
 	Record(ctx context.Context, service, fleetID string) (*release.Record, error)

@@ -184,6 +184,20 @@ func (r *run) step(ctx context.Context, n string, s Step, phase plan.Phase) plan
 	}
 	r.o.Progress.Note(n, "started "+s.Unit+": sysroll "+strings.Join(s.Args, " "))
 	off, err := r.follow(ctx, h, s, from)
+	if ctx.Err() != nil {
+		// Interrupted (Ctrl-C): ask the step to stop at its safe point and
+		// see it there, on a context of its own (fleet.md, "Controller
+		// Ctrl-C"). The step never depends on this: it would finish anyway.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.o.StopWait)
+		if serr := h.Stop(sctx, s); serr != nil {
+			r.o.Progress.Note(n, "could not ask the step to stop: "+serr.Error()+"; it goes on there on its own")
+		} else {
+			r.o.Progress.Note(n, "interrupted: asked "+s.Unit+" to stop at its next safe point")
+		}
+		off, err = r.follow(sctx, h, s, off)
+		ctx = sctx
+		defer cancel()
+	}
 	r.mu.Lock()
 	r.j.Host(n).Offset = off
 	r.mu.Unlock()

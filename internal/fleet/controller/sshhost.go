@@ -209,6 +209,13 @@ func (h *SSHHost) Follow(ctx context.Context, s Step, from int64, line func([]by
 	return w.offset, nil
 }
 
+// Stop implements Host: SIGTERM to the step's main process only (its
+// probes and hooks are its own to end).
+func (h *SSHHost) Stop(ctx context.Context, s Step) error {
+	_, err := h.run(ctx, []string{"sh", "-c", "systemctl kill --kill-whom=main -s TERM " + s.Unit + " 2>/dev/null || ! systemctl is-active --quiet " + s.Unit}, nil)
+	return err
+}
+
 // Record implements Host.
 func (h *SSHHost) Record(ctx context.Context, service, fleetID string) (*release.Record, error) {
 	var hist schema.History
