@@ -3,6 +3,7 @@
 package fleetctl
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -61,9 +62,16 @@ func helloScript(version, failOn string) string {
 
 func newService(t *testing.T, name string, ports ...int) *service {
 	t.Helper()
+	return newServiceFor(t, name, time.Second, ports...)
+}
+
+// newServiceFor is newService with the health gate's healthy_for: how
+// long each instance's step lasts, at least.
+func newServiceFor(t *testing.T, name string, healthyFor time.Duration, ports ...int) *service {
+	t.Helper()
 	f := e2etest.SharedFleet(t)
 	s := &service{t: t, f: f, name: name, ports: ports, local: t.TempDir()}
-	yaml := e2etest.HelloYAML(name, ports, time.Second, "")
+	yaml := e2etest.HelloYAML(name, ports, healthyFor, "")
 	for _, h := range f.Hosts() {
 		c := h.Container()
 		dir := "/srv/fctl/" + name
@@ -180,6 +188,7 @@ type line struct {
 	Batch   int       `json:"batch"`
 	Message string    `json:"message"`
 	Result  string    `json:"result"`
+	Seq     int       `json:"seq"`
 	// fleet-summary
 	FleetID string `json:"fleet_id"`
 	Journal string `json:"journal"`
@@ -214,4 +223,85 @@ func parse(t *testing.T, out string) (lines []line, summary line) {
 func (s *service) footprint(h *e2etest.Host) string {
 	return hostExec(s.t, h, "sh", "-c", "ls -A /var/lib/sysroll/"+s.name+" /var/lib/sysroll/"+s.name+"/fleet 2>/dev/null; echo --; ls -A /var/lib/sysroll/.incoming 2>/dev/null; echo --; "+
 		e2etest.BinDir+"/sysroll history "+s.name+" --json | grep -c fleet_id || true")
+}
+
+// running is a controller started in the background, its --json lines
+// handed to a callback as they come.
+type running struct {
+	cmd  *exec.Cmd
+	done chan result
+}
+
+// start runs the controller with args, calling onLine with every stdout
+// line as it arrives (from another goroutine).
+func (s *service) start(onLine func(line), args ...string) *running {
+	s.t.Helper()
+	cmd := exec.Command(filepath.Join(s.f.Dir(), "bin", "sysroll"), args...)
+	cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK=")
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	r := &running{cmd: cmd, done: make(chan result, 1)}
+	s.t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+		}
+	})
+	go func() {
+		var out strings.Builder
+		sc := bufio.NewScanner(pipe)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			out.WriteString(sc.Text() + "\n")
+			var l line
+			if json.Unmarshal(sc.Bytes(), &l) == nil && onLine != nil {
+				onLine(l)
+			}
+		}
+		err := cmd.Wait()
+		res := result{stdout: out.String(), stderr: errOut.String(), took: time.Since(start)}
+		if ee, ok := err.(*exec.ExitError); ok {
+			res.code = ee.ExitCode()
+		} else if err != nil {
+			res.code = -1
+		}
+		r.done <- res
+	}()
+	return r
+}
+
+// wait is the controller's end, within 4 minutes.
+func (r *running) wait(t *testing.T) result {
+	t.Helper()
+	select {
+	case res := <-r.done:
+		return res
+	case <-time.After(4 * time.Minute):
+		_ = r.cmd.Process.Kill()
+		t.Fatal("the controller did not end within 4 minutes")
+		return result{}
+	}
+}
+
+// sshConfigFast is the fleet's ssh_config with keepalives every second, so
+// a cut link is noticed in about 2 s rather than 15.
+func (s *service) sshConfigFast() string {
+	s.t.Helper()
+	data, err := os.ReadFile(s.f.SSHConfigPath())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	p := filepath.Join(s.local, "ssh_config_fast")
+	data = append([]byte("Host *\n  ServerAliveInterval 1\n  ServerAliveCountMax 2\n  ConnectTimeout 2\n\n"), data...)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	return p
 }

@@ -168,9 +168,6 @@ func (r *run) step(ctx context.Context, n string, s Step, phase plan.Phase) plan
 	r.mu.Lock()
 	from := r.j.Host(n).Offset
 	r.mu.Unlock()
-	if rec, err := h.Record(ctx, r.o.Service, r.o.FleetID); err == nil && rec != nil && phase == plan.PhaseRolling {
-		r.o.Progress.Note(n, "warning: the host already has a record of this fleet rollout: "+rec.ID)
-	}
 	if err := h.Start(ctx, s); err != nil {
 		r.o.Progress.Note(n, "not started: "+err.Error())
 		r.setResult(n, "not started: "+err.Error())

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path"
 	"strconv"
 	"strings"
@@ -57,20 +58,13 @@ func (h *SSHHost) Connect(ctx context.Context) error {
 
 // run runs argv on the host; a non-zero exit is an error quoting stderr.
 func (h *SSHHost) run(ctx context.Context, argv []string, stdin []byte) ([]byte, error) {
-	var in *bytes.Reader
+	var in io.Reader // a nil []byte must stay a nil Reader: no stdin at all
 	if stdin != nil {
 		in = bytes.NewReader(stdin)
 	}
-	var out, errOut []byte
-	var code int
-	var err error
-	if in != nil {
-		out, errOut, code, err = h.pool.Run(ctx, h.name, argv, in)
-	} else {
-		out, errOut, code, err = h.pool.Run(ctx, h.name, argv, nil)
-	}
+	out, errOut, code, err := h.pool.Run(ctx, h.name, argv, in)
 	if err != nil {
-		return out, fmt.Errorf("%s: %s: %w", h.name, argv[min(1, len(argv)-1)], err)
+		return out, fmt.Errorf("%s: %s: %w", h.name, path.Base(argv[0]), err)
 	}
 	if code != 0 {
 		return out, &ExitError{Host: h.name, Cmd: strings.Join(argv, " "), Code: code, Stderr: strings.TrimSpace(string(errOut))}
