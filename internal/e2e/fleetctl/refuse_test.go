@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sysroll/sysroll/internal/e2etest"
 )
 
 // TestUnknownHostKey: with h3 missing from known_hosts the rollout is
@@ -80,5 +82,79 @@ func TestDryRun(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(filepath.Join(state, "fleet")); len(ents) != 0 {
 		t.Errorf("a dry run wrote a journal: %v", ents)
+	}
+}
+
+// TestAcceptNewHostKeys: the same unknown h3, with --accept-new-host-keys
+// (and --dry-run, so only the key is written): h3's key is added to the
+// known_hosts file, and the run goes on.
+func TestAcceptNewHostKeys(t *testing.T) {
+	s := newService(t, "fc-accept", 25161)
+	kh := filepath.Join(s.local, "known_hosts")
+	cfg := filepath.Join(s.local, "ssh_config")
+	if err := s.f.WriteKnownHosts(kh, "h1", "h2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.f.WriteSSHConfig(cfg, kh); err != nil {
+		t.Fatal(err)
+	}
+	r := s.controller("fleet", "deploy", s.file(), "--artifact", s.release("v2", ""), "--version", "v2",
+		"--ssh-config", cfg, "--dry-run", "--accept-new-host-keys")
+	if r.code != 0 {
+		t.Fatalf("fleet deploy --accept-new-host-keys --dry-run: %s", r)
+	}
+	data, err := os.ReadFile(kh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h3 := s.f.Host("h3")
+	if !strings.Contains(string(data), h3.Addr().String()) {
+		t.Errorf("h3's key was not recorded:\n%s", data)
+	}
+	if got := s.releases(h3); got != s.want("v1") {
+		t.Errorf("h3: instances %s, want %s", got, s.want("v1"))
+	}
+}
+
+// TestChangedHostKey: known_hosts records another key for h3 (h1's): the
+// rollout is refused before anything is done, even with
+// --accept-new-host-keys, naming h3 and both fingerprints.
+func TestChangedHostKey(t *testing.T) {
+	s := newService(t, "fc-changed", 25171)
+	h1, h3 := s.f.Host("h1"), s.f.Host("h3")
+	var b strings.Builder
+	for _, h := range []*e2etest.Host{h1, s.f.Host("h2")} {
+		for _, l := range h.KnownHosts() {
+			b.WriteString(l + "\n")
+		}
+	}
+	for _, l := range h1.KnownHosts() { // h1's key under h3's address
+		b.WriteString(strings.Replace(l, h1.Addr().String(), h3.Addr().String(), 1) + "\n")
+	}
+	kh := filepath.Join(s.local, "known_hosts")
+	if err := os.WriteFile(kh, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(s.local, "ssh_config")
+	if err := s.f.WriteSSHConfig(cfg, kh); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]string{}
+	for _, h := range s.f.Hosts() {
+		before[h.Name()] = s.footprint(h)
+	}
+	r := s.controller("fleet", "deploy", s.file(), "--artifact", s.release("v2", ""), "--version", "v2",
+		"--ssh-config", cfg, "--state-dir", t.TempDir(), "--accept-new-host-keys")
+	if r.code != 1 || !strings.Contains(r.stderr, "h3") || !strings.Contains(r.stderr, "HOST KEY CHANGED") || strings.Count(r.stderr, "SHA256:") < 2 {
+		t.Fatalf("fleet deploy with h3's key changed: %s", r)
+	}
+	t.Logf("refusal:\n%s", r.stderr)
+	for _, h := range s.f.Hosts() {
+		if got := s.footprint(h); got != before[h.Name()] {
+			t.Errorf("%s was touched:\nbefore:\n%s\nafter:\n%s", h.Name(), before[h.Name()], got)
+		}
+	}
+	if data, _ := os.ReadFile(kh); string(data) != b.String() {
+		t.Errorf("known_hosts was changed:\n%s", data)
 	}
 }

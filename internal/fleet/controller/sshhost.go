@@ -50,10 +50,8 @@ func (h *SSHHost) binPath() string { return push.DefaultRoot + "/.bin/" + h.bin.
 
 // Connect implements Host.
 func (h *SSHHost) Connect(ctx context.Context) error {
-	if _, err := h.pool.Conn(ctx, h.name); err != nil {
-		return fmt.Errorf("%s: %w", h.name, err)
-	}
-	return nil
+	_, err := h.pool.Conn(ctx, h.name) // its errors name the host already
+	return err
 }
 
 // run runs argv on the host; a non-zero exit is an error quoting stderr.
