@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sysroll/sysroll/internal/e2etest"
 )
@@ -157,4 +158,25 @@ func TestChangedHostKey(t *testing.T) {
 	if data, _ := os.ReadFile(kh); string(data) != b.String() {
 		t.Errorf("known_hosts was changed:\n%s", data)
 	}
+}
+
+// TestNotApplied: a service that was never applied on the hosts is
+// refused before any instance anywhere is touched, saying to apply it.
+func TestNotApplied(t *testing.T) {
+	f := e2etest.SharedFleet(t)
+	s := &service{t: t, f: f, name: "fc-none", ports: []int{25181}, local: t.TempDir()}
+	var hosts strings.Builder
+	for _, h := range f.Hosts() {
+		hosts.WriteString("  - {name: " + h.Name() + ", address: " + h.Addr().String() + "}\n")
+	}
+	yaml := e2etest.HelloYAML(s.name, s.ports, time.Second, "") + "hosts:\n" + hosts.String()
+	if err := os.WriteFile(s.file(), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := s.controller("fleet", "deploy", s.file(), "--artifact", s.release("v2", ""), "--version", "v2",
+		"--ssh-config", f.SSHConfigPath(), "--state-dir", t.TempDir())
+	if r.code != 1 || !strings.Contains(r.stderr, "refused at copy and stage") || !strings.Contains(r.stderr, "sysroll apply FILE") || strings.Count(r.stderr, "fc-none") < 3 {
+		t.Fatalf("fleet deploy of a service not applied: %s", r)
+	}
+	t.Logf("refusal:\n%s", r.stderr)
 }

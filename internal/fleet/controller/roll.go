@@ -257,9 +257,11 @@ func (r *run) result(ctx context.Context, n string, jh *journal.Host) plan.HostR
 	}
 	res := hostResult(rec.Result)
 	r.mu.Lock()
-	jh.RolloutID = rec.ID
-	jh.Result = res
-	jh.Error = rec.Reason
+	if jh.Phase != plan.PhaseReverting { // the host's result stays its deploy's
+		jh.RolloutID = rec.ID
+		jh.Result = res
+		jh.Error = rec.Reason
+	}
 	r.mu.Unlock()
 	phase := plan.PhaseFailed
 	switch {

@@ -97,8 +97,16 @@ type ExitError struct {
 
 func (e *ExitError) Error() string {
 	msg := fmt.Sprintf("%s: %s exited %d", e.Host, e.Cmd, e.Code)
-	if e.Stderr != "" {
-		msg += ": " + clip(e.Stderr)
+	// sysroll's own pointer to its --help is about the host's command
+	// line, which the operator did not write: leave it out.
+	var keep []string
+	for l := range strings.Lines(e.Stderr) {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "see `") {
+			keep = append(keep, l)
+		}
+	}
+	if len(keep) > 0 {
+		msg += ": " + clip(strings.Join(keep, "; "))
 	}
 	return msg
 }
