@@ -1,0 +1,364 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sysroll/sysroll/internal/fleet/journal"
+	"github.com/sysroll/sysroll/internal/fleet/plan"
+	"github.com/sysroll/sysroll/internal/schema"
+)
+
+// Options are one fleet rollout's.
+type Options struct {
+	// Service is the service's name, the same on every host.
+	Service string
+	// Version is the release's name on the hosts; SHA256 the artifact's.
+	Version, SHA256 string
+	// BinarySize and ArtifactSize are what a host that lacks them would be
+	// sent, for --dry-run.
+	BinarySize, ArtifactSize int64
+	// Hosts are the hosts of the rollout, in inventory order, after --limit.
+	// Instances is what the service files say, replaced by each host's
+	// status once it is read (a dry run cannot on a host without the build).
+	Hosts []plan.Host
+	// Strategy is fleet.hosts.
+	Strategy plan.Strategy
+	// FleetID names the rollout: in unit, claim and events file names.
+	FleetID string
+	// Controller is who runs it, user@machine, for the claims.
+	Controller string
+	// DryRun connects and reads, prints the plan, and changes nothing.
+	DryRun bool
+	// JournalPath is where the fleet journal is written ("" for nowhere).
+	JournalPath string
+	// Progress receives what happens; nil drops it.
+	Progress Progress
+	// StopWait bounds how long an interrupted controller waits for the
+	// steps it stopped to reach their safe point (2 minutes when 0); they
+	// get there on their own regardless.
+	StopWait time.Duration
+	// Now is the clock (time.Now when nil); RetryEvery how long to wait
+	// between reattach attempts (1 s when 0).
+	Now        func() time.Time
+	RetryEvery time.Duration
+}
+
+// Progress is where the controller reports, host by host.
+type Progress interface {
+	// Event is one line of a host step's events file, as the host wrote it.
+	Event(host string, line []byte)
+	// Note is the controller's own account; host is "" for the fleet.
+	Note(host, msg string)
+}
+
+// HostReport is one host's line of the summary.
+type HostReport struct {
+	Name string
+	// Result is plan.HostResult's word once the host's step ended, else
+	// what became of it: "untouched", "refused", "would roll" (dry run).
+	Result string
+	// Sent is the bytes copied to the host (binary and release); for a dry
+	// run, what would be.
+	Sent   int64
+	Detail string
+}
+
+// Report is the outcome of Run.
+type Report struct {
+	FleetID string
+	Result  journal.Result // "" for a dry run or a refusal
+	Reason  string
+	Plan    *plan.Plan
+	Hosts   []HostReport
+}
+
+// OK reports whether every host of the rollout succeeded.
+func (r *Report) OK() bool {
+	for _, h := range r.Hosts {
+		if h.Result != string(plan.HostSucceeded) {
+			return false
+		}
+	}
+	return r.Result == journal.ResultSucceeded
+}
+
+// RefusedError is a rollout refused before any instance was touched: a
+// host unreachable, of unknown or changed key, of another protocol, without
+// the service, or failing its copy or stage.
+type RefusedError struct {
+	Phase string
+	Hosts map[string]error
+	// Touched says whether anything was copied before the refusal (the
+	// copy phase), though no instance was restarted.
+	Touched bool
+}
+
+func (e *RefusedError) Error() string {
+	var b strings.Builder
+	what := "nothing was touched on any host"
+	if e.Touched {
+		what = "no instance was touched on any host"
+	}
+	fmt.Fprintf(&b, "fleet rollout refused at %s (%s):", e.Phase, what)
+	for _, name := range sortedKeys(e.Hosts) {
+		fmt.Fprintf(&b, "\n  %v", e.Hosts[name])
+	}
+	return b.String()
+}
+
+func (e *RefusedError) Unwrap() []error {
+	var out []error
+	for _, name := range sortedKeys(e.Hosts) {
+		out = append(out, e.Hosts[name])
+	}
+	return out
+}
+
+// run is one Run's state.
+type run struct {
+	o     Options
+	hosts map[string]Host
+	order []string
+	rep   map[string]*HostReport
+	boot  map[string]string
+	// started: hosts whose deploy step began, the only ones it may have
+	// changed.
+	started map[string]bool
+	j       *journal.Journal
+	mu      sync.Mutex // rep, j
+}
+
+// Run rolls the release out across hosts (one Host per Options.Hosts,
+// same names) as the package doc says. The error is a *RefusedError when
+// the rollout was refused before any instance was touched, else a failure
+// to keep the journal; how the rollout ended is in the Report.
+func Run(ctx context.Context, hosts []Host, o Options) (*Report, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.RetryEvery == 0 {
+		o.RetryEvery = time.Second
+	}
+	if o.StopWait == 0 {
+		o.StopWait = 2 * time.Minute
+	}
+	if o.Progress == nil {
+		o.Progress = nopProgress{}
+	}
+	o.Strategy = o.Strategy.WithDefaults()
+	r := &run{o: o, hosts: map[string]Host{}, rep: map[string]*HostReport{}, boot: map[string]string{}, started: map[string]bool{}}
+	for _, h := range hosts {
+		r.hosts[h.Name()] = h
+	}
+	for _, h := range o.Hosts {
+		if r.hosts[h.Name] == nil {
+			return nil, fmt.Errorf("controller: no connection for host %s", h.Name)
+		}
+		r.order = append(r.order, h.Name)
+		r.rep[h.Name] = &HostReport{Name: h.Name, Result: "untouched"}
+	}
+	rep := &Report{FleetID: o.FleetID}
+	p, err := r.prepare(ctx)
+	rep.Plan = p
+	rep.Hosts = r.reports()
+	if err != nil {
+		return rep, err
+	}
+	if o.DryRun {
+		for _, h := range rep.Hosts {
+			r.rep[h.Name].Result = "would roll"
+		}
+		rep.Hosts = r.reports()
+		return rep, nil
+	}
+	res, reason, err := r.roll(ctx, p)
+	rep.Result, rep.Reason, rep.Hosts = res, reason, r.reports()
+	return rep, err
+}
+
+func (r *run) reports() []HostReport {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]HostReport, 0, len(r.order))
+	for _, n := range r.order {
+		out = append(out, *r.rep[n])
+	}
+	return out
+}
+
+// each runs f for every name in parallel (the pool bounds the handshakes)
+// and returns the errors by host.
+func each(names []string, f func(name string) error) map[string]error {
+	var mu sync.Mutex
+	errs := map[string]error{}
+	var wg sync.WaitGroup
+	for _, n := range names {
+		wg.Go(func() {
+			if err := f(n); err != nil {
+				mu.Lock()
+				errs[n] = err
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return errs
+}
+
+// prepare is everything before the first host batch: connect, handshake,
+// the service check, copy and stage (or, dry, what they would do), then
+// the plan.
+func (r *run) prepare(ctx context.Context) (*plan.Plan, error) {
+	o := r.o
+	if errs := each(r.order, func(n string) error { return r.hosts[n].Connect(ctx) }); len(errs) > 0 {
+		return nil, r.refuse("connect", errs, false)
+	}
+	present := map[string]bool{}
+	var mu sync.Mutex
+	errs := each(r.order, func(n string) error {
+		v, ok, err := r.hosts[n].Version(ctx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := r.checkVersion(n, v); err != nil {
+				return err
+			}
+		}
+		mu.Lock()
+		present[n] = ok
+		mu.Unlock()
+		return nil
+	})
+	if len(errs) > 0 {
+		return nil, r.refuse("handshake", errs, false)
+	}
+	instances := map[string]int{}
+	errs = each(r.order, func(n string) error {
+		h := r.hosts[n]
+		var sent int64
+		if !present[n] {
+			if o.DryRun {
+				r.setSent(n, o.BinarySize+o.ArtifactSize, "sysroll build and release not on the host")
+				return nil
+			}
+			s, err := h.PushBinary(ctx)
+			sent += s
+			r.setSent(n, sent, "")
+			if err != nil {
+				return err
+			}
+			v, ok, err := h.Version(ctx)
+			if err == nil && !ok {
+				err = fmt.Errorf("%s: the sysroll build just copied does not run", n)
+			}
+			if err != nil {
+				return err
+			}
+			if err := r.checkVersion(n, v); err != nil {
+				return err
+			}
+		}
+		st, err := h.Status(ctx, o.Service)
+		if err != nil {
+			return fmt.Errorf("%w (is %s applied on %s? run `sysroll apply FILE` there first: a fleet deploy never installs units)", err, o.Service, n)
+		}
+		mu.Lock()
+		instances[n] = len(st.Instances)
+		mu.Unlock()
+		has, err := h.Has(ctx, o.Service, o.Version, o.SHA256)
+		if err != nil {
+			return err
+		}
+		if has {
+			r.setSent(n, sent, "release "+o.Version+" already staged")
+			return nil
+		}
+		if o.DryRun {
+			r.setSent(n, sent+o.ArtifactSize, "")
+			return nil
+		}
+		s, err := h.PushArtifact(ctx)
+		sent += s
+		r.setSent(n, sent, "")
+		if err != nil {
+			return err
+		}
+		if _, err := h.Stage(ctx, o.Service, o.Version, o.SHA256, o.FleetID); err != nil {
+			return fmt.Errorf("stage release %s: %w", o.Version, err)
+		}
+		return nil
+	})
+	for _, n := range r.order {
+		rp := r.rep[n]
+		o.Progress.Note(n, fmt.Sprintf("copy: %d bytes%s", rp.Sent, wouldBe(o.DryRun)))
+	}
+	if len(errs) > 0 {
+		return nil, r.refuse("copy and stage", errs, !o.DryRun)
+	}
+	hosts := make([]plan.Host, len(o.Hosts))
+	for i, h := range o.Hosts {
+		if n, ok := instances[h.Name]; ok {
+			h.Instances = n // what the host runs; else what the files say (dry run)
+		}
+		hosts[i] = h
+	}
+	p, err := plan.Batches(hosts, o.Strategy)
+	if err != nil {
+		return nil, fmt.Errorf("plan the host batches: %w", err)
+	}
+	o.Progress.Note("", p.Describe())
+	return p, nil
+}
+
+func wouldBe(dry bool) string {
+	if dry {
+		return " would be sent (dry run: nothing changed)"
+	}
+	return " sent"
+}
+
+func (r *run) setSent(n string, sent int64, detail string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rep[n].Sent = sent
+	if detail != "" {
+		r.rep[n].Detail = detail
+	}
+}
+
+func (r *run) checkVersion(n string, v schema.Version) error {
+	if v.Protocol != schema.FleetProtocol {
+		return fmt.Errorf("%s: sysroll there speaks fleet protocol %d, this controller %d: push this build (it is content-addressed) or upgrade", n, v.Protocol, schema.FleetProtocol)
+	}
+	r.mu.Lock()
+	r.boot[n] = v.BootID
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *run) refuse(phase string, errs map[string]error, touched bool) error {
+	for n, err := range errs {
+		r.rep[n].Result = "refused"
+		r.rep[n].Detail = err.Error()
+	}
+	return &RefusedError{Phase: phase, Hosts: errs, Touched: touched}
+}
+
+type nopProgress struct{}
+
+func (nopProgress) Event(string, []byte) {}
+func (nopProgress) Note(string, string)  {}
+
+func sortedKeys(m map[string]error) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+var errNoResult = errors.New("no result seen")
