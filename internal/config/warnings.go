@@ -87,5 +87,5 @@ func (s *Service) warnFleetIgnored(e *errs) {
 	if s.Hosts.node != nil || s.Hosts.Inventory != nil {
 		path = at("hosts")
 	}
-	e.add(path, "%s (%s), but this command acts on this machine only: hosts: and fleet: are not applied here (rolling a fleet is not available yet)", FleetIgnored, what)
+	e.add(path, "%s (%s), but this command acts on this machine only: hosts: and fleet: are not applied here (roll the fleet with: sysroll fleet deploy FILE)", FleetIgnored, what)
 }
