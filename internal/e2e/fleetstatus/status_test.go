@@ -182,7 +182,40 @@ func TestApplyThenStatus(t *testing.T) {
 		t.Errorf("mixed releases not flagged in the table: %s", r)
 	}
 
-	// 4. h3 cut off: shown unreachable, exit 1, bounded by the connect
+	// 4. h2's unit file edited by hand: drift flagged (a warning, exit 0);
+	// a fleet apply (its dry run first, which changes nothing) puts it back.
+	h2 := f.Host("h2")
+	unit := "/etc/systemd/system/" + name + "@.service"
+	ectx, ecancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer ecancel()
+	if out, err := h2.Exec(ectx, "sh", "-c", "echo '# edited by hand' >> "+unit); err != nil {
+		t.Fatalf("edit %s on h2: %v %s", unit, err, out)
+	}
+	doc = statusJSON(t, f, file, ssh, 0)
+	if !doc.UnitDrift || len(doc.UnitHashes) != 2 {
+		t.Errorf("unit edited on h2: drift %v, hashes %v", doc.UnitDrift, doc.UnitHashes)
+	}
+	for u, hs := range doc.UnitHashes {
+		if len(hs) == 1 && hs[0] != "h2" {
+			t.Errorf("the odd unit hash %s is on %v, want h2", u, hs)
+		}
+	}
+	r = controllerRun(t, f, append([]string{"fleet", "apply", file, "--dry-run"}, ssh...)...)
+	if r.code != 0 {
+		t.Errorf("fleet apply --dry-run: %s", r)
+	}
+	if doc = statusJSON(t, f, file, ssh, 0); !doc.UnitDrift {
+		t.Errorf("fleet apply --dry-run repaired the drift: it must change nothing")
+	}
+	r = controllerRun(t, f, append([]string{"fleet", "apply", file}, ssh...)...)
+	if r.code != 0 {
+		t.Fatalf("fleet apply to repair the drift: %s", r)
+	}
+	if doc = statusJSON(t, f, file, ssh, 0); doc.UnitDrift {
+		t.Errorf("drift after fleet apply: %v", doc.UnitHashes)
+	}
+
+	// 5. h3 cut off: shown unreachable, exit 1, bounded by the connect
 	// timeout (5 s), not by TCP's own.
 	h3 := f.Host("h3")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
