@@ -41,7 +41,7 @@ this machine.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newFleetDeployCmd(g))
+	cmd.AddCommand(newFleetDeployCmd(g), newFleetStatusCmd(g), newFleetApplyCmd(g))
 	return cmd
 }
 

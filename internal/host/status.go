@@ -2,7 +2,10 @@ package host
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -34,7 +37,34 @@ func (h *Host) Status(ctx context.Context, opts StatusOptions) (*schema.Status, 
 		return nil, err
 	}
 	defer m.Close()
-	return collectStatus(ctx, m, svc, dir, !opts.NoProbe)
+	st, err := collectStatus(ctx, m, svc, dir, !opts.NoProbe)
+	if err != nil {
+		return nil, err
+	}
+	st.UnitSHA256 = h.unitHash(svc)
+	return st, nil
+}
+
+// unitHash is the sha256 of the service's installed unit files, read from
+// disk (what systemd runs, not what this build would render), each as its
+// name, a NUL, its content or "(missing)", a NUL. "" when the units cannot
+// be rendered: status still reports the rest.
+func (h *Host) unitHash(svc *config.Service) string {
+	files, err := h.Render(svc)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.New()
+	for _, f := range files {
+		sum.Write([]byte(f.Name + "\x00"))
+		b, err := os.ReadFile(f.Path)
+		if err != nil || f.Path == "" {
+			b = []byte("(missing)")
+		}
+		sum.Write(b)
+		sum.Write([]byte{0})
+	}
+	return hex.EncodeToString(sum.Sum(nil))
 }
 
 // List reports every service sysroll manages on this host, without probes.

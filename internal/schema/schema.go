@@ -125,6 +125,10 @@ type Status struct {
 	Healthy   int              `json:"healthy"`
 	Releases  map[string]int   `json:"releases"` // release -> instances running it
 	Mixed     bool             `json:"mixed_releases"`
+	// UnitSHA256 is the sha256 of the service's installed unit files (each
+	// name and content, in render order): equal on two hosts when their
+	// units are the same, so a fleet status can flag drift between hosts.
+	UnitSHA256 string `json:"unit_sha256,omitempty"`
 	// Interrupted is the rollout that must be resumed or rolled back
 	// before another may start.
 	Interrupted *release.Record `json:"interrupted_rollout,omitempty"`

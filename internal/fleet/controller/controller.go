@@ -249,16 +249,9 @@ func (r *run) prepare(ctx context.Context) (*plan.Plan, error) {
 				r.setSent(n, o.BinarySize+o.ArtifactSize, "sysroll build and release not on the host")
 				return nil
 			}
-			s, err := h.PushBinary(ctx)
+			v, s, err := pushBuild(ctx, h)
 			sent += s
 			r.setSent(n, sent, "")
-			if err != nil {
-				return err
-			}
-			v, ok, err := h.Version(ctx)
-			if err == nil && !ok {
-				err = fmt.Errorf("%s: the sysroll build just copied does not run", n)
-			}
 			if err != nil {
 				return err
 			}
@@ -335,8 +328,8 @@ func (r *run) setSent(n string, sent int64, detail string) {
 }
 
 func (r *run) checkVersion(n string, v schema.Version) error {
-	if v.Protocol != schema.FleetProtocol {
-		return fmt.Errorf("%s: sysroll there speaks fleet protocol %d, this controller %d: push this build (it is content-addressed) or upgrade", n, v.Protocol, schema.FleetProtocol)
+	if err := checkProtocol(n, v); err != nil {
+		return err
 	}
 	r.mu.Lock()
 	r.boot[n] = v.BootID
