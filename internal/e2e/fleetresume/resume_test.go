@@ -56,6 +56,7 @@ func TestResumeAfterKill(t *testing.T) {
 	// A new rollout is refused while the claims are unfinished.
 	r := s.controller("fleet", "deploy", s.file(), "--artifact", s.release("v3", ""), "--version", "v3",
 		"--ssh-config", cfg, "--state-dir", t.TempDir())
+	t.Logf("fleet deploy of v3 while %s is unfinished: exit %d: %s", id, r.code, strings.TrimSpace(r.stderr))
 	if r.code == 0 || !strings.Contains(r.stderr, "fleet rollout "+id) || !strings.Contains(r.stderr, "--resume") {
 		t.Errorf("fleet deploy of v3 while %s is unfinished: want a refusal naming it and --resume: %s", id, r)
 	}
@@ -74,6 +75,7 @@ func TestResumeAfterKill(t *testing.T) {
 		t.Fatalf("--resume --dry-run: %s", r)
 	}
 	_, sum := parse(t, r.stdout)
+	t.Logf("--resume --dry-run of %s: %+v", id, sum.Hosts)
 	got := map[string]string{}
 	for _, h := range sum.Hosts {
 		got[h.Host] = h.Result

@@ -3,7 +3,8 @@ package controller
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/sysroll/sysroll/internal/fleet/journal"
@@ -48,7 +49,7 @@ func (r *run) rollbackStep() Step {
 		Args:        []string{"rollback", o.Service, "--fleet", o.FleetID}}
 }
 
-// unfinished is host n's unfinished claims of other fleet rollouts than
+// foreignClaims is host n's unfinished claims of other fleet rollouts than
 // this one. A claim that cannot be read is reported as a claim of its
 // own: an unreadable claim must block, never be taken as none.
 func (r *run) foreignClaims(ctx context.Context, n string) []plan.Claim {
@@ -79,16 +80,11 @@ func (r *run) refuseClaimed(ctx context.Context) error {
 		// Reachable, no instance: only the claims can refuse.
 		states[i] = plan.HostState{Name: n, Reachable: true}
 	}
-	errs := each(r.order, func(n string) error {
-		cs := r.foreignClaims(ctx, n)
-		for i := range states {
-			if states[i].Name == n {
-				states[i].Claims = cs
-			}
-		}
+	// foreignClaims reports its errors as claims: each never fails.
+	each(r.order, func(n string) error {
+		states[slices.Index(r.order, n)].Claims = r.foreignClaims(ctx, n)
 		return nil
 	})
-	_ = errs // foreignClaims reports its errors as claims
 	v := plan.Preflight(plan.Check{FleetID: r.o.FleetID, Hosts: states, Strategy: r.o.Strategy})
 	if v.Go {
 		return nil
@@ -103,18 +99,14 @@ func (r *run) refuseClaimed(ctx context.Context) error {
 	for _, why := range v.Refusals {
 		for _, n := range r.order {
 			if strings.HasPrefix(why, "host "+n+" ") {
-				out[n] = fmt.Errorf("%s (run `sysroll fleet deploy FILE --resume` to finish it)", why)
+				out[n] = fmt.Errorf("%s; here: `sysroll fleet deploy FILE --resume`", why)
 			}
 		}
 	}
 	if len(out) == 0 { // not a claim refusal: the batch preflights judge the rest
 		return nil
 	}
-	names := make([]string, 0, len(ids))
-	for id := range ids {
-		names = append(names, id)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(ids))
 	r.o.Progress.Note("", "unfinished fleet rollout "+strings.Join(names, ", ")+" holds hosts of this rollout")
 	return r.refuse("preflight (claims)", out, false)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -160,18 +161,20 @@ func (r *run) rebuild(ctx context.Context, now map[string]*plan.HostNow) (*journ
 			ids[c.FleetID] = true
 		}
 	}
-	names := slices.Sorted(func(yield func(string) bool) {
-		for id := range ids {
-			if !yield(id) {
-				return
-			}
+	names := slices.Sorted(maps.Keys(ids))
+	var unreachable []string
+	for _, n := range r.order {
+		if !now[n].Reachable {
+			unreachable = append(unreachable, n)
 		}
-	})
-	switch len(names) {
-	case 0:
+	}
+	switch {
+	case len(names) == 0 && len(unreachable) > 0:
+		// Their claims are unknown: "nothing to resume" would be a guess.
+		return nil, fmt.Errorf("no reachable host holds an unfinished claim of %s, and %s could not be reached: run --resume again once they are", r.o.Service, strings.Join(unreachable, ", "))
+	case len(names) == 0:
 		return nil, fmt.Errorf("%w of %s: no host holds an unfinished claim", ErrNothingToResume, r.o.Service)
-	case 1:
-	default:
+	case len(names) > 1:
 		return nil, fmt.Errorf("the hosts hold unfinished claims of %d fleet rollouts of %s, %s: refusing to guess which to resume; inspect them (`sysroll history %s --fleet ID` on the hosts)",
 			len(names), r.o.Service, strings.Join(names, " and "), r.o.Service)
 	}

@@ -256,6 +256,14 @@ func TestResumeFindsOneRollout(t *testing.T) {
 			t.Fatalf("err %v, want ErrNothingToResume", err)
 		}
 	})
+	t.Run("none on the reachable hosts, one unreachable: not taken as none", func(t *testing.T) {
+		_, cs, o := newResumeFleet(t)
+		cs[2].connectErr = errBoom
+		_, _, err := Resume(context.Background(), claimHosts(cs), *o)
+		if err == nil || errors.Is(err, ErrNothingToResume) || !strings.Contains(err.Error(), "h3 could not be reached") {
+			t.Fatalf("err %v, want one naming h3 unreachable", err)
+		}
+	})
 	t.Run("finished claims only", func(t *testing.T) {
 		_, cs, o := newResumeFleet(t)
 		j := killedJournal(plan.PhaseDone, plan.PhaseDone, plan.PhaseDone)
