@@ -47,7 +47,7 @@ this machine.`,
 
 type fleetDeployFlags struct {
 	artifact, version, limit, sshConfig, agentBinary string
-	dryRun, acceptNew                                bool
+	dryRun, acceptNew, resume                        bool
 }
 
 func newFleetDeployCmd(g *globals) *cobra.Command {
@@ -81,10 +81,22 @@ The fleet journal is written to $XDG_STATE_HOME/sysroll/fleet/NAME/ID.json
 (or under --state-dir), and a claim to /var/lib/sysroll/NAME/fleet/ID.json
 on each host. Exit 0 when every host succeeded, 1 otherwise, with a table of
 host and result. --dry-run connects and reads only: it prints the plan and
-the bytes each host would be sent.`,
+the bytes each host would be sent.
+
+--resume completes an unfinished fleet rollout of the service (its
+controller was killed, lost its connection, or the rollout halted): from the
+controller's journal when --state-dir has one, else rebuilt from the hosts'
+claims, so it works from another machine. Each host is asked where it stands
+(its step's unit, its record of the rollout, its boot ID) and is reattached
+to, marked done, resumed (` + "`sysroll deploy NAME --resume`" + ` under systemd-run),
+started, or handed to the failure action; then the remaining host batches roll
+as usual. --resume --dry-run prints that decision per host and changes
+nothing. Exit 2 when there is nothing to resume. While a host holds an
+unfinished claim, a new fleet deploy is refused, naming the rollout.`,
 		Example: `  sysroll fleet deploy hello.yaml --artifact ./build --version v2
   sysroll fleet deploy hello.yaml --artifact ./build --limit 'zone=a' --dry-run
-  sysroll fleet deploy hello.yaml --artifact app.tar.gz --ssh-config ./ssh_config --json`,
+  sysroll fleet deploy hello.yaml --artifact app.tar.gz --ssh-config ./ssh_config --json
+  sysroll fleet deploy hello.yaml --resume --dry-run`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runFleetDeploy(cmd, g, args[0], f)
@@ -95,6 +107,7 @@ the bytes each host would be sent.`,
 	fl.StringVar(&f.version, "version", "", "the release's name on the hosts (default: the first 12 hex digits of its sha256)")
 	fl.StringVar(&f.limit, "limit", "", "roll only the hosts matching `PATTERN` (Ansible's syntax: web,db:!db2, zone=a)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "connect and read only: print the plan and what would be copied")
+	fl.BoolVar(&f.resume, "resume", false, "complete the unfinished fleet rollout of the service (from the journal, else the hosts' claims); with --dry-run, print what it would do per host")
 	fl.BoolVar(&f.acceptNew, "accept-new-host-keys", false, "record the keys of hosts known_hosts does not know (a changed key is refused regardless)")
 	fl.StringVar(&f.sshConfig, "ssh-config", "", "the ssh_config `FILE` to resolve hosts with (ssh -F)")
 	fl.StringVar(&f.agentBinary, "agent-binary", "", "the sysroll build to run on the hosts (default: this one; it must be linux, static, of the hosts' architecture)")
@@ -102,6 +115,12 @@ the bytes each host would be sent.`,
 }
 
 func runFleetDeploy(cmd *cobra.Command, g *globals, file string, f fleetDeployFlags) error {
+	if f.resume {
+		if f.artifact != "" || f.version != "" || f.limit != "" {
+			return usagef("--resume completes the unfinished fleet rollout as it was planned: it takes no --artifact, --version or --limit")
+		}
+		return runFleetResume(cmd, g, file, f)
+	}
 	if f.artifact == "" {
 		return usagef("--artifact is required: the release to roll out")
 	}

@@ -42,6 +42,9 @@ func TestFleetDeployCLI(t *testing.T) {
 		{"missing artifact", []string{"fleet", "deploy", fleet, "--artifact", filepath.Join(dir, "nope")}, ExitUsage, []string{"--artifact"}},
 		{"unreachable hosts", []string{"fleet", "deploy", fleet, "--artifact", art}, ExitFailed,
 			[]string{"refused at connect (nothing was touched on any host)", "web1", "web2", "refused"}},
+		{"resume with an artifact", []string{"fleet", "deploy", fleet, "--resume", "--artifact", art}, ExitUsage, []string{"--resume", "no --artifact"}},
+		{"resume, unreachable hosts", []string{"fleet", "deploy", fleet, "--resume", "--dry-run"}, ExitFailed,
+			[]string{"could not be reached", "web1, web2", "--resume again"}},
 		{"unreachable, dry run", []string{"fleet", "deploy", fleet, "--artifact", art, "--dry-run", "--limit", "web2"}, ExitFailed,
 			[]string{"refused at connect", "web2"}},
 	}

@@ -140,6 +140,31 @@ type run struct {
 // the rollout was refused before any instance was touched, else a failure
 // to keep the journal; how the rollout ended is in the Report.
 func Run(ctx context.Context, hosts []Host, o Options) (*Report, error) {
+	r, err := newRun(hosts, o)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{FleetID: o.FleetID}
+	p, err := r.prepare(ctx)
+	rep.Plan = p
+	rep.Hosts = r.reports()
+	if err != nil {
+		return rep, err
+	}
+	if o.DryRun {
+		for _, h := range rep.Hosts {
+			r.rep[h.Name].Result = "would roll"
+		}
+		rep.Hosts = r.reports()
+		return rep, nil
+	}
+	res, reason, err := r.roll(ctx, p)
+	rep.Result, rep.Reason, rep.Hosts = res, reason, r.reports()
+	return rep, err
+}
+
+// newRun sets o's defaults and pairs its hosts with their connections.
+func newRun(hosts []Host, o Options) (*run, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -164,23 +189,7 @@ func Run(ctx context.Context, hosts []Host, o Options) (*Report, error) {
 		r.order = append(r.order, h.Name)
 		r.rep[h.Name] = &HostReport{Name: h.Name, Result: "untouched"}
 	}
-	rep := &Report{FleetID: o.FleetID}
-	p, err := r.prepare(ctx)
-	rep.Plan = p
-	rep.Hosts = r.reports()
-	if err != nil {
-		return rep, err
-	}
-	if o.DryRun {
-		for _, h := range rep.Hosts {
-			r.rep[h.Name].Result = "would roll"
-		}
-		rep.Hosts = r.reports()
-		return rep, nil
-	}
-	res, reason, err := r.roll(ctx, p)
-	rep.Result, rep.Reason, rep.Hosts = res, reason, r.reports()
-	return rep, err
+	return r, nil
 }
 
 func (r *run) reports() []HostReport {
@@ -239,6 +248,9 @@ func (r *run) prepare(ctx context.Context) (*plan.Plan, error) {
 	})
 	if len(errs) > 0 {
 		return nil, r.refuse("handshake", errs, false)
+	}
+	if err := r.refuseClaimed(ctx); err != nil {
+		return nil, err
 	}
 	instances := map[string]int{}
 	errs = each(r.order, func(n string) error {

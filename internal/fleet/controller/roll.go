@@ -36,33 +36,39 @@ func (r *run) roll(ctx context.Context, p *plan.Plan) (journal.Result, string, e
 	if errs := each(r.planned(), func(n string) error { return r.claim(ctx, n) }); len(errs) > 0 {
 		return r.finish(ctx, journal.ResultHalted, (&RefusedError{Phase: "claim", Hosts: errs, Touched: true}).Error())
 	}
-	var changed []string
-	tolerated := 0
-	for i, b := range p.Batches {
-		if err := ctx.Err(); err != nil {
-			return r.finish(ctx, journal.ResultInterrupted, "interrupted before host batch "+fmt.Sprint(i+1))
+	return r.loop(ctx, p, 0, nil, nil, 0)
+}
+
+// loop runs the host batches of p from batch from on. first, when not
+// nil, is batch from's results, already had (a resume acted on its hosts
+// itself): that batch skips its preflight and steps and goes straight to
+// its evaluation. changed and tolerated carry over from earlier batches.
+func (r *run) loop(ctx context.Context, p *plan.Plan, from int, first map[string]plan.HostResult, changed []string, tolerated int) (journal.Result, string, error) {
+	o := r.o
+	for i := from; i < len(p.Batches); i++ {
+		b := p.Batches[i]
+		results := first
+		if i != from || first == nil {
+			if err := ctx.Err(); err != nil {
+				return r.finish(ctx, journal.ResultInterrupted, "interrupted before host batch "+fmt.Sprint(i+1))
+			}
+			v := plan.Preflight(plan.Check{FleetID: o.FleetID, Batch: b.Hosts, Hosts: r.states(ctx), Strategy: o.Strategy})
+			for _, n := range v.Notes {
+				o.Progress.Note("", "preflight: "+n)
+			}
+			if !v.Go {
+				return r.finish(ctx, journal.ResultHalted, fmt.Sprintf("host batch %d refused by the preflight: %s", i+1, strings.Join(v.Refusals, "; ")))
+			}
+			o.Progress.Note("", fmt.Sprintf("host batch %d of %d: %s", i+1, len(p.Batches), strings.Join(b.Hosts, ", ")))
+			results = map[string]plan.HostResult{}
+			each(b.Hosts, func(n string) error {
+				res := r.step(ctx, n, r.deployStep(), plan.PhaseRolling)
+				r.mu.Lock()
+				results[n] = res
+				r.mu.Unlock()
+				return nil
+			})
 		}
-		v := plan.Preflight(plan.Check{FleetID: o.FleetID, Batch: b.Hosts, Hosts: r.states(ctx), Strategy: o.Strategy})
-		for _, n := range v.Notes {
-			o.Progress.Note("", "preflight: "+n)
-		}
-		if !v.Go {
-			return r.finish(ctx, journal.ResultHalted, fmt.Sprintf("host batch %d refused by the preflight: %s", i+1, strings.Join(v.Refusals, "; ")))
-		}
-		o.Progress.Note("", fmt.Sprintf("host batch %d of %d: %s", i+1, len(p.Batches), strings.Join(b.Hosts, ", ")))
-		results := map[string]plan.HostResult{}
-		step := func(n string) Step {
-			return Step{Unit: UnitName(o.Service, o.FleetID, ""), Events: EventsPath(o.Service, o.FleetID),
-				Description: fmt.Sprintf("sysroll fleet %s: %s → %s", o.FleetID, o.Service, o.Version),
-				Args:        []string{"deploy", o.Service, "--version", o.Version, "--fleet", o.FleetID}}
-		}
-		each(b.Hosts, func(n string) error {
-			res := r.step(ctx, n, step(n), plan.PhaseRolling)
-			r.mu.Lock()
-			results[n] = res
-			r.mu.Unlock()
-			return nil
-		})
 		for _, n := range b.Hosts {
 			switch results[n] {
 			case plan.HostSucceeded, plan.HostFailed, plan.HostHalted:
@@ -96,9 +102,7 @@ func (r *run) roll(ctx context.Context, p *plan.Plan) (journal.Result, string, e
 		}
 		rolledBackOK := true
 		for _, n := range d.Rollback {
-			rs := r.step(ctx, n, Step{Unit: UnitName(o.Service, o.FleetID, "rollback"), Events: EventsPath(o.Service, o.FleetID),
-				Description: fmt.Sprintf("sysroll fleet %s: roll %s back", o.FleetID, o.Service),
-				Args:        []string{"rollback", o.Service, "--fleet", o.FleetID}}, plan.PhaseReverting)
+			rs := r.step(ctx, n, r.rollbackStep(), plan.PhaseReverting)
 			if rs == plan.HostSucceeded {
 				changed = slices.DeleteFunc(changed, func(c string) bool { return c == n })
 				r.setPhase(n, plan.PhaseReverted, "", "")
@@ -180,6 +184,13 @@ func (r *run) step(ctx context.Context, n string, s Step, phase plan.Phase) plan
 		r.mu.Unlock()
 	}
 	r.o.Progress.Note(n, "started "+s.Unit+": sysroll "+strings.Join(s.Args, " "))
+	return r.attach(ctx, n, s, from)
+}
+
+// attach follows a started step from offset from to its end (asking it
+// to stop on an interrupt) and reads its record.
+func (r *run) attach(ctx context.Context, n string, s Step, from int64) plan.HostResult {
+	h := r.hosts[n]
 	off, err := r.follow(ctx, h, s, from)
 	if ctx.Err() != nil {
 		// Interrupted (Ctrl-C): ask the step to stop at its safe point and
@@ -315,6 +326,7 @@ func (r *run) states(ctx context.Context) []plan.HostState {
 		} else {
 			hs.Reachable = true
 			hs.Instances = len(st.Instances)
+			hs.Claims = r.foreignClaims(ctx, n)
 			for _, in := range st.Instances {
 				if in.Health == "healthy" {
 					hs.Serving++

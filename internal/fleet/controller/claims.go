@@ -1,0 +1,112 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/sysroll/sysroll/internal/fleet/journal"
+	"github.com/sysroll/sysroll/internal/fleet/plan"
+)
+
+// ClaimHost is a Host that can also report what a resume needs to know
+// and a deploy needs to refuse: the fleet claims it holds and whether a
+// step's transient unit still runs. SSHHost is one; a Host that is not
+// cannot be resumed, and its claims are not checked.
+type ClaimHost interface {
+	Host
+	// Claims are every fleet claim of service on the host (finished or
+	// not), decoded and validated.
+	Claims(ctx context.Context, service string) ([]*journal.Claim, error)
+	// UnitActive reports whether the transient unit (NAME.service) runs.
+	UnitActive(ctx context.Context, unit string) (bool, error)
+}
+
+// deployStep is the host step of the rollout of o.Version.
+func (r *run) deployStep() Step {
+	o := r.o
+	return Step{Unit: UnitName(o.Service, o.FleetID, ""), Events: EventsPath(o.Service, o.FleetID),
+		Description: fmt.Sprintf("sysroll fleet %s: %s → %s", o.FleetID, o.Service, o.Version),
+		Args:        []string{"deploy", o.Service, "--version", o.Version, "--fleet", o.FleetID}}
+}
+
+// resumeStep completes a host step that stopped without ending: the
+// host's own `deploy --resume`, under the same unit and events file.
+func (r *run) resumeStep() Step {
+	s := r.deployStep()
+	s.Description = fmt.Sprintf("sysroll fleet %s: resume %s → %s", r.o.FleetID, r.o.Service, r.o.Version)
+	s.Args = []string{"deploy", r.o.Service, "--resume"}
+	return s
+}
+
+// rollbackStep is the fleet's rollback of a host.
+func (r *run) rollbackStep() Step {
+	o := r.o
+	return Step{Unit: UnitName(o.Service, o.FleetID, "rollback"), Events: EventsPath(o.Service, o.FleetID),
+		Description: fmt.Sprintf("sysroll fleet %s: roll %s back", o.FleetID, o.Service),
+		Args:        []string{"rollback", o.Service, "--fleet", o.FleetID}}
+}
+
+// foreignClaims is host n's unfinished claims of other fleet rollouts than
+// this one. A claim that cannot be read is reported as a claim of its
+// own: an unreadable claim must block, never be taken as none.
+func (r *run) foreignClaims(ctx context.Context, n string) []plan.Claim {
+	ch, ok := r.hosts[n].(ClaimHost)
+	if !ok {
+		return nil
+	}
+	cs, err := ch.Claims(ctx, r.o.Service)
+	if err != nil {
+		return []plan.Claim{{FleetID: "(unreadable: " + err.Error() + ")"}}
+	}
+	var out []plan.Claim
+	for _, c := range cs {
+		if !c.Finished && c.FleetID != r.o.FleetID {
+			out = append(out, plan.Claim{FleetID: c.FleetID, Owner: c.Controller})
+		}
+	}
+	return out
+}
+
+// refuseClaimed refuses the rollout before anything is copied when a
+// host holds an unfinished claim of another fleet rollout: the same
+// refusal a host batch's preflight gives (plan.Preflight decides it), but
+// before this rollout writes claims of its own next to it.
+func (r *run) refuseClaimed(ctx context.Context) error {
+	states := make([]plan.HostState, len(r.order))
+	for i, n := range r.order {
+		// Reachable, no instance: only the claims can refuse.
+		states[i] = plan.HostState{Name: n, Reachable: true}
+	}
+	// foreignClaims reports its errors as claims: each never fails.
+	each(r.order, func(n string) error {
+		states[slices.Index(r.order, n)].Claims = r.foreignClaims(ctx, n)
+		return nil
+	})
+	v := plan.Preflight(plan.Check{FleetID: r.o.FleetID, Hosts: states, Strategy: r.o.Strategy})
+	if v.Go {
+		return nil
+	}
+	out := map[string]error{}
+	ids := map[string]bool{}
+	for _, s := range states {
+		for _, c := range s.Claims {
+			ids[c.FleetID] = true
+		}
+	}
+	for _, why := range v.Refusals {
+		for _, n := range r.order {
+			if strings.HasPrefix(why, "host "+n+" ") {
+				out[n] = fmt.Errorf("%s; here: `sysroll fleet deploy FILE --resume`", why)
+			}
+		}
+	}
+	if len(out) == 0 { // not a claim refusal: the batch preflights judge the rest
+		return nil
+	}
+	names := slices.Sorted(maps.Keys(ids))
+	r.o.Progress.Note("", "unfinished fleet rollout "+strings.Join(names, ", ")+" holds hosts of this rollout")
+	return r.refuse("preflight (claims)", out, false)
+}
