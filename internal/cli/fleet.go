@@ -11,13 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/fleet/controller"
-	"github.com/sysroll/sysroll/internal/fleet/plan"
 	"github.com/sysroll/sysroll/internal/fleet/push"
-	"github.com/sysroll/sysroll/internal/inventory"
 	"github.com/sysroll/sysroll/internal/release"
-	"github.com/sysroll/sysroll/internal/sshx"
 )
 
 // newFleetCmd is `sysroll fleet`: the controller's verbs, which act on
@@ -129,71 +125,28 @@ func runFleetDeploy(cmd *cobra.Command, g *globals, file string, f fleetDeployFl
 			return asUsage(err)
 		}
 	}
-	svc, err := config.Load(file)
-	if err != nil {
-		return asUsage(err)
-	}
-	if !svc.IsFleet() {
-		return usagef("%s describes no fleet (no hosts: and no fleet:): for this machine use `sysroll deploy %s`", file, svc.Name)
-	}
-	inv := svc.Hosts.Inventory
-	if inv == nil {
-		if inv, err = inventory.ReadFile(svc.InventoryPath()); err != nil {
-			return asUsage(err)
-		}
-		if err := svc.CheckHosts(inv); err != nil {
-			return asUsage(err)
-		}
-	}
-	if f.limit != "" {
-		if inv, err = inv.Limit(f.limit); err != nil {
-			return asUsage(err)
-		}
-	}
-	bin, err := push.PrepareBinary(f.agentBinary)
-	if err != nil {
-		return fmt.Errorf("the sysroll build for the hosts: %w", err)
-	}
 	art, err := push.PrepareArtifact(f.artifact)
 	if err != nil {
 		return asUsage(fmt.Errorf("--artifact: %w", err))
 	}
 	defer art.Close()
+	out := newFleetProgress(g.stdout, g.json)
+	t, err := openFleet(fleetOpen{file: file, limit: f.limit, sshConfig: f.sshConfig, agentBinary: f.agentBinary,
+		acceptNew: f.acceptNew, art: art, local: "deploy", warn: func(msg string) { out.Note("", "warning: "+msg) }})
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	svc, hosts, bin := t.svc, t.plan, t.bin
+	rh := make([]controller.Host, len(t.hosts))
+	for i, h := range t.hosts {
+		rh[i] = h
+	}
 	version := f.version
 	if version == "" {
 		version = art.SHA256[:12]
 	}
 	id := newFleetID(time.Now())
-	out := newFleetProgress(g.stdout, g.json)
-	overrides := map[string]sshx.Overrides{}
-	var hosts []plan.Host
-	for _, h := range inv.Hosts {
-		o := sshx.Overrides{Port: h.Port, User: h.User, Identity: h.Identity, Jump: h.Jump}
-		if h.Address != h.Name {
-			o.Address = h.Address
-		}
-		overrides[h.Name] = o
-		n := len(svc.InstanceNames())
-		if h.Instances != nil {
-			n = len(h.Instances)
-		}
-		hosts = append(hosts, plan.Host{Name: h.Name, Labels: h.Labels, Instances: n})
-		if h.Become {
-			return usagef("host %s (%s): become (sudo -n) is not supported by fleet deploy yet: log in as root", h.Name, h.Source)
-		}
-	}
-	pool := sshx.NewPool(sshx.Options{
-		Resolver:  &sshx.Inventory{Base: &sshx.OpenSSHResolver{ConfigFile: f.sshConfig}, Hosts: overrides},
-		AcceptNew: f.acceptNew,
-		Warn:      func(msg string) { out.Note("", "warning: "+msg) },
-	})
-	defer pool.Close()
-	var rh []controller.Host
-	for _, h := range hosts {
-		sh := controller.NewSSHHost(pool, h.Name, bin, art)
-		defer sh.Close()
-		rh = append(rh, sh)
-	}
 	jpath := ""
 	if !f.dryRun {
 		if jpath, err = controller.JournalPath(g.stateDir, svc.Name, id); err != nil {

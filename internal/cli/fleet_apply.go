@@ -87,7 +87,8 @@ func runFleetApply(cmd *cobra.Command, g *globals, file string, f fleetApplyFlag
 		}
 		fmt.Fprintf(g.stdout, "%s| %s\n", host, l)
 	}
-	t, err := openFleet(file, f.limit, f.sshConfig, f.agentBinary, f.acceptNew, art, func(msg string) { say("", "warning: "+msg) })
+	t, err := openFleet(fleetOpen{file: file, limit: f.limit, sshConfig: f.sshConfig, agentBinary: f.agentBinary,
+		acceptNew: f.acceptNew, art: art, local: "apply", quick: true, warn: func(msg string) { say("", "warning: "+msg) }})
 	if err != nil {
 		return err
 	}

@@ -10,71 +10,28 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/fleet/controller"
 	"github.com/sysroll/sysroll/internal/fleet/journal"
-	"github.com/sysroll/sysroll/internal/fleet/plan"
-	"github.com/sysroll/sysroll/internal/fleet/push"
-	"github.com/sysroll/sysroll/internal/inventory"
-	"github.com/sysroll/sysroll/internal/sshx"
 )
 
 // runFleetResume is `fleet deploy FILE --resume [--dry-run]`: the hosts
 // are FILE's, the rollout is the one unfinished (controller.Resume).
 func runFleetResume(cmd *cobra.Command, g *globals, file string, f fleetDeployFlags) error {
-	svc, err := config.Load(file)
+	out := newFleetProgress(g.stdout, g.json)
+	t, err := openFleet(fleetOpen{file: file, sshConfig: f.sshConfig, agentBinary: f.agentBinary,
+		acceptNew: f.acceptNew, local: "deploy --resume", warn: func(msg string) { out.Note("", "warning: "+msg) }})
 	if err != nil {
-		return asUsage(err)
+		return err
 	}
-	if !svc.IsFleet() {
-		return usagef("%s describes no fleet (no hosts: and no fleet:): for this machine use `sysroll deploy %s --resume`", file, svc.Name)
-	}
-	inv := svc.Hosts.Inventory
-	if inv == nil {
-		if inv, err = inventory.ReadFile(svc.InventoryPath()); err != nil {
-			return asUsage(err)
-		}
-		if err := svc.CheckHosts(inv); err != nil {
-			return asUsage(err)
-		}
-	}
+	defer t.Close()
+	svc, hosts := t.svc, t.plan
 	j, err := localJournal(g.stateDir, svc.Name)
 	if err != nil {
 		return err
 	}
-	bin, err := push.PrepareBinary(f.agentBinary)
-	if err != nil {
-		return fmt.Errorf("the sysroll build for the hosts: %w", err)
-	}
-	out := newFleetProgress(g.stdout, g.json)
-	overrides := map[string]sshx.Overrides{}
-	var hosts []plan.Host
-	for _, h := range inv.Hosts {
-		o := sshx.Overrides{Port: h.Port, User: h.User, Identity: h.Identity, Jump: h.Jump}
-		if h.Address != h.Name {
-			o.Address = h.Address
-		}
-		overrides[h.Name] = o
-		n := len(svc.InstanceNames())
-		if h.Instances != nil {
-			n = len(h.Instances)
-		}
-		hosts = append(hosts, plan.Host{Name: h.Name, Labels: h.Labels, Instances: n})
-		if h.Become {
-			return usagef("host %s (%s): become (sudo -n) is not supported by fleet deploy yet: log in as root", h.Name, h.Source)
-		}
-	}
-	pool := sshx.NewPool(sshx.Options{
-		Resolver:  &sshx.Inventory{Base: &sshx.OpenSSHResolver{ConfigFile: f.sshConfig}, Hosts: overrides},
-		AcceptNew: f.acceptNew,
-		Warn:      func(msg string) { out.Note("", "warning: "+msg) },
-	})
-	defer pool.Close()
-	var rh []controller.Host
-	for _, h := range hosts {
-		sh := controller.NewSSHHost(pool, h.Name, bin, nil)
-		defer sh.Close()
-		rh = append(rh, sh)
+	rh := make([]controller.Host, len(t.hosts))
+	for i, h := range t.hosts {
+		rh[i] = h
 	}
 	jpath := ""
 	rep, _, err := controller.Resume(cmd.Context(), rh, controller.ResumeOptions{

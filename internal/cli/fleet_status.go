@@ -13,6 +13,7 @@ import (
 
 	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/fleet/controller"
+	"github.com/sysroll/sysroll/internal/fleet/plan"
 	"github.com/sysroll/sysroll/internal/fleet/push"
 	"github.com/sysroll/sysroll/internal/inventory"
 	"github.com/sysroll/sysroll/internal/sshx"
@@ -54,9 +55,10 @@ host with a "host" field.`,
   sysroll fleet status hello.yaml --limit 'zone=a' --json | jq '.hosts[] | select(.problems != [])'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := openFleet(args[0], f.limit, f.sshConfig, f.agentBinary, f.acceptNew, nil, func(msg string) {
-				fmt.Fprintln(g.stderr, "warning: "+msg)
-			})
+			t, err := openFleet(fleetOpen{file: args[0], limit: f.limit, sshConfig: f.sshConfig, agentBinary: f.agentBinary,
+				acceptNew: f.acceptNew, local: "status", quick: true, warn: func(msg string) {
+					fmt.Fprintln(g.stderr, "warning: "+msg)
+				}})
 			if err != nil {
 				return err
 			}
@@ -93,6 +95,10 @@ type fleetTarget struct {
 	inv   *inventory.Inventory
 	pool  *sshx.Pool
 	hosts []*controller.SSHHost
+	// plan is each host as the planner sees it: its labels and how many
+	// instances it runs (its own list, or the service file's).
+	plan []plan.Host
+	bin  *push.Binary
 }
 
 func (t *fleetTarget) Close() {
@@ -102,16 +108,32 @@ func (t *fleetTarget) Close() {
 	t.pool.Close()
 }
 
+// fleetOpen is what openFleet needs from a fleet verb's flags.
+type fleetOpen struct {
+	file, limit, sshConfig, agentBinary string
+	acceptNew                           bool
+	// art is the release the hosts may be sent (nil: none).
+	art  *push.Artifact
+	warn func(string)
+	// local is the single-host command for the same service, named when
+	// the file describes no fleet (e.g. "status").
+	local string
+	// quick bounds the connect and the handshake by fleetConnectTimeout:
+	// a query reports a host it cannot reach rather than wait on it.
+	quick bool
+}
+
 // openFleet loads the service file and its inventory, applies --limit, and
-// prepares a connection per host (none is opened yet) running bin (this
-// build when agentBinary is ""), pushing art (may be nil).
-func openFleet(file, limit, sshConfig, agentBinary string, acceptNew bool, art *push.Artifact, warn func(string)) (*fleetTarget, error) {
-	svc, err := config.Load(file)
+// prepares a connection per host (none is opened yet) running the build
+// agentBinary names (this one when ""), pushing art when given. It is the
+// one place every fleet verb turns a file into hosts.
+func openFleet(o fleetOpen) (*fleetTarget, error) {
+	svc, err := config.Load(o.file)
 	if err != nil {
 		return nil, asUsage(err)
 	}
 	if !svc.IsFleet() {
-		return nil, usagef("%s describes no fleet (no hosts: and no fleet:): for this machine use `sysroll status %s`", file, svc.Name)
+		return nil, usagef("%s describes no fleet (no hosts: and no fleet:): for this machine use `sysroll %s %s`", o.file, o.local, svc.Name)
 	}
 	inv := svc.Hosts.Inventory
 	if inv == nil {
@@ -122,36 +144,45 @@ func openFleet(file, limit, sshConfig, agentBinary string, acceptNew bool, art *
 			return nil, asUsage(err)
 		}
 	}
-	if limit != "" {
-		if inv, err = inv.Limit(limit); err != nil {
+	if o.limit != "" {
+		if inv, err = inv.Limit(o.limit); err != nil {
 			return nil, asUsage(err)
 		}
 	}
+	t := &fleetTarget{svc: svc, inv: inv}
 	overrides := map[string]sshx.Overrides{}
 	for _, h := range inv.Hosts {
 		if h.Become {
 			return nil, usagef("host %s (%s): become (sudo -n) is not supported by the fleet verbs yet: log in as root", h.Name, h.Source)
 		}
-		o := sshx.Overrides{Port: h.Port, User: h.User, Identity: h.Identity, Jump: h.Jump}
+		ov := sshx.Overrides{Port: h.Port, User: h.User, Identity: h.Identity, Jump: h.Jump}
 		if h.Address != h.Name {
-			o.Address = h.Address
+			ov.Address = h.Address
 		}
-		overrides[h.Name] = o
+		overrides[h.Name] = ov
+		n := len(svc.InstanceNames())
+		if h.Instances != nil {
+			n = len(h.Instances)
+		}
+		t.plan = append(t.plan, plan.Host{Name: h.Name, Labels: h.Labels, Instances: n})
 	}
-	bin, err := push.PrepareBinary(agentBinary)
+	bin, err := push.PrepareBinary(o.agentBinary)
 	if err != nil {
 		return nil, fmt.Errorf("the sysroll build for the hosts: %w", err)
 	}
-	t := &fleetTarget{svc: svc, inv: inv}
-	t.pool = sshx.NewPool(sshx.Options{
-		Resolver:       &sshx.Inventory{Base: &sshx.OpenSSHResolver{ConfigFile: sshConfig}, Hosts: overrides},
-		AcceptNew:      acceptNew,
-		ConnectTimeout: fleetConnectTimeout, HandshakeTimeout: fleetConnectTimeout,
-		Warn: warn,
-	})
-	for _, h := range inv.Hosts {
-		t.hosts = append(t.hosts, controller.NewSSHHost(t.pool, h.Name, bin, art))
+	opts := sshx.Options{
+		Resolver:  &sshx.Inventory{Base: &sshx.OpenSSHResolver{ConfigFile: o.sshConfig}, Hosts: overrides},
+		AcceptNew: o.acceptNew,
+		Warn:      o.warn,
 	}
+	if o.quick {
+		opts.ConnectTimeout, opts.HandshakeTimeout = fleetConnectTimeout, fleetConnectTimeout
+	}
+	t.pool = sshx.NewPool(opts)
+	for _, h := range inv.Hosts {
+		t.hosts = append(t.hosts, controller.NewSSHHost(t.pool, h.Name, bin, o.art))
+	}
+	t.bin = bin
 	return t, nil
 }
 
