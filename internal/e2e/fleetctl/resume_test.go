@@ -1,6 +1,6 @@
 //go:build integration
 
-package fleetresume
+package fleetctl
 
 import (
 	"os/exec"
@@ -67,7 +67,7 @@ func TestResumeAfterKill(t *testing.T) {
 	// --resume --dry-run from a fresh state directory changes nothing.
 	before := map[string]string{}
 	for _, h := range s.f.Hosts() {
-		before[h.Name()] = s.footprint(h)
+		before[h.Name()] = s.claimFootprint(h)
 	}
 	fresh := t.TempDir()
 	r = s.controller("fleet", "deploy", s.file(), "--resume", "--dry-run", "--ssh-config", cfg, "--state-dir", fresh, "--json")
@@ -84,7 +84,7 @@ func TestResumeAfterKill(t *testing.T) {
 		t.Errorf("--resume --dry-run of %s: %v, want h1 done, h2 done (or reattach), h3 continue:\n%s", id, got, r.stdout)
 	}
 	for _, h := range s.f.Hosts() {
-		if after := s.footprint(h); after != before[h.Name()] {
+		if after := s.claimFootprint(h); after != before[h.Name()] {
 			t.Errorf("%s: the dry run changed it:\nbefore %s\nafter  %s", h.Name(), before[h.Name()], after)
 		}
 	}
@@ -142,9 +142,9 @@ func (s *service) claimID(h *e2etest.Host) string {
 	return strings.TrimSuffix(out[0], ".json")
 }
 
-// footprint is what a rollout changes on h: the fleet directory's files
+// claimFootprint is what a rollout changes on h: the fleet directory's files
 // and their contents, the history, the instances.
-func (s *service) footprint(h *e2etest.Host) string {
+func (s *service) claimFootprint(h *e2etest.Host) string {
 	return hostExec(s.t, h, "sh", "-c", "cd /var/lib/sysroll/"+s.name+"/fleet && ls -l --time-style=+%s && cat *.json | sha256sum; "+
 		e2etest.BinDir+"/sysroll history "+s.name+" --json | sha256sum") + s.releases(h)
 }

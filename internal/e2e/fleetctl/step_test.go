@@ -1,6 +1,6 @@
 //go:build integration
 
-package fleetresume
+package fleetctl
 
 import (
 	"strings"
