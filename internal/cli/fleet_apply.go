@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/fleet/controller"
 	"github.com/sysroll/sysroll/internal/fleet/plan"
 	"github.com/sysroll/sysroll/internal/fleet/push"
@@ -95,17 +96,25 @@ func runFleetApply(cmd *cobra.Command, g *globals, file string, f fleetApplyFlag
 	defer t.Close()
 	var hosts []plan.Host
 	var ah []controller.ApplyHost
+	files := map[string][]byte{}
 	for i, h := range t.inv.Hosts {
 		n := len(t.svc.InstanceNames())
 		if h.Instances != nil {
 			n = len(h.Instances)
+			// The host gets a file of its own instances, so that its
+			// sysroll needs no inventory to know them.
+			hf, err := config.WithInstances(file, data, h.Instances, h.CountedInstances)
+			if err != nil {
+				return asUsage(fmt.Errorf("host %s (%s): %w", h.Name, h.Source, err))
+			}
+			files[h.Name] = hf
 		}
 		hosts = append(hosts, plan.Host{Name: h.Name, Labels: h.Labels, Instances: n})
 		ah = append(ah, t.hosts[i])
 	}
 	rep, err := controller.Apply(cmd.Context(), ah, controller.ApplyOptions{
 		ApplyRequest: controller.ApplyRequest{File: data, Service: t.svc.Name, WithArtifact: art != nil, Version: f.version, DryRun: f.dryRun},
-		Hosts:        hosts, Strategy: t.svc.Fleet.Hosts.Strategy, Line: say,
+		Hosts:        hosts, Strategy: t.svc.Fleet.Hosts.Strategy, Files: files, Line: say,
 	})
 	var refused *controller.RefusedError
 	if errors.As(err, &refused) {

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sysroll/sysroll/internal/config"
+	"github.com/sysroll/sysroll/internal/drain"
 	"github.com/sysroll/sysroll/internal/fleet/controller"
 	"github.com/sysroll/sysroll/internal/fleet/plan"
 	"github.com/sysroll/sysroll/internal/fleet/push"
@@ -179,8 +180,13 @@ func openFleet(o fleetOpen) (*fleetTarget, error) {
 		opts.ConnectTimeout, opts.HandshakeTimeout = fleetConnectTimeout, fleetConnectTimeout
 	}
 	t.pool = sshx.NewPool(opts)
+	// An instance's worst case on a host: drained, stopped, started,
+	// gated, back in the balancer.
+	perInstance := svc.Rollout.DrainTimeout + svc.StopTimeout + svc.Health.Deadline + drain.DefaultUpTimeout
 	for _, h := range inv.Hosts {
-		t.hosts = append(t.hosts, controller.NewSSHHost(t.pool, h.Name, bin, o.art))
+		sh := controller.NewSSHHost(t.pool, h.Name, bin, o.art)
+		sh.StopTimeout = controller.StepStopTimeout(perInstance)
+		t.hosts = append(t.hosts, sh)
 	}
 	t.bin = bin
 	return t, nil

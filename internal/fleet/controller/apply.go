@@ -39,6 +39,9 @@ type ApplyOptions struct {
 	// would, since applying a changed unit restarts instances.
 	Hosts    []plan.Host
 	Strategy plan.Strategy
+	// Files replaces ApplyRequest.File for the hosts it names: the
+	// service file with that host's own instances (config.WithInstances).
+	Files map[string][]byte
 	// Line receives every line a host's apply prints, and the
 	// controller's own notes (host "" for the fleet).
 	Line func(host, line string)
@@ -94,7 +97,11 @@ func Apply(ctx context.Context, hosts []ApplyHost, o ApplyOptions) (*ApplyReport
 	for i, b := range p.Batches {
 		o.Line("", fmt.Sprintf("host batch %d/%d: %s", i+1, len(p.Batches), strings.Join(b.Hosts, ", ")))
 		errs := each(b.Hosts, func(n string) error {
-			return byName[n].Apply(ctx, o.ApplyRequest, func(l string) { o.Line(n, l) })
+			req := o.ApplyRequest
+			if f, ok := o.Files[n]; ok {
+				req.File = f
+			}
+			return byName[n].Apply(ctx, req, func(l string) { o.Line(n, l) })
 		})
 		for _, n := range b.Hosts {
 			if errs[n] == nil {

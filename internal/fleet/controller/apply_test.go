@@ -18,6 +18,7 @@ type applyHost struct {
 	applyErr   error
 	mu         *sync.Mutex
 	log        *[]string
+	file       []byte // the service file it was sent
 }
 
 func (h *applyHost) Name() string { return h.name }
@@ -33,6 +34,7 @@ func (h *applyHost) Version(context.Context) (schema.Version, bool, error) {
 func (h *applyHost) PushBinary(context.Context) (int64, error) { return 0, nil }
 func (h *applyHost) Apply(_ context.Context, req ApplyRequest, line func(string)) error {
 	h.add("apply " + req.Service)
+	h.file = req.File
 	line("applied " + req.Service)
 	return h.applyErr
 }
@@ -117,5 +119,25 @@ func TestFleetApplyRefusesUnreachable(t *testing.T) {
 		if strings.Contains(l, " apply ") {
 			t.Errorf("applied despite the refusal: %v", log)
 		}
+	}
+}
+
+// TestApplyFilesPerHost: a host with its own instances gets its own
+// service file, the others the shared one.
+func TestApplyFilesPerHost(t *testing.T) {
+	var mu sync.Mutex
+	var log []string
+	h1 := &applyHost{name: "h1", mu: &mu, log: &log}
+	h2 := &applyHost{name: "h2", mu: &mu, log: &log}
+	_, err := Apply(t.Context(), []ApplyHost{h1, h2}, ApplyOptions{
+		ApplyRequest: ApplyRequest{Service: "shop", File: []byte("shared")},
+		Hosts:        []plan.Host{{Name: "h1", Instances: 2}, {Name: "h2", Instances: 3}},
+		Files:        map[string][]byte{"h2": []byte("h2's own")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(h1.file) != "shared" || string(h2.file) != "h2's own" {
+		t.Errorf("h1 got %q, h2 got %q; want the shared file and h2's own", h1.file, h2.file)
 	}
 }

@@ -344,3 +344,15 @@ func noneOf(calls ...string) func(*testing.T, *world, []*fakeHost, *Report, *pro
 		}
 	}
 }
+
+func TestStepStopTimeout(t *testing.T) {
+	for _, tt := range []struct{ per, want time.Duration }{
+		{0, 15 * time.Minute},
+		{2 * time.Minute, 15 * time.Minute},
+		{10 * time.Minute, 21 * time.Minute}, // finish, then revert, then a minute
+	} {
+		if got := StepStopTimeout(tt.per); got != tt.want {
+			t.Errorf("StepStopTimeout(%v) = %v, want %v", tt.per, got, tt.want)
+		}
+	}
+}

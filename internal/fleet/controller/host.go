@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"time"
 
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/schema"
@@ -86,4 +87,17 @@ func UnitName(service, id, suffix string) string {
 		n += "-" + suffix
 	}
 	return n + ".service"
+}
+
+// minStepStopTimeout is the least TimeoutStopSec a host step gets.
+const minStepStopTimeout = 15 * time.Minute
+
+// StepStopTimeout is the TimeoutStopSec of a host step whose instances
+// take up to perInstance to be drained, stopped, started and gated: on
+// SIGTERM the step finishes the instance step in flight and may then
+// revert it, which is that twice, plus a minute for the records. systemd
+// must never SIGKILL a revert half-done, so it is never less than 15
+// minutes either.
+func StepStopTimeout(perInstance time.Duration) time.Duration {
+	return max(2*perInstance+time.Minute, minStepStopTimeout)
 }
