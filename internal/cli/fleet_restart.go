@@ -139,6 +139,9 @@ func runFleetKind(cmd *cobra.Command, g *globals, file string, kind journal.Kind
 		Controller: whoAmI(), DryRun: f.dryRun, JournalPath: jpath, Progress: out,
 	})
 	if rep != nil {
+		if rep.Result == "" {
+			jpath = "" // refused or dry: no journal was written
+		}
 		out.Summary(rep, jpath)
 	}
 	if err != nil {

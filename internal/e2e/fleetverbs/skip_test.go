@@ -39,6 +39,11 @@ func TestSkipUnreachable(t *testing.T) {
 		t.Fatalf("fleet deploy --skip-unreachable: %s", r)
 	}
 	_, sum := parse(t, r.stdout)
+	for l := range strings.Lines(r.stdout) {
+		if strings.Contains(l, "fleet-") { // the controller's own lines, not the hosts' events
+			t.Logf("%s", strings.TrimSpace(l))
+		}
+	}
 	if got := results(sum); got != "h1=succeeded h2=skipped: unreachable h3=succeeded" {
 		t.Errorf("summary %s", got)
 	}

@@ -77,6 +77,7 @@ func TestVerbs(t *testing.T) {
 		!strings.Contains(refused.stderr, "refused at preflight (rollback target) (nothing was touched on any host)") {
 		t.Errorf("rollback --to v0 (h3 lacks it): want exit 1 naming h3 and v0, nothing touched; %s", refused)
 	}
+	t.Logf("rollback --to v0: %s", refused)
 	if strings.Contains(refused.stderr, "h1:") || strings.Contains(refused.stderr, "h2:") {
 		t.Errorf("the refusal blames h1 or h2, which hold v0:\n%s", refused.stderr)
 	}
@@ -145,6 +146,7 @@ func TestVerbs(t *testing.T) {
 		t.Errorf("fleet rollouts newest first: %v, want rollback deploy restart", kinds)
 	}
 	table := s.controller("", "fleet", "history", s.file())
+	t.Logf("fleet history:\n%s", table.stdout)
 	if table.code != 0 || !strings.Contains(table.stdout, "FLEET") || !strings.Contains(table.stdout, order[0]) {
 		t.Errorf("fleet history table: %s", table)
 	}
@@ -160,6 +162,7 @@ func TestVerbs(t *testing.T) {
 	if un.code != 0 || strings.Count(un.stdout, "uninstalled") < 3 {
 		t.Fatalf("fleet uninstall: %s", un)
 	}
+	t.Logf("fleet uninstall:\n%s", un.stdout)
 	for _, h := range s.f.Hosts() {
 		out := hostExec(t, h, "sh", "-c", "systemctl list-units --all --plain --no-legend 'fv-verbs*'; ls /etc/systemd/system | grep fv-verbs || true")
 		if strings.TrimSpace(out) != "" {

@@ -332,9 +332,13 @@ func (r *run) prepare(ctx context.Context) (*plan.Plan, error) {
 		}
 		return nil
 	})
+	what := "copy"
+	if o.Kind != journal.KindDeploy {
+		what = "copy (the sysroll build only)"
+	}
 	for _, n := range r.order {
 		rp := r.rep[n]
-		o.Progress.Note(n, fmt.Sprintf("copy: %d bytes%s", rp.Sent, wouldBe(o.DryRun)))
+		o.Progress.Note(n, fmt.Sprintf("%s: %d bytes%s", what, rp.Sent, wouldBe(o.DryRun)))
 	}
 	if len(errs) > 0 {
 		phase := "copy and stage"

@@ -127,34 +127,9 @@ func TestKinds(t *testing.T) {
 			w, hs, o := newFleet(t)
 			o.Strategy.Batch = plan.Size{N: 1}
 			tt.setup(hs, o)
-			rep, err := Run(context.Background(), asHosts(hs), o.Options)
-			var refused *RefusedError
-			switch {
-			case tt.wantRefused != "":
-				if !errors.As(err, &refused) || refused.Phase != tt.wantRefused {
-					t.Fatalf("err %v, want refused at %s", err, tt.wantRefused)
-				}
-				if refused.Touched {
-					t.Errorf("refusal says something was copied")
-				}
-			case err != nil:
-				t.Fatalf("Run: %v", err)
-			}
-			var got []string
-			for _, h := range rep.Hosts {
-				got = append(got, h.Name+"="+h.Result)
-			}
-			if strings.Join(got, " ") != tt.wantHosts {
-				t.Errorf("hosts %s, want %s", strings.Join(got, " "), tt.wantHosts)
-			}
-			if starts := w.calls("start"); !slices.Equal(starts, tt.wantStarts) {
-				t.Errorf("steps started %v, want %v", starts, tt.wantStarts)
-			}
+			rep := runExpect(t, w, hs, o, expect{tt.wantRefused, tt.wantResult, tt.wantHosts, tt.wantStarts})
 			if tt.wantArgs != nil && (len(hs[0].args) == 0 || !slices.Equal(hs[0].args[0], tt.wantArgs)) {
 				t.Errorf("h1's step: %q, want %q", hs[0].args, tt.wantArgs)
-			}
-			if rep.Result != tt.wantResult {
-				t.Errorf("result %q, want %q (%s)", rep.Result, tt.wantResult, rep.Reason)
 			}
 			if tt.wantResult != "" {
 				j := readJournal(t, o.JournalPath)
@@ -250,29 +225,7 @@ func TestSkipUnreachable(t *testing.T) {
 			p := &progress{}
 			o.Progress = p
 			tt.setup(hs, o)
-			rep, err := Run(context.Background(), asHosts(hs), o.Options)
-			var refused *RefusedError
-			switch {
-			case tt.wantRefused != "":
-				if !errors.As(err, &refused) || refused.Phase != tt.wantRefused {
-					t.Fatalf("err %v, want refused at %s", err, tt.wantRefused)
-				}
-			case err != nil:
-				t.Fatalf("Run: %v", err)
-			}
-			var got []string
-			for _, h := range rep.Hosts {
-				got = append(got, h.Name+"="+h.Result)
-			}
-			if strings.Join(got, " ") != tt.wantHosts {
-				t.Errorf("hosts %s, want %s", strings.Join(got, " "), tt.wantHosts)
-			}
-			if starts := w.calls("start"); !slices.Equal(starts, tt.wantStarts) {
-				t.Errorf("steps started %v, want %v", starts, tt.wantStarts)
-			}
-			if rep.Result != tt.wantResult {
-				t.Errorf("result %q, want %q (%s)", rep.Result, tt.wantResult, rep.Reason)
-			}
+			rep := runExpect(t, w, hs, o, expect{tt.wantRefused, tt.wantResult, tt.wantHosts, tt.wantStarts})
 			if tt.wantResult == "" {
 				return
 			}
@@ -309,6 +262,46 @@ func TestSkipUnreachable(t *testing.T) {
 	}
 }
 
+// expect is what a Run of the fakes must come to: refused at a phase (no
+// copy then), or a result; each host's report; the steps started.
+type expect struct {
+	refused string
+	result  journal.Result
+	hosts   string
+	starts  []string
+}
+
+func runExpect(t *testing.T, w *world, hs []*fakeHost, o *testOptions, want expect) *Report {
+	t.Helper()
+	rep, err := Run(context.Background(), asHosts(hs), o.Options)
+	var refused *RefusedError
+	switch {
+	case want.refused != "":
+		if !errors.As(err, &refused) || refused.Phase != want.refused {
+			t.Fatalf("err %v, want refused at %s", err, want.refused)
+		}
+		if refused.Touched {
+			t.Errorf("refusal says something was copied")
+		}
+	case err != nil:
+		t.Fatalf("Run: %v", err)
+	}
+	var got []string
+	for _, h := range rep.Hosts {
+		got = append(got, h.Name+"="+h.Result)
+	}
+	if strings.Join(got, " ") != want.hosts {
+		t.Errorf("hosts %s, want %s", strings.Join(got, " "), want.hosts)
+	}
+	if starts := w.calls("start"); !slices.Equal(starts, want.starts) {
+		t.Errorf("steps started %v, want %v", starts, want.starts)
+	}
+	if rep.Result != want.result {
+		t.Errorf("result %q, want %q (%s)", rep.Result, want.result, rep.Reason)
+	}
+	return rep
+}
+
 func readJournal(t *testing.T, path string) *journal.Journal {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -320,4 +313,37 @@ func readJournal(t *testing.T, path string) *journal.Journal {
 		t.Fatal(err)
 	}
 	return j
+}
+
+// TestResumeKinds: a resumed fleet restart or rollback runs its own verb
+// on the hosts never started, and the host's `deploy --resume` (which
+// completes a record of any kind) on the one killed mid-step, whatever
+// the resuming controller's options say.
+func TestResumeKinds(t *testing.T) {
+	for _, tt := range []struct {
+		kind   journal.Kind
+		target string
+		want   []string // h3's step
+	}{
+		{journal.KindRestart, "", []string{"restart", "hello", "--fleet", "f1"}},
+		{journal.KindRollback, "v1", []string{"rollback", "hello", "--fleet", "f1"}},
+	} {
+		t.Run(string(tt.kind), func(t *testing.T) {
+			_, cs, o := newResumeFleet(t)
+			o.Journal = killedJournal()
+			o.Journal.Kind, o.Journal.Target = tt.kind, tt.target
+			o.Journal.Strategy.FailureAction = string(plan.ActionHalt)
+			cs[1].rec = rec(release.ResultRunning)
+			rep, _, err := Resume(context.Background(), claimHosts(cs), *o)
+			if err != nil || rep.Result != journal.ResultSucceeded {
+				t.Fatalf("Resume: %v, %+v", err, rep)
+			}
+			if got := cs[1].args; len(got) != 1 || !slices.Equal(got[0], []string{"deploy", "hello", "--resume"}) {
+				t.Errorf("h2's steps %q, want deploy --resume", got)
+			}
+			if got := cs[2].args; len(got) != 1 || !slices.Equal(got[0], tt.want) {
+				t.Errorf("h3's steps %q, want %q", got, tt.want)
+			}
+		})
+	}
 }
