@@ -194,3 +194,23 @@ func (r *run) rollbackTarget(ctx context.Context) error {
 	r.o.Progress.Note("", "rollback target: "+r.o.Version+" on every host")
 	return nil
 }
+
+// adoptSkipped leaves out of a resumed rollout the hosts its journal says
+// --skip-unreachable left out: they are not in its plan, they still count
+// as down, and whether they are back now changes nothing (a resume
+// completes the rollout as it was planned).
+func (r *run) adoptSkipped(j *journal.Journal) {
+	for _, s := range j.Skipped {
+		if r.rep[s.Name] == nil {
+			continue // left out by the file or --limit too
+		}
+		r.skipped[s.Name] = s.Why
+		r.rep[s.Name].Result, r.rep[s.Name].Detail = ResultSkipped, s.Why
+		for _, h := range r.o.Hosts {
+			if h.Name == s.Name {
+				r.skippedInstances[s.Name] = h.Instances
+			}
+		}
+	}
+	r.order = slices.DeleteFunc(r.order, func(n string) bool { _, s := r.skipped[n]; return s })
+}

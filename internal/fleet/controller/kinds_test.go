@@ -347,3 +347,31 @@ func TestResumeKinds(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeSkipped: a resumed rollout leaves out the host its journal
+// says was skipped, unreachable still, and counts it as down; the others
+// complete.
+func TestResumeSkipped(t *testing.T) {
+	_, cs, o := newResumeFleet(t)
+	j := killedJournal(plan.PhaseDone, plan.PhaseStaged, plan.PhaseStaged)
+	j.Batches = [][]string{{"h1"}, {"h3"}}
+	j.Hosts = []journal.Host{j.Hosts[0], j.Hosts[2]}
+	j.Hosts[1].Batch = 1
+	j.Skipped = []journal.Skipped{{Name: "h2", Why: "unreachable: i/o timeout"}}
+	o.Journal = j
+	cs[1].connectErr = errUnreachable
+	rep, _, err := Resume(context.Background(), claimHosts(cs), *o)
+	if err != nil || rep.Result != journal.ResultSucceeded {
+		t.Fatalf("Resume: %v, %+v", err, rep)
+	}
+	var got []string
+	for _, h := range rep.Hosts {
+		got = append(got, h.Name+"="+h.Result)
+	}
+	if strings.Join(got, " ") != "h1=succeeded h2=skipped: unreachable h3=succeeded" {
+		t.Errorf("hosts %v", got)
+	}
+	if cs[1].steps != 0 || len(cs[1].claims) != 0 {
+		t.Errorf("the skipped host got %d steps, claims %v", cs[1].steps, cs[1].claims)
+	}
+}
