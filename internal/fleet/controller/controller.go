@@ -177,7 +177,9 @@ func Run(ctx context.Context, hosts []Host, o Options) (*Report, error) {
 	}
 	if o.DryRun {
 		for _, h := range rep.Hosts {
-			r.rep[h.Name].Result = "would roll"
+			if h.Result != ResultSkipped {
+				r.rep[h.Name].Result = "would roll"
+			}
 		}
 		rep.Hosts = r.reports()
 		return rep, nil

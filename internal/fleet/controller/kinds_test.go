@@ -181,6 +181,14 @@ func TestSkipUnreachable(t *testing.T) {
 			wantStarts: []string{"h2 start restart", "h3 start restart"},
 		},
 		{
+			name: "a dry run says which host it would skip",
+			setup: func(hs []*fakeHost, o *testOptions) {
+				o.SkipUnreachable, o.DryRun = true, true
+				hs[2].connectErr = errUnreachable
+			},
+			wantHosts: "h1=would roll h2=would roll h3=skipped: unreachable",
+		},
+		{
 			name:        "without the flag: refused",
 			setup:       func(hs []*fakeHost, _ *testOptions) { hs[1].connectErr = errUnreachable },
 			wantRefused: "connect",
