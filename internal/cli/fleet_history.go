@@ -66,7 +66,8 @@ history, each rollout record with its "host", and "unreachable".`,
 	return cmd
 }
 
-// printFleetHistory is the table, a blank line between fleet rollouts.
+// printFleetHistory is the table (a fleet rollout's rows together, Merge's
+// order), then the hosts not read.
 func printFleetHistory(w io.Writer, fh *controller.FleetHistory) {
 	if len(fh.Rollouts) == 0 {
 		fmt.Fprintln(w, "no rollouts yet")
