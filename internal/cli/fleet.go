@@ -37,13 +37,14 @@ this machine.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newFleetDeployCmd(g), newFleetStatusCmd(g), newFleetApplyCmd(g))
+	cmd.AddCommand(newFleetDeployCmd(g), newFleetStatusCmd(g), newFleetApplyCmd(g),
+		newFleetRestartCmd(g), newFleetRollbackCmd(g), newFleetHistoryCmd(g), newFleetUninstallCmd(g))
 	return cmd
 }
 
 type fleetDeployFlags struct {
 	artifact, version, limit, sshConfig, agentBinary string
-	dryRun, acceptNew, resume                        bool
+	dryRun, acceptNew, resume, skipUnreachable       bool
 }
 
 func newFleetDeployCmd(g *globals) *cobra.Command {
@@ -87,7 +88,13 @@ claims, so it works from another machine. Each host is asked where it stands
 to, marked done, resumed (` + "`sysroll deploy NAME --resume`" + ` under systemd-run),
 started, or handed to the failure action; then the remaining host batches roll
 as usual. --resume --dry-run prints that decision per host and changes
-nothing. Exit 2 when there is nothing to resume. While a host holds an
+nothing. Exit 2 when there is nothing to resume.
+
+--skip-unreachable leaves out a host that cannot be reached at connect
+instead of refusing the rollout: it stays on what it runs, its instances count
+as down for min_available, and the output, the summary ("skipped:
+unreachable", exit 0 if the rest succeeded) and the journal say so. An
+unknown or changed host key still refuses. While a host holds an
 unfinished claim, a new fleet deploy is refused, naming the rollout.`,
 		Example: `  sysroll fleet deploy hello.yaml --artifact ./build --version v2
   sysroll fleet deploy hello.yaml --artifact ./build --limit 'zone=a' --dry-run
@@ -104,6 +111,7 @@ unfinished claim, a new fleet deploy is refused, naming the rollout.`,
 	fl.StringVar(&f.limit, "limit", "", "roll only the hosts matching `PATTERN` (Ansible's syntax: web,db:!db2, zone=a)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "connect and read only: print the plan and what would be copied")
 	fl.BoolVar(&f.resume, "resume", false, "complete the unfinished fleet rollout of the service (from the journal, else the hosts' claims); with --dry-run, print what it would do per host")
+	fl.BoolVar(&f.skipUnreachable, "skip-unreachable", false, skipUnreachableUsage)
 	fl.BoolVar(&f.acceptNew, "accept-new-host-keys", false, "record the keys of hosts known_hosts does not know (a changed key is refused regardless)")
 	fl.StringVar(&f.sshConfig, "ssh-config", "", "the ssh_config `FILE` to resolve hosts with (ssh -F)")
 	fl.StringVar(&f.agentBinary, "agent-binary", "", "the sysroll build to run on the hosts (default: this one; it must be linux, static, of the hosts' architecture)")
@@ -112,6 +120,9 @@ unfinished claim, a new fleet deploy is refused, naming the rollout.`,
 
 func runFleetDeploy(cmd *cobra.Command, g *globals, file string, f fleetDeployFlags) error {
 	if f.resume {
+		if f.skipUnreachable {
+			return usagef("--resume completes the rollout as it was planned, its skipped hosts with it: it takes no --skip-unreachable")
+		}
 		if f.artifact != "" || f.version != "" || f.limit != "" {
 			return usagef("--resume completes the unfinished fleet rollout as it was planned: it takes no --artifact, --version or --limit")
 		}
@@ -156,7 +167,7 @@ func runFleetDeploy(cmd *cobra.Command, g *globals, file string, f fleetDeployFl
 	rep, err := controller.Run(cmd.Context(), rh, controller.Options{
 		Service: svc.Name, Version: version, SHA256: art.SHA256,
 		BinarySize: bin.Size, ArtifactSize: art.Size,
-		Hosts: hosts, Strategy: svc.Fleet.Hosts.Strategy, FleetID: id,
+		Hosts: hosts, Strategy: svc.Fleet.Hosts.Strategy, FleetID: id, SkipUnreachable: f.skipUnreachable,
 		Controller: whoAmI(), DryRun: f.dryRun, JournalPath: jpath, Progress: out,
 	})
 	if rep != nil {

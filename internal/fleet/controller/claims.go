@@ -24,24 +24,66 @@ type ClaimHost interface {
 	UnitActive(ctx context.Context, unit string) (bool, error)
 }
 
-// deployStep is the host step of the rollout of o.Version.
+// deployStep is a host's step of the rollout, by its kind: deploy
+// o.Version, restart every instance on its release, or roll back (to
+// o.To when the operator named it, else to the host's previous
+// known-good release, which the preflight checked is o.Version on every
+// host). A resumed rollout's kind is its journal's.
 func (r *run) deployStep() Step {
 	o := r.o
-	return Step{Unit: UnitName(o.Service, o.FleetID, ""), Events: EventsPath(o.Service, o.FleetID),
-		Description: fmt.Sprintf("sysroll fleet %s: %s → %s", o.FleetID, o.Service, o.Version),
-		Args:        []string{"deploy", o.Service, "--version", o.Version, "--fleet", o.FleetID}}
+	s := Step{Unit: UnitName(o.Service, o.FleetID, ""), Events: EventsPath(o.Service, o.FleetID)}
+	switch r.kind() {
+	case journal.KindRestart:
+		s.Description = fmt.Sprintf("sysroll fleet %s: restart %s", o.FleetID, o.Service)
+		s.Args = []string{"restart", o.Service, "--fleet", o.FleetID}
+	case journal.KindRollback:
+		s.Description = fmt.Sprintf("sysroll fleet %s: roll %s back to %s", o.FleetID, o.Service, o.Version)
+		s.Args = []string{"rollback", o.Service}
+		if o.To != "" {
+			s.Args = append(s.Args, "--to", o.To)
+		}
+		s.Args = append(s.Args, "--fleet", o.FleetID)
+	default:
+		s.Description = fmt.Sprintf("sysroll fleet %s: %s → %s", o.FleetID, o.Service, o.Version)
+		s.Args = []string{"deploy", o.Service, "--version", o.Version, "--fleet", o.FleetID}
+	}
+	return s
+}
+
+// kind is the rollout's: the journal's once there is one (a resume
+// takes it from there), else the options'.
+func (r *run) kind() journal.Kind {
+	if r.j != nil && r.j.Kind != "" {
+		return r.j.Kind
+	}
+	if r.o.Kind == "" {
+		return journal.KindDeploy
+	}
+	return r.o.Kind
 }
 
 // resumeStep completes a host step that stopped without ending: the
 // host's own `deploy --resume`, under the same unit and events file.
+// That verb completes the host's unfinished record whatever its kind (a
+// restart stays a restart, a rollback goes on to its target), so the
+// arguments are the same for every kind; only the description differs.
 func (r *run) resumeStep() Step {
 	s := r.deployStep()
-	s.Description = fmt.Sprintf("sysroll fleet %s: resume %s → %s", r.o.FleetID, r.o.Service, r.o.Version)
+	what := r.o.Service + " → " + r.o.Version
+	switch r.kind() {
+	case journal.KindRestart:
+		what = "restart of " + r.o.Service
+	case journal.KindRollback:
+		what = "rollback of " + r.o.Service + " to " + r.o.Version
+	}
+	s.Description = fmt.Sprintf("sysroll fleet %s: resume %s", r.o.FleetID, what)
 	s.Args = []string{"deploy", r.o.Service, "--resume"}
 	return s
 }
 
-// rollbackStep is the fleet's rollback of a host.
+// rollbackStep is the fleet's rollback of a host (failure_action rollback
+// or rollback-all of a deploy; a restart or rollback never has one, see
+// kindOptions).
 func (r *run) rollbackStep() Step {
 	o := r.o
 	return Step{Unit: UnitName(o.Service, o.FleetID, "rollback"), Events: EventsPath(o.Service, o.FleetID),

@@ -19,8 +19,23 @@ import (
 type Options struct {
 	// Service is the service's name, the same on every host.
 	Service string
-	// Version is the release's name on the hosts; SHA256 the artifact's.
+	// Kind is what each host's step does (KindDeploy when ""): deploy
+	// Version, restart every instance on its release, or roll back (to To
+	// when set, else to each host's previous known-good release). Only a
+	// deploy copies and stages anything; restart and rollback run on what
+	// the hosts hold. See kindOptions for what the failure action means.
+	Kind journal.Kind
+	// To is rollback --to: the release every host must already hold.
+	To string
+	// Version is the release's name on the hosts; SHA256 the artifact's
+	// (deploy only). For a rollback Run sets Version to the target every
+	// host's dry run named.
 	Version, SHA256 string
+	// SkipUnreachable leaves a host that cannot be reached at connect out
+	// of the rollout (said in the notes, the report and the journal)
+	// instead of refusing; its instances count as down for the capacity
+	// floor. A host key that is unknown or changed is never skipped.
+	SkipUnreachable bool
 	// BinarySize and ArtifactSize are what a host that lacks them would be
 	// sent, for --dry-run.
 	BinarySize, ArtifactSize int64
@@ -79,10 +94,12 @@ type Report struct {
 	Hosts   []HostReport
 }
 
-// OK reports whether every host of the rollout succeeded.
+// OK reports whether every host of the rollout succeeded. A host left
+// out by --skip-unreachable does not fail it: the operator asked for it
+// to be left out, and every report says it was.
 func (r *Report) OK() bool {
 	for _, h := range r.Hosts {
-		if h.Result != string(plan.HostSucceeded) {
+		if h.Result != string(plan.HostSucceeded) && h.Result != ResultSkipped {
 			return false
 		}
 	}
@@ -125,9 +142,16 @@ func (e *RefusedError) Unwrap() []error {
 type run struct {
 	o     Options
 	hosts map[string]Host
-	order []string
-	rep   map[string]*HostReport
-	boot  map[string]string
+	// order is the hosts of the rollout; all also has the skipped ones
+	// (skipped: why), for the report.
+	order   []string
+	all     []string
+	skipped map[string]string
+	// skippedInstances is how many instances each skipped host has, by
+	// its file: down, for the capacity floor.
+	skippedInstances map[string]int
+	rep              map[string]*HostReport
+	boot             map[string]string
 	// started: hosts whose deploy step began, the only ones it may have
 	// changed.
 	started map[string]bool
@@ -153,7 +177,9 @@ func Run(ctx context.Context, hosts []Host, o Options) (*Report, error) {
 	}
 	if o.DryRun {
 		for _, h := range rep.Hosts {
-			r.rep[h.Name].Result = "would roll"
+			if h.Result != ResultSkipped {
+				r.rep[h.Name].Result = "would roll"
+			}
 		}
 		rep.Hosts = r.reports()
 		return rep, nil
@@ -178,7 +204,10 @@ func newRun(hosts []Host, o Options) (*run, error) {
 		o.Progress = nopProgress{}
 	}
 	o.Strategy = o.Strategy.WithDefaults()
-	r := &run{o: o, hosts: map[string]Host{}, rep: map[string]*HostReport{}, boot: map[string]string{}, started: map[string]bool{}}
+	if err := kindOptions(&o); err != nil {
+		return nil, err
+	}
+	r := &run{o: o, hosts: map[string]Host{}, rep: map[string]*HostReport{}, boot: map[string]string{}, started: map[string]bool{}, skipped: map[string]string{}, skippedInstances: map[string]int{}}
 	for _, h := range hosts {
 		r.hosts[h.Name()] = h
 	}
@@ -187,6 +216,7 @@ func newRun(hosts []Host, o Options) (*run, error) {
 			return nil, fmt.Errorf("controller: no connection for host %s", h.Name)
 		}
 		r.order = append(r.order, h.Name)
+		r.all = append(r.all, h.Name)
 		r.rep[h.Name] = &HostReport{Name: h.Name, Result: "untouched"}
 	}
 	return r, nil
@@ -195,8 +225,8 @@ func newRun(hosts []Host, o Options) (*run, error) {
 func (r *run) reports() []HostReport {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]HostReport, 0, len(r.order))
-	for _, n := range r.order {
+	out := make([]HostReport, 0, len(r.all))
+	for _, n := range r.all {
 		out = append(out, *r.rep[n])
 	}
 	return out
@@ -226,7 +256,7 @@ func each(names []string, f func(name string) error) map[string]error {
 // the plan.
 func (r *run) prepare(ctx context.Context) (*plan.Plan, error) {
 	o := r.o
-	if errs := each(r.order, func(n string) error { return r.hosts[n].Connect(ctx) }); len(errs) > 0 {
+	if errs := r.skipUnreachable(each(r.order, func(n string) error { return r.hosts[n].Connect(ctx) })); len(errs) > 0 {
 		return nil, r.refuse("connect", errs, false)
 	}
 	present := map[string]bool{}
@@ -278,6 +308,9 @@ func (r *run) prepare(ctx context.Context) (*plan.Plan, error) {
 		mu.Lock()
 		instances[n] = len(st.Instances)
 		mu.Unlock()
+		if o.Kind != journal.KindDeploy {
+			return nil // a restart or rollback copies nothing
+		}
 		has, err := h.Has(ctx, o.Service, o.Version, o.SHA256)
 		if err != nil {
 			return err
@@ -301,19 +334,36 @@ func (r *run) prepare(ctx context.Context) (*plan.Plan, error) {
 		}
 		return nil
 	})
+	what := "copy"
+	if o.Kind != journal.KindDeploy {
+		what = "copy (the sysroll build only)"
+	}
 	for _, n := range r.order {
 		rp := r.rep[n]
-		o.Progress.Note(n, fmt.Sprintf("copy: %d bytes%s", rp.Sent, wouldBe(o.DryRun)))
+		o.Progress.Note(n, fmt.Sprintf("%s: %d bytes%s", what, rp.Sent, wouldBe(o.DryRun)))
 	}
 	if len(errs) > 0 {
-		return nil, r.refuse("copy and stage", errs, !o.DryRun)
+		phase := "copy and stage"
+		if o.Kind != journal.KindDeploy {
+			phase = "the service check"
+		}
+		return nil, r.refuse(phase, errs, !o.DryRun && o.Kind == journal.KindDeploy)
 	}
-	hosts := make([]plan.Host, len(o.Hosts))
-	for i, h := range o.Hosts {
+	if o.Kind == journal.KindRollback {
+		if err := r.rollbackTarget(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var hosts []plan.Host
+	for _, h := range o.Hosts {
+		if _, skip := r.skipped[h.Name]; skip {
+			r.skippedInstances[h.Name] = h.Instances // what the files say: the host could not tell
+			continue
+		}
 		if n, ok := instances[h.Name]; ok {
 			h.Instances = n // what the host runs; else what the files say (dry run)
 		}
-		hosts[i] = h
+		hosts = append(hosts, h)
 	}
 	p, err := plan.Batches(hosts, o.Strategy)
 	if err != nil {
@@ -351,6 +401,9 @@ func (r *run) checkVersion(n string, v schema.Version) error {
 
 func (r *run) refuse(phase string, errs map[string]error, touched bool) error {
 	for n, err := range errs {
+		if r.rep[n] == nil { // a refusal of the whole rollout, not of a host
+			continue
+		}
 		r.rep[n].Result = "refused"
 		r.rep[n].Detail = err.Error()
 	}

@@ -71,9 +71,14 @@ type fakeHost struct {
 	lost bool
 	// onFollow runs at the start of every follow (a test's Ctrl-C).
 	onFollow func()
+	// previous is the release its rollback goes to ("v1" when ""); lacks,
+	// the releases it does not hold.
+	previous string
+	lacks    map[string]bool
 
 	mu      sync.Mutex
-	events  []byte // the events file
+	events  []byte     // the events file
+	args    [][]string // every step's arguments, in order
 	lastRec *release.Record
 	claims  int
 	steps   int
@@ -151,6 +156,7 @@ func (h *fakeHost) Start(_ context.Context, s Step) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.args = append(h.args, s.Args)
 	h.steps++
 	for _, t := range []string{"rollout-start", "batch-start", "batch-done"} {
 		h.events = fmt.Appendf(h.events, `{"type":%q,"seq":%d}`+"\n", t, h.steps)
@@ -159,6 +165,22 @@ func (h *fakeHost) Start(_ context.Context, s Step) error {
 	h.lastRec = &release.Record{ID: fmt.Sprintf("r%d", h.steps), Result: res}
 	h.w.add(h.name, "end "+verb)
 	return nil
+}
+
+// RollbackTarget is the dry run of the host's rollback: previous, or to
+// when the host holds it.
+func (h *fakeHost) RollbackTarget(_ context.Context, _, to string) (string, error) {
+	h.w.add(h.name, "rollback-target")
+	if to == "" {
+		if h.previous == "" {
+			return "v1", nil
+		}
+		return h.previous, nil
+	}
+	if h.lacks[to] {
+		return "", fmt.Errorf("%s: sysroll rollback exited 2: no release %s", h.name, to)
+	}
+	return to, nil
 }
 
 func (h *fakeHost) Follow(ctx context.Context, _ Step, from int64, line func([]byte)) (int64, error) {

@@ -72,6 +72,7 @@ func Resume(ctx context.Context, hosts []Host, o ResumeOptions) (*Report, []Host
 		return nil, nil, fmt.Errorf("fleet rollout %s is of service %s, not %s", j.ID, j.Service, r.o.Service)
 	}
 	r.o.FleetID, r.o.Version, r.j = j.ID, j.Target, j
+	r.adoptSkipped(j)
 	for _, h := range j.Hosts {
 		if r.hosts[h.Name] == nil {
 			return nil, nil, fmt.Errorf("fleet rollout %s has host %s, which the service file (or --limit) leaves out: resume it with the same file and no --limit", j.ID, h.Name)

@@ -19,9 +19,10 @@ func (r *run) roll(ctx context.Context, p *plan.Plan) (journal.Result, string, e
 	o := r.o
 	now := o.Now()
 	j := &journal.Journal{
-		Schema: journal.Schema, ID: o.FleetID, Service: o.Service, Kind: journal.KindDeploy,
+		Schema: journal.Schema, ID: o.FleetID, Service: o.Service, Kind: o.Kind,
 		Target: o.Version, Controller: o.Controller, Started: now, Updated: now,
 		Result: journal.ResultRunning, Strategy: journal.FromPlan(o.Strategy), Batches: p.HostNames(),
+		Skipped: r.skippedList(),
 	}
 	for i, b := range p.Batches {
 		for _, n := range b.Hosts {
@@ -127,7 +128,7 @@ func (r *run) loop(ctx context.Context, p *plan.Plan, from int, first map[string
 			return r.finish(ctx, journal.ResultHalted, d.Reason)
 		}
 	}
-	return r.finish(ctx, journal.ResultSucceeded, "every host on "+o.Version)
+	return r.finish(ctx, journal.ResultSucceeded, r.doneReason())
 }
 
 func reasonSuffix(s string) string {
@@ -336,7 +337,7 @@ func (r *run) states(ctx context.Context) []plan.HostState {
 		out[i] = hs
 		return nil
 	})
-	return out
+	return append(out, r.skippedStates()...)
 }
 
 func (r *run) setPhase(n string, p plan.Phase, unit, boot string) {

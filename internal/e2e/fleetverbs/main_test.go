@@ -1,0 +1,254 @@
+//go:build integration
+
+package fleetverbs
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sysroll/sysroll/internal/e2etest"
+	"github.com/sysroll/sysroll/internal/schema"
+)
+
+// The package's allocation (see planFleet in internal/e2etest/fleetplan.go);
+// its instances listen on 25500-25599.
+const (
+	prefix = "fverb"
+	subnet = 16
+)
+
+func TestMain(m *testing.M) {
+	e2etest.FleetMain(m, prefix, 3, e2etest.FleetOptions{Subnet: subnet})
+}
+
+// service is a hello service applied on every host at v1, and the
+// controller's file of it with the fleet, one host per batch. (The same
+// setup as fleetctl's newService, kept to what these tests use.)
+type service struct {
+	t     *testing.T
+	f     *e2etest.Fleet
+	name  string
+	ports []int
+	local string // the controller's scratch directory
+	state string // its --state-dir
+}
+
+func newService(t *testing.T, name string, ports ...int) *service {
+	t.Helper()
+	f := e2etest.SharedFleet(t)
+	s := &service{t: t, f: f, name: name, ports: ports, local: t.TempDir()}
+	s.state = filepath.Join(s.local, "state")
+	yaml := e2etest.HelloYAML(name, ports, time.Second, "")
+	var hosts strings.Builder
+	for _, h := range f.Hosts() {
+		fmt.Fprintf(&hosts, "  - {name: %s, address: %s}\n", h.Name(), h.Addr())
+		dir := "/srv/fverb/" + name
+		s.writeRelease(h, dir+"/v1", "v1")
+		if err := h.Container().WriteFile(dir+"/service.yaml", []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		hostExec(t, h, e2etest.BinDir+"/sysroll", "apply", dir+"/service.yaml", "--artifact", dir+"/v1", "--version", "v1")
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			// After a fleet uninstall this finds nothing to stop: only the purge.
+			if out, err := h.Exec(ctx, e2etest.BinDir+"/sysroll", "uninstall", name, "--purge"); err != nil {
+				t.Logf("%s: uninstall %s: %v\n%s", h.Name(), name, err, out)
+			}
+		})
+	}
+	ctl := yaml + "hosts:\n" + hosts.String() + "fleet:\n  hosts: {batch: 1}\n"
+	if err := os.WriteFile(s.file(), []byte(ctl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (s *service) file() string { return filepath.Join(s.local, "service.yaml") }
+
+// writeRelease writes release version's hello into dir on h.
+func (s *service) writeRelease(h *e2etest.Host, dir, version string) {
+	s.t.Helper()
+	script := fmt.Sprintf("#!/bin/sh\nexec %s/hello --version %s \"$@\"\n", e2etest.BinDir, version)
+	if err := h.Container().WriteFile(dir+"/hello", []byte(script), 0o755); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// release writes release version on the controller, for fleet deploy.
+func (s *service) release(version string) string {
+	s.t.Helper()
+	dir := filepath.Join(s.local, "releases", version)
+	script := fmt.Sprintf("#!/bin/sh\nexec %s/hello --version %s \"$@\"\n", e2etest.BinDir, version)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hello"), []byte(script), 0o755); err != nil {
+		s.t.Fatal(err)
+	}
+	return dir
+}
+
+func hostExec(t *testing.T, h *e2etest.Host, argv ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := h.Exec(ctx, argv...)
+	if err != nil {
+		t.Fatalf("%s: %s: %v\n%s", h.Name(), strings.Join(argv, " "), err, out)
+	}
+	return string(out)
+}
+
+// result is one controller run.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+}
+
+// controller runs the built sysroll on the machine: args, then the
+// fleet's ssh_config (or sshConfig) and the service's state directory.
+func (s *service) controller(sshConfig string, args ...string) result {
+	s.t.Helper()
+	if sshConfig == "" {
+		sshConfig = s.f.SSHConfigPath()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	args = append(args, "--ssh-config", sshConfig, "--state-dir", s.state)
+	cmd := exec.CommandContext(ctx, filepath.Join(s.f.Dir(), "bin", "sysroll"), args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK=")
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errOut.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		s.t.Fatalf("run the controller: %v", err)
+	}
+	return r
+}
+
+// instances is, per instance of h, "release:health" and its unit's
+// InvocationID (new at every start).
+func (s *service) instances(h *e2etest.Host) (rels string, invocations []string) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, _ := h.Exec(ctx, e2etest.BinDir+"/sysroll", "status", s.name, "--json")
+	var st schema.Status
+	if err := json.Unmarshal(out, &st); err != nil {
+		s.t.Fatalf("%s: status %s: %v: %s", h.Name(), s.name, err, out)
+	}
+	var rs []string
+	for _, in := range st.Instances {
+		rs = append(rs, in.Release+":"+in.Health)
+		invocations = append(invocations, strings.TrimSpace(hostExec(s.t, h, "systemctl", "show", "-p", "InvocationID", "--value", in.Unit)))
+	}
+	return strings.Join(rs, " "), invocations
+}
+
+// want is instances' release answer when every instance is healthy on version.
+func (s *service) want(version string) string {
+	out := make([]string, len(s.ports))
+	for i := range s.ports {
+		out[i] = version + ":healthy"
+	}
+	return strings.Join(out, " ")
+}
+
+// snapshot is every host's instances: release and InvocationIDs.
+type snapshot map[string][]string
+
+func (s *service) snapshot() (snapshot, map[string]string) {
+	s.t.Helper()
+	inv, rels := snapshot{}, map[string]string{}
+	for _, h := range s.f.Hosts() {
+		rels[h.Name()], inv[h.Name()] = s.instances(h)
+	}
+	return inv, rels
+}
+
+// line is one --json line of the controller.
+type line struct {
+	Type    string    `json:"type"`
+	Host    string    `json:"host"`
+	Time    time.Time `json:"time"`
+	Result  string    `json:"result"`
+	FleetID string    `json:"fleet_id"`
+	Journal string    `json:"journal"`
+	Hosts   []struct {
+		Host   string `json:"host"`
+		Result string `json:"result"`
+		Detail string `json:"detail"`
+	} `json:"hosts"`
+}
+
+// parse is the controller's --json lines and its summary.
+func parse(t *testing.T, out string) (lines []line, summary line) {
+	t.Helper()
+	for l := range strings.Lines(out) {
+		var x line
+		if err := json.Unmarshal([]byte(l), &x); err != nil {
+			t.Fatalf("not a JSON line (%v): %q", err, l)
+		}
+		if x.Type == "fleet-summary" {
+			summary = x
+		}
+		lines = append(lines, x)
+	}
+	if summary.Type == "" {
+		t.Fatalf("no fleet-summary line in:\n%s", out)
+	}
+	return lines, summary
+}
+
+// results is the summary's "host=result" list.
+func results(sum line) string {
+	var out []string
+	for _, h := range sum.Hosts {
+		out = append(out, h.Host+"="+h.Result)
+	}
+	return strings.Join(out, " ")
+}
+
+// mostInFlight is the most instance batches in flight at once fleet-wide,
+// from the hosts' batch-start and batch-done events.
+func mostInFlight(lines []line) (most, batches int) {
+	type mark struct {
+		at    time.Time
+		delta int
+	}
+	var marks []mark
+	for _, l := range lines {
+		switch {
+		case l.Host == "" || strings.HasPrefix(l.Type, "fleet-"):
+		case l.Type == "batch-start":
+			marks = append(marks, mark{l.Time, +1})
+			batches++
+		case l.Type == "batch-done":
+			marks = append(marks, mark{l.Time, -1})
+		}
+	}
+	slices.SortStableFunc(marks, func(a, b mark) int { return a.at.Compare(b.at) })
+	n := 0
+	for _, m := range marks {
+		n += m.delta
+		most = max(most, n)
+	}
+	return most, batches
+}
