@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -21,6 +22,16 @@ type app struct {
 	// unhealthyAfter > 0 turns /healthz to 503 that long after ready.
 	unhealthyAfter time.Duration
 	readyAt        atomic.Int64 // UnixNano; 0 until ready
+
+	// What makes a release worse by metrics while its probes pass; they
+	// apply to the work endpoints (GET /, /work) only.
+	latency   time.Duration                                   // --latency, added before answering
+	sleep     func(ctx context.Context, d time.Duration) bool // false: ctx done first
+	errorRate spread                                          // --error-rate: answered 500
+	logRate   spread                                          // --log-errors as a share of requests
+	errLines  *errorLines                                     // where the <3> lines go
+
+	metrics *metrics
 }
 
 // markReady records when the app became ready, the start of the
@@ -36,13 +47,52 @@ func (a *app) healthy() bool {
 }
 
 func (a *app) routes() http.Handler {
+	// Only the work endpoints are counted and misbehave: an analysis compares
+	// the app's traffic, which a prober's /healthz or a scraper's /metrics
+	// would dilute (and a scrape that fails 5 % of the time is no metric).
+	work := func(h http.HandlerFunc) http.Handler {
+		return a.metrics.instrument(a.now, a.misbehave(h))
+	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", a.hello)
+	mux.Handle("GET /{$}", work(a.hello))
 	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.Handle("GET /metrics", a.metrics.handler())
 	// Any method: load tests send POST so that no client retries a request
 	// silently (Go retries idempotent requests on a reused connection).
-	mux.HandleFunc("/work", a.work)
+	mux.Handle("/work", work(a.work))
 	return mux
+}
+
+// misbehave applies the demo knobs to a work request: first the added
+// latency, then the error lines and the error rate, each picked by a
+// deterministic spread (see spread).
+func (a *app) misbehave(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.latency > 0 && !a.sleep(r.Context(), a.latency) {
+			return // client gone
+		}
+		if a.logRate.next() {
+			a.errLines.write("--log-errors %s, %s %s (version %s, instance %s)",
+				fraction{a.logRate.ppm}, r.Method, r.URL.Path, a.version, a.instance)
+		}
+		if a.errorRate.next() {
+			http.Error(w, "error on purpose (--error-rate "+fraction{a.errorRate.ppm}.String()+")", http.StatusInternalServerError)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// sleepCtx waits d, or until ctx is done (then it returns false).
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 func (a *app) hello(w http.ResponseWriter, r *http.Request) {
@@ -71,11 +121,7 @@ func (a *app) work(w http.ResponseWriter, r *http.Request) {
 		}
 		d = time.Duration(ms) * time.Millisecond
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-r.Context().Done():
+	if !sleepCtx(r.Context(), d) {
 		return // client gone, or the connection was cut at the drain deadline
 	}
 	fmt.Fprintf(w, "worked %dms: %s (instance %s, pid %d)\n", d.Milliseconds(), a.version, a.instance, a.pid)

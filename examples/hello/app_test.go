@@ -17,6 +17,10 @@ func newTestApp(now *time.Time, unhealthyAfter time.Duration) *app {
 		pid:            4242,
 		now:            func() time.Time { return *now },
 		unhealthyAfter: unhealthyAfter,
+		// The fake clock: --latency advances it instead of sleeping.
+		sleep:    func(_ context.Context, d time.Duration) bool { *now = now.Add(d); return true },
+		errLines: &errorLines{w: io.Discard},
+		metrics:  newMetrics(),
 	}
 }
 

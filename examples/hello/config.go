@@ -20,7 +20,14 @@ const (
 	envFailAtStart    = "HELLO_FAIL_AT_START"
 	envUnhealthyAfter = "HELLO_UNHEALTHY_AFTER"
 	envCrashAfter     = "HELLO_CRASH_AFTER"
+	envErrorRate      = "HELLO_ERROR_RATE"
+	envLatency        = "HELLO_LATENCY"
+	envLogErrors      = "HELLO_LOG_ERRORS"
 )
+
+// maxLatency bounds --latency like /work?ms=: a typo must not hold every
+// request for hours.
+const maxLatency = maxWork
 
 // config is the parsed command line.
 type config struct {
@@ -37,6 +44,12 @@ type config struct {
 	failAtStart    bool          // exit 1 before READY=1 (after startupDelay)
 	unhealthyAfter time.Duration // /healthz answers 503 this long after ready
 	crashAfter     time.Duration // exit 2 this long after ready
+
+	// Knobs that keep the probes green but make the metrics worse, for
+	// canary analysis; they apply to the work endpoints (GET /, /work).
+	errorRate fraction      // that share of requests answered 500
+	latency   time.Duration // added before each answer
+	logErrors logRate       // <3> lines on stderr (journal priority err)
 }
 
 // parseConfig reads flags, with the knobs' defaults from the environment
@@ -59,6 +72,9 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 	fs.BoolVar(&cfg.failAtStart, "fail-at-start", cfg.failAtStart, "demo knob: exit 1 before becoming ready (env "+envFailAtStart+")")
 	fs.DurationVar(&cfg.unhealthyAfter, "unhealthy-after", cfg.unhealthyAfter, "demo knob: /healthz answers 503 this long after ready (env "+envUnhealthyAfter+")")
 	fs.DurationVar(&cfg.crashAfter, "crash-after", cfg.crashAfter, "demo knob: exit 2 this long after ready (env "+envCrashAfter+")")
+	fs.Var(&cfg.errorRate, "error-rate", "demo knob: answer this `share` of work requests (GET /, /work) with 500, every 1/share-th one; /healthz stays 200 (env "+envErrorRate+")")
+	fs.DurationVar(&cfg.latency, "latency", cfg.latency, "demo knob: add this much latency to each work request (env "+envLatency+")")
+	fs.Var(&cfg.logErrors, "log-errors", "demo knob: log `RATE` error lines on stderr with the <3> prefix (journal priority err): a share of work requests (0.1) or lines per second (5/s) (env "+envLogErrors+")")
 	fs.Usage = func() {
 		fmt.Fprint(output, `Usage: hello [flags] [version]
 
@@ -70,9 +86,11 @@ Flags:
 		fs.PrintDefaults()
 		fmt.Fprint(output, `
 The "demo knob" flags are for demos and tests: they make a release slow,
-broken or crashing on purpose. Each can also be set in the environment
+broken or crashing on purpose, or healthy by its probes but worse by its
+metrics (GET /metrics). Each can also be set in the environment
 (HELLO_STARTUP_DELAY=3s, HELLO_FAIL_AT_START=1, HELLO_UNHEALTHY_AFTER=10s,
-HELLO_CRASH_AFTER=5s); a flag wins over its variable.
+HELLO_CRASH_AFTER=5s, HELLO_ERROR_RATE=0.05, HELLO_LATENCY=50ms,
+HELLO_LOG_ERRORS=5/s); a flag wins over its variable.
 `)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -110,6 +128,9 @@ func (cfg *config) finish(fs *flag.FlagSet) error {
 	if cfg.shutdownTimeout <= 0 {
 		return fmt.Errorf("--shutdown-timeout %s: must be positive", cfg.shutdownTimeout)
 	}
+	if cfg.latency < 0 || cfg.latency > maxLatency {
+		return fmt.Errorf("--latency (or %s) %s: want 0 to %s", envLatency, cfg.latency, maxLatency)
+	}
 	return nil
 }
 
@@ -123,6 +144,7 @@ func (cfg *config) fromEnv(getenv func(string) string) error {
 		{envStartupDelay, &cfg.startupDelay},
 		{envUnhealthyAfter, &cfg.unhealthyAfter},
 		{envCrashAfter, &cfg.crashAfter},
+		{envLatency, &cfg.latency},
 	}
 	for _, d := range durations {
 		v := getenv(d.key)
@@ -141,6 +163,20 @@ func (cfg *config) fromEnv(getenv func(string) string) error {
 			return fmt.Errorf("%s=%q: want 1 or 0", envFailAtStart, v)
 		}
 		cfg.failAtStart = b
+	}
+	if v := getenv(envErrorRate); v != "" {
+		f, err := parseFraction(v)
+		if err != nil {
+			return fmt.Errorf("%s=%w", envErrorRate, err)
+		}
+		cfg.errorRate = f
+	}
+	if v := getenv(envLogErrors); v != "" {
+		l, err := parseLogRate(v)
+		if err != nil {
+			return fmt.Errorf("%s=%w", envLogErrors, err)
+		}
+		cfg.logErrors = l
 	}
 	return nil
 }

@@ -72,6 +72,29 @@ func TestParseConfig(t *testing.T) {
 					t.Errorf("got %+v", c)
 				}
 			}},
+		{name: "metric knobs from env", env: map[string]string{
+			"HELLO_ERROR_RATE": "0.05", "HELLO_LATENCY": "50ms", "HELLO_LOG_ERRORS": "5/s",
+		}, check: func(t *testing.T, c config) {
+			if c.errorRate != (fraction{50_000}) || c.latency != 50*time.Millisecond || c.logErrors != (logRate{perSecond: 5}) {
+				t.Errorf("got %+v", c)
+			}
+		}},
+		{name: "metric knobs from flags win over env",
+			args: []string{"--error-rate", "0.2", "--latency=1s", "--log-errors=0.1"},
+			env:  map[string]string{"HELLO_ERROR_RATE": "0.05", "HELLO_LATENCY": "50ms", "HELLO_LOG_ERRORS": "5/s"},
+			check: func(t *testing.T, c config) {
+				if c.errorRate != (fraction{200_000}) || c.latency != time.Second || c.logErrors != (logRate{perRequest: fraction{100_000}}) {
+					t.Errorf("got %+v", c)
+				}
+			}},
+		{name: "bad env error rate", env: map[string]string{"HELLO_ERROR_RATE": "5%"}, wantErr: `HELLO_ERROR_RATE="5%": want a fraction from 0 to 1`},
+		{name: "bad flag error rate", args: []string{"--error-rate=1.5"}, wantErr: `invalid value "1.5" for flag -error-rate`},
+		{name: "bad env latency", env: map[string]string{"HELLO_LATENCY": "slow"}, wantErr: "HELLO_LATENCY"},
+		{name: "negative env latency", env: map[string]string{"HELLO_LATENCY": "-1s"}, wantErr: "HELLO_LATENCY"},
+		{name: "negative flag latency", args: []string{"--latency=-1s"}, wantErr: "--latency (or HELLO_LATENCY) -1s: want 0 to 1m0s"},
+		{name: "latency too long", env: map[string]string{"HELLO_LATENCY": "2h"}, wantErr: "want 0 to 1m0s"},
+		{name: "bad env log errors", env: map[string]string{"HELLO_LOG_ERRORS": "1000/s"}, wantErr: `HELLO_LOG_ERRORS="1000/s": want N/s`},
+		{name: "bad flag log errors", args: []string{"--log-errors", "lots"}, wantErr: `invalid value "lots" for flag -log-errors`},
 		{name: "port and listen", args: []string{"--port=1", "--listen=:2"}, wantErr: "give one"},
 		{name: "bad port", args: []string{"--port=70000"}, wantErr: "not a port"},
 		{name: "bad listen", args: []string{"--listen=8080"}, wantErr: "--listen"},
@@ -109,6 +132,7 @@ func TestUsageDocumentsKnobs(t *testing.T) {
 	for _, want := range []string{
 		"for demos and tests", "-startup-delay", "-fail-at-start", "-unhealthy-after", "-crash-after",
 		envStartupDelay, envFailAtStart, envUnhealthyAfter, envCrashAfter, "-print-version", "-port", "-listen",
+		"-error-rate", "-latency", "-log-errors", envErrorRate, envLatency, envLogErrors, "GET /metrics",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("usage lacks %q", want)

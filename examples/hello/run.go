@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +44,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 
+	// One lock for the logger and the --log-errors lines: whole lines only.
+	stderr = &lockedWriter{w: stderr}
 	log := slog.New(slog.NewTextHandler(stderr, nil)).With("version", cfg.version)
 	ln, err := graceful.Listen(cfg.socketName, cfg.listen)
 	if err != nil {
@@ -55,6 +58,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		pid:            os.Getpid(),
 		now:            time.Now,
 		unhealthyAfter: cfg.unhealthyAfter,
+		latency:        cfg.latency,
+		sleep:          sleepCtx,
+		errorRate:      spread{ppm: cfg.errorRate.ppm},
+		logRate:        spread{ppm: cfg.logErrors.perRequest.ppm},
+		errLines:       &errorLines{w: stderr},
+		metrics:        newMetrics(),
 	}
 	log = log.With("instance", a.instance)
 	log.Info("listening", "addr", ln.Addr().String())
@@ -62,6 +71,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	var crashed atomic.Bool
 	var crashTimer *time.Timer
+	// The N/s error lines run from ready until run returns.
+	linesCtx, stopLines := context.WithCancel(ctx)
+	var lines sync.WaitGroup
+	defer func() { stopLines(); lines.Wait() }()
 	srv := &graceful.Server{
 		HTTP:            httpSrv,
 		Listener:        ln,
@@ -72,6 +85,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return err
 			}
 			a.markReady()
+			if every := cfg.logErrors.interval(); every > 0 {
+				log.Info("logging errors on purpose (--log-errors)", "rate", cfg.logErrors.String())
+				ticker := time.NewTicker(every)
+				lines.Go(func() {
+					defer ticker.Stop()
+					a.errLines.every(linesCtx, ticker.C, cfg.logErrors)
+				})
+			}
 			if cfg.crashAfter > 0 {
 				crashTimer = time.AfterFunc(cfg.crashAfter, func() {
 					log.Error("crashing on purpose (--crash-after)", "after", cfg.crashAfter)

@@ -236,3 +236,102 @@ func TestRunPortInUse(t *testing.T) {
 		t.Errorf("stderr:\n%s", stderr.String())
 	}
 }
+
+func TestRunBadMetricKnob(t *testing.T) {
+	for _, tt := range []struct {
+		env, value, want string
+	}{
+		{envErrorRate, "lots", `HELLO_ERROR_RATE="lots"`},
+		{envLatency, "-5ms", `HELLO_LATENCY="-5ms"`},
+		{envLogErrors, "5/min", `HELLO_LOG_ERRORS="5/min"`},
+	} {
+		t.Run(tt.env, func(t *testing.T) {
+			t.Setenv(tt.env, tt.value)
+			var stderr bytes.Buffer
+			if code := run(context.Background(), []string{"--port=18119"}, io.Discard, &stderr); code != exitUsage {
+				t.Errorf("exit %d, want %d", code, exitUsage)
+			}
+			if !strings.HasPrefix(stderr.String(), "hello: "+tt.want) {
+				t.Errorf("stderr %q, want the variable named", stderr.String())
+			}
+		})
+	}
+}
+
+// The real server: an error rate answered exactly, counted in /metrics,
+// with /healthz still 200.
+func TestRunErrorRateAndMetrics(t *testing.T) {
+	p := startProgram(t, 18110, "--error-rate=0.25")
+	if code, _ := p.get(t, "/healthz"); code != 200 {
+		t.Fatalf("GET /healthz = %d", code)
+	}
+	var codes []int
+	for range 20 {
+		code, _ := p.get(t, "/work?ms=0")
+		codes = append(codes, code)
+	}
+	if want := []int{200, 200, 200, 500}; fmt.Sprint(codes[:4]) != fmt.Sprint(want) {
+		t.Errorf("first codes %v, want %v", codes[:4], want)
+	}
+	if code, _ := p.get(t, "/healthz"); code != 200 {
+		t.Errorf("GET /healthz = %d with --error-rate", code)
+	}
+	code, body := p.get(t, "/metrics")
+	if code != 200 {
+		t.Fatalf("GET /metrics = %d", code)
+	}
+	mfs := parseMetrics(t, body)
+	if got, want := requestsByCode(t, mfs), map[string]float64{"200": 15, "500": 5}; !equalCounts(got, want) {
+		t.Errorf("hello_requests_total = %v, want %v", got, want)
+	}
+	if mfs["process_start_time_seconds"] == nil {
+		t.Error("/metrics lacks process_start_time_seconds")
+	}
+}
+
+// --latency on the real clock: at least the added latency, within bounds.
+func TestRunLatency(t *testing.T) {
+	p := startProgram(t, 18111, "--latency=300ms")
+	p.get(t, "/healthz") // ready
+	began := time.Now()
+	if code, _ := p.get(t, "/work?ms=0"); code != 200 {
+		t.Fatalf("GET /work = %d", code)
+	}
+	if took := time.Since(began); took < 300*time.Millisecond || took > 5*time.Second {
+		t.Errorf("GET /work took %s, want 300ms added", took)
+	}
+}
+
+// --log-errors N/s on the real clock: <3> lines from ready until stopped,
+// whole lines even beside the logger's own.
+func TestRunLogErrorsPerSecond(t *testing.T) {
+	began := time.Now()
+	p := startProgram(t, 18112, "--log-errors=20/s")
+	p.get(t, "/healthz") // ready
+	time.Sleep(500 * time.Millisecond)
+	p.cancel()
+	if code := p.exit(t); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	elapsed := time.Since(began)
+	var n int
+	for _, line := range strings.Split(p.stderr.String(), "\n") {
+		switch {
+		case strings.HasPrefix(line, "<3>"):
+			n++
+			if !strings.HasPrefix(line, "<3>error on purpose #") || !strings.HasSuffix(line, ": --log-errors 20/s") {
+				t.Errorf("line %q", line)
+			}
+		case strings.Contains(line, "<3>"):
+			t.Errorf("a <3> line not at the start of a line: %q", line)
+		}
+	}
+	// 20/s for at least 500ms after ready, at most the whole run.
+	if maxN := int(elapsed.Seconds()*20) + 1; n < 8 || n > maxN {
+		t.Errorf("%d lines in %s, want 8 to %d", n, elapsed, maxN)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if after := strings.Count(p.stderr.String(), "<3>"); after != n {
+		t.Errorf("%d more lines after run returned", after-n)
+	}
+}
