@@ -29,6 +29,7 @@ func TestHAProxyAgent(t *testing.T) {
 		{"haproxy_agent: {listen: \"9700\", up_wait: 2h}", "rollout.haproxy_agent.up_wait"},
 		{"haproxy_agent: {listen: \"9700\", from: [10.0.0.1, lb.example]}", "svc.yaml:2:52: rollout.haproxy_agent.from[1]: \"lb.example\" is not an IP address"},
 		{"haproxy_agent: {listen: \"9700\", bogus: 1}", "bogus"},
+		{"drain_timeout: 5s\n  haproxy_agent: {listen: \"9700\"}", "rollout.drain_timeout: 5s must be longer than 3 × rollout.haproxy_agent.inter (6s)"},
 	} {
 		_, err := Parse("svc.yaml", service("rollout:\n  "+c.yaml))
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -171,6 +171,12 @@ func haproxySocketProblem(s string) string {
 func (s *Service) validateAgent(e *errs, a *HAProxyAgent) {
 	checkDuration(e, "rollout.haproxy_agent.inter", a.Inter)
 	checkDuration(e, "rollout.haproxy_agent.up_wait", a.UpWait)
+	// Drain waits up to 3 × inter for HAProxy to ask; a drain_timeout
+	// running out first would read to the engine as "drained, stragglers
+	// left" and the instance would stop while HAProxy still sends to it.
+	if ack := 3 * a.Inter; a.Inter > 0 && s.Rollout.DrainTimeout > 0 && s.Rollout.DrainTimeout <= ack {
+		e.add(at("rollout", "drain_timeout"), "%v must be longer than 3 × rollout.haproxy_agent.inter (%v): HAProxy must be seen to ask before the drain can wait for connections", s.Rollout.DrainTimeout, ack)
+	}
 	switch {
 	case a.Listen == "":
 		e.add(at("rollout", "haproxy_agent", "listen"), "is required: the ip:port HAProxy's agent-check connects to (agent-addr, agent-port), e.g. 0.0.0.0:9700")
