@@ -46,7 +46,10 @@ journal. The HAProxy configuration: docs/haproxy-fleet.md.`,
 				// A socket from systemd: read it with a deadline.
 				if c, err := net.FileConn(f); err == nil {
 					defer c.Close()
-					_ = c.SetDeadline(time.Now().Add(agentReadTimeout))
+					// The write gets its own time: the answer is owed
+					// also to a peer that never sent anything.
+					_ = c.SetReadDeadline(time.Now().Add(agentReadTimeout))
+					_ = c.SetWriteDeadline(time.Now().Add(2 * agentReadTimeout))
 					in, out = c, c
 				}
 			}

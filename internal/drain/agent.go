@@ -109,13 +109,22 @@ func (a *Agent) Drain(ctx context.Context, instance string) error {
 	}
 	start := time.Now()
 	var left []netip.AddrPort
+	quiet := 0
 	err := a.every(ctx, func() (bool, error) {
 		conns, err := a.Conns.Established(port)
 		if err != nil {
 			return false, err
 		}
-		left = a.fromBalancers(conns)
-		return len(left) == 0, nil
+		if left = a.fromBalancers(conns); len(left) > 0 {
+			quiet = 0
+			return false, nil
+		}
+		// Twice in a row, a poll apart: the answer is recorded just after
+		// it is sent, so HAProxy may still be taking a request to the
+		// instance at the first look; and a health check's connection
+		// comes and goes between two looks.
+		quiet++
+		return quiet >= 2, nil
 	})
 	if isTimeout(ctx, err) {
 		cause := ctx.Err()

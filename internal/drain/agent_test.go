@@ -108,8 +108,8 @@ func TestAgentDrain(t *testing.T) {
 		if err := f.agent().Drain(ctx, "8081"); err != nil {
 			t.Fatal(err)
 		}
-		if took := time.Since(start); took < 5*time.Second || took > 5200*time.Millisecond {
-			t.Errorf("Drain took %s, want until the last balancer connection closed (5s)", took)
+		if took := time.Since(start); took < 5100*time.Millisecond || took > 5300*time.Millisecond {
+			t.Errorf("Drain took %s, want until the last balancer connection closed (5s) and two quiet polls", took)
 		}
 		if a, _, _ := f.Answer("8081"); a.State != AgentDrain || a.Token != f.marks["8081"].Token {
 			t.Errorf("answer %+v, mark %+v", a, f.marks["8081"])

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -65,4 +66,18 @@ func sysrollPath() string {
 		return p
 	}
 	return exe
+}
+
+// makeAgentDir creates the directory the agent records its answers in
+// before its socket starts: its sandbox may write only there, and only if
+// it exists when a connection's process starts.
+func makeAgentDir(svc *config.Service, stateDir string) error {
+	if svc.Rollout.HAProxyAgent == nil {
+		return nil
+	}
+	dir := drain.AgentDir(stateDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create the agent directory %s: %w", dir, err)
+	}
+	return nil
 }
