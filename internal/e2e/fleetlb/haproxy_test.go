@@ -25,7 +25,7 @@ import (
 // pooled connection to a drained server stays open (the host counts them).
 const lbConfig = `global
     stats socket %[1]s mode 600 level admin
-defaults
+%[5]sdefaults
     mode http
     timeout connect 1s
     timeout client 30s
@@ -60,11 +60,62 @@ func serverLine(s *service, h *e2etest.Host, port int) string {
 		h.Name(), port, h.Addr(), port, inter, h.Addr(), s.agent, s.name, port, inter)
 }
 
+// lbOptions change startLB's HAProxy for the runtime API option.
+type lbOptions struct {
+	// tcpAdmin, if set, is a second admin socket, ipv4@ADDR:PORT, for the
+	// hosts' rollout.haproxy.socket.
+	tcpAdmin string
+	// line renders a server line; default serverLine (agent-check).
+	line func(s *service, h *e2etest.Host, port int) (name, line string)
+}
+
 // startLB runs haproxy with one backend holding s's instances on every
 // host of s, waits until all are UP and watches show stat until the test
 // ends. Cleanup kills it by PID.
 func startLB(t *testing.T, s *service, front int) *lb {
 	t.Helper()
+	return startLBWith(t, s, front, lbOptions{})
+}
+
+func startLBWith(t *testing.T, s *service, front int, o lbOptions) *lb {
+	t.Helper()
+	l := startLBLazy(t, s, front, o)
+	l.waitUp()
+	return l
+}
+
+// waitUp waits until HAProxy has every server UP.
+func (l *lb) waitUp() {
+	t := l.t
+	t.Helper()
+	ctx := t.Context()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		stats, err := l.api.Servers(ctx)
+		up := 0
+		for _, st := range stats {
+			if st.Status == drain.StatusUp {
+				up++
+			}
+		}
+		if err == nil && up == len(l.servers) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("haproxy: not every server UP after 15s: %v %v", stats, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// startLBLazy is startLBWith without waiting for the servers.
+func startLBLazy(t *testing.T, s *service, front int, o lbOptions) *lb {
+	t.Helper()
+	if o.line == nil {
+		o.line = func(s *service, h *e2etest.Host, port int) (string, string) {
+			return fmt.Sprintf("%s-%d", h.Name(), port), serverLine(s, h, port)
+		}
+	}
 	bin, err := exec.LookPath("haproxy")
 	if err != nil {
 		t.Fatalf("haproxy not installed (scripts/deps.sh installs it): %v", err)
@@ -75,12 +126,17 @@ func startLB(t *testing.T, s *service, front int) *lb {
 	var servers strings.Builder
 	for _, h := range s.hosts {
 		for _, p := range s.ports {
-			servers.WriteString(serverLine(s, h, p))
-			l.servers = append(l.servers, fmt.Sprintf("%s-%d", h.Name(), p))
+			name, line := o.line(s, h, p)
+			servers.WriteString(line)
+			l.servers = append(l.servers, name)
 		}
 	}
 	cfg := filepath.Join(dir, "haproxy.cfg")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(lbConfig, l.api.Socket, front, s.name, servers.String())), 0o600); err != nil {
+	tcp := ""
+	if o.tcpAdmin != "" {
+		tcp = "    stats socket ipv4@" + o.tcpAdmin + " level admin\n"
+	}
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(lbConfig, l.api.Socket, front, s.name, servers.String(), tcp)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
@@ -104,23 +160,6 @@ func startLB(t *testing.T, s *service, front int) *lb {
 			logMu.Unlock()
 		}
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		stats, err := l.api.Servers(ctx)
-		up := 0
-		for _, st := range stats {
-			if st.Status == drain.StatusUp {
-				up++
-			}
-		}
-		if err == nil && up == len(l.servers) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("haproxy: not every server UP after 15s: %v %v", stats, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 	go func() {
 		defer close(watched)
 		for ctx.Err() == nil {

@@ -42,8 +42,11 @@ type service struct {
 	name  string
 	ports []int
 	agent int // the agent-check port on every host
-	hosts []*e2etest.Host
-	local string // the controller's scratch directory
+	// rollout is the service file's rollout drainer; default the
+	// haproxy_agent on port agent.
+	rollout string
+	hosts   []*e2etest.Host
+	local   string // the controller's scratch directory
 }
 
 func hostExec(t *testing.T, h *e2etest.Host, argv ...string) string {
@@ -86,14 +89,27 @@ health:
 rollout:
   batch: 1
   drain_timeout: 10s
-  haproxy_agent: {listen: "0.0.0.0:%d", inter: %s, up_wait: 1s}
-`, s.name, strings.Join(ps, ", "), s.agent, agentInter)
+  %s
+`, s.name, strings.Join(ps, ", "), s.drainer())
+}
+
+func (s *service) drainer() string {
+	if s.rollout != "" {
+		return s.rollout
+	}
+	return fmt.Sprintf(`haproxy_agent: {listen: "0.0.0.0:%d", inter: %s, up_wait: 1s}`, s.agent, agentInter)
 }
 
 func newService(t *testing.T, name string, agent int, hosts []*e2etest.Host, ports ...int) *service {
 	t.Helper()
+	return newServiceWith(t, name, agent, "", hosts, ports...)
+}
+
+// newServiceWith is newService with another rollout drainer line.
+func newServiceWith(t *testing.T, name string, agent int, rollout string, hosts []*e2etest.Host, ports ...int) *service {
+	t.Helper()
 	f := e2etest.SharedFleet(t)
-	s := &service{t: t, f: f, name: name, ports: ports, agent: agent, hosts: hosts, local: t.TempDir()}
+	s := &service{t: t, f: f, name: name, ports: ports, agent: agent, rollout: rollout, hosts: hosts, local: t.TempDir()}
 	for _, h := range hosts {
 		c := h.Container()
 		dir := "/srv/flb/" + name
