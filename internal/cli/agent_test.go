@@ -48,3 +48,24 @@ func TestAgentVerb(t *testing.T) {
 		t.Errorf("8082.asked = %q, %v; want the drain of tok1 recorded", b, err)
 	}
 }
+
+// render --haproxy-servers prints the backend of the service's instances
+// on the given hosts.
+func TestRenderHAProxyServers(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "hello.yaml")
+	yaml := "name: hello\ncommand: /bin/hello\ninstances: [8081]\nhealth:\n  http: {url: \"http://127.0.0.1:{port}/healthz\"}\nrollout:\n  haproxy_agent: {listen: \"0.0.0.0:9700\", inter: 500ms}\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, "render", file, "--haproxy-servers", "h1=10.0.0.11,10.0.0.12")
+	want := "backend hello\n    balance roundrobin\n    option httpchk GET /healthz\n    option http-server-close\n" +
+		"    server h1-8081 10.0.0.11:8081 check inter 500ms rise 2 fall 2 agent-check agent-addr 10.0.0.11 agent-port 9700 agent-send \"hello/8081\\n\" agent-inter 500ms\n" +
+		"    server 10.0.0.12-8081 10.0.0.12:8081 check inter 500ms rise 2 fall 2 agent-check agent-addr 10.0.0.12 agent-port 9700 agent-send \"hello/8081\\n\" agent-inter 500ms\n"
+	if code != 0 || out != want {
+		t.Errorf("exit %d, stderr %q, stdout:\n%s\nwant:\n%s", code, errOut, out, want)
+	}
+	if _, _, code := run(t, "render", file, "--haproxy-servers", "=x"); code != 2 {
+		t.Errorf("a bad host: exit %d, want 2", code)
+	}
+}

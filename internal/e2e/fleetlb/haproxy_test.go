@@ -199,13 +199,6 @@ func (l *lb) drained() []string {
 	return out
 }
 
-// forget clears what watch saw.
-func (l *lb) forget() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.seen = map[string]map[string]bool{}
-}
-
 type lockedBuf struct {
 	mu *sync.Mutex
 	b  *bytes.Buffer
