@@ -91,3 +91,23 @@ func readFileOr(path string) string {
 	b, _ := os.ReadFile(path)
 	return string(b)
 }
+
+// Whatever arrives, the responder answers exactly one of its two lines
+// and never panics.
+func FuzzRespond(f *testing.F) {
+	for _, s := range []string{"hello/8081\n", "", "hello/", "/8081\n", "hello/8081/x\n", "\x00\xff", strings.Repeat("x", 300)} {
+		f.Add(s)
+	}
+	files := AgentFiles{Dir: f.TempDir()}
+	rs := Responder{Service: "hello", Known: func(s string) bool { return s == "8081" }, Files: files}
+	f.Fuzz(func(t *testing.T, in string) {
+		var out bytes.Buffer
+		inst, err := rs.Respond(strings.NewReader(in), &out)
+		if got := out.String(); got != "ready up\n" && got != "drain\n" {
+			t.Fatalf("answered %q to %q", got, in)
+		}
+		if err == nil && inst != "8081" {
+			t.Fatalf("accepted %q as instance %q", in, inst)
+		}
+	})
+}
