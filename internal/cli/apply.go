@@ -19,8 +19,10 @@ func newApplyCmd(g *globals) *cobra.Command {
 		Use:   "apply FILE",
 		Short: "Install or update a service's units and converge its instances",
 		Long: `Render FILE and install the units: NAME@.service, NAME.target (Wants= on
-every instance, never Requires=) and NAME.socket when a shared socket is set;
-enable the group and start the instances.
+every instance, never Requires=) and NAME.socket when a shared socket is set,
+NAME.agent.socket and NAME.agent@.service with rollout.haproxy_agent (HAProxy's
+agent-check, answered by this sysroll binary: docs/haproxy-fleet.md); enable
+the group and start the instances.
 
 apply is idempotent: applying the same file again writes nothing, does no
 daemon-reload and restarts nothing ("no changes"). A changed file shows a diff

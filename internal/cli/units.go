@@ -37,20 +37,30 @@ the comments; unknown or misspelled keys are errors later, so typos cannot hide.
 
 func newRenderCmd(g *globals) *cobra.Command {
 	var outDir string
+	var lbHosts []string
 	cmd := &cobra.Command{
 		Use:   "render FILE",
 		Short: "Print the units exactly as `apply` would install them",
 		Long: `Render the service file into its units (NAME@.service, NAME.target, and
 NAME.socket with a shared socket) and print them, or with --output-dir write
 them there as files, for people who ship units with their own configuration
-management. Nothing is installed and systemd is not contacted.`,
+management. Nothing is installed and systemd is not contacted.
+
+With rollout.haproxy_agent, the units include NAME.agent.socket and
+NAME.agent@.service, and --haproxy-servers HOST,... prints instead the
+HAProxy backend whose server lines make HAProxy ask each app host's agent
+(HOST is ADDR or NAME=ADDR; see docs/haproxy-fleet.md).`,
 		Example: `  sysroll render hello.yaml
-  sysroll render hello.yaml --output-dir ./units`,
+  sysroll render hello.yaml --output-dir ./units
+  sysroll render hello.yaml --haproxy-servers h1=10.0.0.11,h2=10.0.0.12`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			svc, err := host.Load(args[0])
 			if err != nil {
 				return err
+			}
+			if cmd.Flags().Changed("haproxy-servers") {
+				return printHAProxyBackend(g, svc, lbHosts)
 			}
 			files, err := g.host().Render(svc)
 			if err != nil {
@@ -82,5 +92,6 @@ management. Nothing is installed and systemd is not contacted.`,
 		},
 	}
 	cmd.Flags().StringVarP(&outDir, "output-dir", "o", "", "write the units into this directory instead of printing them")
+	cmd.Flags().StringSliceVar(&lbHosts, "haproxy-servers", nil, "print the HAProxy backend for rollout.haproxy_agent with these app `HOSTS` (ADDR or NAME=ADDR, comma-separated)")
 	return cmd
 }

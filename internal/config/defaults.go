@@ -17,6 +17,8 @@ const (
 	DefaultRestartDelay     = 2 * time.Second
 	DefaultHTTPStatus       = 200
 	DefaultHAProxySocket    = "/run/haproxy/admin.sock"
+	DefaultAgentInter       = 2 * time.Second // HAProxy's default agent-inter
+	DefaultAgentUpWait      = 4 * time.Second // HAProxy's default rise 2 × inter 2s
 	DefaultWorkingDirectory = "{release}"
 )
 
@@ -83,6 +85,14 @@ func (s *Service) applyDefaults() {
 	}
 	if s.Health.HTTP != nil && s.Health.HTTP.Status == 0 {
 		s.Health.HTTP.Status = DefaultHTTPStatus
+	}
+	if a := s.Rollout.HAProxyAgent; a != nil {
+		if a.Inter == 0 {
+			a.Inter = DefaultAgentInter
+		}
+		if a.UpWait == 0 {
+			a.UpWait = DefaultAgentUpWait
+		}
 	}
 	if h := s.Rollout.HAProxy; h != nil {
 		if h.Socket == "" {

@@ -28,14 +28,16 @@ const systemdResolution = time.Microsecond
 // so that a typo (9999h) cannot make a command wait for a year, and so that
 // products such as healthy_threshold*interval cannot overflow.
 var durationLimits = map[string]durationLimit{
-	"health.interval":           {min: 10 * time.Millisecond, max: time.Hour},
-	"health.timeout":            {min: time.Millisecond, max: time.Hour},
-	"health.healthy_for":        {zeroOK: true, max: 24 * time.Hour},
-	"health.deadline":           {min: time.Second, max: 24 * time.Hour, rendered: true},
-	"rollout.progress_deadline": {min: time.Second, max: 7 * 24 * time.Hour},
-	"rollout.drain_timeout":     {min: time.Millisecond, max: 24 * time.Hour},
-	"stop_timeout":              {min: time.Millisecond, max: 24 * time.Hour, rendered: true},
-	"restart_sec":               {zeroOK: true, min: time.Millisecond, max: time.Hour, rendered: true},
+	"health.interval":               {min: 10 * time.Millisecond, max: time.Hour},
+	"health.timeout":                {min: time.Millisecond, max: time.Hour},
+	"health.healthy_for":            {zeroOK: true, max: 24 * time.Hour},
+	"health.deadline":               {min: time.Second, max: 24 * time.Hour, rendered: true},
+	"rollout.progress_deadline":     {min: time.Second, max: 7 * 24 * time.Hour},
+	"rollout.drain_timeout":         {min: time.Millisecond, max: 24 * time.Hour},
+	"rollout.haproxy_agent.inter":   {min: 10 * time.Millisecond, max: time.Hour},
+	"rollout.haproxy_agent.up_wait": {min: time.Millisecond, max: time.Hour},
+	"stop_timeout":                  {min: time.Millisecond, max: 24 * time.Hour, rendered: true},
+	"restart_sec":                   {zeroOK: true, min: time.Millisecond, max: time.Hour, rendered: true},
 }
 
 // checkDuration reports a duration outside its setting's range, or one that

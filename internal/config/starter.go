@@ -59,6 +59,7 @@ rollout:
   failure_action: rollback    # rollback | rollback-all | halt
   drain_timeout: 30s          # wait for in-flight work after leaving traffic (1ms-24h; 0s is refused)
   # haproxy: {socket: /run/haproxy/admin.sock, backend: NAME, server: "s{instance}"}
+  # haproxy_agent: {listen: "0.0.0.0:9700"}   # HAProxy on another machine: docs/haproxy-fleet.md
 
 # hooks:
 #   pre_stop: "logger taking {instance} out"    # /bin/sh -c, with SYSROLL_* variables

@@ -181,6 +181,31 @@ type Rollout struct {
 	DrainTimeout time.Duration `yaml:"drain_timeout"`
 	// HAProxy, when set, drains instances through HAProxy's runtime API.
 	HAProxy *HAProxy `yaml:"haproxy"`
+	// HAProxyAgent, when set, drains instances through HAProxy's agent-check:
+	// sysroll renders a socket-activated responder that HAProxy asks, and
+	// Drain and Undrain change what it answers. For a balancer on another
+	// machine, without its admin socket on the network. May be combined
+	// with HAProxy (both are told; drain in order, undrain in reverse).
+	HAProxyAgent *HAProxyAgent `yaml:"haproxy_agent"`
+}
+
+// HAProxyAgent configures the agent-check responder (docs/haproxy-fleet.md).
+type HAProxyAgent struct {
+	// Listen is where HAProxy reaches the responder, ip:port (e.g.
+	// 0.0.0.0:9700); the server lines' agent-addr and agent-port.
+	Listen string `yaml:"listen"`
+	// Inter is the agent-inter of the server lines (default 2s, HAProxy's):
+	// how often HAProxy asks, which bounds how long a drain takes to be seen.
+	Inter time.Duration `yaml:"inter"`
+	// UpWait is how long Undrain waits after HAProxy was answered "ready"
+	// before the next instance is drained: the host cannot see HAProxy's own
+	// health checks, so set it to rise × inter of the server lines' check
+	// (default 4s: HAProxy's rise 2 × inter 2s).
+	UpWait time.Duration `yaml:"up_wait"`
+	// From lists the balancers' addresses: Drain waits until no connection
+	// from one of them to the instance's port remains. Default: any peer
+	// that is not loopback.
+	From []string `yaml:"from"`
 }
 
 // HAProxy names the runtime API socket and the server of each instance.

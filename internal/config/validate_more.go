@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"unicode"
@@ -29,6 +30,9 @@ func (s *Service) validateRollout(e *errs) {
 		e.add(at("rollout", "progress_deadline"), "%v is shorter than health.deadline (%v): not even one instance could finish", r.ProgressDeadline, s.Health.Deadline)
 	}
 	checkDuration(e, "rollout.drain_timeout", r.DrainTimeout)
+	if a := r.HAProxyAgent; a != nil {
+		s.validateAgent(e, a)
+	}
 	if h := r.HAProxy; h != nil {
 		if why := haproxySocketProblem(h.Socket); why != "" {
 			e.add(at("rollout", "haproxy", "socket"), "%q %s", h.Socket, why)
@@ -160,4 +164,59 @@ func haproxySocketProblem(s string) string {
 		return fmt.Sprintf("%q is not a port", port)
 	}
 	return ""
+}
+
+// validateAgent checks rollout.haproxy_agent: a TCP address systemd can
+// listen on that no instance uses, and balancer addresses that are IPs.
+func (s *Service) validateAgent(e *errs, a *HAProxyAgent) {
+	checkDuration(e, "rollout.haproxy_agent.inter", a.Inter)
+	checkDuration(e, "rollout.haproxy_agent.up_wait", a.UpWait)
+	// Drain waits up to 3 × inter for HAProxy to ask; a drain_timeout
+	// running out first would read to the engine as "drained, stragglers
+	// left" and the instance would stop while HAProxy still sends to it.
+	if ack := 3 * a.Inter; a.Inter > 0 && s.Rollout.DrainTimeout > 0 && s.Rollout.DrainTimeout <= ack {
+		e.add(at("rollout", "drain_timeout"), "%v must be longer than 3 × rollout.haproxy_agent.inter (%v): HAProxy must be seen to ask before the drain can wait for connections", s.Rollout.DrainTimeout, ack)
+	}
+	switch {
+	case a.Listen == "":
+		e.add(at("rollout", "haproxy_agent", "listen"), "is required: the ip:port HAProxy's agent-check connects to (agent-addr, agent-port), e.g. 0.0.0.0:9700")
+	case strings.HasPrefix(a.Listen, "/"):
+		e.add(at("rollout", "haproxy_agent", "listen"), "%q: HAProxy's agent-check speaks TCP; give ip:port, e.g. 0.0.0.0:9700", a.Listen)
+	default:
+		if why := listenProblem(a.Listen); why != "" {
+			e.add(at("rollout", "haproxy_agent", "listen"), "%q %s", a.Listen, why)
+		} else if p, ok := AgentPort(a.Listen); ok {
+			if slices.Contains(s.instancePorts(), p) {
+				e.add(at("rollout", "haproxy_agent", "listen"), "port %d is an instance's port; pick a port of its own for the agent", p)
+			}
+		}
+	}
+	for i, f := range a.From {
+		if _, err := netip.ParseAddr(f); err != nil {
+			e.add(at("rollout", "haproxy_agent", "from", i), "%s is not an IP address (the load balancer's address its connections come from)", short(f))
+		}
+	}
+}
+
+// AgentPort is the port of rollout.haproxy_agent.listen ("ip:port" or "port").
+func AgentPort(listen string) (int, bool) {
+	if p, ok := parsePort(listen); ok {
+		return p, true
+	}
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return 0, false
+	}
+	return parsePort(port)
+}
+
+// instancePorts lists the instances' ports, where they have one.
+func (s *Service) instancePorts() []int {
+	var ps []int
+	for _, inst := range s.InstanceNames() {
+		if p, ok := s.Port(inst); ok {
+			ps = append(ps, p)
+		}
+	}
+	return ps
 }

@@ -18,6 +18,14 @@
 //     backend with no server UP. Check verifies the socket, its admin
 //     level, the backend and every instance's server before anything is
 //     touched. The executor undrains what it drained before it exits.
+//   - Agent drains through HAProxy's agent-check, for a balancer on another
+//     machine: the host step writes a mark, HAProxy asks a socket-activated
+//     Responder (`sysroll agent NAME`) on each app host every agent-inter,
+//     and the step waits for the responder's record that it answered that
+//     mark, then for the balancers' connections to the instance's port to
+//     close (/proc/net/tcp). No answer in 3 × inter: the mark is undone and
+//     nothing is stopped. AgentBackend writes the server lines HAProxy
+//     needs (docs/haproxy-fleet.md).
 //   - Hooks runs the service's pre_stop (Drain) and post_start (Undrain)
 //     shell commands with SYSROLL_* variables, for any other balancer.
 //   - Multi combines them: drain in order, undrain in reverse.

@@ -58,6 +58,7 @@ type hostPlan struct {
 //	internal/e2e/push         fpush    12
 //	internal/e2e/fleetctl     fctl     13
 //	internal/e2e/fleetstatus  fstat    14
+//	internal/e2e/fleetlb      flb      15
 //	internal/e2e/fleetverbs   fverb    16
 //
 // 10.231.0.0/24 and 10.231.1.0/24 are left to hand-made examples

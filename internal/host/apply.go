@@ -196,6 +196,9 @@ func (h *Host) Apply(ctx context.Context, opts ApplyOptions) (rep *ApplyReport, 
 		}
 		return store.Switch(inst, v)
 	}
+	if err := makeAgentDir(svc, stateDir); err != nil {
+		return nil, err
+	}
 	installing = true
 	if err := in.Apply(ctx, plan); err != nil {
 		return rep, h.startFailure(ctx, m, svc.Name, err)

@@ -216,7 +216,7 @@ func (h *Host) render(svc *config.Service) (unitfile.Files, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	files, err := unitfile.Render(svc, unitfile.Paths{UnitDir: unitDir, StateDir: stateDir, User: h.User})
+	files, err := unitfile.Render(svc, unitfile.Paths{UnitDir: unitDir, StateDir: stateDir, User: h.User, Sysroll: sysrollPath()})
 	if err != nil {
 		return nil, "", asInput(err)
 	}

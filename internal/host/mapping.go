@@ -90,6 +90,9 @@ func drainerFor(svc *config.Service, store *release.Store) rollout.Drainer {
 			UpTimeout:    svc.Health.Deadline,
 		})
 	}
+	if a := svc.Rollout.HAProxyAgent; a != nil {
+		ds = append(ds, agentDrainer(svc, store.Dir()))
+	}
 	if h := svc.Hooks; h.PreStop != "" || h.PostStart != "" {
 		ds = append(ds, &drain.Hooks{
 			Service:   svc.Name,
@@ -137,6 +140,9 @@ func desired(svc *config.Service, files unitfile.Files) install.Desired {
 	}
 	if svc.Listen != "" {
 		d.Socket = unitfile.SocketUnit(svc.Name)
+	}
+	if svc.Rollout.HAProxyAgent != nil {
+		d.AgentSocket = unitfile.AgentSocket(svc.Name)
 	}
 	for _, f := range files {
 		d.Files = append(d.Files, install.File{Name: f.Name, Data: []byte(f.Content)})

@@ -30,6 +30,10 @@ type Desired struct {
 	// Template and Target and Socket name the three units (Socket "" when
 	// the service has no shared socket).
 	Template, Target, Socket string
+	// AgentSocket is the HAProxy agent-check socket (rollout.haproxy_agent),
+	// "" without one. Unlike the shared socket it is restarted when its unit
+	// changes: HAProxy ignores a failed agent check, so nothing is refused.
+	AgentSocket string
 	// InstanceUnit maps an instance name to its unit name.
 	InstanceUnit func(instance string) string
 }
@@ -194,11 +198,15 @@ func (in *Installer) globUnitFiles(service string) ([]string, error) {
 // service: NAME@.service, NAME.target or NAME.socket.
 func ownsUnit(service, name string) bool {
 	switch name {
-	case service + "@.service", service + ".target", service + ".socket":
+	case service + "@.service", service + ".target", service + ".socket",
+		agentSocket(service), service + ".agent@.service":
 		return true
 	}
 	return false
 }
+
+// agentSocket is the agent-check socket of service (unitfile.AgentSocket).
+func agentSocket(service string) string { return service + ".agent.socket" }
 
 // Plan compares d with what is installed and running.
 func (in *Installer) Plan(ctx context.Context, d Desired) (*Plan, error) {
@@ -301,6 +309,22 @@ func (in *Installer) Apply(ctx context.Context, p *Plan) error {
 			return err
 		}
 	}
+	agentChanged := false
+	for _, c := range p.Changes {
+		if c.Name != agentSocket(d.Service) {
+			continue
+		}
+		agentChanged = c.Action == Update
+		if c.Action == Delete {
+			// A socket whose file is gone would go on listening.
+			if err := in.Manager.Stop(ctx, c.Name); err != nil {
+				return err
+			}
+			if err := in.Manager.DisableUnits(ctx, c.Name); err != nil {
+				return err
+			}
+		}
+	}
 	if err := os.MkdirAll(in.UnitDir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", in.UnitDir, err)
 	}
@@ -329,6 +353,9 @@ func (in *Installer) Apply(ctx context.Context, p *Plan) error {
 	if d.Socket != "" {
 		enable = append(enable, d.Socket)
 	}
+	if d.AgentSocket != "" {
+		enable = append(enable, d.AgentSocket)
+	}
 	if len(p.Changes) > 0 {
 		if err := in.Manager.EnableUnits(ctx, enable...); err != nil {
 			return err
@@ -345,6 +372,15 @@ func (in *Installer) Apply(ctx context.Context, p *Plan) error {
 	}
 	if d.Socket != "" {
 		if err := in.Manager.Start(ctx, d.Socket); err != nil {
+			return err
+		}
+	}
+	if d.AgentSocket != "" {
+		start := in.Manager.Start
+		if agentChanged {
+			start = in.Manager.Restart // a new ListenStream= takes a restart
+		}
+		if err := start(ctx, d.AgentSocket); err != nil {
 			return err
 		}
 	}
@@ -392,7 +428,8 @@ func (in *Installer) Uninstall(ctx context.Context, service string, purge bool) 
 	if err != nil {
 		return err
 	}
-	units, err := in.Manager.Units(ctx, service+"@*.service", service+".target", service+".socket")
+	units, err := in.Manager.Units(ctx, service+"@*.service", service+".target", service+".socket",
+		service+".agent@*.service", agentSocket(service))
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,9 @@ type Paths struct {
 	// User renders for a per-user manager (systemctl --user): no User=/DynamicUser=,
 	// WantedBy=default.target, only the sandboxing a user manager can apply.
 	User bool
+	// Sysroll is the absolute path of the sysroll binary the agent units
+	// run (rollout.haproxy_agent); default DefaultSysroll.
+	Sysroll string
 }
 
 // File is one rendered unit file.
@@ -41,7 +44,8 @@ type File struct {
 }
 
 // Files is the ordered set of units of one service: the template, the target,
-// then the socket when the service listens on a shared socket.
+// then the socket when the service listens on a shared socket, then the
+// HAProxy agent-check socket and its service with rollout.haproxy_agent.
 type Files []File
 
 // Get returns the file with the given unit name.
@@ -84,6 +88,9 @@ func Render(svc *config.Service, p Paths) (Files, error) {
 	if svc.Listen != "" {
 		files = append(files, r.file(SocketUnit(svc.Name), r.socket()))
 	}
+	if svc.Rollout.HAProxyAgent != nil {
+		files = append(files, r.file(AgentSocket(svc.Name), r.agentSocket()), r.file(AgentTemplate(svc.Name), r.agentService()))
+	}
 	if err := checkRendered(svc, files); err != nil {
 		return nil, fmt.Errorf("render units of %s: %w", svc.Name, err)
 	}
@@ -100,7 +107,10 @@ func (p Paths) withDefaults(name string) (Paths, error) {
 	if p.UnitDir == "" && !p.User {
 		p.UnitDir = DefaultUnitDir
 	}
-	for _, d := range []struct{ what, dir string }{{"state directory", p.StateDir}, {"unit directory", p.UnitDir}} {
+	if p.Sysroll == "" {
+		p.Sysroll = DefaultSysroll
+	}
+	for _, d := range []struct{ what, dir string }{{"state directory", p.StateDir}, {"unit directory", p.UnitDir}, {"sysroll binary", p.Sysroll}} {
 		if d.dir == "" {
 			continue
 		}

@@ -15,7 +15,8 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden from the curr
 
 // goldenCase is one service file in testdata rendered one way.
 type goldenCase struct {
-	name  string // testdata/NAME.yaml and NAME.golden
+	name  string // testdata/NAME.golden, and NAME.yaml unless yaml names it
+	yaml  string
 	paths Paths
 }
 
@@ -26,6 +27,8 @@ var goldenCases = []goldenCase{
 	{name: "custom"},
 	{name: "relaxations"},
 	{name: "placeholders"},
+	{name: "agent", paths: Paths{Sysroll: "/opt/sysroll/bin/sysroll"}},
+	{name: "agent-user", yaml: "agent", paths: Paths{User: true, StateDir: "/home/alice/.local/state/sysroll/api", UnitDir: "/home/alice/.config/systemd/user", Sysroll: "/home/alice/bin/sysroll"}},
 }
 
 func loadCase(t *testing.T, name string) *config.Service {
@@ -49,7 +52,7 @@ func dump(files Files) string {
 func TestGolden(t *testing.T) {
 	for _, c := range goldenCases {
 		t.Run(c.name, func(t *testing.T) {
-			files, err := Render(loadCase(t, c.name), c.paths)
+			files, err := Render(loadCase(t, c.yamlName()), c.paths)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,7 +77,7 @@ func TestGolden(t *testing.T) {
 // Properties every rendering must have, whatever the golden files say.
 func TestInvariants(t *testing.T) {
 	for _, c := range goldenCases {
-		svc := loadCase(t, c.name)
+		svc := loadCase(t, c.yamlName())
 		files, err := Render(svc, c.paths)
 		if err != nil {
 			t.Fatal(err)
@@ -208,4 +211,11 @@ func TestProtectHomeUnderHome(t *testing.T) {
 			t.Errorf("state dir %s: want %q", dir, want)
 		}
 	}
+}
+
+func (c goldenCase) yamlName() string {
+	if c.yaml != "" {
+		return c.yaml
+	}
+	return c.name
 }

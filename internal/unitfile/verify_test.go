@@ -35,10 +35,16 @@ func TestSystemdAnalyze(t *testing.T) {
 	}
 	for _, c := range goldenCases {
 		t.Run(c.name, func(t *testing.T) {
-			svc := loadCase(t, c.name)
+			svc := loadCase(t, c.yamlName())
 			dir := t.TempDir()
 			p := c.paths
 			p.StateDir, p.UnitDir = filepath.Join(dir, "state"), filepath.Join(dir, "units")
+			if p.Sysroll != "" {
+				// The agent units' ExecStart must exist too: this test binary.
+				if p.Sysroll, err = os.Executable(); err != nil {
+					t.Fatal(err)
+				}
+			}
 			files, err := Render(svc, p)
 			if err != nil {
 				t.Fatal(err)
@@ -83,6 +89,18 @@ func TestSystemdAnalyze(t *testing.T) {
 				t.Errorf("systemd-analyze security: %v, exposure %.1f %s (want <= %.1f)\n%s", err, score, verdict, limit, out)
 			}
 			t.Logf("systemd-analyze security %s: %.1f %s", filepath.Base(units[0]), score, verdict)
+			if svc.Rollout.HAProxyAgent != nil {
+				agent := filepath.Join(p.UnitDir, strings.Replace(AgentTemplate(svc.Name), "@.", "@1-10.0.0.11:9700-10.0.0.2:40000.", 1))
+				if err := os.Symlink(AgentTemplate(svc.Name), agent); err != nil {
+					t.Fatal(err)
+				}
+				out, err = run(analyze, env, append(global, "security", "--offline=yes", threshold, agent)...)
+				score, verdict := exposure(out)
+				if err != nil || score < 0 || score > limit {
+					t.Errorf("systemd-analyze security of the agent: %v, exposure %.1f %s (want <= %.1f)\n%s", err, score, verdict, limit, out)
+				}
+				t.Logf("systemd-analyze security %s: %.1f %s", filepath.Base(agent), score, verdict)
+			}
 		})
 	}
 }
