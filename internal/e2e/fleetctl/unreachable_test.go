@@ -44,8 +44,9 @@ func TestUnreachableBefore(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("fleet deploy with h3 unreachable: %s", r)
 	}
-	if !strings.Contains(r.stderr, "h3") || !strings.Contains(r.stderr, "refused at connect") || !strings.Contains(r.stderr, "nothing was touched") {
-		t.Errorf("the refusal does not name h3 at connect, nothing touched:\n%s", r.stderr)
+	if !strings.Contains(r.stderr, "h3") || !strings.Contains(r.stderr, "refused at connect") || !strings.Contains(r.stderr, "nothing was touched") ||
+		!strings.Contains(r.stderr, "fix: bring h3 back") || !strings.Contains(r.stderr, "--limit '!h3'") {
+		t.Errorf("the refusal does not name h3 at connect, nothing touched, with the fix:\n%s", r.stderr)
 	}
 	for _, n := range []string{"h1", "h2"} {
 		if strings.Contains(r.stderr, n+":") {

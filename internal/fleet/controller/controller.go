@@ -115,6 +115,8 @@ type RefusedError struct {
 	// Touched says whether anything was copied before the refusal (the
 	// copy phase), though no instance was restarted.
 	Touched bool
+	// Fix, when set, is what the operator can do about it.
+	Fix string
 }
 
 func (e *RefusedError) Error() string {
@@ -126,6 +128,9 @@ func (e *RefusedError) Error() string {
 	fmt.Fprintf(&b, "fleet rollout refused at %s (%s):", e.Phase, what)
 	for _, name := range sortedKeys(e.Hosts) {
 		fmt.Fprintf(&b, "\n  %v", e.Hosts[name])
+	}
+	if e.Fix != "" {
+		b.WriteString("\n  fix: " + e.Fix)
 	}
 	return b.String()
 }
@@ -257,7 +262,9 @@ func each(names []string, f func(name string) error) map[string]error {
 func (r *run) prepare(ctx context.Context) (*plan.Plan, error) {
 	o := r.o
 	if errs := r.skipUnreachable(each(r.order, func(n string) error { return r.hosts[n].Connect(ctx) })); len(errs) > 0 {
-		return nil, r.refuse("connect", errs, false)
+		err := r.refuse("connect", errs, false)
+		err.(*RefusedError).Fix = unreachableFix(errs)
+		return nil, err
 	}
 	present := map[string]bool{}
 	var mu sync.Mutex
@@ -408,6 +415,20 @@ func (r *run) refuse(phase string, errs map[string]error, touched bool) error {
 		r.rep[n].Detail = err.Error()
 	}
 	return &RefusedError{Phase: phase, Hosts: errs, Touched: touched}
+}
+
+// unreachableFix is the way on when hosts could not be reached (not for
+// a host key: that one the operator must check, never route around).
+func unreachableFix(errs map[string]error) string {
+	var names []string
+	for _, n := range sortedKeys(errs) {
+		if !Unreachable(errs[n]) {
+			return ""
+		}
+		names = append(names, n)
+	}
+	return fmt.Sprintf("bring %s back, or roll the others: --limit '%s' leaves them out, "+
+		"--skip-unreachable rolls the rest counting them as down", strings.Join(names, ", "), "!"+strings.Join(names, ":!"))
 }
 
 type nopProgress struct{}

@@ -383,3 +383,35 @@ func TestResumeSkipped(t *testing.T) {
 		t.Errorf("the skipped host got %d steps, claims %v", cs[1].steps, cs[1].claims)
 	}
 }
+
+// TestRefusedFix: a refusal for unreachable hosts says how to go on
+// without them; one for a host key says nothing of the kind (a key is
+// checked, never routed around).
+func TestRefusedFix(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		errs    map[string]error
+		wantFix string
+	}{
+		{"one unreachable", map[string]error{"h2": errUnreachable}, "--limit '!h2'"},
+		{"two unreachable", map[string]error{"h3": errUnreachable, "h1": errUnreachable}, "--limit '!h1:!h3'"},
+		{"a changed key", map[string]error{"h2": errUnreachable, "h3": &sshx.ChangedHostKeyError{Host: "h3"}}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := unreachableFix(tt.errs)
+			if tt.wantFix == "" {
+				if got != "" {
+					t.Errorf("fix %q, want none", got)
+				}
+				return
+			}
+			if !strings.Contains(got, tt.wantFix) || !strings.Contains(got, "--skip-unreachable") {
+				t.Errorf("fix %q, want %s and --skip-unreachable", got, tt.wantFix)
+			}
+			msg := (&RefusedError{Phase: "connect", Hosts: tt.errs, Fix: got}).Error()
+			if !strings.HasSuffix(msg, "\n  fix: "+got) {
+				t.Errorf("message does not end with the fix:\n%s", msg)
+			}
+		})
+	}
+}
