@@ -69,9 +69,9 @@ func (v Verdict) set(out Outcome, format string, args ...any) Verdict {
 
 func judgeCounts(v Verdict, m Metric, c Counts, baseline *Measurement) Verdict {
 	ratio := m.Kind() == KindRatio
-	unit, of := "per s", func(x Counts) string { return fmt.Sprintf("%g in %g instance-s", x.Events, x.Exposure) }
+	unit, of := " per s", func(x Counts) string { return fmt.Sprintf("%.6g in %.6g instance-s", x.Events, x.Exposure) }
 	if ratio {
-		unit, of = "", func(x Counts) string { return fmt.Sprintf("%g of %g", x.Events, x.Exposure) }
+		unit, of = "", func(x Counts) string { return fmt.Sprintf("%.6g of %.6g", x.Events, x.Exposure) }
 	}
 	if c.Exposure == 0 {
 		return v.set(Fail, "%s: canary %s: total is 0", m.Name, NoTraffic)
