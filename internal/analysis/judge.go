@@ -21,7 +21,11 @@ func Judge(m Metric, canary Measurement, baseline *Measurement) Verdict {
 		return v.set(out, "%s: canary %s", m.Name, why)
 	}
 	if baseline == nil || m.VsBaseline == nil {
-		if m.Max == nil && m.Min == nil {
+		switch {
+		case m.Max != nil || m.Min != nil:
+		case m.VsBaseline == nil:
+			return v.set(Fail, "%s: no bound at all (set max, min or vs_baseline)", m.Name)
+		default:
 			return v.set(Fail, "%s: no bound applies without a baseline (only vs_baseline is set)", m.Name)
 		}
 	} else if out, why, ok := unusable(*baseline); ok {

@@ -70,6 +70,7 @@ func TestJudge(t *testing.T) {
 		{"provider error", ratio, Measurement{Metric: "errors", Err: errors.New("503")}, base(counts(Baseline, 0, 3000)), Error, []string{"not measured: 503"}},
 		{"baseline provider error", ratio, counts(Canary, 0, 1000), base(Measurement{Err: errors.New("timeout")}), Error, []string{"baseline not measured"}},
 		{"nothing at all", ratio, Measurement{Metric: "errors"}, nil, Fail, []string{"no data"}},
+		{"a metric with no bound", Metric{Name: "errors", Errors: "e", Total: "t"}, counts(Canary, 0, 1000), base(counts(Baseline, 0, 1000)), Fail, []string{"no bound at all"}},
 
 		{"latency within", latency, value(Canary, 0.1), base(value(Baseline, 0.09)), Pass, []string{"within"}},
 		{"latency above baseline", latency, value(Canary, 0.2), base(value(Baseline, 0.1)), Fail, []string{"canary 0.2, baseline 0.1", "= 0.15", "above"}},
