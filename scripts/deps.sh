@@ -14,6 +14,7 @@ command -v systemctl >/dev/null || need+=(systemd)
 command -v dbus-daemon >/dev/null || need+=(dbus)
 command -v systemd-nspawn >/dev/null || need+=(systemd-container)
 command -v haproxy >/dev/null || need+=(haproxy)
+command -v prometheus >/dev/null || need+=(prometheus) # the analysis tests run their own server on loopback
 command -v ip >/dev/null || need+=(iproute2)
 command -v nsenter >/dev/null || need+=(util-linux)
 # The package test (internal/e2e/deb) installs the .deb in the testbed,
