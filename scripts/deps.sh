@@ -14,7 +14,6 @@ command -v systemctl >/dev/null || need+=(systemd)
 command -v dbus-daemon >/dev/null || need+=(dbus)
 command -v systemd-nspawn >/dev/null || need+=(systemd-container)
 command -v haproxy >/dev/null || need+=(haproxy)
-command -v prometheus >/dev/null || need+=(prometheus) # the analysis tests run their own server on loopback
 command -v ip >/dev/null || need+=(iproute2)
 command -v nsenter >/dev/null || need+=(util-linux)
 # The package test (internal/e2e/deb) installs the .deb in the testbed,
@@ -63,7 +62,10 @@ fi
 # policy-rc.d that refuses (exit 101) keeps the package from starting
 # ssh.service; if an sshd started anyway, or a systemd would start it at the
 # next boot, only that unit is stopped and disabled, and we say so.
+# Prometheus (for the analysis tests, which run their own server on loopback)
+# is installed the same way: its package ships a service on :9090.
 fleet_need=()
+command -v prometheus >/dev/null || fleet_need+=(prometheus)
 [ -x /usr/sbin/sshd ] || fleet_need+=(openssh-server)
 [ -x /usr/sbin/nft ] || fleet_need+=(nftables)
 command -v ssh-keygen >/dev/null || fleet_need+=(openssh-client)
@@ -95,6 +97,10 @@ if [ ${#fleet_need[@]} -gt 0 ]; then
       update-rc.d ssh disable >/dev/null 2>&1 || true
       echo "stopped and disabled the sshd openssh-server started on this machine"
     fi
+  fi
+  if [[ " ${fleet_need[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+    echo "disabled prometheus.service, which its package enabled on this machine (the tests run their own)"
   fi
 fi
 if command -v go >/dev/null; then :; elif [ -x /usr/local/go/bin/go ]; then :; else
