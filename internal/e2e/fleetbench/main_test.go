@@ -198,6 +198,7 @@ type run struct {
 	stdout, stderr string
 	start          time.Time
 	took           time.Duration
+	cpu            time.Duration // the controller's own CPU time, user and system
 }
 
 // controller runs the built sysroll on the machine with args and fails
@@ -213,6 +214,9 @@ func (s *service) controller(b *testing.B, args ...string) run {
 	start := time.Now()
 	err := cmd.Run()
 	r := run{stdout: out.String(), stderr: errOut.String(), start: start, took: time.Since(start)}
+	if cmd.ProcessState != nil {
+		r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	if err != nil {
 		b.Fatalf("sysroll %s: %v after %s\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, r.took.Round(time.Millisecond), r.stdout, r.stderr)
 	}

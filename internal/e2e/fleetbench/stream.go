@@ -51,10 +51,13 @@ func (h HostTimes) Own() time.Duration { return h.End.Sub(h.First) }
 type Rollout struct {
 	Hosts   map[string]*HostTimes
 	Batches [][]string
+	// Copied is the controller's last "copy: N bytes sent" note: every
+	// host connected, handshaken, checked, copied to and staged.
+	Copied time.Time
 	// Sent is the bytes the summary says were copied, over every host.
 	Sent int64
-	// Result is the summary's per-host results, "host:result" when not
-	// succeeded.
+	// Failed is the summary's hosts that did not succeed, as
+	// "host:result (detail)".
 	Failed []string
 }
 
@@ -105,6 +108,10 @@ func ParseRollout(out string) (*Rollout, error) {
 					r.Hosts[h].Done = x.Time
 				}
 			}
+		case x.Type == "fleet-note" && strings.HasPrefix(x.Message, "copy: "):
+			if x.Time.After(r.Copied) {
+				r.Copied = x.Time
+			}
 		case x.Type == "fleet-note":
 			if h := r.Hosts[x.Host]; h != nil && strings.HasPrefix(x.Message, "started ") && h.Started.IsZero() {
 				h.Started = x.Time
@@ -151,4 +158,51 @@ func (r *Rollout) SlowestSum() time.Duration {
 		sum += slowest
 	}
 	return sum
+}
+
+// Overhead is where a rollout's time went besides the hosts' own work,
+// from the controller's start (begin) to its exit (end):
+//
+//	end - begin = Prepare + Σ slowest own + InBatch + Between + Tail
+type Overhead struct {
+	// Prepare is the start to the first batch's note: connect,
+	// handshake, copy, stage, plan, journal, claims, the first preflight;
+	// Copy is its part up to the copy notes (stage included).
+	Prepare, Copy time.Duration
+	// InBatch is, summed over the batches, the batch's note to its end
+	// note less its slowest host's own time: claim, systemd-run, the
+	// step's launch, follow's end and the record read.
+	InBatch time.Duration
+	// Between is, summed, a batch's end note to the next one's note:
+	// the evaluation and the next preflight.
+	Between time.Duration
+	// Tail is the last batch's end note to the exit: the journal's end,
+	// every claim finished, the summary.
+	Tail time.Duration
+}
+
+// Overhead splits end - begin; r has at least one batch (ParseRollout
+// of a deploy that rolled).
+func (r *Rollout) Overhead(begin, end time.Time) Overhead {
+	var o Overhead
+	var prevDone time.Time
+	for k, b := range r.Batches {
+		first := r.Hosts[b[0]]
+		if k == 0 {
+			o.Prepare = first.Planned.Sub(begin)
+			if !r.Copied.IsZero() {
+				o.Copy = r.Copied.Sub(begin)
+			}
+		} else {
+			o.Between += first.Planned.Sub(prevDone)
+		}
+		var slowest time.Duration
+		for _, n := range b {
+			slowest = max(slowest, r.Hosts[n].Own())
+		}
+		o.InBatch += first.Done.Sub(first.Planned) - slowest
+		prevDone = first.Done
+	}
+	o.Tail = end.Sub(prevDone)
+	return o
 }

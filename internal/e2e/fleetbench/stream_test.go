@@ -48,6 +48,16 @@ func TestParseRollout(t *testing.T) {
 	if got := r.SlowestSum(); got != 9*time.Second {
 		t.Errorf("SlowestSum %s, want 9s", got)
 	}
+	// Batch 1 spans 1.200 to 6.300, its slowest 5 s; batch 2 6.450 to
+	// 10.520, its slowest 4 s.
+	o := r.Overhead(at("00.500"), at("10.700"))
+	if want := (Overhead{Prepare: 700 * time.Millisecond, Copy: 500 * time.Millisecond, InBatch: 170 * time.Millisecond,
+		Between: 150 * time.Millisecond, Tail: 180 * time.Millisecond}); o != want {
+		t.Errorf("Overhead %+v, want %+v", o, want)
+	}
+	if sum := o.Prepare + o.InBatch + o.Between + o.Tail + r.SlowestSum(); sum != 10200*time.Millisecond {
+		t.Errorf("the parts sum to %s, want the 10.2s from begin to end", sum)
+	}
 	if r.Sent != 2400 || len(r.Failed) != 0 {
 		t.Errorf("sent %d, failed %v; want 2400, none", r.Sent, r.Failed)
 	}
