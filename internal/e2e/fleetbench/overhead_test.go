@@ -19,6 +19,8 @@ import (
 //     deploy` builds them), one host at a time: the SSH connection (ssh -G
 //     included), `version --json`, and `status` + `stage --has` (what
 //     replaces the copy on a host that has the build and the release);
+//     and, apart, one host's status and claims: what a preflight reads of
+//     each host, to set against the preflight of all 10 at once;
 //   - start, launch, follow and preflight come from the --json stream of a
 //     deploy (max_parallel 1) of the release every host already has:
 //     start is the batch's note to "started UNIT" (claim written,
@@ -44,7 +46,7 @@ func BenchmarkFleetOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer art.Close()
-	var connect, handshake, skip, start, launch, follow, preflight, own, sent Samples
+	var connect, handshake, skip, read, start, launch, follow, preflight, own, sent Samples
 	for b.Loop() {
 		// Connect, handshake, the copy skipped: host by host.
 		pool := sshx.NewPool(sshx.Options{Resolver: &sshx.OpenSSHResolver{ConfigFile: s.f.SSHConfigPath()}, NoAgent: true})
@@ -63,15 +65,22 @@ func BenchmarkFleetOverhead(b *testing.B) {
 			if _, err := h.Status(ctx, serviceName); err != nil {
 				b.Fatal(err)
 			}
+			t3 := time.Now()
 			if has, err := h.Has(ctx, serviceName, version, art.SHA256); err != nil || !has {
 				b.Fatalf("%s: stage --has %s: %v, %v", fh.Name(), version, has, err)
 			}
-			t3 := time.Now()
+			t4 := time.Now()
+			if _, err := h.Claims(ctx, serviceName); err != nil {
+				b.Fatal(err)
+			}
+			t5 := time.Now()
 			cancel()
 			_ = h.Close()
 			connect = append(connect, ms(t1.Sub(t0)))
 			handshake = append(handshake, ms(t2.Sub(t1)))
-			skip = append(skip, ms(t3.Sub(t2)))
+			skip = append(skip, ms(t4.Sub(t2)))
+			// What a preflight reads of each host: its status and claims.
+			read = append(read, ms(t3.Sub(t2)+t5.Sub(t4)))
 		}
 		pool.Close()
 
@@ -92,9 +101,10 @@ func BenchmarkFleetOverhead(b *testing.B) {
 			}
 		}
 	}
-	b.Logf("per host, ms (min / mean / max over hosts and iterations): connect %s; handshake %s; push skipped %s; start %s; launch %s; follow %s; preflight %s; the host's own (nothing to roll) %s",
+	b.Logf("per host, ms (min / mean / max over hosts and iterations): connect %s; handshake %s; push skipped %s; "+
+		"start %s; launch %s; follow %s; preflight (all 10 hosts at once) %s, one host's status and claims alone %s; the host's own (nothing to roll) %s",
 		connect.Spread("%.0f"), handshake.Spread("%.0f"), skip.Spread("%.0f"), start.Spread("%.0f"),
-		launch.Spread("%.0f"), follow.Spread("%.0f"), preflight.Spread("%.0f"), own.Spread("%.0f"))
+		launch.Spread("%.0f"), follow.Spread("%.0f"), preflight.Spread("%.0f"), read.Spread("%.0f"), own.Spread("%.0f"))
 	b.ReportMetric(connect.Mean(), "connect-ms")
 	b.ReportMetric(handshake.Mean(), "handshake-ms")
 	b.ReportMetric(skip.Mean(), "push-skipped-ms")
@@ -102,6 +112,7 @@ func BenchmarkFleetOverhead(b *testing.B) {
 	b.ReportMetric(launch.Mean(), "launch-ms")
 	b.ReportMetric(follow.Mean(), "follow-ms")
 	b.ReportMetric(preflight.Mean(), "preflight-ms")
+	b.ReportMetric(read.Mean(), "preflight-read-ms")
 	b.ReportMetric(sent.Mean(), "sent-B/op")
 }
 
