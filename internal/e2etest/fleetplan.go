@@ -60,6 +60,7 @@ type hostPlan struct {
 //	internal/e2e/fleetstatus  fstat    14
 //	internal/e2e/fleetlb      flb      15
 //	internal/e2e/fleetverbs   fverb    16
+//	internal/e2e/fleetbench   fbnch    17   (only when a benchmark runs)
 //
 // 10.231.0.0/24 and 10.231.1.0/24 are left to hand-made examples
 // (testbed.md, notes/fleet.md). A run fails at the start, naming the
