@@ -57,10 +57,10 @@ func TestFleetBehindOneHAProxy(t *testing.T) {
 	start := time.Now()
 	r := s.deploy(t, "v2", "")
 	snap := stop()
-	if r.code != 0 {
+	if r.Code != 0 {
 		t.Fatalf("fleet deploy v2: %s", r)
 	}
-	t.Logf("fleet deploy v2: %s", r.took.Round(time.Millisecond))
+	t.Logf("fleet deploy v2: %s", r.Took.Round(time.Millisecond))
 	checkLoad(t, snap, time.Since(start))
 	for _, h := range f.Hosts() {
 		if got := s.releases(h); got != s.want("v2") {
@@ -80,17 +80,17 @@ func TestFleetBehindOneHAProxyOneHostFails(t *testing.T) {
 	s := newService(t, "flb-fail", 25491, f.Hosts(), 25411, 25412)
 	marker := "/etc/flb-fail-here"
 	h2 := f.Host("h2")
-	hostExec(t, h2, "touch", marker)
-	t.Cleanup(func() { hostExec(t, h2, "rm", "-f", marker) })
+	h2.MustExec(t, "touch", marker)
+	t.Cleanup(func() { h2.MustExec(t, "rm", "-f", marker) })
 	l := startLB(t, s, 25497)
 	stop := load(l)
 	start := time.Now()
 	r := s.deploy(t, "v3", marker)
 	snap := stop()
-	if r.code != 1 {
+	if r.Code != 1 {
 		t.Fatalf("fleet deploy of a release failing on h2: %s", r)
 	}
-	t.Logf("fleet deploy v3 (fails on h2): exit 1 after %s", r.took.Round(time.Millisecond))
+	t.Logf("fleet deploy v3 (fails on h2): exit 1 after %s", r.Took.Round(time.Millisecond))
 	checkLoad(t, snap, time.Since(start))
 	for h, want := range map[string]string{"h1": s.want("v3"), "h2": s.want("v1"), "h3": s.want("v1")} {
 		if got := s.releases(f.Host(h)); got != want {
@@ -106,7 +106,7 @@ func TestFleetBehindOneHAProxyOneHostFails(t *testing.T) {
 	if strings.Contains(drained, "h3-") {
 		t.Errorf("HAProxy drained h3's servers (%s): h3 was to be left untouched", drained)
 	}
-	table := r.stdout[strings.LastIndex(r.stdout, "HOST"):]
+	table := r.Stdout[strings.LastIndex(r.Stdout, "HOST"):]
 	for _, want := range []string{"h1  succeeded", "h2  rolled-back", "h3  untouched"} {
 		if !strings.Contains(strings.Join(strings.Fields(table), "  "), strings.Join(strings.Fields(want), "  ")) {
 			t.Errorf("summary lacks %q:\n%s", want, table)

@@ -3,19 +3,15 @@
 package fleetlb
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sysroll/sysroll/internal/e2etest"
-	"github.com/sysroll/sysroll/internal/schema"
 )
 
 // The package's allocation (see planFleet in internal/e2etest/fleetplan.go);
@@ -47,27 +43,6 @@ type service struct {
 	rollout string
 	hosts   []*e2etest.Host
 	local   string // the controller's scratch directory
-}
-
-func hostExec(t *testing.T, h *e2etest.Host, argv ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	out, err := h.Exec(ctx, argv...)
-	if err != nil {
-		t.Fatalf("%s: %s: %v\n%s", h.Name(), strings.Join(argv, " "), err, out)
-	}
-	return string(out)
-}
-
-// helloScript is a release's hello on every address; with failOn, it
-// fails at start on a host that has that file.
-func helloScript(version, failOn string) string {
-	s := "#!/bin/sh\n"
-	if failOn != "" {
-		s += fmt.Sprintf("[ -e %s ] && exec %s/hello --version %s --fail-at-start \"$@\"\n", failOn, e2etest.BinDir, version)
-	}
-	return s + fmt.Sprintf("exec %s/hello --version %s \"$@\"\n", e2etest.BinDir, version)
 }
 
 func (s *service) yaml() string {
@@ -116,10 +91,10 @@ func newServiceWith(t *testing.T, name string, agent int, rollout string, hosts 
 		if err := c.WriteFile(dir+"/service.yaml", []byte(s.yaml()), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.WriteFile(dir+"/v1/hello", []byte(helloScript("v1", "")), 0o755); err != nil {
+		if err := c.WriteFile(dir+"/v1/hello", []byte(e2etest.HelloScript("v1", "")), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		hostExec(t, h, e2etest.BinDir+"/sysroll", "apply", dir+"/service.yaml", "--artifact", dir+"/v1", "--version", "v1")
+		h.MustExec(t, e2etest.BinDir+"/sysroll", "apply", dir+"/service.yaml", "--artifact", dir+"/v1", "--version", "v1")
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
@@ -143,70 +118,17 @@ func (s *service) file() string { return filepath.Join(s.local, "service.yaml") 
 
 // release writes a release directory on the controller.
 func (s *service) release(version, failOn string) string {
-	s.t.Helper()
-	dir := filepath.Join(s.local, "releases", version)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		s.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "hello"), []byte(helloScript(version, failOn)), 0o755); err != nil {
-		s.t.Fatal(err)
-	}
-	return dir
+	return e2etest.WriteHelloRelease(s.t, s.local, version, failOn)
 }
 
 // result is one controller run.
-type result struct {
-	code           int
-	stdout, stderr string
-	took           time.Duration
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("exit %d after %s\nstdout:\n%s\nstderr:\n%s", r.code, r.took.Round(time.Millisecond), r.stdout, r.stderr)
-}
+type result = e2etest.ControllerRun
 
 // controller runs the built sysroll on the machine with args.
-func (s *service) controller(args ...string) result {
-	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(s.f.Dir(), "bin", "sysroll"), args...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK=")
-	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errOut.String(), took: time.Since(start)}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		s.t.Fatalf("run the controller: %v", err)
-	}
-	return r
-}
+func (s *service) controller(args ...string) result { return s.f.RunController(s.t, args...) }
 
 // releases is "release:health" of every instance on h, in order.
-func (s *service) releases(h *e2etest.Host) string {
-	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, _ := h.Exec(ctx, e2etest.BinDir+"/sysroll", "status", s.name, "--json")
-	var st schema.Status
-	if err := json.Unmarshal(out, &st); err != nil {
-		s.t.Fatalf("%s: status %s: %v: %s", h.Name(), s.name, err, out)
-	}
-	var parts []string
-	for _, in := range st.Instances {
-		parts = append(parts, in.Release+":"+in.Health)
-	}
-	return strings.Join(parts, " ")
-}
+func (s *service) releases(h *e2etest.Host) string { return h.Releases(s.t, s.name) }
 
 // want is releases' answer when every instance is healthy on version.
-func (s *service) want(version string) string {
-	out := make([]string, len(s.ports))
-	for i := range s.ports {
-		out[i] = version + ":healthy"
-	}
-	return strings.Join(out, " ")
-}
+func (s *service) want(version string) string { return e2etest.AllOn(version, len(s.ports)) }

@@ -20,9 +20,9 @@ func TestNoAgentCheckRefuses(t *testing.T) {
 	f := e2etest.SharedFleet(t)
 	h1 := f.Host("h1")
 	s := newService(t, "flb-none", 25493, []*e2etest.Host{h1}, 25431)
-	before := hostExec(t, h1, "systemctl", "show", "-p", "ExecMainPID", "--value", "flb-none@25431.service")
+	before := h1.MustExec(t, "systemctl", "show", "-p", "ExecMainPID", "--value", "flb-none@25431.service")
 	dir := "/srv/flb/flb-none/v2"
-	if err := h1.Container().WriteFile(dir+"/hello", []byte(helloScript("v2", "")), 0o755); err != nil {
+	if err := h1.Container().WriteFile(dir+"/hello", []byte(e2etest.HelloScript("v2", "")), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -38,7 +38,7 @@ func TestNoAgentCheckRefuses(t *testing.T) {
 			t.Errorf("deploy's error lacks %q:\n%s", want, out)
 		}
 	}
-	after := hostExec(t, h1, "systemctl", "show", "-p", "ExecMainPID", "--value", "flb-none@25431.service")
+	after := h1.MustExec(t, "systemctl", "show", "-p", "ExecMainPID", "--value", "flb-none@25431.service")
 	if before != after || s.releases(h1) != s.want("v1") {
 		t.Errorf("the instance was touched: pid %s -> %s, %s", strings.TrimSpace(before), strings.TrimSpace(after), s.releases(h1))
 	}
@@ -65,7 +65,7 @@ func TestRuntimeAPIOverTCP(t *testing.T) {
 	stop := load(l)
 	start := time.Now()
 	dir := "/srv/flb/flb-tcp/v2"
-	if err := h1.Container().WriteFile(dir+"/hello", []byte(helloScript("v2", "")), 0o755); err != nil {
+	if err := h1.Container().WriteFile(dir+"/hello", []byte(e2etest.HelloScript("v2", "")), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -53,7 +53,7 @@ func TestAgentOnOneHost(t *testing.T) {
 	l := startLB(t, s, 25496)
 	// HAProxy's checks reach the agent: its answer is recorded.
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.HasPrefix(hostExec(t, h1, "sh", "-c", "cat /var/lib/sysroll/flb-one/agent/25422.asked 2>/dev/null || true"), "ready ") {
+	for !strings.HasPrefix(h1.MustExec(t, "sh", "-c", "cat /var/lib/sysroll/flb-one/agent/25422.asked 2>/dev/null || true"), "ready ") {
 		if time.Now().After(deadline) {
 			t.Fatal("HAProxy's agent-check never reached h1's agent for 25422")
 		}
@@ -65,7 +65,7 @@ func TestAgentOnOneHost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dir := "/srv/flb/flb-one/v2"
-	if err := h1.Container().WriteFile(dir+"/hello", []byte(helloScript("v2", "")), 0o755); err != nil {
+	if err := h1.Container().WriteFile(dir+"/hello", []byte(e2etest.HelloScript("v2", "")), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	out, err := h1.Exec(ctx, e2etest.BinDir+"/sysroll", "deploy", s.name, "--artifact", dir, "--version", "v2")
@@ -82,7 +82,7 @@ func TestAgentOnOneHost(t *testing.T) {
 		t.Errorf("HAProxy showed in DRAIN: %s; want every server: %s", got, want)
 	}
 	// Failed agent calls (the garbage above) leave no failed unit behind.
-	if failed := hostExec(t, h1, "systemctl", "list-units", "--failed", "--no-legend", "flb-one.agent@*"); strings.TrimSpace(failed) != "" {
+	if failed := h1.MustExec(t, "systemctl", "list-units", "--failed", "--no-legend", "flb-one.agent@*"); strings.TrimSpace(failed) != "" {
 		t.Errorf("failed agent units left: %s", failed)
 	}
 }

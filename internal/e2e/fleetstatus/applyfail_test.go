@@ -52,19 +52,19 @@ func TestApplyStopsAtFailedHost(t *testing.T) {
 	if out, err := f.Host("h2").Exec(ctx, "touch", marker); err != nil {
 		t.Fatalf("h2: touch %s: %v %s", marker, err, out)
 	}
-	r := controllerRun(t, f, "fleet", "apply", file, "--artifact", rel, "--version", "v1", "--ssh-config", f.SSHConfigPath())
-	t.Logf("fleet apply with h2 failing: %s", r.took.Round(time.Millisecond))
-	if r.code != 1 || !strings.Contains(r.stderr, "failed on h2") || !strings.Contains(r.stderr, "(h1)") {
+	r := f.RunController(t, "fleet", "apply", file, "--artifact", rel, "--version", "v1", "--ssh-config", f.SSHConfigPath())
+	t.Logf("fleet apply with h2 failing: %s", r.Took.Round(time.Millisecond))
+	if r.Code != 1 || !strings.Contains(r.Stderr, "failed on h2") || !strings.Contains(r.Stderr, "(h1)") {
 		t.Fatalf("want exit 1 naming h2, h1 applied: %s", r)
 	}
 	// h3 had the handshake (the build copied, before any change anywhere),
 	// and nothing after it.
-	for l := range strings.Lines(r.stdout) {
+	for l := range strings.Lines(r.Stdout) {
 		if strings.HasPrefix(l, "h3| ") && !strings.HasPrefix(l, "h3| sysroll build copied") || strings.HasPrefix(l, "host batch 3/") {
-			t.Errorf("h3 was applied after h2 failed: %q in\n%s", l, r.stdout)
+			t.Errorf("h3 was applied after h2 failed: %q in\n%s", l, r.Stdout)
 		}
 	}
-	if st := hostStatus(t, f.Host("h1"), name); st.Healthy != 1 {
+	if st := f.Host("h1").Status(t, name); st.Healthy != 1 {
 		t.Errorf("h1: %d healthy, want 1", st.Healthy)
 	}
 	out, err := f.Host("h3").Exec(ctx, e2etest.BinDir+"/sysroll", "status", name)

@@ -48,14 +48,14 @@ func TestPerHostInstances(t *testing.T) {
 	}
 	ssh := []string{"--ssh-config", f.SSHConfigPath()}
 
-	r := controllerRun(t, f, append([]string{"fleet", "apply", file, "--artifact", release(t, local, "v1"), "--version", "v1"}, ssh...)...)
-	if r.code != 0 {
+	r := f.RunController(t, append([]string{"fleet", "apply", file, "--artifact", e2etest.WriteHelloRelease(t, local, "v1", ""), "--version", "v1"}, ssh...)...)
+	if r.Code != 0 {
 		t.Fatalf("fleet apply: %s", r)
 	}
 	check := func(step, version string) {
 		t.Helper()
 		for _, h := range f.Hosts() {
-			st := hostStatus(t, h, name)
+			st := h.Status(t, name)
 			var got []int
 			for _, in := range st.Instances {
 				p, _ := strconv.Atoi(in.Instance)
@@ -72,13 +72,13 @@ func TestPerHostInstances(t *testing.T) {
 	}
 	check("after fleet apply", "v1")
 
-	r = controllerRun(t, f, append([]string{"fleet", "deploy", file, "--artifact", release(t, local, "v2"), "--version", "v2"}, ssh...)...)
-	if r.code != 0 {
+	r = f.RunController(t, append([]string{"fleet", "deploy", file, "--artifact", e2etest.WriteHelloRelease(t, local, "v2", ""), "--version", "v2"}, ssh...)...)
+	if r.Code != 0 {
 		t.Fatalf("fleet deploy: %s", r)
 	}
-	t.Logf("fleet deploy of 2+1+3 instances: %s", r.took.Round(time.Millisecond))
+	t.Logf("fleet deploy of 2+1+3 instances: %s", r.Took.Round(time.Millisecond))
 	check("after fleet deploy", "v2")
-	if r := controllerRun(t, f, append([]string{"fleet", "status", file}, ssh...)...); r.code != 0 {
+	if r := f.RunController(t, append([]string{"fleet", "status", file}, ssh...)...); r.Code != 0 {
 		t.Errorf("fleet status: %s", r)
 	}
 }

@@ -3,12 +3,10 @@
 package fleetstatus
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,7 +14,6 @@ import (
 
 	"github.com/sysroll/sysroll/internal/e2etest"
 	"github.com/sysroll/sysroll/internal/fleet/controller"
-	"github.com/sysroll/sysroll/internal/schema"
 )
 
 // The package's allocation (see planFleet in internal/e2etest/fleetplan.go).
@@ -27,68 +24,6 @@ const (
 
 func TestMain(m *testing.M) {
 	e2etest.FleetMain(m, prefix, 3, e2etest.FleetOptions{Subnet: subnet})
-}
-
-// result is one controller run.
-type result struct {
-	code           int
-	stdout, stderr string
-	took           time.Duration
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("exit %d after %s\nstdout:\n%s\nstderr:\n%s", r.code, r.took.Round(time.Millisecond), r.stdout, r.stderr)
-}
-
-// controllerRun runs the built sysroll on the machine with args.
-func controllerRun(t *testing.T, f *e2etest.Fleet, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(f.Dir(), "bin", "sysroll"), args...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK=")
-	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errOut.String(), took: time.Since(start)}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run the controller: %v", err)
-	}
-	return r
-}
-
-// hostStatus is `sysroll status NAME --json` on h, read by hand (not
-// through the verb under test).
-func hostStatus(t *testing.T, h *e2etest.Host, name string) schema.Status {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, _ := h.Exec(ctx, e2etest.BinDir+"/sysroll", "status", name, "--json")
-	var st schema.Status
-	if err := json.Unmarshal(out, &st); err != nil {
-		t.Fatalf("%s: status %s: %v: %s", h.Name(), name, err, out)
-	}
-	return st
-}
-
-func helloScript(version string) string {
-	return fmt.Sprintf("#!/bin/sh\nexec %s/hello --version %s \"$@\"\n", e2etest.BinDir, version)
-}
-
-// release writes a release directory on the controller.
-func release(t *testing.T, dir, version string) string {
-	t.Helper()
-	d := filepath.Join(dir, "releases", version)
-	if err := os.MkdirAll(d, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(d, "hello"), []byte(helloScript(version)), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return d
 }
 
 // TestApplyThenStatus: a newcomer's path. fleet apply installs the service
@@ -122,16 +57,16 @@ func TestApplyThenStatus(t *testing.T) {
 	ssh := []string{"--ssh-config", f.SSHConfigPath()}
 
 	// 1. fleet apply: installed everywhere, every instance healthy on v1.
-	r := controllerRun(t, f, append([]string{"fleet", "apply", file, "--artifact", release(t, local, "v1"), "--version", "v1"}, ssh...)...)
-	if r.code != 0 {
+	r := f.RunController(t, append([]string{"fleet", "apply", file, "--artifact", e2etest.WriteHelloRelease(t, local, "v1", ""), "--version", "v1"}, ssh...)...)
+	if r.Code != 0 {
 		t.Fatalf("fleet apply: %s", r)
 	}
-	t.Logf("fleet apply on 3 hosts: %s", r.took.Round(time.Millisecond))
+	t.Logf("fleet apply on 3 hosts: %s", r.Took.Round(time.Millisecond))
 	for _, h := range f.Hosts() {
-		if !strings.Contains(r.stdout, h.Name()+"| ") {
-			t.Errorf("no output prefixed %s| in:\n%s", h.Name(), r.stdout)
+		if !strings.Contains(r.Stdout, h.Name()+"| ") {
+			t.Errorf("no output prefixed %s| in:\n%s", h.Name(), r.Stdout)
 		}
-		st := hostStatus(t, h, name)
+		st := h.Status(t, name)
 		if len(st.Instances) != 2 || st.Healthy != 2 {
 			t.Errorf("%s after fleet apply: %d instances, %d healthy: %+v", h.Name(), len(st.Instances), st.Healthy, st.Instances)
 		}
@@ -143,20 +78,20 @@ func TestApplyThenStatus(t *testing.T) {
 	}
 
 	// 2. fleet status: one table, 3 hosts x 2 instances, exit 0; timed.
-	r = controllerRun(t, f, append([]string{"fleet", "status", file}, ssh...)...)
-	if r.code != 0 {
+	r = f.RunController(t, append([]string{"fleet", "status", file}, ssh...)...)
+	if r.Code != 0 {
 		t.Fatalf("fleet status: %s", r)
 	}
-	t.Logf("fleet status, 3 hosts: %s\n%s", r.took.Round(time.Millisecond), r.stdout)
+	t.Logf("fleet status, 3 hosts: %s\n%s", r.Took.Round(time.Millisecond), r.Stdout)
 	rows := 0
-	for l := range strings.Lines(r.stdout) {
+	for l := range strings.Lines(r.Stdout) {
 		fs := strings.Fields(l)
 		if len(fs) == 6 && strings.HasPrefix(fs[0], "h") && fs[2] == "v1" && fs[3] == "healthy" {
 			rows++
 		}
 	}
 	if rows != 6 {
-		t.Errorf("%d healthy v1 rows, want 6 (3 hosts x 2):\n%s", rows, r.stdout)
+		t.Errorf("%d healthy v1 rows, want 6 (3 hosts x 2):\n%s", rows, r.Stdout)
 	}
 	doc := statusJSON(t, f, file, ssh, 0)
 	if !doc.OK || doc.MixedReleases || doc.UnitDrift || len(doc.UnitHashes) != 1 || len(doc.Hosts) != 3 {
@@ -169,16 +104,16 @@ func TestApplyThenStatus(t *testing.T) {
 	}
 
 	// 3. v2 to h1 only: mixed releases across the fleet, still exit 0.
-	r = controllerRun(t, f, append([]string{"fleet", "deploy", file, "--artifact", release(t, local, "v2"), "--version", "v2", "--limit", "h1", "--state-dir", t.TempDir()}, ssh...)...)
-	if r.code != 0 {
+	r = f.RunController(t, append([]string{"fleet", "deploy", file, "--artifact", e2etest.WriteHelloRelease(t, local, "v2", ""), "--version", "v2", "--limit", "h1", "--state-dir", t.TempDir()}, ssh...)...)
+	if r.Code != 0 {
 		t.Fatalf("fleet deploy --limit h1: %s", r)
 	}
 	doc = statusJSON(t, f, file, ssh, 0)
 	if !doc.MixedReleases || doc.Releases["v2"] != 2 || doc.Releases["v1"] != 4 {
 		t.Errorf("after v2 on h1: mixed %v, releases %v; want mixed, v2 on 2, v1 on 4", doc.MixedReleases, doc.Releases)
 	}
-	r = controllerRun(t, f, append([]string{"fleet", "status", file}, ssh...)...)
-	if r.code != 0 || !strings.Contains(r.stdout, "WARNING: mixed releases across the fleet: v1 on 4, v2 on 2") {
+	r = f.RunController(t, append([]string{"fleet", "status", file}, ssh...)...)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "WARNING: mixed releases across the fleet: v1 on 4, v2 on 2") {
 		t.Errorf("mixed releases not flagged in the table: %s", r)
 	}
 
@@ -200,15 +135,15 @@ func TestApplyThenStatus(t *testing.T) {
 			t.Errorf("the odd unit hash %s is on %v, want h2", u, hs)
 		}
 	}
-	r = controllerRun(t, f, append([]string{"fleet", "apply", file, "--dry-run"}, ssh...)...)
-	if r.code != 0 {
+	r = f.RunController(t, append([]string{"fleet", "apply", file, "--dry-run"}, ssh...)...)
+	if r.Code != 0 {
 		t.Errorf("fleet apply --dry-run: %s", r)
 	}
 	if doc = statusJSON(t, f, file, ssh, 0); !doc.UnitDrift {
 		t.Errorf("fleet apply --dry-run repaired the drift: it must change nothing")
 	}
-	r = controllerRun(t, f, append([]string{"fleet", "apply", file}, ssh...)...)
-	if r.code != 0 {
+	r = f.RunController(t, append([]string{"fleet", "apply", file}, ssh...)...)
+	if r.Code != 0 {
 		t.Fatalf("fleet apply to repair the drift: %s", r)
 	}
 	if doc = statusJSON(t, f, file, ssh, 0); doc.UnitDrift {
@@ -224,28 +159,28 @@ func TestApplyThenStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = h3.RestoreNetwork(context.Background()) })
-	r = controllerRun(t, f, append([]string{"fleet", "status", file}, ssh...)...)
-	t.Logf("fleet status with h3 cut: %s", r.took.Round(time.Millisecond))
-	if r.code != 1 || !strings.Contains(r.stdout, "h3: UNREACHABLE") || !strings.Contains(r.stdout, "1 of 3 hosts not well") {
+	r = f.RunController(t, append([]string{"fleet", "status", file}, ssh...)...)
+	t.Logf("fleet status with h3 cut: %s", r.Took.Round(time.Millisecond))
+	if r.Code != 1 || !strings.Contains(r.Stdout, "h3: UNREACHABLE") || !strings.Contains(r.Stdout, "1 of 3 hosts not well") {
 		t.Errorf("h3 cut: %s", r)
 	}
-	if r.took > 10*time.Second {
-		t.Errorf("fleet status with a host cut took %s, want < 10 s", r.took)
+	if r.Took > 10*time.Second {
+		t.Errorf("fleet status with a host cut took %s, want < 10 s", r.Took)
 	}
-	if strings.Count(r.stdout, "healthy ") < 4 {
-		t.Errorf("the reachable hosts' rows are missing:\n%s", r.stdout)
+	if strings.Count(r.Stdout, "healthy ") < 4 {
+		t.Errorf("the reachable hosts' rows are missing:\n%s", r.Stdout)
 	}
 }
 
 // statusJSON is fleet status --json, decoded, with exit code want.
 func statusJSON(t *testing.T, f *e2etest.Fleet, file string, ssh []string, want int) controller.FleetStatus {
 	t.Helper()
-	r := controllerRun(t, f, append([]string{"fleet", "status", file, "--json"}, ssh...)...)
-	if r.code != want {
+	r := f.RunController(t, append([]string{"fleet", "status", file, "--json"}, ssh...)...)
+	if r.Code != want {
 		t.Fatalf("fleet status --json: %s", r)
 	}
 	var doc controller.FleetStatus
-	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || doc.Schema != controller.FleetStatusV1 {
+	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil || doc.Schema != controller.FleetStatusV1 {
 		t.Fatalf("not one %s document (%v): %s", controller.FleetStatusV1, err, r)
 	}
 	return doc

@@ -3,12 +3,10 @@
 package fleetverbs
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,7 +14,6 @@ import (
 	"time"
 
 	"github.com/sysroll/sysroll/internal/e2etest"
-	"github.com/sysroll/sysroll/internal/schema"
 )
 
 // The package's allocation (see planFleet in internal/e2etest/fleetplan.go);
@@ -56,7 +53,7 @@ func newService(t *testing.T, name string, ports ...int) *service {
 		if err := h.Container().WriteFile(dir+"/service.yaml", []byte(yaml), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		hostExec(t, h, e2etest.BinDir+"/sysroll", "apply", dir+"/service.yaml", "--artifact", dir+"/v1", "--version", "v1")
+		h.MustExec(t, e2etest.BinDir+"/sysroll", "apply", dir+"/service.yaml", "--artifact", dir+"/v1", "--version", "v1")
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
@@ -78,46 +75,18 @@ func (s *service) file() string { return filepath.Join(s.local, "service.yaml") 
 // writeRelease writes release version's hello into dir on h.
 func (s *service) writeRelease(h *e2etest.Host, dir, version string) {
 	s.t.Helper()
-	script := fmt.Sprintf("#!/bin/sh\nexec %s/hello --version %s \"$@\"\n", e2etest.BinDir, version)
-	if err := h.Container().WriteFile(dir+"/hello", []byte(script), 0o755); err != nil {
+	if err := h.Container().WriteFile(dir+"/hello", []byte(e2etest.HelloScript(version, "")), 0o755); err != nil {
 		s.t.Fatal(err)
 	}
 }
 
 // release writes release version on the controller, for fleet deploy.
 func (s *service) release(version string) string {
-	s.t.Helper()
-	dir := filepath.Join(s.local, "releases", version)
-	script := fmt.Sprintf("#!/bin/sh\nexec %s/hello --version %s \"$@\"\n", e2etest.BinDir, version)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		s.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "hello"), []byte(script), 0o755); err != nil {
-		s.t.Fatal(err)
-	}
-	return dir
-}
-
-func hostExec(t *testing.T, h *e2etest.Host, argv ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	out, err := h.Exec(ctx, argv...)
-	if err != nil {
-		t.Fatalf("%s: %s: %v\n%s", h.Name(), strings.Join(argv, " "), err, out)
-	}
-	return string(out)
+	return e2etest.WriteHelloRelease(s.t, s.local, version, "")
 }
 
 // result is one controller run.
-type result struct {
-	code           int
-	stdout, stderr string
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
-}
+type result = e2etest.ControllerRun
 
 // controller runs the built sysroll on the machine: args, then the
 // fleet's ssh_config (or sshConfig) and the service's state directory.
@@ -126,50 +95,23 @@ func (s *service) controller(sshConfig string, args ...string) result {
 	if sshConfig == "" {
 		sshConfig = s.f.SSHConfigPath()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	args = append(args, "--ssh-config", sshConfig, "--state-dir", s.state)
-	cmd := exec.CommandContext(ctx, filepath.Join(s.f.Dir(), "bin", "sysroll"), args...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK=")
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errOut.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		s.t.Fatalf("run the controller: %v", err)
-	}
-	return r
+	return s.f.RunController(s.t, append(args, "--ssh-config", sshConfig, "--state-dir", s.state)...)
 }
 
 // instances is, per instance of h, "release:health" and its unit's
 // InvocationID (new at every start).
 func (s *service) instances(h *e2etest.Host) (rels string, invocations []string) {
 	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, _ := h.Exec(ctx, e2etest.BinDir+"/sysroll", "status", s.name, "--json")
-	var st schema.Status
-	if err := json.Unmarshal(out, &st); err != nil {
-		s.t.Fatalf("%s: status %s: %v: %s", h.Name(), s.name, err, out)
-	}
 	var rs []string
-	for _, in := range st.Instances {
+	for _, in := range h.Status(s.t, s.name).Instances {
 		rs = append(rs, in.Release+":"+in.Health)
-		invocations = append(invocations, strings.TrimSpace(hostExec(s.t, h, "systemctl", "show", "-p", "InvocationID", "--value", in.Unit)))
+		invocations = append(invocations, strings.TrimSpace(h.MustExec(s.t, "systemctl", "show", "-p", "InvocationID", "--value", in.Unit)))
 	}
 	return strings.Join(rs, " "), invocations
 }
 
 // want is instances' release answer when every instance is healthy on version.
-func (s *service) want(version string) string {
-	out := make([]string, len(s.ports))
-	for i := range s.ports {
-		out[i] = version + ":healthy"
-	}
-	return strings.Join(out, " ")
-}
+func (s *service) want(version string) string { return e2etest.AllOn(version, len(s.ports)) }
 
 // snapshot is every host's instances: release and InvocationIDs.
 type snapshot map[string][]string

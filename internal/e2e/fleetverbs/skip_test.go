@@ -35,11 +35,11 @@ func TestSkipUnreachable(t *testing.T) {
 	})
 	r := s.controller(s.fastSSHConfig(), "fleet", "deploy", s.file(), "--artifact", s.release("v2"), "--version", "v2",
 		"--skip-unreachable", "--json")
-	if r.code != 0 {
+	if r.Code != 0 {
 		t.Fatalf("fleet deploy --skip-unreachable: %s", r)
 	}
-	_, sum := parse(t, r.stdout)
-	for l := range strings.Lines(r.stdout) {
+	_, sum := parse(t, r.Stdout)
+	for l := range strings.Lines(r.Stdout) {
 		if strings.Contains(l, "fleet-") { // the controller's own lines, not the hosts' events
 			t.Logf("%s", strings.TrimSpace(l))
 		}
@@ -47,9 +47,9 @@ func TestSkipUnreachable(t *testing.T) {
 	if got := results(sum); got != "h1=succeeded h2=skipped: unreachable h3=succeeded" {
 		t.Errorf("summary %s", got)
 	}
-	if !strings.Contains(r.stdout, `"host":"h2","message":"skipped (--skip-unreachable)`) &&
-		!strings.Contains(r.stdout, "skipped (--skip-unreachable)") {
-		t.Errorf("no note says h2 was skipped:\n%s", r.stdout)
+	if !strings.Contains(r.Stdout, `"host":"h2","message":"skipped (--skip-unreachable)`) &&
+		!strings.Contains(r.Stdout, "skipped (--skip-unreachable)") {
+		t.Errorf("no note says h2 was skipped:\n%s", r.Stdout)
 	}
 	_, rels := s.snapshot()
 	want := map[string]string{"h1": s.want("v2"), "h2": s.want("v1"), "h3": s.want("v2")}
@@ -70,7 +70,7 @@ func TestSkipUnreachable(t *testing.T) {
 		t.Errorf("journal: result %s, skipped %+v", j.Result, j.Skipped)
 	}
 	for _, h := range []string{"h1", "h3"} {
-		raw := hostExec(t, s.f.Host(h), "cat", "/var/lib/sysroll/fv-skip/fleet/"+sum.FleetID+".json")
+		raw := s.f.Host(h).MustExec(t, "cat", "/var/lib/sysroll/fv-skip/fleet/"+sum.FleetID+".json")
 		c, err := journal.DecodeClaim(h, []byte(raw))
 		if err != nil || len(c.Skipped) != 1 || c.Skipped[0].Name != "h2" {
 			t.Errorf("%s: claim: %v, %+v", h, err, c)

@@ -36,10 +36,10 @@ func TestVerbs(t *testing.T) {
 
 	// 1. restart.
 	r := s.controller("", "fleet", "restart", s.file(), "--json")
-	if r.code != 0 {
+	if r.Code != 0 {
 		t.Fatalf("fleet restart: %s", r)
 	}
-	lines, sum := parse(t, r.stdout)
+	lines, sum := parse(t, r.Stdout)
 	if got := results(sum); got != "h1=succeeded h2=succeeded h3=succeeded" {
 		t.Errorf("restart summary %s", got)
 	}
@@ -58,28 +58,28 @@ func TestVerbs(t *testing.T) {
 			}
 		}
 	}
-	if strings.Contains(r.stdout, "push-artifact") || strings.Contains(r.stdout, ".incoming") {
-		t.Errorf("the restart copied a release:\n%s", r.stdout)
+	if strings.Contains(r.Stdout, "push-artifact") || strings.Contains(r.Stdout, ".incoming") {
+		t.Errorf("the restart copied a release:\n%s", r.Stdout)
 	}
 
 	// 2. deploy v2, then rollback --to a release h3 lacks.
-	if d := s.controller("", "fleet", "deploy", s.file(), "--artifact", s.release("v2"), "--version", "v2", "--json"); d.code != 0 {
+	if d := s.controller("", "fleet", "deploy", s.file(), "--artifact", s.release("v2"), "--version", "v2", "--json"); d.Code != 0 {
 		t.Fatalf("fleet deploy v2: %s", d)
 	}
 	for _, h := range s.f.Hosts()[:2] {
 		s.writeRelease(h, "/srv/fverb/fv-verbs/v0", "v0")
-		hostExec(t, h, e2etest.BinDir+"/sysroll", "stage", s.name, "--artifact", "/srv/fverb/fv-verbs/v0", "--version", "v0")
+		h.MustExec(t, e2etest.BinDir+"/sysroll", "stage", s.name, "--artifact", "/srv/fverb/fv-verbs/v0", "--version", "v0")
 	}
 	onV2, rels := s.snapshot()
 	claims := s.claims()
 	refused := s.controller("", "fleet", "rollback", s.file(), "--to", "v0")
-	if refused.code != 1 || !strings.Contains(refused.stderr, "h3") || !strings.Contains(refused.stderr, "v0") ||
-		!strings.Contains(refused.stderr, "refused at preflight (rollback target) (nothing was touched on any host)") {
+	if refused.Code != 1 || !strings.Contains(refused.Stderr, "h3") || !strings.Contains(refused.Stderr, "v0") ||
+		!strings.Contains(refused.Stderr, "refused at preflight (rollback target) (nothing was touched on any host)") {
 		t.Errorf("rollback --to v0 (h3 lacks it): want exit 1 naming h3 and v0, nothing touched; %s", refused)
 	}
 	t.Logf("rollback --to v0: %s", refused)
-	if strings.Contains(refused.stderr, "h1:") || strings.Contains(refused.stderr, "h2:") {
-		t.Errorf("the refusal blames h1 or h2, which hold v0:\n%s", refused.stderr)
+	if strings.Contains(refused.Stderr, "h1:") || strings.Contains(refused.Stderr, "h2:") {
+		t.Errorf("the refusal blames h1 or h2, which hold v0:\n%s", refused.Stderr)
 	}
 	after, relsAfter := s.snapshot()
 	for n := range onV2 {
@@ -93,14 +93,14 @@ func TestVerbs(t *testing.T) {
 
 	// 3. rollback: back on v1.
 	rb := s.controller("", "fleet", "rollback", s.file(), "--json")
-	if rb.code != 0 {
+	if rb.Code != 0 {
 		t.Fatalf("fleet rollback: %s", rb)
 	}
-	if _, sum := parse(t, rb.stdout); results(sum) != "h1=succeeded h2=succeeded h3=succeeded" {
+	if _, sum := parse(t, rb.Stdout); results(sum) != "h1=succeeded h2=succeeded h3=succeeded" {
 		t.Errorf("rollback summary %s", results(sum))
 	}
-	if !strings.Contains(rb.stdout, "rollback target: v1 on every host") {
-		t.Errorf("the rollback did not say its target:\n%s", rb.stdout)
+	if !strings.Contains(rb.Stdout, "rollback target: v1 on every host") {
+		t.Errorf("the rollback did not say its target:\n%s", rb.Stdout)
 	}
 	_, rels = s.snapshot()
 	for n, r := range rels {
@@ -111,12 +111,12 @@ func TestVerbs(t *testing.T) {
 
 	// 4. history.
 	hist := s.controller("", "fleet", "history", s.file(), "--json")
-	if hist.code != 0 {
+	if hist.Code != 0 {
 		t.Fatalf("fleet history: %s", hist)
 	}
 	var fh controller.FleetHistory
-	if err := json.Unmarshal([]byte(hist.stdout), &fh); err != nil {
-		t.Fatalf("fleet history --json: %v\n%s", err, hist.stdout)
+	if err := json.Unmarshal([]byte(hist.Stdout), &fh); err != nil {
+		t.Fatalf("fleet history --json: %v\n%s", err, hist.Stdout)
 	}
 	byFleet := map[string][]string{} // fleet ID: "host:kind"
 	var order []string
@@ -130,7 +130,7 @@ func TestVerbs(t *testing.T) {
 		byFleet[rec.FleetID] = append(byFleet[rec.FleetID], rec.Host+":"+string(rec.Kind))
 	}
 	if len(order) != 3 || len(byFleet) != 3 {
-		t.Errorf("fleet rollouts in the history, in order: %v (each once, grouped); want 3:\n%s", order, hist.stdout)
+		t.Errorf("fleet rollouts in the history, in order: %v (each once, grouped); want 3:\n%s", order, hist.Stdout)
 	}
 	var kinds []string
 	for _, id := range order {
@@ -146,25 +146,25 @@ func TestVerbs(t *testing.T) {
 		t.Errorf("fleet rollouts newest first: %v, want rollback deploy restart", kinds)
 	}
 	table := s.controller("", "fleet", "history", s.file())
-	t.Logf("fleet history:\n%s", table.stdout)
-	if table.code != 0 || !strings.Contains(table.stdout, "FLEET") || !strings.Contains(table.stdout, order[0]) {
+	t.Logf("fleet history:\n%s", table.Stdout)
+	if table.Code != 0 || !strings.Contains(table.Stdout, "FLEET") || !strings.Contains(table.Stdout, order[0]) {
 		t.Errorf("fleet history table: %s", table)
 	}
 
 	// 5. uninstall.
-	if no := s.controller("", "fleet", "uninstall", s.file()); no.code != 2 || !strings.Contains(no.stderr, "--yes") {
+	if no := s.controller("", "fleet", "uninstall", s.file()); no.Code != 2 || !strings.Contains(no.Stderr, "--yes") {
 		t.Errorf("uninstall without --yes: %s", no)
 	}
 	if _, rels := s.snapshot(); rels["h1"] != s.want("v1") {
 		t.Errorf("uninstall without --yes touched h1: %s", rels["h1"])
 	}
 	un := s.controller("", "fleet", "uninstall", s.file(), "--yes")
-	if un.code != 0 || strings.Count(un.stdout, "uninstalled") < 3 {
+	if un.Code != 0 || strings.Count(un.Stdout, "uninstalled") < 3 {
 		t.Fatalf("fleet uninstall: %s", un)
 	}
-	t.Logf("fleet uninstall:\n%s", un.stdout)
+	t.Logf("fleet uninstall:\n%s", un.Stdout)
 	for _, h := range s.f.Hosts() {
-		out := hostExec(t, h, "sh", "-c", "systemctl list-units --all --plain --no-legend 'fv-verbs*'; ls /etc/systemd/system | grep fv-verbs || true")
+		out := h.MustExec(t, "sh", "-c", "systemctl list-units --all --plain --no-legend 'fv-verbs*'; ls /etc/systemd/system | grep fv-verbs || true")
 		if strings.TrimSpace(out) != "" {
 			t.Errorf("%s: units left after the fleet uninstall:\n%s", h.Name(), out)
 		}
@@ -176,7 +176,7 @@ func (s *service) claims() string {
 	s.t.Helper()
 	var b strings.Builder
 	for _, h := range s.f.Hosts() {
-		b.WriteString(h.Name() + ": " + hostExec(s.t, h, "sh", "-c", "ls /var/lib/sysroll/"+s.name+"/fleet 2>/dev/null || true"))
+		b.WriteString(h.Name() + ": " + h.MustExec(s.t, "sh", "-c", "ls /var/lib/sysroll/"+s.name+"/fleet 2>/dev/null || true"))
 	}
 	return b.String()
 }
