@@ -20,18 +20,8 @@ var updateGolden = flag.Bool("update-fleet-golden", false, "rewrite testdata/fle
 // port 1: refused at once) are shown, not fatal, and exit 1; fleet apply
 // refuses before changing any host.
 func TestFleetStatusCLI(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	base := "name: hello\ncommand: \"{release}/app\"\ninstances: [8081]\n"
-	fleet := write("fleet.yaml", base+"hosts:\n  - {name: web1, address: 127.0.0.1, port: 1}\n  - {name: web2, address: 127.0.0.2, port: 1}\nfleet:\n  hosts: {batch: 1}\n")
-	single := write("single.yaml", base)
-	sshConfig := write("ssh_config", "Host *\n  UserKnownHostsFile /dev/null\n")
+	x := newFleetFixture(t)
+	fleet, single, sshConfig := x.fleet, x.single, x.sshConfig
 	common := []string{"--ssh-config", sshConfig}
 	tests := []struct {
 		name         string

@@ -14,19 +14,9 @@ import (
 // 2, nothing done), and a host that cannot be reached (loopback port 1:
 // connection refused at once) refusing the whole rollout with exit 1.
 func TestFleetDeployCLI(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	base := "name: hello\ncommand: \"{release}/app\"\ninstances: [8081]\n"
-	fleet := write("fleet.yaml", base+"hosts:\n  - {name: web1, address: 127.0.0.1, port: 1}\n  - {name: web2, address: 127.0.0.2, port: 1}\nfleet:\n  hosts: {batch: 1}\n")
-	single := write("single.yaml", base)
-	art := write("app", "#!/bin/sh\necho v2\n")
-	sshConfig := write("ssh_config", "Host *\n  UserKnownHostsFile /dev/null\n  ConnectTimeout 5\n")
+	x := newFleetFixture(t)
+	dir, fleet, single, sshConfig := x.dir, x.fleet, x.single, x.sshConfig
+	art := x.write(t, "app", "#!/bin/sh\necho v2\n")
 	state := filepath.Join(dir, "state")
 	common := []string{"--ssh-config", sshConfig, "--state-dir", state}
 	tests := []struct {
