@@ -173,6 +173,7 @@ func runFleetDeploy(cmd *cobra.Command, g *globals, file string, f fleetDeployFl
 	if rep != nil {
 		out.Summary(rep, jpath)
 	}
+	noteResume(out, rep, resumeCommand(g, file, f))
 	var refused *controller.RefusedError
 	if errors.As(err, &refused) {
 		return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sysroll/sysroll/internal/fleet/controller"
 	"github.com/sysroll/sysroll/internal/fleet/journal"
+	"github.com/sysroll/sysroll/internal/sshx"
 )
 
 // runFleetResume is `fleet deploy FILE --resume [--dry-run]`: the hosts
@@ -49,6 +50,9 @@ func runFleetResume(cmd *cobra.Command, g *globals, file string, f fleetDeployFl
 	}
 	if rep != nil {
 		out.Summary(rep, jpath)
+	}
+	if !f.dryRun {
+		noteResume(out, rep, resumeCommand(g, file, f))
 	}
 	if err != nil {
 		return err
@@ -98,4 +102,36 @@ func localJournal(stateDir, service string) (*journal.Journal, error) {
 	}
 	slices.Sort(ids)
 	return nil, fmt.Errorf("%s holds %d unfinished fleet journals of %s, %s: refusing to guess; move the stale ones away", dir, len(ids), service, strings.Join(ids, " and "))
+}
+
+// resumeCommand is the exact command that resumes this controller's
+// unfinished rollout of file: the same file, SSH configuration and state
+// directory (the journal), so an operator can paste it once the hosts
+// are back.
+func resumeCommand(g *globals, file string, f fleetDeployFlags) string {
+	argv := []string{"sysroll", "fleet", "deploy", file, "--resume"}
+	if f.sshConfig != "" {
+		argv = append(argv, "--ssh-config", f.sshConfig)
+	}
+	if f.agentBinary != "" {
+		argv = append(argv, "--agent-binary", f.agentBinary)
+	}
+	if g.stateDir != "" {
+		argv = append(argv, "--state-dir", g.stateDir)
+	}
+	q, err := sshx.ShellQuote(argv)
+	if err != nil { // a NUL in an argument: show it unquoted rather than nothing
+		return strings.Join(argv, " ")
+	}
+	return q
+}
+
+// noteResume tells how to go on with a rollout that ended unfinished
+// (halted, interrupted: its claims still hold the hosts); a final result
+// needs no resume.
+func noteResume(out *fleetProgress, rep *controller.Report, cmd string) {
+	if rep == nil || rep.Result == "" || rep.Result.Final() {
+		return
+	}
+	out.Note("", fmt.Sprintf("fleet rollout %s is unfinished (%s): once its hosts are reachable, resume it with: %s", rep.FleetID, rep.Result, cmd))
 }
