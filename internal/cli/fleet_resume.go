@@ -15,8 +15,9 @@ import (
 	"github.com/sysroll/sysroll/internal/sshx"
 )
 
-// runFleetResume is `fleet deploy FILE --resume [--dry-run]`: the hosts
-// are FILE's, the rollout is the one unfinished (controller.Resume).
+// runFleetResume is `fleet deploy FILE --resume [--dry-run]
+// [--take-over]`: the hosts are FILE's, the rollout is the one unfinished
+// (controller.Resume).
 func runFleetResume(cmd *cobra.Command, g *globals, file string, f fleetDeployFlags) error {
 	out := newFleetProgress(g.stdout, g.json)
 	t, err := openFleet(fleetOpen{file: file, sshConfig: f.sshConfig, agentBinary: f.agentBinary,
@@ -38,7 +39,8 @@ func runFleetResume(cmd *cobra.Command, g *globals, file string, f fleetDeployFl
 	rep, _, err := controller.Resume(cmd.Context(), rh, controller.ResumeOptions{
 		Options: controller.Options{Service: svc.Name, Hosts: hosts, Strategy: svc.Fleet.Hosts.Strategy,
 			Controller: whoAmI(), DryRun: f.dryRun, Progress: out},
-		Journal: j,
+		Journal:  j,
+		TakeOver: f.takeOver,
 		JournalPath: func(id string) (string, error) {
 			p, err := controller.JournalPath(g.stateDir, svc.Name, id)
 			jpath = p
@@ -47,6 +49,10 @@ func runFleetResume(cmd *cobra.Command, g *globals, file string, f fleetDeployFl
 	})
 	if errors.Is(err, controller.ErrNothingToResume) {
 		return asUsage(err)
+	}
+	var held *controller.LeaseError
+	if errors.As(err, &held) {
+		return fmt.Errorf("%w\n  here, to take it over now: %s --take-over", err, resumeCommand(g, file, f))
 	}
 	if rep != nil {
 		out.Summary(rep, jpath)

@@ -24,7 +24,7 @@ import (
 // --dry-run says per host what it would do and changes nothing, --resume
 // converges (exit 0, every host on v2) and fleet status exits 0.
 func TestCutLink(t *testing.T) {
-	s := newServiceFor(t, "fc-cut", 10*time.Second, 25331, 25332)
+	s := newServiceFor(t, "fc-cut", 8*time.Second, 25331, 25332)
 	s.setStrategy("{batch: 1, reattach_deadline: 3s}")
 	h2, h3 := s.f.Host("h2"), s.f.Host("h3")
 	cfg := s.sshConfigFast()
@@ -198,7 +198,11 @@ func (s *service) setStrategy(hosts string) {
 // units on h: a restart changes it.
 func (s *service) invocations(h *e2etest.Host) string {
 	s.t.Helper()
-	return hostExec(s.t, h, "sh", "-c", "for u in $(systemctl list-units --plain --no-legend '"+s.name+"*' | awk '{print $1}'); do systemctl show -p Id -p InvocationID $u; done")
+	argv := []string{"systemctl", "show", "-p", "Id", "-p", "InvocationID"}
+	for _, p := range s.ports {
+		argv = append(argv, s.name+"@"+strconv.Itoa(p)+".service")
+	}
+	return hostExec(s.t, h, argv...)
 }
 
 // bootID is h's kernel boot ID.

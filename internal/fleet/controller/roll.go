@@ -22,7 +22,8 @@ func (r *run) roll(ctx context.Context, p *plan.Plan) (journal.Result, string, e
 		Schema: journal.Schema, ID: o.FleetID, Service: o.Service, Kind: o.Kind,
 		Target: o.Version, Controller: o.Controller, Started: now, Updated: now,
 		Result: journal.ResultRunning, Strategy: journal.FromPlan(o.Strategy), Batches: p.HostNames(),
-		Skipped: r.skippedList(),
+		Skipped:   r.skippedList(),
+		Heartbeat: now,
 	}
 	for i, b := range p.Batches {
 		for _, n := range b.Hosts {
@@ -37,6 +38,8 @@ func (r *run) roll(ctx context.Context, p *plan.Plan) (journal.Result, string, e
 	if errs := each(r.planned(), func(n string) error { return r.claim(ctx, n) }); len(errs) > 0 {
 		return r.finish(ctx, journal.ResultHalted, (&RefusedError{Phase: "claim", Hosts: errs, Touched: true}).Error())
 	}
+	stop := r.startHeartbeat(ctx)
+	defer stop()
 	return r.loop(ctx, p, 0, nil, nil, 0)
 }
 
@@ -145,6 +148,7 @@ func (r *run) finish(ctx context.Context, res journal.Result, reason string) (jo
 	r.o.Progress.Note("", fmt.Sprintf("fleet rollout %s: %s: %s", r.o.FleetID, res, reason))
 	r.mu.Lock()
 	r.j.Result = res
+	r.j.Released = true // this controller drives it no more: the lease is free
 	r.mu.Unlock()
 	err := r.save()
 	// The claims are written with a fresh context: an interrupt still
@@ -377,6 +381,9 @@ func (r *run) save() error {
 
 // claim writes host n's claim from the journal.
 func (r *run) claim(ctx context.Context, n string) error {
+	l := r.claimLock(n)
+	l.Lock()
+	defer l.Unlock()
 	r.mu.Lock()
 	c, ok := journal.ClaimFor(r.j, n)
 	var data []byte
