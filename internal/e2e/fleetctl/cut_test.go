@@ -25,96 +25,11 @@ import (
 // converges (exit 0, every host on v2) and fleet status exits 0.
 func TestCutLink(t *testing.T) {
 	s := newServiceFor(t, "fc-cut", 8*time.Second, 25331, 25332)
-	s.setStrategy("{batch: 1, reattach_deadline: 3s}")
-	h2, h3 := s.f.Host("h2"), s.f.Host("h3")
-	cfg := s.sshConfigFast()
-	state := t.TempDir()
-	boot := bootID(t, h2)
-	h3Before := s.invocations(h3)
-	if strings.Count(h3Before, "InvocationID=") != len(s.ports) {
-		t.Fatalf("h3's units: %s", h3Before)
-	}
-
-	var once sync.Once
-	began := make(chan struct{})
-	run := s.start(func(l line) {
-		if l.Host == "h2" && l.Type == "batch-start" {
-			once.Do(func() { close(began) })
-		}
-	}, "fleet", "deploy", s.file(), "--artifact", s.release("v2", ""), "--version", "v2",
-		"--ssh-config", cfg, "--state-dir", state, "--json")
-	select {
-	case <-began:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("h2's step never began")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := h2.CutNetwork(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cutAt := time.Now()
-	t.Cleanup(func() { _ = h2.RestoreNetwork(context.Background()) })
-	probe := startProbe(h2, s.ports)
-
-	r := run.wait(t)
-	ctlEnded := time.Since(cutAt)
-	// The step goes on without the controller: wait for it with the link
-	// still cut (the wait runs inside h2, not over SSH).
-	s.waitNoStep(h2)
-	stepEnded := time.Since(cutAt)
-	if err := h2.RestoreNetwork(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cutFor := time.Since(cutAt)
-	n, bad := probe.stop()
-	t.Logf("cut %v; controller ended %v into it; h2's step ended %v into it; %d probes of h2, %d without an instance answering",
-		cutFor.Round(100*time.Millisecond), ctlEnded.Round(100*time.Millisecond), stepEnded.Round(100*time.Millisecond), n, len(bad))
-	if n < 10 || len(bad) > 0 {
-		t.Errorf("h2 during the cut: %d probes, these without an instance answering: %v", n, bad)
-	}
-	if stepEnded-ctlEnded < time.Second {
-		t.Errorf("h2's step ended %v after the controller: the cut did not land mid-step", stepEnded-ctlEnded)
-	}
-
-	if r.code != 1 {
-		t.Fatalf("fleet deploy across a long cut: want exit 1: %s", r)
-	}
-	lines, sum := parse(t, r.stdout)
-	got := map[string]string{}
-	for _, h := range sum.Hosts {
-		got[h.Host] = h.Result
-	}
-	if sum.Result != "halted" || got["h1"] != "succeeded" || got["h2"] != "unknown" || got["h3"] != "untouched" {
-		t.Errorf("summary %s %v, want halted with h1 succeeded, h2 unknown, h3 untouched:\n%s", sum.Result, got, r.stdout)
-	}
-	resume := "sysroll fleet deploy " + s.file() + " --resume --ssh-config " + cfg + " --state-dir " + state
-	named, printed := false, false
-	for _, l := range lines {
-		if l.Host == "h3" && (l.Seq > 0 || strings.HasPrefix(l.Message, "started ")) {
-			t.Errorf("h3 was started: %+v", l)
-		}
-		if l.Type == "fleet-note" && l.Host == "" && strings.Contains(l.Message, "h2 still unknown") {
-			named = true
-		}
-		if l.Type == "fleet-note" && strings.HasSuffix(l.Message, "resume it with: "+resume) {
-			printed = true
-		}
-	}
-	if !named || !printed {
-		t.Errorf("the controller's account names h2 unknown: %v; prints %q: %v:\n%s", named, resume, printed, r.stdout)
-	}
-	// The release was copied and staged on h3 before the first batch (by
-	// design); untouched is: no instance restarted, no rollout record.
-	if after := s.invocations(h3); after != h3Before {
-		t.Errorf("h3's instances were restarted:\nbefore %s\nafter  %s", h3Before, after)
-	}
-	if n := strings.TrimSpace(hostExec(t, h3, "sh", "-c", e2etest.BinDir+"/sysroll history "+s.name+" --json | grep -c fleet_id || true")); n != "0" {
-		t.Errorf("h3 has %s fleet records: it was started", n)
-	}
-	if got := s.releases(h3); got != s.want("v1") {
-		t.Errorf("h3 after the halt: %s, want %s", got, s.want("v1"))
-	}
+	c := s.cutMidStep(s.release("v2", ""))
+	h2 := c.h2
+	cfg, state, sum := c.cfg, c.state, c.sum
+	t.Logf("cut %v; controller ended %v into it; h2's step ended %v into it; %d probes of h2, none without an instance answering",
+		c.cutFor.Round(100*time.Millisecond), c.ctlEnded.Round(100*time.Millisecond), c.stepEnded.Round(100*time.Millisecond), c.probes)
 	// The step completed on h2 on its own, in the same boot.
 	hist := hostExec(t, h2, e2etest.BinDir+"/sysroll", "history", s.name, "--fleet", sum.FleetID, "--json")
 	if !strings.Contains(hist, `"result": "succeeded"`) && !strings.Contains(hist, `"result":"succeeded"`) {
@@ -123,8 +38,8 @@ func TestCutLink(t *testing.T) {
 	if got := s.releases(h2); got != s.want("v2") {
 		t.Errorf("h2 after its step: %s, want %s", got, s.want("v2"))
 	}
-	if b := bootID(t, h2); b != boot {
-		t.Fatalf("h2 rebooted (boot ID %s, was %s): this test is of a disconnect", b, boot)
+	if b := bootID(t, h2); b != c.boot {
+		t.Fatalf("h2 rebooted (boot ID %s, was %s): this test is of a disconnect", b, c.boot)
 	}
 
 	// --resume --dry-run: a decision per host, nothing changed.
@@ -176,6 +91,117 @@ func TestCutLink(t *testing.T) {
 	}
 	t.Logf("converged %v after the link returned (dry run %v, resume %v)", time.Since(start).Round(100*time.Millisecond),
 		dry.took.Round(100*time.Millisecond), res.took.Round(100*time.Millisecond))
+}
+
+// cut is what cutMidStep saw.
+type cut struct {
+	h2                          *e2etest.Host
+	cfg, state, boot            string
+	r                           result
+	sum                         line
+	cutFor, ctlEnded, stepEnded time.Duration
+	probes                      int
+}
+
+// cutMidStep rolls artifact out as v2 (reattach_deadline 3s, keepalives
+// every second) and cuts h2's link once its step began, until that step
+// ended on its own; it probes h2's instances from inside h2 meanwhile.
+// It checks what any cut mid-step must give: every probe found an
+// instance answering, the step outlived the controller, which exited 1
+// halted naming h2 unknown and printing the exact resume command, with h1
+// succeeded and h3 untouched (no instance restarted, no rollout record:
+// the release was copied and staged there before the first batch, by
+// design).
+func (s *service) cutMidStep(artifact string) *cut {
+	t := s.t
+	t.Helper()
+	s.setStrategy("{batch: 1, reattach_deadline: 3s}")
+	h2, h3 := s.f.Host("h2"), s.f.Host("h3")
+	c := &cut{h2: h2, cfg: s.sshConfigFast(), state: t.TempDir(), boot: bootID(t, h2)}
+	h3Before := s.invocations(h3)
+	if strings.Count(h3Before, "InvocationID=") != len(s.ports) {
+		t.Fatalf("h3's units: %s", h3Before)
+	}
+	var once sync.Once
+	began := make(chan struct{})
+	run := s.start(func(l line) {
+		if l.Host == "h2" && l.Type == "batch-start" {
+			once.Do(func() { close(began) })
+		}
+	}, "fleet", "deploy", s.file(), "--artifact", artifact, "--version", "v2",
+		"--ssh-config", c.cfg, "--state-dir", c.state, "--json")
+	select {
+	case <-began:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("h2's step never began")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h2.CutNetwork(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cutAt := time.Now()
+	t.Cleanup(func() { _ = h2.RestoreNetwork(context.Background()) })
+	probe := startProbe(h2, s.ports)
+
+	c.r = run.wait(t)
+	c.ctlEnded = time.Since(cutAt)
+	// The step goes on without the controller: wait for it with the link
+	// still cut (the wait runs inside h2, not over SSH).
+	s.waitNoStep(h2)
+	c.stepEnded = time.Since(cutAt)
+	if err := h2.RestoreNetwork(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.cutFor = time.Since(cutAt)
+	n, bad := probe.stop()
+	c.probes = n
+	if n < 10 || len(bad) > 0 {
+		t.Errorf("h2 during the cut: %d probes, these without an instance answering: %v", n, bad)
+	}
+	if c.stepEnded-c.ctlEnded < time.Second {
+		t.Errorf("h2's step ended %v after the controller: the cut did not land mid-step", c.stepEnded-c.ctlEnded)
+	}
+
+	r := c.r
+	if r.code != 1 {
+		t.Fatalf("fleet deploy across a long cut: want exit 1: %s", r)
+	}
+	lines, sum := parse(t, r.stdout)
+	c.sum = sum
+	got := map[string]string{}
+	for _, h := range sum.Hosts {
+		got[h.Host] = h.Result
+	}
+	if sum.Result != "halted" || got["h1"] != "succeeded" || got["h2"] != "unknown" || got["h3"] != "untouched" {
+		t.Errorf("summary %s %v, want halted with h1 succeeded, h2 unknown, h3 untouched:\n%s", sum.Result, got, r.stdout)
+	}
+	resume := "sysroll fleet deploy " + s.file() + " --resume --ssh-config " + c.cfg + " --state-dir " + c.state
+	named, printed := false, false
+	for _, l := range lines {
+		if l.Host == "h3" && (l.Seq > 0 || strings.HasPrefix(l.Message, "started ")) {
+			t.Errorf("h3 was started: %+v", l)
+		}
+		if l.Type == "fleet-note" && l.Host == "" && strings.Contains(l.Message, "h2 still unknown") {
+			named = true
+		}
+		if l.Type == "fleet-note" && strings.HasSuffix(l.Message, "resume it with: "+resume) {
+			printed = true
+		}
+	}
+	if !named || !printed {
+		t.Errorf("the controller's account names h2 unknown: %v; prints %q: %v:\n%s", named, resume, printed, r.stdout)
+	}
+	if after := s.invocations(h3); after != h3Before {
+		t.Errorf("h3's instances were restarted:\nbefore %s\nafter  %s", h3Before, after)
+	}
+	if n := strings.TrimSpace(hostExec(t, h3, "sh", "-c", e2etest.BinDir+"/sysroll history "+s.name+" --json | grep -c fleet_id || true")); n != "0" {
+		t.Errorf("h3 has %s fleet records: it was started", n)
+	}
+	if got := s.releases(h3); got != s.want("v1") {
+		t.Errorf("h3 after the halt: %s, want %s", got, s.want("v1"))
+	}
+	return c
 }
 
 // setStrategy replaces the controller's fleet.hosts in the service file.
@@ -262,4 +288,58 @@ func errString(err error) string {
 		return ""
 	}
 	return " (" + err.Error() + ")"
+}
+
+// TestCutLinkStepFails: as TestCutLink, but v2 fails its health gate on h2
+// (a file there makes hello fail at start): cut off, h2's step reverts
+// there on its own and keeps serving throughout. Once the link is back,
+// --resume --dry-run says h2 failed while the controller was away, and
+// --resume hands that to the failure action: it exits 1, h2 stays on v1,
+// h3 is never started.
+func TestCutLinkStepFails(t *testing.T) {
+	s := newServiceFor(t, "fc-cutfail", 8*time.Second, 25351, 25352)
+	marker := "/etc/fc-cutfail-here"
+	h2, h3 := s.f.Host("h2"), s.f.Host("h3")
+	hostExec(t, h2, "touch", marker)
+	t.Cleanup(func() { hostExec(t, h2, "rm", "-f", marker) })
+	c := s.cutMidStep(s.release("v2", marker))
+	t.Logf("cut %v; controller ended %v into it; h2's step ended %v into it; %d probes of h2, none without an instance answering",
+		c.cutFor.Round(100*time.Millisecond), c.ctlEnded.Round(100*time.Millisecond), c.stepEnded.Round(100*time.Millisecond), c.probes)
+	hist := hostExec(t, h2, e2etest.BinDir+"/sysroll", "history", s.name, "--fleet", c.sum.FleetID, "--json")
+	if !strings.Contains(strings.Join(strings.Fields(hist), " "), `"result": "rolled-back"`) {
+		t.Errorf("h2's record of %s after the cut is not rolled-back: %s", c.sum.FleetID, hist)
+	}
+	if got := s.releases(h2); got != s.want("v1") {
+		t.Errorf("h2 after its step reverted: %s, want %s", got, s.want("v1"))
+	}
+
+	dry := s.controller("fleet", "deploy", s.file(), "--resume", "--dry-run", "--ssh-config", c.cfg, "--state-dir", c.state, "--json")
+	if dry.code != 0 {
+		t.Fatalf("--resume --dry-run: %s", dry)
+	}
+	_, dsum := parse(t, dry.stdout)
+	t.Logf("--resume --dry-run: %+v", dsum.Hosts)
+	dgot := map[string]string{}
+	for _, h := range dsum.Hosts {
+		dgot[h.Host] = h.Result
+	}
+	if dgot["h1"] != "would done" || dgot["h2"] != "would failure" || dgot["h3"] != "would continue" {
+		t.Errorf("--resume --dry-run: %v, want h1 done, h2 failure, h3 continue:\n%s", dgot, dry.stdout)
+	}
+
+	res := s.controller("fleet", "deploy", s.file(), "--resume", "--ssh-config", c.cfg, "--state-dir", c.state, "--json")
+	if res.code != 1 {
+		t.Fatalf("--resume of a rollout whose h2 failed: want exit 1: %s", res)
+	}
+	_, rsum := parse(t, res.stdout)
+	t.Logf("--resume: %s (%v) in %v", rsum.Result, rsum.Hosts, res.took.Round(100*time.Millisecond))
+	if got := s.releases(h2); got != s.want("v1") {
+		t.Errorf("h2 after --resume: %s, want %s", got, s.want("v1"))
+	}
+	if got := s.releases(h3); got != s.want("v1") {
+		t.Errorf("h3 after --resume: %s, want %s (never started)", got, s.want("v1"))
+	}
+	if n := strings.TrimSpace(hostExec(t, h3, "sh", "-c", e2etest.BinDir+"/sysroll history "+s.name+" --json | grep -c fleet_id || true")); n != "0" {
+		t.Errorf("h3 has %s fleet records after --resume: it was started", n)
+	}
 }
