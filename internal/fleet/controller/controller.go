@@ -161,9 +161,9 @@ type run struct {
 	// changed.
 	started map[string]bool
 	j       *journal.Journal
-	mu      sync.Mutex // rep, j, claimLocks
-	// claimLocks serialise each host's claim writes (lease.go).
-	claimLocks map[string]*sync.Mutex
+	mu      sync.Mutex // rep, j, lock
+	// lock is this controller's side of the fleet lock (lease.go).
+	lock lockState
 }
 
 // Run rolls the release out across hosts (one Host per Options.Hosts,

@@ -35,20 +35,72 @@ func (e *LeaseError) Error() string {
 		e.FleetID, e.Owner, e.Silent.Round(time.Second), e.Host, e.Lease, left)
 }
 
-// claimLock serialises host n's claim writes: a heartbeat's snapshot must
-// never land after a newer phase's.
+// lockState is a run's side of the fleet lock, under run.mu.
+type lockState struct {
+	// claims serialise each host's claim writes: a heartbeat's snapshot
+	// must never land after a newer phase's.
+	claims map[string]*sync.Mutex
+	// deposedBy is who took the rollout over from this controller
+	// (--take-over while it ran), "" while it holds it.
+	deposedBy string
+}
+
 func (r *run) claimLock(n string) *sync.Mutex {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.claimLocks == nil {
-		r.claimLocks = map[string]*sync.Mutex{}
+	if r.lock.claims == nil {
+		r.lock.claims = map[string]*sync.Mutex{}
 	}
-	l := r.claimLocks[n]
+	l := r.lock.claims[n]
 	if l == nil {
 		l = &sync.Mutex{}
-		r.claimLocks[n] = l
+		r.lock.claims[n] = l
 	}
 	return l
+}
+
+// deposedBy is who took the rollout over from this controller, "" while
+// it holds it.
+func (r *run) deposedBy() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lock.deposedBy
+}
+
+// takenOver reads host n's claim of the rollout: one listing more
+// take-overs than this controller's journal was written by a controller
+// that took the rollout over from it. A claim that cannot be read says
+// nothing here: the step's follow reports the host.
+func (r *run) takenOver(ctx context.Context, n string) string {
+	ch, ok := r.hosts[n].(ClaimHost)
+	if !ok {
+		return ""
+	}
+	cs, err := ch.Claims(ctx, r.o.Service)
+	if err != nil {
+		return ""
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range cs {
+		if c.FleetID == r.j.ID && len(c.TakeOvers) > len(r.j.TakeOvers) {
+			r.lock.deposedBy = c.Owner()
+			return c.Owner()
+		}
+	}
+	return ""
+}
+
+// stopDeposed ends a rollout another controller took over: this one
+// starts nothing more and writes no claim (claim), leaving the hosts to
+// the new owner; the steps in flight go on there, followed by it.
+func (r *run) stopDeposed(ctx context.Context) (stop bool, res journal.Result, reason string, err error) {
+	by := r.deposedBy()
+	if by == "" {
+		return false, "", "", nil
+	}
+	res, reason, err = r.finish(ctx, journal.ResultInterrupted, "taken over by "+by+" (--take-over): this controller starts nothing more and leaves the hosts and their claims to it")
+	return true, res, reason, err
 }
 
 // startHeartbeat keeps the lease until the returned stop is called: every
@@ -79,7 +131,8 @@ func (r *run) startHeartbeat(ctx context.Context) (stop func()) {
 // beat is one heartbeat: the journal and every claim, each write bounded
 // by timeout (a host cut off must not hold the others' beats). A claim
 // not written is no error: the step's follow reports the host, and its
-// lease simply ages there.
+// lease simply ages there. A claim showing that another controller took
+// the rollout over (--take-over) deposes this one (stopDeposed).
 func (r *run) beat(ctx context.Context, timeout time.Duration) {
 	r.mu.Lock()
 	r.j.Heartbeat = r.o.Now()
@@ -88,6 +141,10 @@ func (r *run) beat(ctx context.Context, timeout time.Duration) {
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	each(r.planned(), func(n string) error {
+		if by := r.takenOver(cctx, n); by != "" {
+			r.o.Progress.Note(n, "fleet rollout "+r.j.ID+" was taken over by "+by+": this controller stops driving it")
+			return nil
+		}
 		_ = r.claim(cctx, n)
 		return nil
 	})

@@ -185,3 +185,34 @@ func (h *claimFake) claim(id string) []byte {
 	defer h.cmu.Unlock()
 	return h.claims[id]
 }
+
+// A controller whose rollout another took over (--take-over) finds out at
+// its next heartbeat, writes no claim from then on and starts nothing.
+func TestDeposedByTakeOver(t *testing.T) {
+	w, cs, o := newResumeFleet(t)
+	o.Now = fixed(heardAt.Add(time.Minute))
+	r, err := newRun(claimHosts(cs), o.Options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.j, r.o.FleetID, r.o.Version = killedJournal(plan.PhaseStaged, plan.PhaseStaged, plan.PhaseStaged), "f1", "v2"
+	theirs := killedJournal(plan.PhaseStaged, plan.PhaseStaged, plan.PhaseStaged)
+	theirs.TakeOvers = []journal.TakeOver{{By: "you@there", From: "me@there", At: heardAt, Silent: "3s", Forced: true}}
+	cs[1].plant(t, theirs)
+	r.beat(context.Background(), time.Second)
+	if by := r.deposedBy(); by != "you@there" {
+		t.Fatalf("deposed by %q, want you@there", by)
+	}
+	before := string(cs[1].claim("f1"))
+	if err := r.claim(context.Background(), "h2"); err != nil || string(cs[1].claim("f1")) != before {
+		t.Errorf("a deposed controller rewrote h2's claim (%v)", err)
+	}
+	p := &plan.Plan{Batches: []plan.Batch{{Hosts: []string{"h1"}, Size: 1}, {Hosts: []string{"h2"}, Size: 1}, {Hosts: []string{"h3"}, Size: 1}}}
+	res, reason, err := r.loop(context.Background(), p, 0, nil, nil, 0)
+	if err != nil || res != journal.ResultInterrupted || !strings.Contains(reason, "taken over by you@there") {
+		t.Errorf("loop of a deposed controller: %s, %q, %v", res, reason, err)
+	}
+	if got := w.calls("start"); len(got) > 0 {
+		t.Errorf("a deposed controller started %v", got)
+	}
+}

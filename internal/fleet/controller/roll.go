@@ -52,6 +52,9 @@ func (r *run) loop(ctx context.Context, p *plan.Plan, from int, first map[string
 	for i := from; i < len(p.Batches); i++ {
 		b := p.Batches[i]
 		results := first
+		if stop, res, reason, err := r.stopDeposed(ctx); stop {
+			return res, reason, err
+		}
 		if i != from || first == nil {
 			if err := ctx.Err(); err != nil {
 				return r.finish(ctx, journal.ResultInterrupted, "interrupted before host batch "+fmt.Sprint(i+1))
@@ -103,6 +106,9 @@ func (r *run) loop(ctx context.Context, p *plan.Plan, from int, first map[string
 			if results[n] != plan.HostSucceeded && results[n] != plan.HostUnknown {
 				tolerated++
 			}
+		}
+		if stop, res, reason, err := r.stopDeposed(ctx); stop {
+			return res, reason, err // its rollbacks and next batch are the new owner's
 		}
 		rolledBackOK := true
 		for _, n := range d.Rollback {
@@ -379,8 +385,12 @@ func (r *run) save() error {
 	return writeJournal(r.o.JournalPath, data)
 }
 
-// claim writes host n's claim from the journal.
+// claim writes host n's claim from the journal; once another controller
+// took the rollout over, nothing (the claims are its own now).
 func (r *run) claim(ctx context.Context, n string) error {
+	if r.deposedBy() != "" {
+		return nil
+	}
 	l := r.claimLock(n)
 	l.Lock()
 	defer l.Unlock()
