@@ -4,7 +4,9 @@ package fleetctl
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,14 +27,14 @@ import (
 // converges (exit 0, every host on v2) and fleet status exits 0.
 func TestCutLink(t *testing.T) {
 	s := newServiceFor(t, "fc-cut", 8*time.Second, 25331, 25332)
-	c := s.cutMidStep(s.release("v2", ""))
+	c := s.cutMidStep(s.ownRelease("v2", ""))
 	h2 := c.h2
 	cfg, state, sum := c.cfg, c.state, c.sum
 	t.Logf("cut %v; controller ended %v into it; h2's step ended %v into it; %d probes of h2, none without an instance answering",
 		c.cutFor.Round(100*time.Millisecond), c.ctlEnded.Round(100*time.Millisecond), c.stepEnded.Round(100*time.Millisecond), c.probes)
 	// The step completed on h2 on its own, in the same boot.
 	hist := hostExec(t, h2, e2etest.BinDir+"/sysroll", "history", s.name, "--fleet", sum.FleetID, "--json")
-	if !strings.Contains(hist, `"result": "succeeded"`) && !strings.Contains(hist, `"result":"succeeded"`) {
+	if !strings.Contains(strings.Join(strings.Fields(hist), ""), `"result":"succeeded"`) {
 		t.Errorf("h2's record of %s after the cut is not succeeded: %s", sum.FleetID, hist)
 	}
 	if got := s.releases(h2); got != s.want("v2") {
@@ -204,6 +206,18 @@ func (s *service) cutMidStep(artifact string) *cut {
 	return c
 }
 
+// ownRelease is release with a file naming the service: an artifact no
+// other test's v2 shares (the hosts keep pushed artifacts by sha256, and
+// a later test's first deploy must still send its own).
+func (s *service) ownRelease(version, failOn string) string {
+	s.t.Helper()
+	dir := s.release(version, failOn)
+	if err := os.WriteFile(filepath.Join(dir, "service"), []byte(s.name+"\n"), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	return dir
+}
+
 // setStrategy replaces the controller's fleet.hosts in the service file.
 func (s *service) setStrategy(hosts string) {
 	s.t.Helper()
@@ -302,11 +316,20 @@ func TestCutLinkStepFails(t *testing.T) {
 	h2, h3 := s.f.Host("h2"), s.f.Host("h3")
 	hostExec(t, h2, "touch", marker)
 	t.Cleanup(func() { hostExec(t, h2, "rm", "-f", marker) })
-	c := s.cutMidStep(s.release("v2", marker))
+	// v2 fails at start on h2's second instance only: its step passes the
+	// first, fails the second and reverts both, long enough to outlive the
+	// controller.
+	rel := s.ownRelease("v2", "")
+	script := fmt.Sprintf("#!/bin/sh\n[ -e %s ] && [ \"$2\" = %d ] && exec %s/hello --version v2 --fail-at-start \"$@\"\nexec %s/hello --version v2 \"$@\"\n",
+		marker, s.ports[1], e2etest.BinDir, e2etest.BinDir)
+	if err := os.WriteFile(filepath.Join(rel, "hello"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := s.cutMidStep(rel)
 	t.Logf("cut %v; controller ended %v into it; h2's step ended %v into it; %d probes of h2, none without an instance answering",
 		c.cutFor.Round(100*time.Millisecond), c.ctlEnded.Round(100*time.Millisecond), c.stepEnded.Round(100*time.Millisecond), c.probes)
 	hist := hostExec(t, h2, e2etest.BinDir+"/sysroll", "history", s.name, "--fleet", c.sum.FleetID, "--json")
-	if !strings.Contains(strings.Join(strings.Fields(hist), " "), `"result": "rolled-back"`) {
+	if !strings.Contains(strings.Join(strings.Fields(hist), ""), `"result":"rolled-back"`) {
 		t.Errorf("h2's record of %s after the cut is not rolled-back: %s", c.sum.FleetID, hist)
 	}
 	if got := s.releases(h2); got != s.want("v1") {

@@ -33,7 +33,7 @@ func TestFleetLock(t *testing.T) {
 		if l.Host == "h1" && l.Type == "batch-start" {
 			once.Do(func() { close(began) })
 		}
-	}, "fleet", "deploy", s.file(), "--artifact", s.release("v2", ""), "--version", "v2",
+	}, "fleet", "deploy", s.file(), "--artifact", s.ownRelease("v2", ""), "--version", "v2",
 		"--ssh-config", cfg, "--state-dir", t.TempDir(), "--json")
 	select {
 	case <-began:
@@ -50,7 +50,7 @@ func TestFleetLock(t *testing.T) {
 			t.Errorf("--resume while A runs: want exit 1 saying %q: %s", want, b)
 		}
 	}
-	d := s.controller("fleet", "deploy", s.file(), "--artifact", s.release("v3", ""), "--version", "v3",
+	d := s.controller("fleet", "deploy", s.file(), "--artifact", s.ownRelease("v3", ""), "--version", "v3",
 		"--ssh-config", cfg, "--state-dir", t.TempDir())
 	if d.code == 0 || !strings.Contains(d.stderr, "claimed by fleet rollout "+id+" (started by "+owner+")") || !strings.Contains(d.stderr, "its controller is running") {
 		t.Errorf("fleet deploy of v3 while A runs: want a refusal naming %s running: %s", id, d)

@@ -84,7 +84,16 @@ func (r *run) loop(ctx context.Context, p *plan.Plan, from int, first map[string
 				}
 			}
 		}
+		// reattach_deadline runs from when a host was lost: one its follow
+		// already waited for is not waited for again.
 		waitStart := o.Now()
+		r.mu.Lock()
+		for _, n := range b.Hosts {
+			if t, ok := r.lostAt[n]; ok && results[n] == plan.HostUnknown && t.Before(waitStart) {
+				waitStart = t
+			}
+		}
+		r.mu.Unlock()
 		var d plan.Decision
 		for {
 			d = plan.Evaluate(plan.Outcome{Batches: p.HostNames(), Batch: i, Results: results,
@@ -182,6 +191,7 @@ func (r *run) step(ctx context.Context, n string, s Step, phase plan.Phase) plan
 	}
 	r.mu.Lock()
 	from := r.j.Host(n).Offset
+	delete(r.lostAt, n)
 	r.mu.Unlock()
 	if err := h.Start(ctx, s); err != nil {
 		r.o.Progress.Note(n, "not started: "+err.Error())
@@ -254,6 +264,12 @@ func (r *run) follow(ctx context.Context, h Host, s Step, from int64) (int64, er
 			lostSince = r.o.Now()
 		}
 		if r.o.Now().Sub(lostSince) >= r.o.Strategy.ReattachDeadline {
+			r.mu.Lock()
+			if r.lostAt == nil {
+				r.lostAt = map[string]time.Time{}
+			}
+			r.lostAt[h.Name()] = lostSince
+			r.mu.Unlock()
 			return from, fmt.Errorf("%w; unreachable for %v (reattach_deadline)", err, r.o.Strategy.ReattachDeadline)
 		}
 		r.o.Progress.Note(h.Name(), fmt.Sprintf("reattaching at byte %d: %v", from, err))
