@@ -10,6 +10,7 @@ import (
 
 	"github.com/sysroll/sysroll/internal/fleet/journal"
 	"github.com/sysroll/sysroll/internal/fleet/plan"
+	"github.com/sysroll/sysroll/internal/release"
 )
 
 // plantClaim writes fleet rollout id's claim of service on this host, as
@@ -109,4 +110,37 @@ func equalMaps(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// deploy --resume completes the fleet's own step (the fleet's --resume
+// runs it so, without --fleet: its record carries the rollout), but not a
+// local rollout while a fleet claim holds the host.
+func TestResumeWhileFleetClaimed(t *testing.T) {
+	for _, tt := range []struct {
+		name, stepFleet, wantErr string
+	}{
+		{name: "the fleet's own interrupted step resumes", stepFleet: "f1"},
+		{name: "a local interrupted rollout does not", stepFleet: "", wantErr: "deploy --resume of shop refused: fleet rollout f1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newWorld(t)
+				w.install("shop", three)
+				w.h.Fleet = tt.stepFleet
+				interruptAfterFirst(t, w)
+				w.h.Fleet = ""
+				w.plantClaim("shop", "f1", false)
+				res, err := w.h.Resume(t.Context(), ResumeOptions{Service: "shop"}, nil)
+				if tt.wantErr == "" {
+					if err != nil || res.Record.Result != release.ResultSucceeded || res.Record.FleetID != "f1" {
+						t.Fatalf("resume of the fleet's step: %v %+v", err, res)
+					}
+					return
+				}
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+			})
+		})
+	}
 }
