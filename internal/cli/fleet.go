@@ -43,8 +43,8 @@ this machine.`,
 }
 
 type fleetDeployFlags struct {
-	artifact, version, limit, sshConfig, agentBinary string
-	dryRun, acceptNew, resume, skipUnreachable       bool
+	artifact, version, limit, sshConfig, agentBinary     string
+	dryRun, acceptNew, resume, skipUnreachable, takeOver bool
 }
 
 func newFleetDeployCmd(g *globals) *cobra.Command {
@@ -95,7 +95,15 @@ instead of refusing the rollout: it stays on what it runs, its instances count
 as down for min_available, and the output, the summary ("skipped:
 unreachable", exit 0 if the rest succeeded) and the journal say so. An
 unknown or changed host key still refuses. While a host holds an
-unfinished claim, a new fleet deploy is refused, naming the rollout.`,
+unfinished claim, a new fleet deploy is refused, naming the rollout.
+
+The claims are the fleet lock. A running controller refreshes their
+heartbeat every third of fleet.hosts.lease (default 30s) and releases them
+when it ends; a killed one goes silent. --resume refuses while the lease is
+live (a controller on another machine may still drive the rollout), naming
+its owner and how long ago it was heard of; once the lease expires it goes
+on, and --take-over makes it go on at once. Either way the take-over is
+recorded (who, from whom) in the journal and on every host.`,
 		Example: `  sysroll fleet deploy hello.yaml --artifact ./build --version v2
   sysroll fleet deploy hello.yaml --artifact ./build --limit 'zone=a' --dry-run
   sysroll fleet deploy hello.yaml --artifact app.tar.gz --ssh-config ./ssh_config --json
@@ -112,6 +120,7 @@ unfinished claim, a new fleet deploy is refused, naming the rollout.`,
 	fl.BoolVar(&f.dryRun, "dry-run", false, "connect and read only: print the plan and what would be copied")
 	fl.BoolVar(&f.resume, "resume", false, "complete the unfinished fleet rollout of the service (from the journal, else the hosts' claims); with --dry-run, print what it would do per host")
 	fl.BoolVar(&f.skipUnreachable, "skip-unreachable", false, skipUnreachableUsage)
+	fl.BoolVar(&f.takeOver, "take-over", false, "with --resume: go on even while another controller's lease on the rollout is live (that controller is gone, or racing it is accepted); recorded in the journal and the claims")
 	fl.BoolVar(&f.acceptNew, "accept-new-host-keys", false, "record the keys of hosts known_hosts does not know (a changed key is refused regardless)")
 	fl.StringVar(&f.sshConfig, "ssh-config", "", "the ssh_config `FILE` to resolve hosts with (ssh -F)")
 	fl.StringVar(&f.agentBinary, "agent-binary", "", "the sysroll build to run on the hosts (default: this one; it must be linux, static, of the hosts' architecture)")
@@ -127,6 +136,9 @@ func runFleetDeploy(cmd *cobra.Command, g *globals, file string, f fleetDeployFl
 			return usagef("--resume completes the unfinished fleet rollout as it was planned: it takes no --artifact, --version or --limit")
 		}
 		return runFleetResume(cmd, g, file, f)
+	}
+	if f.takeOver {
+		return usagef("--take-over goes with --resume: it takes an unfinished rollout over from its controller")
 	}
 	if f.artifact == "" {
 		return usagef("--artifact is required: the release to roll out")
@@ -173,6 +185,7 @@ func runFleetDeploy(cmd *cobra.Command, g *globals, file string, f fleetDeployFl
 	if rep != nil {
 		out.Summary(rep, jpath)
 	}
+	noteResume(out, rep, resumeCommand(g, file, f))
 	var refused *controller.RefusedError
 	if errors.As(err, &refused) {
 		return err

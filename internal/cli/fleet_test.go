@@ -33,6 +33,7 @@ func TestFleetDeployCLI(t *testing.T) {
 		{"unreachable hosts", []string{"fleet", "deploy", fleet, "--artifact", art}, ExitFailed,
 			[]string{"refused at connect (nothing was touched on any host)", "web1", "web2", "refused"}},
 		{"resume with an artifact", []string{"fleet", "deploy", fleet, "--resume", "--artifact", art}, ExitUsage, []string{"--resume", "no --artifact"}},
+		{"take-over without resume", []string{"fleet", "deploy", fleet, "--artifact", art, "--take-over"}, ExitUsage, []string{"--take-over goes with --resume"}},
 		{"resume, unreachable hosts", []string{"fleet", "deploy", fleet, "--resume", "--dry-run"}, ExitFailed,
 			[]string{"could not be reached", "web1, web2", "--resume again"}},
 		{"unreachable, dry run", []string{"fleet", "deploy", fleet, "--artifact", art, "--dry-run", "--limit", "web2"}, ExitFailed,

@@ -50,6 +50,9 @@ func (h *Host) Deploy(ctx context.Context, opts DeployOptions, p rollout.Progres
 		return nil, err
 	}
 	defer s.close()
+	if err := h.refuseFleetClaimed(opts.Service, "deploy", h.Fleet); err != nil {
+		return nil, err
+	}
 	var rel release.Release
 	staged := ""
 	if opts.Artifact == "" {
@@ -100,6 +103,9 @@ func (h *Host) Restart(ctx context.Context, opts RestartOptions, p rollout.Progr
 		return nil, err
 	}
 	defer s.close()
+	if err := h.refuseFleetClaimed(opts.Service, "restart", h.Fleet); err != nil {
+		return nil, err
+	}
 	// A restart starts each instance on the release its link points at:
 	// one deleted or changed since it was staged would stop an instance
 	// for good, with nothing to revert to.
@@ -134,6 +140,9 @@ func (h *Host) Rollback(ctx context.Context, opts RollbackOptions, p rollout.Pro
 		return nil, err
 	}
 	defer s.close()
+	if err := h.refuseFleetClaimed(opts.Service, "rollback", h.Fleet); err != nil {
+		return nil, err
+	}
 	name := opts.Service
 	rec, err := unfinished(s.store)
 	if err != nil {
@@ -327,6 +336,11 @@ func (h *Host) Resume(ctx context.Context, opts ResumeOptions, p rollout.Progres
 	}
 	if rec == nil {
 		return nil, inputf("no interrupted rollout of %s to resume, nor one that halted or failed partway (see `sysroll history %s`)", opts.Service, opts.Service)
+	}
+	// The fleet's --resume completes its own step here so (its record
+	// carries the fleet rollout).
+	if err := h.refuseFleetClaimed(opts.Service, "deploy --resume", h.Fleet, rec.FleetID); err != nil {
+		return nil, err
 	}
 	if err := s.repairLinks(ctx, p); err != nil {
 		return nil, err

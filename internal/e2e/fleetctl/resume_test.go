@@ -92,8 +92,9 @@ func TestResumeAfterKill(t *testing.T) {
 		t.Errorf("the dry run wrote to its state dir: %s", out)
 	}
 
-	// --resume completes h3.
-	r = s.controller("fleet", "deploy", s.file(), "--resume", "--ssh-config", cfg, "--state-dir", fresh, "--json")
+	// --resume completes h3; --take-over: the killed controller's lease
+	// (30s) has not expired yet, and we know it is gone.
+	r = s.controller("fleet", "deploy", s.file(), "--resume", "--take-over", "--ssh-config", cfg, "--state-dir", fresh, "--json")
 	if r.code != 0 {
 		t.Fatalf("--resume: %s", r)
 	}

@@ -60,7 +60,9 @@ func TestResumeKilledStep(t *testing.T) {
 	if got["h1"] != "would done" || got["h2"] != "would resume-step" || got["h3"] != "would continue" {
 		t.Errorf("--resume --dry-run: %v, want h1 done, h2 resume-step, h3 continue:\n%s", got, r.stdout)
 	}
-	r = s.controller("fleet", "deploy", s.file(), "--resume", "--ssh-config", cfg, "--state-dir", fresh, "--json")
+	// --take-over: the killed controller's lease (30s) has not expired
+	// yet, and we know it is gone.
+	r = s.controller("fleet", "deploy", s.file(), "--resume", "--take-over", "--ssh-config", cfg, "--state-dir", fresh, "--json")
 	if r.code != 0 {
 		t.Fatalf("--resume: %s", r)
 	}

@@ -104,9 +104,11 @@ func (r *run) foreignClaims(ctx context.Context, n string) []plan.Claim {
 		return []plan.Claim{{FleetID: "(unreadable: " + err.Error() + ")"}}
 	}
 	var out []plan.Claim
+	now := r.o.Now()
 	for _, c := range cs {
 		if !c.Finished && c.FleetID != r.o.FleetID {
-			out = append(out, plan.Claim{FleetID: c.FleetID, Owner: c.Controller})
+			silent, live := c.Silence(now)
+			out = append(out, plan.Claim{FleetID: c.FleetID, Owner: c.Owner(), Live: live, Silent: silent})
 		}
 	}
 	return out

@@ -161,7 +161,12 @@ type run struct {
 	// changed.
 	started map[string]bool
 	j       *journal.Journal
-	mu      sync.Mutex // rep, j
+	mu      sync.Mutex // rep, j, lock, lostAt
+	// lock is this controller's side of the fleet lock (lease.go).
+	lock lockState
+	// lostAt is when each host's follow lost it for good: its
+	// reattach_deadline ran from then, and is not waited for twice.
+	lostAt map[string]time.Time
 }
 
 // Run rolls the release out across hosts (one Host per Options.Hosts,

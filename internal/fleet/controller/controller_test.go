@@ -240,6 +240,15 @@ func TestRun(t *testing.T) {
 			wantResult: journal.ResultHalted,
 			wantHosts:  "h1=succeeded h2=unknown h3=untouched",
 			wantStarts: []string{"h1 start deploy", "h2 start deploy"},
+			check: func(t *testing.T, _ *world, _ []*fakeHost, _ *Report, p *progress) {
+				// The follow waited reattach_deadline already: the batch
+				// halts without waiting for it a second time.
+				for _, n := range p.notes {
+					if strings.Contains(n, "h2 unknown (unreachable or no result seen)") {
+						t.Errorf("waited for h2 again after its follow's reattach_deadline: %s", n)
+					}
+				}
+			},
 		},
 		{
 			name: "Ctrl-C stops the step in flight at its safe point and starts no other host",

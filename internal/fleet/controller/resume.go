@@ -29,6 +29,10 @@ type ResumeOptions struct {
 	// JournalPath names where the journal of rollout id is written ("" for
 	// nowhere); nil for nowhere.
 	JournalPath func(id string) (string, error)
+	// TakeOver goes on even while another controller's lease on the
+	// rollout is live (--take-over): that controller is known to be gone,
+	// or the operator accepts racing it.
+	TakeOver bool
 }
 
 // HostDecision is what resume decided for one host, for the report.
@@ -85,6 +89,9 @@ func Resume(ctx context.Context, hosts []Host, o ResumeOptions) (*Report, []Host
 	}
 	r.o.Progress.Note("", fmt.Sprintf("resuming fleet rollout %s of %s → %s (started %s by %s)",
 		j.ID, j.Service, j.Target, j.Started.UTC().Format("2006-01-02 15:04:05Z"), j.Controller))
+	if err := r.takeOver(ctx, now, o.TakeOver); err != nil {
+		return nil, nil, err
+	}
 	ds := r.decide(ctx, now)
 	rep := &Report{FleetID: j.ID, Plan: journalPlan(j)}
 	for _, d := range ds {

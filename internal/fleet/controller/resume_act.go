@@ -17,6 +17,16 @@ func (r *run) resume(ctx context.Context, p *plan.Plan, ds []HostDecision) (jour
 	if err := r.save(); err != nil {
 		return "", "", err
 	}
+	// The take-over is on the hosts before anything is done there, and
+	// the lease is kept from now on.
+	each(r.planned(), func(n string) error {
+		if err := r.claim(ctx, n); err != nil {
+			r.o.Progress.Note(n, "claim not updated: "+err.Error())
+		}
+		return nil
+	})
+	endBeat := r.startHeartbeat(ctx)
+	defer endBeat()
 	ds, err := r.waitReachable(ctx, ds)
 	if err != nil {
 		return r.finish(ctx, journal.ResultInterrupted, err.Error())

@@ -22,7 +22,8 @@ func (r *run) roll(ctx context.Context, p *plan.Plan) (journal.Result, string, e
 		Schema: journal.Schema, ID: o.FleetID, Service: o.Service, Kind: o.Kind,
 		Target: o.Version, Controller: o.Controller, Started: now, Updated: now,
 		Result: journal.ResultRunning, Strategy: journal.FromPlan(o.Strategy), Batches: p.HostNames(),
-		Skipped: r.skippedList(),
+		Skipped:   r.skippedList(),
+		Heartbeat: now,
 	}
 	for i, b := range p.Batches {
 		for _, n := range b.Hosts {
@@ -37,6 +38,8 @@ func (r *run) roll(ctx context.Context, p *plan.Plan) (journal.Result, string, e
 	if errs := each(r.planned(), func(n string) error { return r.claim(ctx, n) }); len(errs) > 0 {
 		return r.finish(ctx, journal.ResultHalted, (&RefusedError{Phase: "claim", Hosts: errs, Touched: true}).Error())
 	}
+	stop := r.startHeartbeat(ctx)
+	defer stop()
 	return r.loop(ctx, p, 0, nil, nil, 0)
 }
 
@@ -49,6 +52,9 @@ func (r *run) loop(ctx context.Context, p *plan.Plan, from int, first map[string
 	for i := from; i < len(p.Batches); i++ {
 		b := p.Batches[i]
 		results := first
+		if stop, res, reason, err := r.stopDeposed(ctx); stop {
+			return res, reason, err
+		}
 		if i != from || first == nil {
 			if err := ctx.Err(); err != nil {
 				return r.finish(ctx, journal.ResultInterrupted, "interrupted before host batch "+fmt.Sprint(i+1))
@@ -78,7 +84,16 @@ func (r *run) loop(ctx context.Context, p *plan.Plan, from int, first map[string
 				}
 			}
 		}
+		// reattach_deadline runs from when a host was lost: one its follow
+		// already waited for is not waited for again.
 		waitStart := o.Now()
+		r.mu.Lock()
+		for _, n := range b.Hosts {
+			if t, ok := r.lostAt[n]; ok && results[n] == plan.HostUnknown && t.Before(waitStart) {
+				waitStart = t
+			}
+		}
+		r.mu.Unlock()
 		var d plan.Decision
 		for {
 			d = plan.Evaluate(plan.Outcome{Batches: p.HostNames(), Batch: i, Results: results,
@@ -100,6 +115,9 @@ func (r *run) loop(ctx context.Context, p *plan.Plan, from int, first map[string
 			if results[n] != plan.HostSucceeded && results[n] != plan.HostUnknown {
 				tolerated++
 			}
+		}
+		if stop, res, reason, err := r.stopDeposed(ctx); stop {
+			return res, reason, err // its rollbacks and next batch are the new owner's
 		}
 		rolledBackOK := true
 		for _, n := range d.Rollback {
@@ -145,6 +163,7 @@ func (r *run) finish(ctx context.Context, res journal.Result, reason string) (jo
 	r.o.Progress.Note("", fmt.Sprintf("fleet rollout %s: %s: %s", r.o.FleetID, res, reason))
 	r.mu.Lock()
 	r.j.Result = res
+	r.j.Released = true // this controller drives it no more: the lease is free
 	r.mu.Unlock()
 	err := r.save()
 	// The claims are written with a fresh context: an interrupt still
@@ -172,6 +191,7 @@ func (r *run) step(ctx context.Context, n string, s Step, phase plan.Phase) plan
 	}
 	r.mu.Lock()
 	from := r.j.Host(n).Offset
+	delete(r.lostAt, n)
 	r.mu.Unlock()
 	if err := h.Start(ctx, s); err != nil {
 		r.o.Progress.Note(n, "not started: "+err.Error())
@@ -244,6 +264,12 @@ func (r *run) follow(ctx context.Context, h Host, s Step, from int64) (int64, er
 			lostSince = r.o.Now()
 		}
 		if r.o.Now().Sub(lostSince) >= r.o.Strategy.ReattachDeadline {
+			r.mu.Lock()
+			if r.lostAt == nil {
+				r.lostAt = map[string]time.Time{}
+			}
+			r.lostAt[h.Name()] = lostSince
+			r.mu.Unlock()
 			return from, fmt.Errorf("%w; unreachable for %v (reattach_deadline)", err, r.o.Strategy.ReattachDeadline)
 		}
 		r.o.Progress.Note(h.Name(), fmt.Sprintf("reattaching at byte %d: %v", from, err))
@@ -375,8 +401,15 @@ func (r *run) save() error {
 	return writeJournal(r.o.JournalPath, data)
 }
 
-// claim writes host n's claim from the journal.
+// claim writes host n's claim from the journal; once another controller
+// took the rollout over, nothing (the claims are its own now).
 func (r *run) claim(ctx context.Context, n string) error {
+	if r.deposedBy() != "" {
+		return nil
+	}
+	l := r.claimLock(n)
+	l.Lock()
+	defer l.Unlock()
 	r.mu.Lock()
 	c, ok := journal.ClaimFor(r.j, n)
 	var data []byte

@@ -35,6 +35,11 @@ type Claim struct {
 	// host that is done while the rollout goes on stays claimed:
 	// rollback-all may still need it.
 	Finished bool `json:"finished,omitempty"`
+	// Heartbeat is when the controller last refreshed the lease; TakeOvers
+	// who went on with the rollout after its starter (Owner).
+	Heartbeat time.Time  `json:"heartbeat,omitzero"`
+	TakeOvers []TakeOver `json:"take_overs,omitempty"`
+	Released  bool       `json:"released,omitempty"`
 }
 
 // Part is a host's part of the rollout, as its claim records it.
@@ -68,7 +73,10 @@ func ClaimFor(j *Journal, host string) (*Claim, bool) {
 		Host:       host,
 		Part: Part{Batch: h.Batch, Phase: h.Phase, RolloutID: h.RolloutID, Unit: h.Unit,
 			BootID: h.BootID, Result: h.Result, Updated: h.Updated},
-		Finished: j.Result.Final(),
+		Finished:  j.Result.Final(),
+		Heartbeat: j.Heartbeat,
+		TakeOvers: append([]TakeOver(nil), j.TakeOvers...),
+		Released:  j.Released,
 	}, true
 }
 

@@ -61,6 +61,16 @@ type Journal struct {
 	// Skipped are the hosts left out of the plan by --skip-unreachable:
 	// still on their old release, and said so by every report.
 	Skipped []Skipped `json:"skipped,omitempty"`
+	// Heartbeat is when the controller last refreshed its lease (the
+	// claims' heartbeat): every Lease/LeaseBeats while it runs.
+	Heartbeat time.Time `json:"heartbeat,omitzero"`
+	// TakeOvers are the controllers that went on with the rollout after
+	// the one that started it, in order (Owner is the last).
+	TakeOvers []TakeOver `json:"take_overs,omitempty"`
+	// Released: the controller ended (halted, interrupted, done) and
+	// drives the rollout no more: the lease is free at once, whatever the
+	// heartbeat. A killed controller never releases: its lease expires.
+	Released bool `json:"released,omitempty"`
 }
 
 // Skipped is a host left out of the rollout, and why.

@@ -158,6 +158,16 @@ func TestDecodeRefuses(t *testing.T) {
 		{"bad strategy", mutate(func(j *journal.Journal) { j.Strategy.Ramp = []string{"1", "0%"} }), "strategy: ramp[1] 0%"},
 		{"strategy fails validation", mutate(func(j *journal.Journal) { j.Strategy.FailureAction = "explode" }), `failure_action: "explode"`},
 		{"bad deadline", mutate(func(j *journal.Journal) { j.Strategy.ReattachDeadline = "soon" }), "reattach_deadline soon"},
+		{"bad lease", mutate(func(j *journal.Journal) { j.Strategy.Lease = "soon" }), "lease soon"},
+		{"take-over by no one", mutate(func(j *journal.Journal) {
+			j.TakeOvers = []journal.TakeOver{{From: "a@b", At: j.Started, Silent: "1s"}}
+		}), "take-over 1: no by"},
+		{"take-over without a time", mutate(func(j *journal.Journal) {
+			j.TakeOvers = []journal.TakeOver{{By: "c@d", From: "a@b", Silent: "1s"}}
+		}), "take-over 1: no time"},
+		{"take-over silence not a duration", mutate(func(j *journal.Journal) {
+			j.TakeOvers = []journal.TakeOver{{By: "c@d", From: "a@b", At: j.Started, Silent: "long"}}
+		}), `take-over 1: silent "long"`},
 		{"no batches", mutate(func(j *journal.Journal) { j.Batches = nil; j.Hosts = nil }), "no host batches"},
 		{"empty batch", mutate(func(j *journal.Journal) { j.Batches = append(j.Batches, []string{}) }), "host batch 4 is empty"},
 		{"host planned twice", mutate(func(j *journal.Journal) { j.Batches[2] = []string{"app1"} }), "host app1 is in the plan twice"},

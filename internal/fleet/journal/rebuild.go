@@ -53,6 +53,16 @@ func Rebuild(id string, claims []*Claim) (*Journal, error) {
 		Strategy: first.Strategy, Batches: cloneBatches(first.Batches),
 		Skipped: append([]Skipped(nil), first.Skipped...),
 	}
+	// The freshest claim knows the latest owner: a host unreachable at a
+	// take-over still shows the one before.
+	for _, c := range byHost {
+		if len(c.TakeOvers) > len(j.TakeOvers) {
+			j.TakeOvers = append([]TakeOver(nil), c.TakeOvers...)
+		}
+		if c.Heartbeat.After(j.Heartbeat) {
+			j.Heartbeat = c.Heartbeat
+		}
+	}
 	for b, batch := range j.Batches {
 		for _, name := range batch {
 			h := Host{Name: name, Batch: b, Phase: plan.PhasePending}

@@ -23,6 +23,7 @@ type Strategy struct {
 	FailureAction    string         `json:"failure_action,omitempty"`
 	MinAvailable     string         `json:"min_available,omitempty"`
 	ReattachDeadline string         `json:"reattach_deadline,omitempty"`
+	Lease            string         `json:"lease,omitempty"`
 }
 
 // FromPlan writes s down.
@@ -45,6 +46,9 @@ func FromPlan(s plan.Strategy) Strategy {
 	}
 	if s.ReattachDeadline != 0 {
 		out.ReattachDeadline = s.ReattachDeadline.String()
+	}
+	if s.Lease != 0 {
+		out.Lease = s.Lease.String()
 	}
 	return out
 }
@@ -72,6 +76,11 @@ func (s Strategy) Plan() (plan.Strategy, error) {
 	if s.ReattachDeadline != "" {
 		if out.ReattachDeadline, err = time.ParseDuration(s.ReattachDeadline); err != nil {
 			return plan.Strategy{}, fmt.Errorf("reattach_deadline %s: not a duration", clip(s.ReattachDeadline))
+		}
+	}
+	if s.Lease != "" {
+		if out.Lease, err = time.ParseDuration(s.Lease); err != nil {
+			return plan.Strategy{}, fmt.Errorf("lease %s: not a duration", clip(s.Lease))
 		}
 	}
 	out.MaxParallel = s.MaxParallel

@@ -183,6 +183,7 @@ func (j *Journal) Validate() error {
 		p.add("schema %q, want %q", clip(j.Schema), Schema)
 	}
 	p.common(j.ID, j.Service, j.Kind, j.Target, j.Controller, j.Started, j.Strategy, j.Batches, j.Skipped)
+	p.takeOvers(j.TakeOvers)
 	switch j.Result {
 	case ResultRunning, ResultSucceeded, ResultRolledBack, ResultHalted, ResultFailed, ResultInterrupted:
 	default:
@@ -229,6 +230,7 @@ func (c *Claim) Validate() error {
 		p.add("schema %q, want %q", clip(c.Schema), ClaimSchema)
 	}
 	p.common(c.FleetID, c.Service, c.Kind, c.Target, c.Controller, c.Created, c.Strategy, c.Batches, c.Skipped)
+	p.takeOvers(c.TakeOvers)
 	if why := nameProblem(c.Host); why != "" {
 		p.add("host name %q %s", clip(c.Host), why)
 	} else {

@@ -26,7 +26,7 @@ const maxDecodeErrors = 50
 
 // strategyKeys are the keys of the fleet.hosts mapping, in doc order.
 var strategyKeys = []string{"batch", "ramp", "max_parallel", "max_per_label", "order_by",
-	"failure_budget", "failure_action", "min_available", "reattach_deadline"}
+	"failure_budget", "failure_action", "min_available", "reattach_deadline", "lease"}
 
 // StrategyKeys are the keys of the fleet.hosts mapping, in doc order (for
 // config's JSON Schema test).
@@ -233,6 +233,8 @@ func (d *decoder) strategy(node ast.Node) Strategy {
 			s.MinAvailable = d.step(v, k, "instances")
 		case "reattach_deadline":
 			s.ReattachDeadline = d.duration(v, k)
+		case "lease":
+			s.Lease = d.duration(v, k)
 		default:
 			d.add(kv.Key, "", "unknown key %q in %s%s", clip(k), Field, suggest(k))
 		}

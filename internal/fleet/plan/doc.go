@@ -27,6 +27,7 @@
 //	    failure_action: rollback   # rollback | rollback-all | halt
 //	    min_available: "75%"       # serving instances fleet-wide, or a count
 //	    reattach_deadline: 10m     # how long an unreachable host is waited for
+//	    lease: 30s                 # the fleet lock: a silent controller past it is gone
 //
 // internal/config calls DecodeStrategy with the value node of fleet.hosts
 // (see its doc); ParseStrategy reads the same mapping from bytes. So that

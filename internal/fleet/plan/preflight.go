@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // HostState is what a host reported just before a host batch.
@@ -32,7 +33,11 @@ type HostState struct {
 // Claim is an unfinished fleet rollout claim on a host, as preflight sees it.
 type Claim struct {
 	FleetID string
-	Owner   string // who started it (user@machine), for the message
+	Owner   string // who drives it (user@machine), for the message
+	// Live: its controller was heard of Silent ago, within its lease: it
+	// runs. Else it ended or is gone, and --resume may take the rollout on.
+	Live   bool
+	Silent time.Duration
 }
 
 // Check is what Preflight decides on.
@@ -146,8 +151,13 @@ func Preflight(c Check) Verdict {
 				if cl.Owner != "" {
 					owner = " by " + cl.Owner
 				}
-				refuse("host %s is claimed by fleet rollout %s (started%s), which has not finished: finish it with `deploy --resume`, or take it over with --take-over",
-					h.Name, cl.FleetID, owner)
+				if cl.Live {
+					refuse("host %s is claimed by fleet rollout %s (started%s), which has not finished: its controller is running (heard of %v ago): wait for it to end; if it is gone, finish it with `fleet deploy FILE --resume` once its lease expires, or now with --resume --take-over",
+						h.Name, cl.FleetID, owner, cl.Silent.Round(time.Second))
+					continue
+				}
+				refuse("host %s is claimed by fleet rollout %s (started%s), which has not finished: its controller ended or is gone (silent %v): finish it with `fleet deploy FILE --resume`",
+					h.Name, cl.FleetID, owner, cl.Silent.Round(time.Second))
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sysroll/sysroll/internal/fleet/plan"
 )
@@ -107,7 +108,14 @@ func TestPreflight(t *testing.T) {
 					h[2].Claims = []plan.Claim{{FleetID: "f1"}, {FleetID: "f0", Owner: "ops@laptop"}}
 				})},
 			wantCap: plan.Capacity{Total: 12, Serving: 12, Lost: 1, Floor: 11},
-			want:    []string{"host app03 is claimed by fleet rollout f0 (started by ops@laptop), which has not finished", "--take-over"}},
+			want:    []string{"host app03 is claimed by fleet rollout f0 (started by ops@laptop), which has not finished: its controller ended or is gone (silent 0s)", "`fleet deploy FILE --resume`"}},
+		{name: "claim of a running controller refuses, naming it",
+			c: plan.Check{FleetID: "f1", Batch: []string{"app01"}, MaxDown: one,
+				Hosts: with(healthy(3), func(h []plan.HostState) {
+					h[2].Claims = []plan.Claim{{FleetID: "f0", Owner: "ops@laptop", Live: true, Silent: 4 * time.Second}}
+				})},
+			wantCap: plan.Capacity{Total: 12, Serving: 12, Lost: 1, Floor: 11},
+			want:    []string{"host app03 is claimed by fleet rollout f0 (started by ops@laptop), which has not finished: its controller is running (heard of 4s ago)", "--resume --take-over"}},
 		{name: "own claim does not block",
 			c: plan.Check{FleetID: "f1", Batch: []string{"app01"}, MaxDown: one,
 				Hosts: with(healthy(3), func(h []plan.HostState) { h[0].Claims = []plan.Claim{{FleetID: "f1"}} })},

@@ -20,6 +20,20 @@ const MaxLabels = 16
 // before the fleet rollout halts with a report.
 const DefaultReattachDeadline = 10 * time.Minute
 
+// DefaultLease is how long a running controller's claims stay live
+// without a heartbeat: it refreshes them every Lease/LeaseBeats, so a
+// live controller is never taken for a dead one over a beat or two lost
+// to a slow link, and a killed one blocks a resume for at most this long.
+const DefaultLease = 30 * time.Second
+
+// LeaseBeats is how many heartbeats a running controller writes per
+// lease (one definition: HeartbeatEvery).
+const LeaseBeats = 3
+
+// HeartbeatEvery is how often a running controller refreshes its claims'
+// heartbeat for lease (10 s at DefaultLease).
+func HeartbeatEvery(lease time.Duration) time.Duration { return lease / LeaseBeats }
+
 // labelRe is what a label key may be: the inventory's group=web, zone, rack.
 var labelRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
 
@@ -63,6 +77,11 @@ type Strategy struct {
 	// before the rollout halts with a report. Default
 	// DefaultReattachDeadline.
 	ReattachDeadline time.Duration
+	// Lease is how long the fleet lock (the claims) of a running
+	// controller holds without a heartbeat: past it the controller is
+	// taken for gone and --resume may go on without --take-over. Default
+	// DefaultLease.
+	Lease time.Duration
 }
 
 // WithDefaults returns s with unset fields set to their defaults.
@@ -75,6 +94,9 @@ func (s Strategy) WithDefaults() Strategy {
 	}
 	if s.ReattachDeadline == 0 {
 		s.ReattachDeadline = DefaultReattachDeadline
+	}
+	if s.Lease == 0 {
+		s.Lease = DefaultLease
 	}
 	return s
 }
@@ -170,6 +192,9 @@ func (s Strategy) Validate() error {
 		add("reattach_deadline", "%v must be between 1s and 24h", s.ReattachDeadline)
 	} else if s.ReattachDeadline > 0 && s.ReattachDeadline < time.Second {
 		add("reattach_deadline", "%v must be between 1s and 24h: a blip of the link is not a lost host", s.ReattachDeadline)
+	}
+	if s.Lease < 0 || s.Lease > time.Hour || (s.Lease > 0 && s.Lease < time.Second) {
+		add("lease", "%v must be between 1s and 1h", s.Lease)
 	}
 	return errors.Join(errs...)
 }
