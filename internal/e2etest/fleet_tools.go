@@ -126,3 +126,26 @@ func WriteHelloRelease(tb testing.TB, dir, version, failOn string) string {
 	}
 	return d
 }
+
+// UninstallAtEnd uninstalls service name (--purge) from h when tb ends,
+// logging rather than failing when there is nothing left to remove.
+func (h *Host) UninstallAtEnd(tb testing.TB, name string) {
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if out, err := h.Exec(ctx, BinDir+"/sysroll", "uninstall", name, "--purge"); err != nil {
+			tb.Logf("%s: uninstall %s: %v\n%s", h.Name(), name, err, out)
+		}
+	})
+}
+
+// WithHosts is the controller's service file: yaml, then hosts: with
+// each host's name and address, then fleet.hosts (e.g. "{batch: 1}").
+func WithHosts(yaml string, hosts []*Host, fleetHosts string) string {
+	var b strings.Builder
+	b.WriteString(yaml + "hosts:\n")
+	for _, h := range hosts {
+		fmt.Fprintf(&b, "  - {name: %s, address: %s}\n", h.Name(), h.Addr())
+	}
+	return b.String() + "fleet:\n  hosts: " + fleetHosts + "\n"
+}

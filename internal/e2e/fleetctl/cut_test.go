@@ -33,7 +33,7 @@ func TestCutLink(t *testing.T) {
 	t.Logf("cut %v; controller ended %v into it; h2's step ended %v into it; %d probes of h2, none without an instance answering",
 		c.cutFor.Round(100*time.Millisecond), c.ctlEnded.Round(100*time.Millisecond), c.stepEnded.Round(100*time.Millisecond), c.probes)
 	// The step completed on h2 on its own, in the same boot.
-	hist := hostExec(t, h2, e2etest.BinDir+"/sysroll", "history", s.name, "--fleet", sum.FleetID, "--json")
+	hist := h2.MustExec(t, e2etest.BinDir+"/sysroll", "history", s.name, "--fleet", sum.FleetID, "--json")
 	if !strings.Contains(strings.Join(strings.Fields(hist), ""), `"result":"succeeded"`) {
 		t.Errorf("h2's record of %s after the cut is not succeeded: %s", sum.FleetID, hist)
 	}
@@ -52,17 +52,17 @@ func TestCutLink(t *testing.T) {
 	journal := hostOut(t, "sh", "-c", "cat "+state+"/fleet/"+s.name+"/*.json | sha256sum")
 	start := time.Now()
 	dry := s.controller("fleet", "deploy", s.file(), "--resume", "--dry-run", "--ssh-config", cfg, "--state-dir", state, "--json")
-	if dry.code != 0 {
+	if dry.Code != 0 {
 		t.Fatalf("--resume --dry-run: %s", dry)
 	}
-	_, dsum := parse(t, dry.stdout)
+	_, dsum := parse(t, dry.Stdout)
 	t.Logf("--resume --dry-run: %+v", dsum.Hosts)
 	dgot := map[string]string{}
 	for _, h := range dsum.Hosts {
 		dgot[h.Host] = h.Result
 	}
 	if dsum.FleetID != sum.FleetID || dgot["h1"] != "would done" || dgot["h2"] != "would done" || dgot["h3"] != "would continue" {
-		t.Errorf("--resume --dry-run of %s: %v, want h1 done, h2 done, h3 continue:\n%s", sum.FleetID, dgot, dry.stdout)
+		t.Errorf("--resume --dry-run of %s: %v, want h1 done, h2 done, h3 continue:\n%s", sum.FleetID, dgot, dry.Stdout)
 	}
 	for _, h := range s.f.Hosts() {
 		if after := s.claimFootprint(h); after != before[h.Name()] {
@@ -75,10 +75,10 @@ func TestCutLink(t *testing.T) {
 
 	// --resume converges.
 	res := s.controller("fleet", "deploy", s.file(), "--resume", "--ssh-config", cfg, "--state-dir", state, "--json")
-	if res.code != 0 {
+	if res.Code != 0 {
 		t.Fatalf("--resume after the link returned: %s", res)
 	}
-	_, rsum := parse(t, res.stdout)
+	_, rsum := parse(t, res.Stdout)
 	if rsum.Result != "succeeded" || rsum.FleetID != sum.FleetID {
 		t.Errorf("--resume summary %+v", rsum)
 	}
@@ -88,11 +88,11 @@ func TestCutLink(t *testing.T) {
 		}
 	}
 	st := s.controller("fleet", "status", s.file(), "--ssh-config", cfg)
-	if st.code != 0 {
+	if st.Code != 0 {
 		t.Errorf("fleet status after --resume: %s", st)
 	}
 	t.Logf("converged %v after the link returned (dry run %v, resume %v)", time.Since(start).Round(100*time.Millisecond),
-		dry.took.Round(100*time.Millisecond), res.took.Round(100*time.Millisecond))
+		dry.Took.Round(100*time.Millisecond), res.Took.Round(100*time.Millisecond))
 }
 
 // cut is what cutMidStep saw.
@@ -166,17 +166,17 @@ func (s *service) cutMidStep(artifact string) *cut {
 	}
 
 	r := c.r
-	if r.code != 1 {
+	if r.Code != 1 {
 		t.Fatalf("fleet deploy across a long cut: want exit 1: %s", r)
 	}
-	lines, sum := parse(t, r.stdout)
+	lines, sum := parse(t, r.Stdout)
 	c.sum = sum
 	got := map[string]string{}
 	for _, h := range sum.Hosts {
 		got[h.Host] = h.Result
 	}
 	if sum.Result != "halted" || got["h1"] != "succeeded" || got["h2"] != "unknown" || got["h3"] != "untouched" {
-		t.Errorf("summary %s %v, want halted with h1 succeeded, h2 unknown, h3 untouched:\n%s", sum.Result, got, r.stdout)
+		t.Errorf("summary %s %v, want halted with h1 succeeded, h2 unknown, h3 untouched:\n%s", sum.Result, got, r.Stdout)
 	}
 	resume := "sysroll fleet deploy " + s.file() + " --resume --ssh-config " + c.cfg + " --state-dir " + c.state
 	named, printed := false, false
@@ -192,12 +192,12 @@ func (s *service) cutMidStep(artifact string) *cut {
 		}
 	}
 	if !named || !printed {
-		t.Errorf("the controller's account names h2 unknown: %v; prints %q: %v:\n%s", named, resume, printed, r.stdout)
+		t.Errorf("the controller's account names h2 unknown: %v; prints %q: %v:\n%s", named, resume, printed, r.Stdout)
 	}
 	if after := s.invocations(h3); after != h3Before {
 		t.Errorf("h3's instances were restarted:\nbefore %s\nafter  %s", h3Before, after)
 	}
-	if n := strings.TrimSpace(hostExec(t, h3, "sh", "-c", e2etest.BinDir+"/sysroll history "+s.name+" --json | grep -c fleet_id || true")); n != "0" {
+	if n := strings.TrimSpace(h3.MustExec(t, "sh", "-c", e2etest.BinDir+"/sysroll history "+s.name+" --json | grep -c fleet_id || true")); n != "0" {
 		t.Errorf("h3 has %s fleet records: it was started", n)
 	}
 	if got := s.releases(h3); got != s.want("v1") {
@@ -242,13 +242,13 @@ func (s *service) invocations(h *e2etest.Host) string {
 	for _, p := range s.ports {
 		argv = append(argv, s.name+"@"+strconv.Itoa(p)+".service")
 	}
-	return hostExec(s.t, h, argv...)
+	return h.MustExec(s.t, argv...)
 }
 
 // bootID is h's kernel boot ID.
 func bootID(t *testing.T, h *e2etest.Host) string {
 	t.Helper()
-	return strings.TrimSpace(hostExec(t, h, "cat", "/proc/sys/kernel/random/boot_id"))
+	return strings.TrimSpace(h.MustExec(t, "cat", "/proc/sys/kernel/random/boot_id"))
 }
 
 // probe asks, every 200 ms from inside h (not over the link), whether any
@@ -315,8 +315,8 @@ func TestCutLinkStepFails(t *testing.T) {
 	s := newServiceFor(t, "fc-cutfail", 8*time.Second, 25351, 25352)
 	marker := "/etc/fc-cutfail-here"
 	h2, h3 := s.f.Host("h2"), s.f.Host("h3")
-	hostExec(t, h2, "touch", marker)
-	t.Cleanup(func() { hostExec(t, h2, "rm", "-f", marker) })
+	h2.MustExec(t, "touch", marker)
+	t.Cleanup(func() { h2.MustExec(t, "rm", "-f", marker) })
 	// v2 fails at start on h2's second instance only: its step passes the
 	// first and fails the second, long enough to outlive the controller.
 	rel := s.ownRelease("v2", "")
@@ -328,7 +328,7 @@ func TestCutLinkStepFails(t *testing.T) {
 	c := s.cutMidStep(rel)
 	t.Logf("cut %v; controller ended %v into it; h2's step ended %v into it; %d probes of h2, none without an instance answering",
 		c.cutFor.Round(100*time.Millisecond), c.ctlEnded.Round(100*time.Millisecond), c.stepEnded.Round(100*time.Millisecond), c.probes)
-	hist := hostExec(t, h2, e2etest.BinDir+"/sysroll", "history", s.name, "--fleet", c.sum.FleetID, "--json")
+	hist := h2.MustExec(t, e2etest.BinDir+"/sysroll", "history", s.name, "--fleet", c.sum.FleetID, "--json")
 	if !strings.Contains(strings.Join(strings.Fields(hist), ""), `"result":"rolled-back"`) {
 		t.Errorf("h2's record of %s after the cut is not rolled-back: %s", c.sum.FleetID, hist)
 	}
@@ -341,32 +341,32 @@ func TestCutLinkStepFails(t *testing.T) {
 	}
 
 	dry := s.controller("fleet", "deploy", s.file(), "--resume", "--dry-run", "--ssh-config", c.cfg, "--state-dir", c.state, "--json")
-	if dry.code != 0 {
+	if dry.Code != 0 {
 		t.Fatalf("--resume --dry-run: %s", dry)
 	}
-	_, dsum := parse(t, dry.stdout)
+	_, dsum := parse(t, dry.Stdout)
 	t.Logf("--resume --dry-run: %+v", dsum.Hosts)
 	dgot := map[string]string{}
 	for _, h := range dsum.Hosts {
 		dgot[h.Host] = h.Result
 	}
 	if dgot["h1"] != "would done" || dgot["h2"] != "would failure" || dgot["h3"] != "would continue" {
-		t.Errorf("--resume --dry-run: %v, want h1 done, h2 failure, h3 continue:\n%s", dgot, dry.stdout)
+		t.Errorf("--resume --dry-run: %v, want h1 done, h2 failure, h3 continue:\n%s", dgot, dry.Stdout)
 	}
 
 	res := s.controller("fleet", "deploy", s.file(), "--resume", "--ssh-config", c.cfg, "--state-dir", c.state, "--json")
-	if res.code != 1 {
+	if res.Code != 1 {
 		t.Fatalf("--resume of a rollout whose h2 failed: want exit 1: %s", res)
 	}
-	_, rsum := parse(t, res.stdout)
-	t.Logf("--resume: %s (%v) in %v", rsum.Result, rsum.Hosts, res.took.Round(100*time.Millisecond))
+	_, rsum := parse(t, res.Stdout)
+	t.Logf("--resume: %s (%v) in %v", rsum.Result, rsum.Hosts, res.Took.Round(100*time.Millisecond))
 	if got := s.releases(h2); got != reverted {
 		t.Errorf("h2 after --resume: %s, want %s (as its step left it)", got, reverted)
 	}
 	if got := s.releases(h3); got != s.want("v1") {
 		t.Errorf("h3 after --resume: %s, want %s (never started)", got, s.want("v1"))
 	}
-	if n := strings.TrimSpace(hostExec(t, h3, "sh", "-c", e2etest.BinDir+"/sysroll history "+s.name+" --json | grep -c fleet_id || true")); n != "0" {
+	if n := strings.TrimSpace(h3.MustExec(t, "sh", "-c", e2etest.BinDir+"/sysroll history "+s.name+" --json | grep -c fleet_id || true")); n != "0" {
 		t.Errorf("h3 has %s fleet records after --resume: it was started", n)
 	}
 }

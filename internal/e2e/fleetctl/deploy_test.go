@@ -23,10 +23,10 @@ func TestGoodRelease(t *testing.T) {
 	rel := s.release("v2", "")
 	r := s.controller("fleet", "deploy", s.file(), "--artifact", rel, "--version", "v2",
 		"--ssh-config", s.f.SSHConfigPath(), "--state-dir", state, "--json")
-	if r.code != 0 {
+	if r.Code != 0 {
 		t.Fatalf("fleet deploy: %s", r)
 	}
-	lines, sum := parse(t, r.stdout)
+	lines, sum := parse(t, r.Stdout)
 	for _, h := range s.f.Hosts() {
 		if got := s.releases(h); got != s.want("v2") {
 			t.Errorf("%s: instances %s, want %s", h.Name(), got, s.want("v2"))
@@ -75,7 +75,7 @@ func TestGoodRelease(t *testing.T) {
 		steps[l.Host] = st
 	}
 	if len(steps) != 3 || len(marks) != 2*3*len(s.ports) {
-		t.Fatalf("events of %d hosts, %d batch marks; want 3 hosts, %d marks:\n%s", len(steps), len(marks), 2*3*len(s.ports), r.stdout)
+		t.Fatalf("events of %d hosts, %d batch marks; want 3 hosts, %d marks:\n%s", len(steps), len(marks), 2*3*len(s.ports), r.Stdout)
 	}
 	slices.SortStableFunc(marks, func(a, b mark) int { return a.at.Compare(b.at) })
 	inFlight, most := 0, 0
@@ -104,7 +104,7 @@ func TestGoodRelease(t *testing.T) {
 		t.Errorf("journal %s: %v, %+v", sum.Journal, err, j)
 	}
 	for _, h := range s.f.Hosts() {
-		raw := hostExec(t, h, "cat", "/var/lib/sysroll/fc-good/fleet/"+sum.FleetID+".json")
+		raw := h.MustExec(t, "cat", "/var/lib/sysroll/fc-good/fleet/"+sum.FleetID+".json")
 		c, err := journal.DecodeClaim(h.Name(), []byte(raw))
 		if err != nil || !c.Finished || c.Part.Result != "succeeded" {
 			t.Errorf("%s: claim: %v, %+v", h.Name(), err, c)
@@ -114,15 +114,15 @@ func TestGoodRelease(t *testing.T) {
 	// Again: nothing to copy.
 	again := s.controller("fleet", "deploy", s.file(), "--artifact", rel, "--version", "v2",
 		"--ssh-config", s.f.SSHConfigPath(), "--state-dir", state, "--json")
-	if again.code != 0 {
+	if again.Code != 0 {
 		t.Fatalf("second fleet deploy: %s", again)
 	}
-	_, sum2 := parse(t, again.stdout)
+	_, sum2 := parse(t, again.Stdout)
 	for _, h := range sum2.Hosts {
 		t.Logf("second deploy: %s sent %d bytes (%s)", h.Host, h.Sent, h.Detail)
 		if h.Sent != 0 || h.Result != "succeeded" {
 			t.Errorf("second deploy: %s sent %d bytes, %s; want 0, succeeded", h.Host, h.Sent, h.Result)
 		}
 	}
-	t.Logf("first deploy %s, second %s", r.took.Round(time.Millisecond), again.took.Round(time.Millisecond))
+	t.Logf("first deploy %s, second %s", r.Took.Round(time.Millisecond), again.Took.Round(time.Millisecond))
 }

@@ -43,16 +43,16 @@ func TestFleetLock(t *testing.T) {
 	id := s.claimID(s.f.Host("h3"))
 
 	b := s.controller("fleet", "deploy", s.file(), "--resume", "--ssh-config", cfg, "--state-dir", t.TempDir())
-	t.Logf("--resume while A runs: exit %d: %s", b.code, strings.TrimSpace(b.stderr))
+	t.Logf("--resume while A runs: exit %d: %s", b.Code, strings.TrimSpace(b.Stderr))
 	for _, want := range []string{"fleet rollout " + id + " is driven by " + owner, "heard of ", "lease 4s",
 		"here, to take it over now: sysroll fleet deploy " + s.file() + " --resume --ssh-config " + cfg + " --state-dir "} {
-		if b.code != 1 || !strings.Contains(b.stderr, want) {
+		if b.Code != 1 || !strings.Contains(b.Stderr, want) {
 			t.Errorf("--resume while A runs: want exit 1 saying %q: %s", want, b)
 		}
 	}
 	d := s.controller("fleet", "deploy", s.file(), "--artifact", s.ownRelease("v3", ""), "--version", "v3",
 		"--ssh-config", cfg, "--state-dir", t.TempDir())
-	if d.code == 0 || !strings.Contains(d.stderr, "claimed by fleet rollout "+id+" (started by "+owner+")") || !strings.Contains(d.stderr, "its controller is running") {
+	if d.Code == 0 || !strings.Contains(d.Stderr, "claimed by fleet rollout "+id+" (started by "+owner+")") || !strings.Contains(d.Stderr, "its controller is running") {
 		t.Errorf("fleet deploy of v3 while A runs: want a refusal naming %s running: %s", id, d)
 	}
 	h3 := s.f.Host("h3")
@@ -70,21 +70,21 @@ func TestFleetLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	if r := a.wait(t); r.code == 0 {
+	if r := a.wait(t); r.Code == 0 {
 		t.Fatalf("the killed controller exited 0: %s", r)
 	}
 	early := s.controller("fleet", "deploy", s.file(), "--resume", "--ssh-config", cfg, "--state-dir", t.TempDir())
-	if early.code != 1 || !strings.Contains(early.stderr, "is driven by "+owner) {
+	if early.Code != 1 || !strings.Contains(early.Stderr, "is driven by "+owner) {
 		t.Errorf("--resume %v after the kill, within the lease: want it refused: %s", time.Since(killed).Round(100*time.Millisecond), early)
 	}
 	time.Sleep(time.Until(killed.Add(5 * time.Second)))
 	state := t.TempDir()
 	r := s.controller("fleet", "deploy", s.file(), "--resume", "--ssh-config", cfg, "--state-dir", state, "--json")
-	t.Logf("--resume %v after the kill: exit %d in %v", time.Since(killed).Round(100*time.Millisecond), r.code, r.took.Round(100*time.Millisecond))
-	if r.code != 0 {
+	t.Logf("--resume %v after the kill: exit %d in %v", time.Since(killed).Round(100*time.Millisecond), r.Code, r.Took.Round(100*time.Millisecond))
+	if r.Code != 0 {
 		t.Fatalf("--resume after the lease passed: %s", r)
 	}
-	lines, sum := parse(t, r.stdout)
+	lines, sum := parse(t, r.Stdout)
 	if sum.FleetID != id || sum.Result != "succeeded" {
 		t.Errorf("--resume summary %+v", sum)
 	}
@@ -95,13 +95,13 @@ func TestFleetLock(t *testing.T) {
 		}
 	}
 	if !tookOver {
-		t.Errorf("--resume does not say it took %s over:\n%s", id, r.stdout)
+		t.Errorf("--resume does not say it took %s over:\n%s", id, r.Stdout)
 	}
 	for _, h := range s.f.Hosts() {
 		if got := s.releases(h); got != s.want("v2") {
 			t.Errorf("%s after --resume: %s, want %s", h.Name(), got, s.want("v2"))
 		}
-		c := strings.Join(strings.Fields(hostExec(t, h, "cat", "/var/lib/sysroll/"+s.name+"/fleet/"+id+".json")), " ")
+		c := strings.Join(strings.Fields(h.MustExec(t, "cat", "/var/lib/sysroll/"+s.name+"/fleet/"+id+".json")), " ")
 		if !strings.Contains(c, `"take_overs": [ { "by": "`+owner+`", "from": "`+owner+`"`) || strings.Contains(c, `"forced"`) || !strings.Contains(c, `"finished": true`) {
 			t.Errorf("%s: the claim does not record the take-over (or is not finished): %s", h.Name(), c)
 		}

@@ -43,10 +43,10 @@ func TestLostLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := run.wait(t)
-	if r.code != 0 {
+	if r.Code != 0 {
 		t.Fatalf("fleet deploy across a cut link: %s", r)
 	}
-	lines, _ := parse(t, r.stdout)
+	lines, _ := parse(t, r.Stdout)
 	var seqs []int
 	reattached := false
 	for _, l := range lines {
@@ -62,7 +62,7 @@ func TestLostLink(t *testing.T) {
 		}
 	}
 	if !reattached {
-		t.Errorf("the controller never reattached to h2:\n%s", r.stdout)
+		t.Errorf("the controller never reattached to h2:\n%s", r.Stdout)
 	}
 	if len(seqs) == 0 {
 		t.Fatal("no event of h2")
@@ -102,16 +102,16 @@ func TestInterrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := run.wait(t)
-	if r.code != 1 {
+	if r.Code != 1 {
 		t.Fatalf("interrupted fleet deploy: %s", r)
 	}
-	_, sum := parse(t, r.stdout)
+	_, sum := parse(t, r.Stdout)
 	got := map[string]string{}
 	for _, h := range sum.Hosts {
 		got[h.Host] = h.Result
 	}
 	if got["h1"] != "interrupted" || got["h2"] != "untouched" || got["h3"] != "untouched" || sum.Result != "interrupted" {
-		t.Errorf("summary %+v, want h1 interrupted, h2 and h3 untouched:\n%s", sum, r.stdout)
+		t.Errorf("summary %+v, want h1 interrupted, h2 and h3 untouched:\n%s", sum, r.Stdout)
 	}
 	st := s.status(s.f.Host("h1"))
 	for _, in := range st.Instances {

@@ -5,9 +5,7 @@ package fleetctl
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,28 +36,6 @@ type service struct {
 	local string // the controller's scratch directory
 }
 
-// hostExec runs argv on h, failing the test on an error.
-func hostExec(t *testing.T, h *e2etest.Host, argv ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	out, err := h.Exec(ctx, argv...)
-	if err != nil {
-		t.Fatalf("%s: %s: %v\n%s", h.Name(), strings.Join(argv, " "), err, out)
-	}
-	return string(out)
-}
-
-// helloScript is a release's hello: the real hello binary as version; with
-// failOn, it fails at start on a host that has that file.
-func helloScript(version, failOn string) string {
-	s := "#!/bin/sh\n"
-	if failOn != "" {
-		s += fmt.Sprintf("[ -e %s ] && exec %s/hello --version %s --fail-at-start \"$@\"\n", failOn, e2etest.BinDir, version)
-	}
-	return s + fmt.Sprintf("exec %s/hello --version %s \"$@\"\n", e2etest.BinDir, version)
-}
-
 func newService(t *testing.T, name string, ports ...int) *service {
 	t.Helper()
 	return newServiceFor(t, name, time.Second, ports...)
@@ -78,24 +54,14 @@ func newServiceFor(t *testing.T, name string, healthyFor time.Duration, ports ..
 		if err := c.WriteFile(dir+"/service.yaml", []byte(yaml), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.WriteFile(dir+"/v1/hello", []byte(helloScript("v1", "")), 0o755); err != nil {
+		if err := c.WriteFile(dir+"/v1/hello", []byte(e2etest.HelloScript("v1", "")), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		hostExec(t, h, e2etest.BinDir+"/sysroll", "apply", dir+"/service.yaml", "--artifact", dir+"/v1", "--version", "v1")
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			if out, err := h.Exec(ctx, e2etest.BinDir+"/sysroll", "uninstall", name, "--purge"); err != nil {
-				t.Logf("%s: uninstall %s: %v\n%s", h.Name(), name, err, out)
-			}
-		})
+		h.MustExec(t, e2etest.BinDir+"/sysroll", "apply", dir+"/service.yaml", "--artifact", dir+"/v1", "--version", "v1")
+		h.UninstallAtEnd(t, name)
 	}
 	// The controller's file: the same service, and the fleet.
-	var hosts strings.Builder
-	for _, h := range f.Hosts() {
-		fmt.Fprintf(&hosts, "  - {name: %s, address: %s}\n", h.Name(), h.Addr())
-	}
-	ctl := yaml + "hosts:\n" + hosts.String() + "fleet:\n  hosts: {batch: 1}\n"
+	ctl := e2etest.WithHosts(yaml, f.Hosts(), "{batch: 1}")
 	if err := os.WriteFile(s.file(), []byte(ctl), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -106,79 +72,23 @@ func (s *service) file() string { return filepath.Join(s.local, "service.yaml") 
 
 // release writes a release directory on the controller.
 func (s *service) release(version, failOn string) string {
-	s.t.Helper()
-	dir := filepath.Join(s.local, "releases", version)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		s.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "hello"), []byte(helloScript(version, failOn)), 0o755); err != nil {
-		s.t.Fatal(err)
-	}
-	return dir
+	return e2etest.WriteHelloRelease(s.t, s.local, version, failOn)
 }
 
 // result is one controller run.
-type result struct {
-	code           int
-	stdout, stderr string
-	took           time.Duration
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("exit %d after %s\nstdout:\n%s\nstderr:\n%s", r.code, r.took.Round(time.Millisecond), r.stdout, r.stderr)
-}
+type result = e2etest.ControllerRun
 
 // controller runs the built sysroll on the machine with args.
-func (s *service) controller(args ...string) result {
-	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(s.f.Dir(), "bin", "sysroll"), args...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK=")
-	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errOut.String(), took: time.Since(start)}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		s.t.Fatalf("run the controller: %v", err)
-	}
-	return r
-}
+func (s *service) controller(args ...string) result { return s.f.RunController(s.t, args...) }
 
 // status is `sysroll status NAME --json` on h.
-func (s *service) status(h *e2etest.Host) schema.Status {
-	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, _ := h.Exec(ctx, e2etest.BinDir+"/sysroll", "status", s.name, "--json")
-	var st schema.Status
-	if err := json.Unmarshal(out, &st); err != nil {
-		s.t.Fatalf("%s: status %s: %v: %s", h.Name(), s.name, err, out)
-	}
-	return st
-}
+func (s *service) status(h *e2etest.Host) schema.Status { return h.Status(s.t, s.name) }
 
 // releases is "release:health" of every instance on h, in order.
-func (s *service) releases(h *e2etest.Host) string {
-	st := s.status(h)
-	var out []string
-	for _, in := range st.Instances {
-		out = append(out, in.Release+":"+in.Health)
-	}
-	return strings.Join(out, " ")
-}
+func (s *service) releases(h *e2etest.Host) string { return h.Releases(s.t, s.name) }
 
 // want is releases' answer when every instance is healthy on version.
-func (s *service) want(version string) string {
-	out := make([]string, len(s.ports))
-	for i := range s.ports {
-		out[i] = version + ":healthy"
-	}
-	return strings.Join(out, " ")
-}
+func (s *service) want(version string) string { return e2etest.AllOn(version, len(s.ports)) }
 
 // line is one --json line of the controller.
 type line struct {
@@ -221,7 +131,7 @@ func parse(t *testing.T, out string) (lines []line, summary line) {
 // untouched lists what a rollout leaves on h: the service's fleet
 // directory and the staged releases, to compare before and after.
 func (s *service) footprint(h *e2etest.Host) string {
-	return hostExec(s.t, h, "sh", "-c", "ls -A /var/lib/sysroll/"+s.name+" /var/lib/sysroll/"+s.name+"/fleet 2>/dev/null; echo --; ls -A /var/lib/sysroll/.incoming 2>/dev/null; echo --; "+
+	return h.MustExec(s.t, "sh", "-c", "ls -A /var/lib/sysroll/"+s.name+" /var/lib/sysroll/"+s.name+"/fleet 2>/dev/null; echo --; ls -A /var/lib/sysroll/.incoming 2>/dev/null; echo --; "+
 		e2etest.BinDir+"/sysroll history "+s.name+" --json | grep -c fleet_id || true")
 }
 
@@ -266,11 +176,11 @@ func (s *service) start(onLine func(line), args ...string) *running {
 			}
 		}
 		err := cmd.Wait()
-		res := result{stdout: out.String(), stderr: errOut.String(), took: time.Since(start)}
+		res := result{Stdout: out.String(), Stderr: errOut.String(), Took: time.Since(start)}
 		if ee, ok := err.(*exec.ExitError); ok {
-			res.code = ee.ExitCode()
+			res.Code = ee.ExitCode()
 		} else if err != nil {
-			res.code = -1
+			res.Code = -1
 		}
 		r.done <- res
 	}()

@@ -33,13 +33,13 @@ func TestUnknownHostKey(t *testing.T) {
 	state := t.TempDir()
 	r := s.controller("fleet", "deploy", s.file(), "--artifact", s.release("v2", ""), "--version", "v2",
 		"--ssh-config", cfg, "--state-dir", state)
-	if r.code != 1 {
+	if r.Code != 1 {
 		t.Fatalf("fleet deploy with h3 unknown: %s", r)
 	}
-	if !strings.Contains(r.stderr, "h3") || !strings.Contains(r.stderr, "SHA256:") || !strings.Contains(r.stderr, "refused at connect") {
-		t.Errorf("the refusal does not name h3 with its fingerprint:\n%s", r.stderr)
+	if !strings.Contains(r.Stderr, "h3") || !strings.Contains(r.Stderr, "SHA256:") || !strings.Contains(r.Stderr, "refused at connect") {
+		t.Errorf("the refusal does not name h3 with its fingerprint:\n%s", r.Stderr)
 	}
-	t.Logf("refusal:\n%s", r.stderr)
+	t.Logf("refusal:\n%s", r.Stderr)
 	for _, h := range s.f.Hosts() {
 		if got := s.footprint(h); got != before[h.Name()] {
 			t.Errorf("%s was touched:\nbefore:\n%s\nafter:\n%s", h.Name(), before[h.Name()], got)
@@ -64,15 +64,15 @@ func TestDryRun(t *testing.T) {
 	state := t.TempDir()
 	r := s.controller("fleet", "deploy", s.file(), "--artifact", s.release("v2", ""), "--version", "v2",
 		"--ssh-config", s.f.SSHConfigPath(), "--state-dir", state, "--dry-run")
-	if r.code != 0 {
+	if r.Code != 0 {
 		t.Fatalf("fleet deploy --dry-run: %s", r)
 	}
 	for _, want := range []string{"3 host batches over 3 hosts", "batch 2 (1 host): h2", "would be sent", "would roll"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("dry run output lacks %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("dry run output lacks %q:\n%s", want, r.Stdout)
 		}
 	}
-	t.Logf("dry run:\n%s", r.stdout)
+	t.Logf("dry run:\n%s", r.Stdout)
 	for _, h := range s.f.Hosts() {
 		if got := s.footprint(h); got != before[h.Name()] {
 			t.Errorf("%s was touched:\nbefore:\n%s\nafter:\n%s", h.Name(), before[h.Name()], got)
@@ -101,7 +101,7 @@ func TestAcceptNewHostKeys(t *testing.T) {
 	}
 	r := s.controller("fleet", "deploy", s.file(), "--artifact", s.release("v2", ""), "--version", "v2",
 		"--ssh-config", cfg, "--dry-run", "--accept-new-host-keys")
-	if r.code != 0 {
+	if r.Code != 0 {
 		t.Fatalf("fleet deploy --accept-new-host-keys --dry-run: %s", r)
 	}
 	data, err := os.ReadFile(kh)
@@ -146,10 +146,10 @@ func TestChangedHostKey(t *testing.T) {
 	}
 	r := s.controller("fleet", "deploy", s.file(), "--artifact", s.release("v2", ""), "--version", "v2",
 		"--ssh-config", cfg, "--state-dir", t.TempDir(), "--accept-new-host-keys")
-	if r.code != 1 || !strings.Contains(r.stderr, "h3") || !strings.Contains(r.stderr, "HOST KEY CHANGED") || strings.Count(r.stderr, "SHA256:") < 2 {
+	if r.Code != 1 || !strings.Contains(r.Stderr, "h3") || !strings.Contains(r.Stderr, "HOST KEY CHANGED") || strings.Count(r.Stderr, "SHA256:") < 2 {
 		t.Fatalf("fleet deploy with h3's key changed: %s", r)
 	}
-	t.Logf("refusal:\n%s", r.stderr)
+	t.Logf("refusal:\n%s", r.Stderr)
 	for _, h := range s.f.Hosts() {
 		if got := s.footprint(h); got != before[h.Name()] {
 			t.Errorf("%s was touched:\nbefore:\n%s\nafter:\n%s", h.Name(), before[h.Name()], got)
@@ -175,8 +175,8 @@ func TestNotApplied(t *testing.T) {
 	}
 	r := s.controller("fleet", "deploy", s.file(), "--artifact", s.release("v2", ""), "--version", "v2",
 		"--ssh-config", f.SSHConfigPath(), "--state-dir", t.TempDir())
-	if r.code != 1 || !strings.Contains(r.stderr, "refused at copy and stage") || !strings.Contains(r.stderr, "sysroll apply FILE") || strings.Count(r.stderr, "fc-none") < 3 {
+	if r.Code != 1 || !strings.Contains(r.Stderr, "refused at copy and stage") || !strings.Contains(r.Stderr, "sysroll apply FILE") || strings.Count(r.Stderr, "fc-none") < 3 {
 		t.Fatalf("fleet deploy of a service not applied: %s", r)
 	}
-	t.Logf("refusal:\n%s", r.stderr)
+	t.Logf("refusal:\n%s", r.Stderr)
 }

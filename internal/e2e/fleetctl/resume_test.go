@@ -40,7 +40,7 @@ func TestResumeAfterKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := run.wait(t)
-	if killed.code == 0 {
+	if killed.Code == 0 {
 		t.Fatalf("the killed controller exited 0: %s", killed)
 	}
 	for _, h := range s.f.Hosts() {
@@ -56,8 +56,8 @@ func TestResumeAfterKill(t *testing.T) {
 	// A new rollout is refused while the claims are unfinished.
 	r := s.controller("fleet", "deploy", s.file(), "--artifact", s.release("v3", ""), "--version", "v3",
 		"--ssh-config", cfg, "--state-dir", t.TempDir())
-	t.Logf("fleet deploy of v3 while %s is unfinished: exit %d: %s", id, r.code, strings.TrimSpace(r.stderr))
-	if r.code == 0 || !strings.Contains(r.stderr, "fleet rollout "+id) || !strings.Contains(r.stderr, "--resume") {
+	t.Logf("fleet deploy of v3 while %s is unfinished: exit %d: %s", id, r.Code, strings.TrimSpace(r.Stderr))
+	if r.Code == 0 || !strings.Contains(r.Stderr, "fleet rollout "+id) || !strings.Contains(r.Stderr, "--resume") {
 		t.Errorf("fleet deploy of v3 while %s is unfinished: want a refusal naming it and --resume: %s", id, r)
 	}
 	if got := s.releases(s.f.Host("h3")); got != s.want("v1") {
@@ -71,17 +71,17 @@ func TestResumeAfterKill(t *testing.T) {
 	}
 	fresh := t.TempDir()
 	r = s.controller("fleet", "deploy", s.file(), "--resume", "--dry-run", "--ssh-config", cfg, "--state-dir", fresh, "--json")
-	if r.code != 0 {
+	if r.Code != 0 {
 		t.Fatalf("--resume --dry-run: %s", r)
 	}
-	_, sum := parse(t, r.stdout)
+	_, sum := parse(t, r.Stdout)
 	t.Logf("--resume --dry-run of %s: %+v", id, sum.Hosts)
 	got := map[string]string{}
 	for _, h := range sum.Hosts {
 		got[h.Host] = h.Result
 	}
 	if got["h1"] != "would done" || (got["h2"] != "would done" && got["h2"] != "would reattach") || got["h3"] != "would continue" || sum.FleetID != id {
-		t.Errorf("--resume --dry-run of %s: %v, want h1 done, h2 done (or reattach), h3 continue:\n%s", id, got, r.stdout)
+		t.Errorf("--resume --dry-run of %s: %v, want h1 done, h2 done (or reattach), h3 continue:\n%s", id, got, r.Stdout)
 	}
 	for _, h := range s.f.Hosts() {
 		if after := s.claimFootprint(h); after != before[h.Name()] {
@@ -95,10 +95,10 @@ func TestResumeAfterKill(t *testing.T) {
 	// --resume completes h3; --take-over: the killed controller's lease
 	// (30s) has not expired yet, and we know it is gone.
 	r = s.controller("fleet", "deploy", s.file(), "--resume", "--take-over", "--ssh-config", cfg, "--state-dir", fresh, "--json")
-	if r.code != 0 {
+	if r.Code != 0 {
 		t.Fatalf("--resume: %s", r)
 	}
-	_, sum = parse(t, r.stdout)
+	_, sum = parse(t, r.Stdout)
 	if sum.Result != "succeeded" || sum.FleetID != id {
 		t.Errorf("--resume summary %+v", sum)
 	}
@@ -106,13 +106,13 @@ func TestResumeAfterKill(t *testing.T) {
 		if got := s.releases(h); got != s.want("v2") {
 			t.Errorf("%s after --resume: %s, want %s", h.Name(), got, s.want("v2"))
 		}
-		if c := hostExec(t, h, "cat", "/var/lib/sysroll/fr-kill/fleet/"+id+".json"); !strings.Contains(c, `"finished": true`) && !strings.Contains(c, `"finished":true`) {
+		if c := h.MustExec(t, "cat", "/var/lib/sysroll/fr-kill/fleet/"+id+".json"); !strings.Contains(c, `"finished": true`) && !strings.Contains(c, `"finished":true`) {
 			t.Errorf("%s: claim not finished after --resume: %s", h.Name(), c)
 		}
 	}
 	// Nothing is left to resume: exit 2.
 	r = s.controller("fleet", "deploy", s.file(), "--resume", "--ssh-config", cfg, "--state-dir", t.TempDir())
-	if r.code != 2 || !strings.Contains(r.stderr, "no unfinished fleet rollout") {
+	if r.Code != 2 || !strings.Contains(r.Stderr, "no unfinished fleet rollout") {
 		t.Errorf("--resume with nothing unfinished: want exit 2 saying so: %s", r)
 	}
 }
@@ -122,7 +122,7 @@ func (s *service) waitNoStep(h *e2etest.Host) {
 	s.t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		out := hostExec(s.t, h, "sh", "-c", "systemctl list-units --no-legend --plain --state=active,activating,deactivating 'sysroll-fleet-*' || true")
+		out := h.MustExec(s.t, "sh", "-c", "systemctl list-units --no-legend --plain --state=active,activating,deactivating 'sysroll-fleet-*' || true")
 		if strings.TrimSpace(out) == "" {
 			return
 		}
@@ -136,7 +136,7 @@ func (s *service) waitNoStep(h *e2etest.Host) {
 // claimID is the fleet ID of the one claim on h.
 func (s *service) claimID(h *e2etest.Host) string {
 	s.t.Helper()
-	out := strings.Fields(hostExec(s.t, h, "sh", "-c", "cd /var/lib/sysroll/"+s.name+"/fleet && ls *.json"))
+	out := strings.Fields(h.MustExec(s.t, "sh", "-c", "cd /var/lib/sysroll/"+s.name+"/fleet && ls *.json"))
 	if len(out) != 1 {
 		s.t.Fatalf("%s: claims %v, want one", h.Name(), out)
 	}
@@ -146,7 +146,7 @@ func (s *service) claimID(h *e2etest.Host) string {
 // claimFootprint is what a rollout changes on h: the fleet directory's files
 // and their contents, the history, the instances.
 func (s *service) claimFootprint(h *e2etest.Host) string {
-	return hostExec(s.t, h, "sh", "-c", "cd /var/lib/sysroll/"+s.name+"/fleet && ls -l --time-style=+%s && cat *.json | sha256sum; "+
+	return h.MustExec(s.t, "sh", "-c", "cd /var/lib/sysroll/"+s.name+"/fleet && ls -l --time-style=+%s && cat *.json | sha256sum; "+
 		e2etest.BinDir+"/sysroll history "+s.name+" --json | sha256sum") + s.releases(h)
 }
 

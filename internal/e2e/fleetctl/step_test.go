@@ -37,36 +37,36 @@ func TestResumeKilledStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	run.wait(t)
-	hostExec(t, h2, "sh", "-c", "systemctl kill --kill-whom=main -s KILL 'sysroll-fleet-fr-step-*'")
+	h2.MustExec(t, "sh", "-c", "systemctl kill --kill-whom=main -s KILL 'sysroll-fleet-fr-step-*'")
 	for _, h := range s.f.Hosts() {
 		s.waitNoStep(h)
 	}
 	id := s.claimID(h2)
-	if out := hostExec(t, h2, "sh", "-c", e2etest.BinDir+"/sysroll history fr-step --fleet "+id+" --json || true"); !strings.Contains(out, `"result":"running"`) && !strings.Contains(out, `"result": "running"`) {
+	if out := h2.MustExec(t, "sh", "-c", e2etest.BinDir+"/sysroll history fr-step --fleet "+id+" --json || true"); !strings.Contains(out, `"result":"running"`) && !strings.Contains(out, `"result": "running"`) {
 		t.Fatalf("h2's record after the kill is not running (the test's premise): %s", out)
 	}
 
 	fresh := t.TempDir()
 	r := s.controller("fleet", "deploy", s.file(), "--resume", "--dry-run", "--ssh-config", cfg, "--state-dir", fresh, "--json")
-	if r.code != 0 {
+	if r.Code != 0 {
 		t.Fatalf("--resume --dry-run: %s", r)
 	}
-	_, sum := parse(t, r.stdout)
+	_, sum := parse(t, r.Stdout)
 	t.Logf("--resume --dry-run of %s: %+v", id, sum.Hosts)
 	got := map[string]string{}
 	for _, h := range sum.Hosts {
 		got[h.Host] = h.Result
 	}
 	if got["h1"] != "would done" || got["h2"] != "would resume-step" || got["h3"] != "would continue" {
-		t.Errorf("--resume --dry-run: %v, want h1 done, h2 resume-step, h3 continue:\n%s", got, r.stdout)
+		t.Errorf("--resume --dry-run: %v, want h1 done, h2 resume-step, h3 continue:\n%s", got, r.Stdout)
 	}
 	// --take-over: the killed controller's lease (30s) has not expired
 	// yet, and we know it is gone.
 	r = s.controller("fleet", "deploy", s.file(), "--resume", "--take-over", "--ssh-config", cfg, "--state-dir", fresh, "--json")
-	if r.code != 0 {
+	if r.Code != 0 {
 		t.Fatalf("--resume: %s", r)
 	}
-	lines, sum := parse(t, r.stdout)
+	lines, sum := parse(t, r.Stdout)
 	if sum.Result != "succeeded" {
 		t.Errorf("--resume summary %+v", sum)
 	}
@@ -77,7 +77,7 @@ func TestResumeKilledStep(t *testing.T) {
 		}
 	}
 	if !resumed {
-		t.Errorf("h2's step was not started as deploy --resume:\n%s", r.stdout)
+		t.Errorf("h2's step was not started as deploy --resume:\n%s", r.Stdout)
 	}
 	for _, h := range s.f.Hosts() {
 		if got := s.releases(h); got != s.want("v2") {

@@ -40,17 +40,17 @@ func TestUnreachableBefore(t *testing.T) {
 	state := t.TempDir()
 	r := s.controller("fleet", "deploy", s.file(), "--artifact", s.release("v2", ""), "--version", "v2",
 		"--ssh-config", s.f.SSHConfigPath(), "--state-dir", state)
-	t.Logf("refusal after %s:\n%s", r.took.Round(time.Millisecond), r.stderr)
-	if r.code != 1 {
+	t.Logf("refusal after %s:\n%s", r.Took.Round(time.Millisecond), r.Stderr)
+	if r.Code != 1 {
 		t.Fatalf("fleet deploy with h3 unreachable: %s", r)
 	}
-	if !strings.Contains(r.stderr, "h3") || !strings.Contains(r.stderr, "refused at connect") || !strings.Contains(r.stderr, "nothing was touched") ||
-		!strings.Contains(r.stderr, "fix: bring h3 back") || !strings.Contains(r.stderr, "--limit '!h3'") {
-		t.Errorf("the refusal does not name h3 at connect, nothing touched, with the fix:\n%s", r.stderr)
+	if !strings.Contains(r.Stderr, "h3") || !strings.Contains(r.Stderr, "refused at connect") || !strings.Contains(r.Stderr, "nothing was touched") ||
+		!strings.Contains(r.Stderr, "fix: bring h3 back") || !strings.Contains(r.Stderr, "--limit '!h3'") {
+		t.Errorf("the refusal does not name h3 at connect, nothing touched, with the fix:\n%s", r.Stderr)
 	}
 	for _, n := range []string{"h1", "h2"} {
-		if strings.Contains(r.stderr, n+":") {
-			t.Errorf("the refusal blames reachable %s:\n%s", n, r.stderr)
+		if strings.Contains(r.Stderr, n+":") {
+			t.Errorf("the refusal blames reachable %s:\n%s", n, r.Stderr)
 		}
 	}
 	restore()

@@ -3,7 +3,6 @@
 package fleetlb
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -95,19 +94,9 @@ func newServiceWith(t *testing.T, name string, agent int, rollout string, hosts 
 			t.Fatal(err)
 		}
 		h.MustExec(t, e2etest.BinDir+"/sysroll", "apply", dir+"/service.yaml", "--artifact", dir+"/v1", "--version", "v1")
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			if out, err := h.Exec(ctx, e2etest.BinDir+"/sysroll", "uninstall", name, "--purge"); err != nil {
-				t.Logf("%s: uninstall %s: %v\n%s", h.Name(), name, err, out)
-			}
-		})
+		h.UninstallAtEnd(t, name)
 	}
-	var lines strings.Builder
-	for _, h := range hosts {
-		fmt.Fprintf(&lines, "  - {name: %s, address: %s}\n", h.Name(), h.Addr())
-	}
-	ctl := s.yaml() + "hosts:\n" + lines.String() + "fleet:\n  hosts: {batch: 1}\n"
+	ctl := e2etest.WithHosts(s.yaml(), hosts, "{batch: 1}")
 	if err := os.WriteFile(s.file(), []byte(ctl), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -46,13 +46,7 @@ func TestApplyThenStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, h := range f.Hosts() {
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			if out, err := h.Exec(ctx, e2etest.BinDir+"/sysroll", "uninstall", name, "--purge"); err != nil {
-				t.Logf("%s: uninstall %s: %v\n%s", h.Name(), name, err, out)
-			}
-		})
+		h.UninstallAtEnd(t, name)
 	}
 	ssh := []string{"--ssh-config", f.SSHConfigPath()}
 

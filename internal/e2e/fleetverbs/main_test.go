@@ -3,7 +3,6 @@
 package fleetverbs
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -54,14 +53,7 @@ func newService(t *testing.T, name string, ports ...int) *service {
 			t.Fatal(err)
 		}
 		h.MustExec(t, e2etest.BinDir+"/sysroll", "apply", dir+"/service.yaml", "--artifact", dir+"/v1", "--version", "v1")
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			// After a fleet uninstall this finds nothing to stop: only the purge.
-			if out, err := h.Exec(ctx, e2etest.BinDir+"/sysroll", "uninstall", name, "--purge"); err != nil {
-				t.Logf("%s: uninstall %s: %v\n%s", h.Name(), name, err, out)
-			}
-		})
+		h.UninstallAtEnd(t, name)
 	}
 	ctl := yaml + "hosts:\n" + hosts.String() + "fleet:\n  hosts: {batch: 1}\n"
 	if err := os.WriteFile(s.file(), []byte(ctl), 0o644); err != nil {
