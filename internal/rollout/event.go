@@ -36,8 +36,8 @@ const (
 	EventReverted       EventType = "reverted"        // Instance back and healthy
 	EventWarning        EventType = "warning"         // something the operator should know; Message tells
 	EventBatchDone      EventType = "batch-done"
-	EventPause          EventType = "pause"     // a timed pause after Batch begins; Wait: how long it waits; Message: what it watches
-	EventPauseEnd       EventType = "pause-end" // PauseResult: passed, failed or interrupted; Message: why it failed
+	EventPause          EventType = "pause"       // a timed pause after Batch begins; Wait: how long it waits; Message: what it watches
+	EventPauseEnd       EventType = "pause-end"   // PauseResult: passed, failed or interrupted; Message: why it failed
 	EventRolloutEnd     EventType = "rollout-end" // Result and Message: the outcome
 
 	// Sent by the host around the executor, in the same stream.
