@@ -1,6 +1,9 @@
 package release
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // PauseResult is what became of a timed pause.
 type PauseResult string
@@ -21,14 +24,14 @@ const (
 type Pause struct {
 	// After is the index into Record.Batches of the batch it follows.
 	After    int           `json:"after"`
-	Duration time.Duration `json:"duration"`
+	Duration time.Duration `json:"duration_ns"`
 	Result   PauseResult   `json:"result,omitempty"`
 	Started  time.Time     `json:"started,omitzero"`
 	Ended    time.Time     `json:"ended,omitzero"`
 	// Waited is the watched time so far, saved as the pause goes on: a
 	// resume waits only Duration - Waited, and never counts time nobody
 	// watched.
-	Waited time.Duration `json:"waited,omitempty"`
+	Waited time.Duration `json:"waited_ns,omitempty"`
 	// Watch is each watched instance's process when the pause began: a
 	// resume compares the live units with it, so a restart while no sysroll
 	// process watched still fails the batch.
@@ -46,3 +49,16 @@ type Watched struct {
 
 // Done reports whether the pause needs no more waiting.
 func (p Pause) Done() bool { return p.Result == PausePassed || p.Result == PauseFailed }
+
+// PauseNote says, for a rollout whose process is gone, whether it was in a
+// timed pause and how far: ", during the 30s pause after batch 1 (10s of it
+// watched)"; "" when no pause was under way.
+func (r Record) PauseNote() string {
+	for _, p := range r.Pauses {
+		if p.Result == PauseRunning || p.Result == PauseInterrupted {
+			return fmt.Sprintf(", during the %s pause after batch %d (%s of it watched; deploy --resume waits the rest, watched)",
+				p.Duration, p.After+1, p.Waited.Round(time.Second))
+		}
+	}
+	return ""
+}

@@ -75,7 +75,7 @@ func Run(ctx context.Context, spec Spec, deps Deps) (*release.Record, error) {
 	}
 
 	var pauses []release.Pause
-	if pausesApply(spec.Kind) {
+	if PausesApply(spec.Kind) {
 		pauses = PlanPauses(len(batches), spec.Strategy)
 	}
 	now := time.Now()

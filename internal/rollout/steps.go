@@ -91,10 +91,10 @@ func describeSteps(batches [][]string, pauses []release.Pause) string {
 	return strings.Join(parts, " | ")
 }
 
-// pauseKinds are the rollouts that wait out the pauses of their steps: a
+// PausesApply says which rollouts wait out the pauses of their steps: a
 // deploy and a restart bake their canary; a rollback to the last good
 // release goes as fast as its batches allow.
-func pausesApply(k release.Kind) bool { return k != release.KindRollback }
+func PausesApply(k release.Kind) bool { return k != release.KindRollback }
 
 // remaining is how much of a pause is still to be watched.
 func remaining(p release.Pause) time.Duration { return max(p.Duration-p.Waited, 0) }
