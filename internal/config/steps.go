@@ -20,15 +20,6 @@ type RolloutStep struct {
 // IsPause reports whether the entry is a pause.
 func (s RolloutStep) IsPause() bool { return s.Pause != 0 }
 
-// Pause bounds: a pause shorter than a second watches nothing (the
-// health interval is at least 10ms, but a bake needs several checks); one
-// longer than a day is a forgotten rollout holding the lock, which an
-// approval gate (a later version) will express better.
-const (
-	MinPause = time.Second
-	MaxPause = 24 * time.Hour
-)
-
 // gateLater is the refusal of what belongs to approval gates, which come
 // with `sysroll promote` in a later version: refused rather than ignored,
 // so no one believes a rollout waits for them.

@@ -3,6 +3,7 @@
 package steps_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"strconv"
@@ -68,7 +69,20 @@ func first(evs []schema.Event, typ string) (schema.Event, bool) {
 
 func TestPausePasses(t *testing.T) {
 	s := newService(t, "e2e-steps-pass", 25900, 5*time.Second)
-	r := e2etest.Sysroll(t, "deploy", s.name, "--artifact", s.release("v2"), "--version", "v2", "--json")
+	// --dry-run lists the pause after the canary, in text and JSON.
+	art := s.release("v2")
+	if r := e2etest.Sysroll(t, "deploy", s.name, "--artifact", art, "--version", "v2", "--dry-run"); r.Code != 0 || !strings.Contains(r.Stdout, "  batch 1: 25900 (on v1)\n  pause 5s, watched") {
+		t.Errorf("dry run: %s", r)
+	}
+	// The JSON plan is the last line (a staged event comes first).
+	var plan schema.Plan
+	r := e2etest.Sysroll(t, "deploy", s.name, "--artifact", art, "--version", "v2", "--dry-run", "--json")
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	if r.Code != 0 || json.Unmarshal([]byte(lines[len(lines)-1]), &plan) != nil ||
+		len(plan.Batches) != 2 || plan.Batches[0].PauseAfterSeconds != 5 || plan.Batches[1].PauseAfterSeconds != 0 {
+		t.Errorf("dry run --json: %s (%+v)", r, plan)
+	}
+	r = e2etest.Sysroll(t, "deploy", s.name, "--artifact", art, "--version", "v2", "--json")
 	if r.Code != 0 {
 		t.Fatalf("deploy: %s", r)
 	}
