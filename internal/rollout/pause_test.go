@@ -219,3 +219,28 @@ func TestRollbackSkipsPauses(t *testing.T) {
 		}
 	})
 }
+
+// A canary of an earlier batch breaching a later pause fails that later
+// batch: both the canary and that batch are reverted, canary first; the
+// batch after the pause is never touched.
+func TestPauseEarlierCanaryBreaches(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, 4)
+		s := w.spec("v2")
+		s.Strategy.Steps = []config.RolloutStep{{Batch: config.Step{N: 1}}, {Pause: 10 * time.Second},
+			{Batch: config.Step{N: 1}}, {Pause: 30 * time.Second}, {Batch: config.Step{Percent: 100}}}
+		w.f.SetAfter(35*time.Second, unitOf("8081"), func(u *systemd.UnitState) { u.NRestarts++ })
+		rec, err := rollout.Run(t.Context(), s, w.deps())
+		if !errors.Is(err, rollout.ErrPauseBreach) || rec.Result != release.ResultRolledBack {
+			t.Fatalf("Run = %v, result %s", err, rec.Result)
+		}
+		if p := rec.Pauses; len(p) != 2 || p[0].Result != release.PausePassed || p[1].Result != release.PauseFailed || !strings.Contains(p[1].Message, "8081 restarted") {
+			t.Errorf("pauses %+v", p)
+		}
+		w.assertSettled(map[string]string{"8081": "v1", "8082": "v1", "8083": "v1", "8084": "v1"})
+		w.assertUntouched("8083", "8084")
+		if got := w.restarts(); !slices.Equal(got, []string{"8081", "8082", "8081", "8082"}) {
+			t.Errorf("restarts %v, want the canary reverted first", got)
+		}
+	})
+}
