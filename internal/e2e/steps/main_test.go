@@ -4,8 +4,9 @@
 // (one throwaway testbed container for the package): a timed pause that
 // passes and is seen in the events, a canary crashing during the pause
 // (its batch fails and is rolled back, later instances untouched), and a
-// kill -9 during the pause (status tells the truth, deploy --resume waits
-// the rest of the pause, watched, and completes).
+// kill -9 or a Ctrl-C during the pause (status and the record tell the
+// truth, deploy --resume waits the rest of the pause, watched, and
+// completes).
 //
 // Each test uses its own service name and ports (25900-25949). Run as root:
 //

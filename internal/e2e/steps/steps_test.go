@@ -187,3 +187,39 @@ func TestKillDuringPauseThenResume(t *testing.T) {
 		t.Errorf("record after resume: %s %s, pauses %+v", last.ID, last.Result, last.Pauses)
 	}
 }
+
+// Ctrl-C (SIGINT) during the pause: the rollout is recorded interrupted
+// in the pause, with how much was watched, and resume completes it.
+func TestCtrlCDuringPauseThenResume(t *testing.T) {
+	s := newService(t, "e2e-steps-int", 25930, 10*time.Second)
+	b := e2etest.StartSysroll(t, "deploy", s.name, "--artifact", s.release("v2"), "--version", "v2", "--json")
+	b.WaitEvent(30*time.Second, func(e schema.Event) bool { return e.Type == "pause" })
+	time.Sleep(3 * time.Second)
+	b.Signal("INT")
+	r := b.Wait(10 * time.Second)
+	if r.Code == 0 {
+		t.Fatalf("sysroll exited 0 after Ctrl-C: %s", r)
+	}
+	evs := e2etest.ParseEvents(t, r.Stdout)
+	if end, ok := first(evs, "pause-end"); !ok || end.PauseResult != "interrupted" {
+		t.Errorf("pause-end %+v", end)
+	}
+	rec := e2etest.LastRecord(t, s.name)
+	if rec.Result != release.ResultInterrupted || !strings.Contains(rec.Reason, "interrupted during the 10s pause after batch 1, 7s of it left") ||
+		rec.Pauses[0].Result != release.PauseInterrupted {
+		t.Errorf("record %s %q, pauses %+v", rec.Result, rec.Reason, rec.Pauses)
+	}
+	if got := s.versions(); strings.Join(got, ",") != "v2,v1,v1" {
+		t.Errorf("versions after Ctrl-C %v, want v2,v1,v1", got)
+	}
+	r = e2etest.Sysroll(t, "deploy", s.name, "--resume", "--json")
+	if r.Code != 0 {
+		t.Fatalf("deploy --resume: %s", r)
+	}
+	if p, ok := first(e2etest.ParseEvents(t, r.Stdout), "pause"); !ok || p.WaitSeconds < 6.5 || p.WaitSeconds > 7.5 {
+		t.Errorf("resumed pause %+v: want the 7s left of it", p)
+	}
+	if got := s.versions(); strings.Join(got, ",") != "v2,v2,v2" {
+		t.Errorf("versions after resume %v", got)
+	}
+}
