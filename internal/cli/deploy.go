@@ -154,6 +154,9 @@ func printPlan(g *globals, p *schema.Plan) error {
 			cur = append(cur, fmt.Sprintf("%s (on %s)", in.Name, dash(in.Current)))
 		}
 		fmt.Fprintf(g.stdout, "  batch %d: %s\n", i+1, strings.Join(cur, ", "))
+		if b.PauseAfterSeconds > 0 {
+			fmt.Fprintf(g.stdout, "  pause %s, watched: a restart or failed probe of an updated instance fails batch %d\n", seconds(b.PauseAfterSeconds), i+1)
+		}
 	}
 	fmt.Fprintf(g.stdout, "each instance: drain, switch, restart, ready + healthy for %s within %s, undrain; on failure: %s\n",
 		seconds(p.HealthyFor), seconds(p.Deadline), p.FailureAction)

@@ -76,6 +76,7 @@ func newHistoryCmd(g *globals) *cobra.Command {
 					fmt.Fprintln(g.stdout, e)
 				}
 			}
+			printPauses(g.stdout, recs)
 			return nil
 		},
 	}

@@ -88,6 +88,8 @@ func (p *textProgress) Event(e rollout.Event) {
 		if e.Message != "" {
 			fmt.Fprintf(p.w, "%s %s: %s\n", ts, e.Type, e.Message)
 		}
+	case rollout.EventPause, rollout.EventPauseEnd:
+		fmt.Fprintf(p.w, "%s %s\n", ts, pauseLine(e))
 	case rollout.EventRolloutEnd:
 		if e.Message == "" {
 			fmt.Fprintf(p.w, "%s rollout %s\n", ts, e.Result)

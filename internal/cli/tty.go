@@ -33,6 +33,8 @@ type ttyProgress struct {
 	traffic *host.TrafficProof // nil without --probe
 	stop    chan struct{}
 	once    sync.Once
+	// pauseUntil is when the timed pause in progress ends (pause.go).
+	pauseUntil time.Time
 }
 
 type ttyRow struct {
@@ -118,7 +120,10 @@ func (p *ttyProgress) Event(e rollout.Event) {
 		if e.Message != "" && e.Type != rollout.EventPreflight {
 			above = append(above, fmt.Sprintf("%s: %s", e.Type, e.Message))
 		}
+	case rollout.EventPause, rollout.EventPauseEnd:
+		above = append(above, p.pauseEvent(e)...)
 	case rollout.EventRolloutEnd:
+		p.pauseUntil = time.Time{}
 		above = append(above, fmt.Sprintf("rollout %s %s", e.Result, e.Message))
 		p.finish()
 	}
@@ -156,6 +161,7 @@ func (p *ttyProgress) redraw() {
 		fmt.Fprintf(p.w, "  %-12s %s\033[K\n", name, state)
 		p.drawn++
 	}
+	p.drawPause(now)
 	if s, ok := p.traffic.Snapshot(); ok {
 		fmt.Fprintf(p.w, "  traffic: %d requests, %d failed\033[K\n", s.Requests, s.Failed)
 		p.drawn++

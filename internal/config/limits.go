@@ -23,6 +23,15 @@ type durationLimit struct {
 // below 1us would become 0, which systemd reads as "no timeout".
 const systemdResolution = time.Microsecond
 
+// Bounds of a timed pause of rollout.steps (validateSteps): shorter than a
+// second watches nothing (a bake needs several health checks); longer than
+// a day is a forgotten rollout holding the lock, which an approval gate (a
+// later version) will express better. schema.json states them.
+const (
+	MinPause = time.Second
+	MaxPause = 24 * time.Hour
+)
+
 // durationLimits is every duration setting's range: one place, used by
 // Validate and stated in schema.json. A wait sysroll does itself is bounded
 // so that a typo (9999h) cannot make a command wait for a year, and so that

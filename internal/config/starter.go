@@ -56,6 +56,7 @@ health:
 
 rollout:
   batch: 1                    # or "25%"; ramp: [1, "25%", "100%"] for a canary first
+  # steps: [{batch: 1}, {pause: 15m}, {batch: "100%"}]   # instead of batch/ramp: a canary, a watched bake, the rest
   failure_action: rollback    # rollback | rollback-all | halt
   drain_timeout: 30s          # wait for in-flight work after leaving traffic (1ms-24h; 0s is refused)
   # haproxy: {socket: /run/haproxy/admin.sock, backend: NAME, server: "s{instance}"}

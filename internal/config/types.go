@@ -168,6 +168,16 @@ type Rollout struct {
 	// Ramp, when set, overrides Batch: one batch size per step, the last one repeats
 	// (e.g. [1, "25%", "100%"] = a canary, then a quarter, then the rest).
 	Ramp []Step `yaml:"ramp"`
+	// Steps, when set, replaces Batch and Ramp: batch entries (sizes, with
+	// ramp's semantics: the last batch entry repeats until every instance is
+	// done) and timed pauses after a batch, during which the instances
+	// already updated are watched (steps.go). Setting it with batch or ramp
+	// is refused.
+	Steps []RolloutStep `yaml:"steps"`
+	// PauseExpiry and OnPauseExpiry belong to approval gates, a later
+	// version: any value is refused, at its position.
+	PauseExpiry   *gateOnly `yaml:"pause_expiry"`
+	OnPauseExpiry *gateOnly `yaml:"on_pause_expiry"`
 	// FailureAction when an instance fails its gate (default rollback).
 	FailureAction FailureAction `yaml:"failure_action"`
 	// FailureBudget is how many failed instances are tolerated before acting.

@@ -15,6 +15,7 @@ func (s *Service) validateRollout(e *errs) {
 	for i, st := range r.Ramp {
 		checkStep(e, at("rollout", "ramp", i), st)
 	}
+	s.validateSteps(e)
 	if why := oneOf(string(r.FailureAction), string(ActionRollback), string(ActionRollbackAll), string(ActionHalt)); why != "" {
 		e.add(at("rollout", "failure_action"), "%s", why)
 	}

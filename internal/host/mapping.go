@@ -62,12 +62,13 @@ func strategyFor(svc *config.Service) rollout.Strategy {
 	st := rollout.Strategy{
 		Batch:            r.Batch,
 		Ramp:             r.Ramp,
+		Steps:            r.Steps,
 		FailureAction:    r.FailureAction,
 		FailureBudget:    r.FailureBudget,
 		ProgressDeadline: r.ProgressDeadline,
 		DrainTimeout:     r.DrainTimeout,
 	}
-	if len(st.Ramp) > 0 {
+	if len(st.Ramp) > 0 || len(st.Steps) > 0 {
 		st.Batch = config.Step{} // the ramp overrides the (defaulted) batch
 	}
 	return st

@@ -406,8 +406,17 @@ func (s *session) plan(spec rollout.Spec) (*schema.Plan, error) {
 	p := &schema.Plan{Schema: schema.PlanV1, Service: spec.Service, Kind: spec.Kind, Target: spec.Target,
 		HealthyFor: g.HealthyFor.Seconds(), Deadline: g.Deadline.Seconds(),
 		FailureAction: string(spec.Strategy.WithDefaults().FailureAction)}
-	for _, b := range batches {
+	var pauses []release.Pause
+	if rollout.PausesApply(spec.Kind) {
+		pauses = rollout.PlanPauses(len(batches), spec.Strategy)
+	}
+	for i, b := range batches {
 		var row schema.PlanBatch
+		for _, p := range pauses {
+			if p.After == i {
+				row.PauseAfterSeconds = p.Duration.Seconds()
+			}
+		}
 		for _, inst := range b {
 			v, err := s.store.Current(inst)
 			if err != nil {

@@ -76,6 +76,9 @@ type Record struct {
 	// rollout whose host booted since keeps the first one, so a reader
 	// can tell the rollout outlived a reboot.
 	BootID string `json:"boot_id,omitempty"`
+	// Pauses are the timed pauses of rollout.steps, in order, and what
+	// became of each (pause.go); none for a plan without pauses.
+	Pauses []Pause `json:"pauses,omitempty"`
 }
 
 // Instance is one instance's part in a rollout.

@@ -131,7 +131,7 @@ func (s *Store) Unfinished() (*Record, error) {
 		if !s.alive(r.PID) {
 			r.Result = ResultInterrupted
 			if r.Reason == "" {
-				r.Reason = fmt.Sprintf("sysroll (pid %d) stopped before the rollout finished", r.PID)
+				r.Reason = fmt.Sprintf("sysroll (pid %d) stopped before the rollout finished", r.PID) + r.PauseNote()
 			}
 		}
 		return &r, nil

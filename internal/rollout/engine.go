@@ -108,6 +108,7 @@ func cloneRecord(r *release.Record) *release.Record {
 	for i, b := range r.Batches {
 		c.Batches[i] = slices.Clone(b)
 	}
+	c.Pauses = clonePauses(r.Pauses)
 	return &c
 }
 

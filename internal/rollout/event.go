@@ -36,6 +36,8 @@ const (
 	EventReverted       EventType = "reverted"        // Instance back and healthy
 	EventWarning        EventType = "warning"         // something the operator should know; Message tells
 	EventBatchDone      EventType = "batch-done"
+	EventPause          EventType = "pause"       // a timed pause after Batch begins; Wait: how long it waits; Message: what it watches
+	EventPauseEnd       EventType = "pause-end"   // PauseResult: passed, failed or interrupted; Message: why it failed
 	EventRolloutEnd     EventType = "rollout-end" // Result and Message: the outcome
 
 	// Sent by the host around the executor, in the same stream.
@@ -68,4 +70,9 @@ type Event struct {
 	// Traffic is the traffic proof's counts (with --probe): so far on
 	// instance-done and instance-failed, final on EventTraffic.
 	Traffic *traffic.Snapshot
+	// Wait is, on EventPause, how long the pause waits from now (all of it,
+	// or what a resume has left).
+	Wait time.Duration
+	// PauseResult is, on EventPauseEnd, what became of the pause.
+	PauseResult release.PauseResult
 }

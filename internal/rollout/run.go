@@ -74,11 +74,15 @@ func Run(ctx context.Context, spec Spec, deps Deps) (*release.Record, error) {
 		return nil, err
 	}
 
+	var pauses []release.Pause
+	if PausesApply(spec.Kind) {
+		pauses = PlanPauses(len(batches), spec.Strategy)
+	}
 	now := time.Now()
 	rec := &release.Record{
 		ID: spec.ID, Service: spec.Service, Kind: spec.Kind, To: spec.Target,
 		User: spec.User, Host: spec.Host, PID: os.Getpid(), Started: now,
-		Result: release.ResultRunning, Batches: batches,
+		Result: release.ResultRunning, Batches: batches, Pauses: pauses,
 	}
 	if rec.ID == "" {
 		rec.ID = newID(now.UTC().Format("20060102T150405Z"))
@@ -112,7 +116,7 @@ func Run(ctx context.Context, spec Spec, deps Deps) (*release.Record, error) {
 		return nil, err
 	}
 	e.emit(Event{Type: EventRolloutStart, Batch: -1, Message: fmt.Sprintf("%s %s: %s → %s, %d of %d instances in %d batches (%s)",
-		spec.Kind, spec.Service, rec.From, rec.To, len(todo), len(spec.Instances), len(batches), describe(batches))})
+		spec.Kind, spec.Service, rec.From, rec.To, len(todo), len(spec.Instances), len(batches), describeSteps(batches, pauses))})
 	e.noteRepair(0, slices.Collect(maps.Keys(repair)))
 	return e.forward(ctx, batches, nil, true)
 }
@@ -172,6 +176,13 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 		}
 		if ctx.Err() != nil {
 			return e.interrupted(ctx)
+		}
+		if e.pausePending(b) { // a timed pause of rollout.steps (pause.go)
+			probed.stop()
+			probed = nil
+			if rec, stopped, err := e.pausesBefore(ctx, b, reverted); stopped {
+				return rec, err
+			}
 		}
 		if e.pastDeadline() {
 			dec := Evaluate(Outcome{Batches: rec.Batches, Batch: last, Reverted: reverted, Abort: true}, e.spec.Strategy)

@@ -37,6 +37,10 @@ type Strategy struct {
 	// instances makes batches of 1, 3 and 6. Percentages are of all the
 	// instances being rolled out. The first entry is the canary.
 	Ramp []config.Step
+	// Steps, when set, replaces Batch and Ramp (setting both is refused):
+	// its batch entries are the ramp, and each timed pause follows the
+	// batch before it, watched (see PlanPauses and pause.go).
+	Steps []config.RolloutStep
 	// FailureAction applies once more than FailureBudget instances failed:
 	// config.ActionRollback reverts the failed batch (its failed instances
 	// first) and stops, earlier batches staying on the new release;
@@ -64,7 +68,7 @@ const DefaultDrainTimeout = 30 * time.Second
 
 // WithDefaults returns s with unset fields set to their defaults.
 func (s Strategy) WithDefaults() Strategy {
-	if isZero(s.Batch) && len(s.Ramp) == 0 {
+	if isZero(s.Batch) && len(s.Ramp) == 0 && len(s.Steps) == 0 {
 		s.Batch = config.Step{N: 1}
 	}
 	if s.FailureAction == "" {
@@ -78,6 +82,9 @@ func (s Strategy) WithDefaults() Strategy {
 
 // steps is the ramp to plan with.
 func (s Strategy) steps() []config.Step {
+	if len(s.Steps) > 0 {
+		return batchSizes(s.Steps)
+	}
 	if len(s.Ramp) > 0 {
 		return s.Ramp
 	}
@@ -103,6 +110,7 @@ func (s Strategy) Validate() error {
 			errs = append(errs, fmt.Errorf("ramp[%d]: %w", i, err))
 		}
 	}
+	errs = append(errs, validateSteps(s)...)
 	switch s.FailureAction {
 	case "", config.ActionRollback, config.ActionRollbackAll, config.ActionHalt:
 	default:

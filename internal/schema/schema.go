@@ -51,6 +51,12 @@ type Event struct {
 	// it, so a follower can tell a line it saw from a new one. It is
 	// absent (0) on standard output, which is unchanged by --events.
 	Seq uint64 `json:"seq,omitempty"`
+	// WaitSeconds is, on a pause event, how long the timed pause waits
+	// from now (all of it, or what a resume has left).
+	WaitSeconds float64 `json:"wait_seconds,omitempty"`
+	// PauseResult is, on pause-end, what became of the pause: passed,
+	// failed (Message says which instance did what) or interrupted.
+	PauseResult string `json:"pause_result,omitempty"`
 }
 
 // NewEvent converts an executor (or host) event.
@@ -60,6 +66,7 @@ func NewEvent(e rollout.Event) Event {
 		Instance: e.Instance, Phase: string(e.Phase), Skipped: e.Skipped, Batch: e.Batch, Message: e.Message,
 		Health: e.Health, Logs: e.Logs, Result: e.Result, Elapsed: e.Elapsed.Seconds(),
 		Traffic: e.Traffic, Hints: Hints(e.Hints),
+		WaitSeconds: e.Wait.Seconds(), PauseResult: string(e.PauseResult),
 	}
 }
 
@@ -164,6 +171,9 @@ type History struct {
 // PlanBatch is one batch of a Plan: each instance with the release it is on.
 type PlanBatch struct {
 	Instances []PlanInstance `json:"instances"`
+	// PauseAfterSeconds is the timed pause of rollout.steps that follows
+	// the batch, watched; 0 (left out) for none.
+	PauseAfterSeconds float64 `json:"pause_after_seconds,omitempty"`
 }
 
 // PlanInstance is an instance in a PlanBatch.

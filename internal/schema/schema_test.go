@@ -101,6 +101,25 @@ func documents() map[string]any {
 				{Instances: []PlanInstance{{Name: "8082", Current: "v1"}, {Name: "8083", Current: ""}}},
 			},
 			HealthyFor: 2, Deadline: 60, FailureAction: "rollback"},
+		"plan-steps": &Plan{Schema: PlanV1, Service: "hello", Kind: release.KindDeploy, Target: "v2",
+			Batches: []PlanBatch{
+				{Instances: []PlanInstance{{Name: "8081", Current: "v1"}}, PauseAfterSeconds: 900},
+				{Instances: []PlanInstance{{Name: "8082", Current: "v1"}, {Name: "8083", Current: "v1"}}},
+			},
+			HealthyFor: 2, Deadline: 60, FailureAction: "rollback"},
+		"event-pause": NewEvent(rollout.Event{Service: "hello", Time: t0, Type: rollout.EventPause, Batch: 0,
+			Message: "pausing 15m0s after batch 1, watching 8081", Wait: 15 * time.Minute, Elapsed: 7 * time.Second}),
+		"event-pause-end": NewEvent(rollout.Event{Service: "hello", Time: t0, Type: rollout.EventPauseEnd, Batch: 0,
+			PauseResult: release.PauseFailed, Message: "8081 restarted (NRestarts 0 → 1)", Elapsed: 97 * time.Second}),
+		"history-pauses": func() *History {
+			r := rec
+			r.Reason = "during the pause: 8081 failed in batch 1; reverting batch 1"
+			r.Pauses = []release.Pause{{After: 0, Duration: 15 * time.Minute, Result: release.PauseFailed,
+				Started: t0.Add(2 * time.Second), Ended: t0.Add(92 * time.Second), Waited: 90 * time.Second,
+				Watch:   []release.Watched{{Name: "8081", InvocationID: "2c3d", NRestarts: 0}},
+				Message: "8081 restarted (NRestarts 0 → 1)"}}
+			return &History{Schema: HistoryV1, Service: "hello", Rollouts: []release.Record{r}}
+		}(),
 	}
 }
 
@@ -155,16 +174,18 @@ func TestEveryDocumentNamesItsSchema(t *testing.T) {
 func TestNewEventCarriesEveryField(t *testing.T) {
 	e := rollout.Event{Service: "svc", Time: t0, Type: rollout.EventInstanceFailed, Instance: "a", Phase: release.PhaseGate, Skipped: true,
 		Batch: 3, Message: "m", Health: "h", Logs: []string{"l"}, Result: release.ResultFailed, Elapsed: 2 * time.Second,
-		Traffic: &traffic.Snapshot{Requests: 5}, Hints: []diagnose.Hint{{Key: "k", Fix: "f", Why: "w", Line: "l"}}}
+		Traffic: &traffic.Snapshot{Requests: 5}, Hints: []diagnose.Hint{{Key: "k", Fix: "f", Why: "w", Line: "l"}},
+		Wait: 1500 * time.Millisecond, PauseResult: release.PauseFailed}
 	got := NewEvent(e)
 	want := Event{Schema: EventV1, Time: t0, Type: "instance-failed", Service: "svc", Instance: "a", Phase: "gate", Skipped: true,
 		Batch: 3, Message: "m", Health: "h", Logs: []string{"l"}, Result: release.ResultFailed, Elapsed: 2,
-		Traffic: &traffic.Snapshot{Requests: 5}, Hints: []Hint{{Key: "k", Fix: "f", Why: "w", Line: "l"}}}
+		Traffic: &traffic.Snapshot{Requests: 5}, Hints: []Hint{{Key: "k", Fix: "f", Why: "w", Line: "l"}},
+		WaitSeconds: 1.5, PauseResult: "failed"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("NewEvent =\n%#v\nwant\n%#v", got, want)
 	}
 	// A field added to rollout.Event must be considered here.
-	if n := reflect.TypeOf(rollout.Event{}).NumField(); n != 14 {
-		t.Errorf("rollout.Event has %d fields, NewEvent maps 14: map the new one", n)
+	if n := reflect.TypeOf(rollout.Event{}).NumField(); n != 16 {
+		t.Errorf("rollout.Event has %d fields, NewEvent maps 16: map the new one", n)
 	}
 }
