@@ -109,6 +109,11 @@ func Run(ctx context.Context, spec Spec, deps Deps) (*release.Record, error) {
 		rec.To = rec.From
 	}
 
+	if deps.Analysis != nil && spec.Kind == release.KindDeploy {
+		if err := analysisPreflight(ctx, spec, deps.Analysis, batches, from, rec.From); err != nil {
+			return nil, err
+		}
+	}
 	e := newEngine(spec, deps, rec)
 	e.converge = spec.Kind == release.KindRollback
 	e.markRepair(slices.Collect(maps.Keys(repair)))
@@ -235,8 +240,11 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 		failed, interrupted := e.runBatch(ctx, b, names, mode)
 		batchTook = time.Since(batchStart)
 		last = b
+		if len(failed) == 0 && !interrupted {
+			failed, interrupted = e.analyzeBatch(ctx, b, rec.Batches[b])
+		}
 		if len(failed) > 0 {
-			o := Outcome{Batches: rec.Batches, Batch: b, Tolerated: tolerated, Reverted: reverted}
+			o := Outcome{Batches: rec.Batches, Batch: b, Tolerated: tolerated, Reverted: reverted, Analysis: analysisFailure(failed)}
 			for _, f := range failed {
 				o.Failed = append(o.Failed, f.Instance)
 				o.Abort = o.Abort || errors.Is(f, ErrProgressDeadline)
