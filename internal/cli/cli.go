@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sysroll/sysroll/internal/host"
+	"github.com/sysroll/sysroll/internal/rollout"
 )
 
 // Exit codes, documented in `sysroll --help`.
@@ -270,6 +271,9 @@ func isUsage(err error) bool {
 	}
 	if _, ok := errors.AsType[*host.InputError](err); ok {
 		return true
+	}
+	if _, ok := errors.AsType[*rollout.AnalysisRefusedError](err); ok {
+		return true // bad input: the analysis could not see the baseline, nothing touched
 	}
 	return isCobraUsage(err)
 }
