@@ -19,6 +19,7 @@ import (
 func loaded(t *testing.T, s *service, frontend int, extra string) (*e2etest.HAProxy, *traffic.Stats, func()) {
 	t.Helper()
 	base := startPrometheus(t, s.targets())
+	s.prom = base
 	s.analysis = promBlock(base, extra)
 	s.install()
 	h := s.haproxy(frontend)
@@ -30,6 +31,8 @@ func loaded(t *testing.T, s *service, frontend int, extra string) (*e2etest.HAPr
 	promWait(t, base, `count_over_time(hello_requests_total{job="hello",code="200"}[30s]) >= 3`, len(s.ports))
 	return h, stats, stop
 }
+
+func promOf(s *service) string { return s.prom }
 
 // verdictTimes is when the canary was back in traffic (its instance-done)
 // and when its analysis decided.
@@ -148,16 +151,17 @@ func TestAnalysisPassesGoodRelease(t *testing.T) {
 	}
 }
 
-// (c) A query that matches no series for the canary (here: requests of
-// processes older than 20 s, which the baseline has and a fresh canary
-// cannot) fails the batch: no data is no pass.
+// (c) A query that matches no series for the canary fails the batch: no
+// data is no pass. Here the series of processes that served more than
+// 2000 requests since they started: every baseline process has (the test
+// waits for it), a canary 3 s old has not, so its result is empty.
 func TestAnalysisNoSeriesFails(t *testing.T) {
 	s := &service{t: t, name: "an-nodata", ports: []int{25820, 25821, 25822, 25823}}
-	_, _, stop := loaded(t, s, 25852, `    - name: settled
-      query: sum(hello_requests_total{instance=~"{instances}"} and on(instance) (time() - process_start_time_seconds{instance=~"{instances}"} > 20))
+	_, _, stop := loaded(t, s, 25852, `    - name: warm
+      query: sum(hello_requests_total{instance=~"{instances}",code="200"} > 2000)
       max: 1000000000000
 `)
-	time.Sleep(20 * time.Second) // every baseline process older than 20 s
+	promWait(t, promOf(s), `hello_requests_total{job="hello",code="200"} > 2000`, len(s.ports))
 	before := s.invocations()
 	r := s.deploy("v2", s.release("v2"))
 	stop()
@@ -166,7 +170,7 @@ func TestAnalysisNoSeriesFails(t *testing.T) {
 	}
 	rec := lastRecord(t, s.name)
 	if rec.Result != release.ResultRolledBack || len(rec.Analysis) != 1 || rec.Analysis[0].Outcome != "failed" ||
-		!strings.Contains(rec.Analysis[0].Reason, "settled: canary no data") {
+		!strings.Contains(rec.Analysis[0].Reason, "warm: canary no data") {
 		t.Fatalf("record %s, analysis %+v; want the canary failed for no data", rec.Result, rec.Analysis)
 	}
 	after := s.invocations()
@@ -182,15 +186,19 @@ func TestAnalysisNoSeriesFails(t *testing.T) {
 // every instance keeps its process.
 func TestAnalysisBadQueryRefused(t *testing.T) {
 	s := &service{t: t, name: "an-badq", ports: []int{25825, 25826}}
-	base := startPrometheus(t, s.targets())
-	s.analysis = strings.Replace(promBlock(base, ""), `[{window}]))`, `[{window}])`, 1)
-	s.install()
+	_, _, stop := loaded(t, s, 25853, "")
+	defer stop()
+	// Break the errors query (an unclosed parenthesis) now that the rest
+	// is proven to work: the preflight must refuse that alone.
+	s.analysis = strings.Replace(s.analysis, `[{window}]))`, `[{window}])`, 1)
+	s.reapply()
 	before := s.invocations()
 	r := s.deploy("v2", s.release("v2"))
 	if r.Code != 2 {
 		t.Fatalf("deploy: exit %d, want 2: %s", r.Code, r)
 	}
-	if !strings.Contains(r.Stderr, "prometheus refused the query") || !strings.Contains(r.Stderr, "nothing touched") {
+	if !strings.Contains(r.Stderr, "prometheus refused the query") || !strings.Contains(r.Stderr, "nothing touched") ||
+		strings.Count(r.Stderr, "analysis preflight") != 1 {
 		t.Errorf("stderr does not say the query was refused and nothing touched:\n%s", r.Stderr)
 	}
 	after := s.invocations()

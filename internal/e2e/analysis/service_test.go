@@ -27,6 +27,7 @@ type service struct {
 	ports    []int
 	analysis string   // the analysis: block, indented, without its key
 	rollout  []string // extra rollout: lines (haproxy: ...)
+	prom     string   // Prometheus' base URL, once started
 }
 
 func (s *service) yaml() string {
