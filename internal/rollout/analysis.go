@@ -162,6 +162,9 @@ func (e *engine) analyzeBatch(ctx context.Context, b int, names []string) (faile
 		canary.Units = append(canary.Units, e.spec.Unit(n))
 		canary.Invocations = append(canary.Invocations, in.InvocationAfter)
 	}
+	if len(canary.Instances) == 0 {
+		return nil, false // every instance of the batch failed and was reverted
+	}
 	var baseline *AnalysisSet
 	if bl := baselineOf(rec, b); len(bl) > 0 {
 		baseline = &AnalysisSet{Name: analysis.Baseline, Instances: bl}
@@ -185,12 +188,28 @@ func (e *engine) analyzeBatch(ctx context.Context, b int, names []string) (faile
 	wait := o.InitialDelay
 	var bv analysis.BatchVerdict
 	done := false
+	var deadline <-chan time.Time // nil: none
+	if !e.deadline.IsZero() {
+		deadline = time.After(time.Until(e.deadline))
+	}
 	for i := 0; i < o.Count && !done; i++ {
 		select {
 		case <-ctx.Done():
 			ba.Outcome, ba.Reason, ba.Ended = "interrupted", "interrupted before the analysis finished", time.Now()
 			e.saveAnalysis(ba)
 			return nil, true
+		case <-deadline:
+			// The progress deadline bounds the analysis too; it counts as
+			// the batch's failure like a gate cut short by it.
+			cause := fmt.Errorf("%w (%s) during the analysis of batch %d", ErrProgressDeadline, e.spec.Strategy.ProgressDeadline, b+1)
+			ba.Outcome, ba.Reason, ba.Ended = string(analysis.Failed), cause.Error(), time.Now()
+			e.saveAnalysis(ba)
+			e.emit(Event{Type: EventAnalysisVerdict, Batch: b, Message: fmt.Sprintf("batch %d analysis failed: %v", b+1, cause),
+				BatchVerdict: &analysis.BatchVerdict{Outcome: analysis.Failed, Reason: cause.Error(), Last: run.Verdict().Last}})
+			for _, n := range canary.Instances {
+				failed = append(failed, &FailedError{Instance: n, Phase: release.PhaseDone, Cause: cause})
+			}
+			return failed, false
 		case <-time.After(wait):
 		}
 		wait = o.Interval
@@ -257,13 +276,30 @@ func describeAnalysis(o analysis.Options, canary AnalysisSet, baseline *Analysis
 		strings.Join(canary.Instances, ", "), bl, o.Count, o.Interval, o.InitialDelay)
 }
 
-// analysisFailure is the reason an Outcome gives Evaluate when failed
-// comes from the analysis, else "".
-func analysisFailure(failed []*FailedError) string {
+// analysisGate runs batch b's analysis once the batch is back in traffic
+// (its tolerated failures already reverted) and, when it fails, makes it
+// the batch's failure: Evaluate sees every analysed instance failed, with
+// the verdict as the reason and no failure budget, and the failure action
+// applies. stop says the rollout ended (r, err are its result).
+func (e *engine) analysisGate(ctx context.Context, b int, batches [][]string, reverted []string) (r *release.Record, stop bool, err error) {
+	failed, interrupted := e.analyzeBatch(ctx, b, batches[b])
+	if interrupted {
+		r, err = e.interrupted(ctx)
+		return r, true, err
+	}
+	if len(failed) == 0 {
+		return nil, false, nil
+	}
+	o := Outcome{Batches: batches, Batch: b, Reverted: reverted}
 	for _, f := range failed {
-		if ae, ok := errors.AsType[*AnalysisFailedError](f); ok {
-			return fmt.Sprintf("%s: %s", ae.Verdict.Outcome, ae.Verdict.Reason)
+		o.Failed = append(o.Failed, f.Instance)
+		o.Abort = o.Abort || errors.Is(f, ErrProgressDeadline)
+		if ae, ok := errors.AsType[*AnalysisFailedError](f); ok && o.Analysis == "" {
+			o.Analysis = fmt.Sprintf("%s: %s", ae.Verdict.Outcome, ae.Verdict.Reason)
 		}
 	}
-	return ""
+	dec := Evaluate(o, e.spec.Strategy)
+	e.emit(Event{Type: EventDecision, Batch: b, Message: dec.Reason})
+	r, err = e.stop(ctx, dec, failed, nil)
+	return r, true, err
 }

@@ -245,3 +245,100 @@ func TestAnalysisSkipsRestart(t *testing.T) {
 		}
 	})
 }
+
+// A failure the budget tolerates is reverted first; the batch's other
+// instances are then analysed, so a tolerated crash never skips the
+// analysis.
+func TestAnalysisAfterToleratedFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, 4)
+		failingRelease(w, "8081", "v2")
+		f := &fakeMeasurer{w: w, perRound: 200, errRate: map[string]float64{"v1": 0.001, "v2": 0.05}}
+		spec := w.spec("v2")
+		spec.Strategy = rollout.Strategy{Ramp: []config.Step{{N: 2}, {N: 2}}, FailureBudget: 1}
+		deps := w.deps()
+		deps.Analysis = analysisOf(f, nil)
+		rec, err := rollout.Run(t.Context(), spec, deps)
+		if _, ok := errors.AsType[*rollout.AnalysisFailedError](err); !ok || rec.Result != release.ResultRolledBack {
+			t.Fatalf("Run = %v, %v; want the analysis of 8082 to fail the batch", rec.Result, err)
+		}
+		if got := rec.Analysis[0].Canary; !slices.Equal(got, []string{"8082"}) {
+			t.Errorf("canary %v, want [8082] (8081 failed and was reverted)", got)
+		}
+		w.assertSettled(all(w, "v1"))
+		w.assertUntouched("8083", "8084")
+	})
+}
+
+// The progress deadline bounds the analysis: it fails the batch, which is
+// rolled back.
+func TestAnalysisProgressDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, 4)
+		f := &fakeMeasurer{w: w, perRound: 200, errRate: map[string]float64{}}
+		spec := w.spec("v2")
+		spec.Strategy = canaryRamp()
+		spec.Strategy.ProgressDeadline = 30 * time.Second
+		deps := w.deps()
+		deps.Analysis = analysisOf(f, nil) // 20s + 2 × 10s: longer than what is left
+		rec, err := rollout.Run(t.Context(), spec, deps)
+		if !errors.Is(err, rollout.ErrProgressDeadline) || rec.Result != release.ResultRolledBack {
+			t.Fatalf("Run = %v, %v; want the deadline to fail the batch", rec.Result, err)
+		}
+		if rec.Analysis[0].Outcome != "failed" || !strings.Contains(rec.Analysis[0].Reason, "during the analysis") {
+			t.Errorf("analysis %+v", rec.Analysis[0])
+		}
+		w.assertSettled(all(w, "v1"))
+	})
+}
+
+// An interruption during the analysis ends the rollout interrupted, the
+// analysis recorded as such, no instance drained.
+func TestAnalysisInterrupted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, 4)
+		f := &fakeMeasurer{w: w, perRound: 200, errRate: map[string]float64{}}
+		spec := w.spec("v2")
+		spec.Strategy = canaryRamp()
+		deps := w.deps()
+		deps.Analysis = analysisOf(f, nil)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		deps.Progress = rollout.ProgressFunc(func(e rollout.Event) {
+			if e.Type == rollout.EventAnalysis {
+				cancel()
+			}
+		})
+		rec, err := rollout.Run(ctx, spec, deps)
+		if !errors.Is(err, context.Canceled) || rec.Result != release.ResultInterrupted {
+			t.Fatalf("Run = %v, %v; want interrupted", rec.Result, err)
+		}
+		if rec.Analysis[0].Outcome != "interrupted" {
+			t.Errorf("analysis %+v", rec.Analysis[0])
+		}
+		if d := w.dr.drainedNow(); len(d) != 0 {
+			t.Errorf("left drained: %v", d)
+		}
+	})
+}
+
+// Evaluate: an analysis failure is beyond every budget; the failure action
+// applies to the analysed instances.
+func TestEvaluateAnalysisFailure(t *testing.T) {
+	batches := [][]string{{"a"}, {"b", "c"}}
+	for _, tc := range []struct {
+		action config.FailureAction
+		want   rollout.Action
+		revert [][]string
+	}{
+		{config.ActionRollback, rollout.ActRevert, [][]string{{"a"}}},
+		{config.ActionHalt, rollout.ActHalt, nil},
+	} {
+		d := rollout.Evaluate(rollout.Outcome{Batches: batches, Batch: 0, Failed: []string{"a"}, Analysis: "failed: errors above max"},
+			rollout.Strategy{FailureBudget: 5, FailureAction: tc.action})
+		if d.Action != tc.want || !slices.EqualFunc(d.Revert, tc.revert, slices.Equal) ||
+			!strings.Contains(d.Reason, "the analysis of batch 1 failed (failed: errors above max; no failure budget applies)") {
+			t.Errorf("%s: %+v", tc.action, d)
+		}
+	}
+}

@@ -240,11 +240,8 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 		failed, interrupted := e.runBatch(ctx, b, names, mode)
 		batchTook = time.Since(batchStart)
 		last = b
-		if len(failed) == 0 && !interrupted {
-			failed, interrupted = e.analyzeBatch(ctx, b, rec.Batches[b])
-		}
 		if len(failed) > 0 {
-			o := Outcome{Batches: rec.Batches, Batch: b, Tolerated: tolerated, Reverted: reverted, Analysis: analysisFailure(failed)}
+			o := Outcome{Batches: rec.Batches, Batch: b, Tolerated: tolerated, Reverted: reverted}
 			for _, f := range failed {
 				o.Failed = append(o.Failed, f.Instance)
 				o.Abort = o.Abort || errors.Is(f, ErrProgressDeadline)
@@ -264,6 +261,9 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 		}
 		if interrupted || ctx.Err() != nil {
 			return e.interrupted(ctx)
+		}
+		if r, stop, err := e.analysisGate(ctx, b, rec.Batches, reverted); stop {
+			return r, err
 		}
 		e.emit(Event{Type: EventBatchDone, Batch: b})
 	}
