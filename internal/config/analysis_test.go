@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -145,5 +146,52 @@ func TestAnalysisSchemaMatchesTypes(t *testing.T) {
 		if !slices.Equal(inSchema, inGo) {
 			t.Errorf("%s: schema %v, go %v", c.what, inSchema, inGo)
 		}
+	}
+}
+
+// The starter's commented analysis block, uncommented, is a valid one.
+func TestStarterAnalysisBlockIsValid(t *testing.T) {
+	lines := strings.Split(string(Starter("hello")), "\n")
+	var block []string
+	for i, l := range lines {
+		if l != "# analysis:" {
+			continue
+		}
+		for _, m := range lines[i:] {
+			if !strings.HasPrefix(m, "#") {
+				break
+			}
+			block = append(block, strings.TrimPrefix(strings.TrimPrefix(m, "#"), " "))
+		}
+	}
+	if len(block) < 5 {
+		t.Fatalf("no analysis block in the starter: %q", block)
+	}
+	svc, err := Parse("s.yaml", []byte(analysisBase+strings.Join(block, "\n")+"\n"))
+	if err == nil {
+		err = svc.Validate()
+	}
+	if err != nil || svc.Analysis == nil || len(svc.Analysis.Metrics) != 1 || svc.Analysis.Journal == nil {
+		t.Fatalf("starter's analysis block: %v\n%s", err, strings.Join(block, "\n"))
+	}
+}
+
+// docs/analysis.md's complete example is a valid service file.
+func TestAnalysisDocExample(t *testing.T) {
+	b, err := os.ReadFile("../../docs/analysis.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("no yaml example in docs/analysis.md")
+	}
+	svc, err := Parse("analysis.md", []byte(example))
+	if err == nil {
+		err = svc.Validate()
+	}
+	if err != nil || svc.Analysis == nil || len(svc.Analysis.Metrics) != 2 {
+		t.Fatalf("the example: %v", err)
 	}
 }
