@@ -107,7 +107,10 @@ func execute(ctx context.Context, root *cobra.Command, args []string, stdout, st
 	}
 	fmt.Fprintf(stderr, "sysroll: %v\n", err)
 	if isUsage(err) {
-		if cmd, _, ferr := root.Find(args); ferr == nil && cmd != nil {
+		// A refused analysis is the service file's or Prometheus' matter,
+		// not the command line's: no --help hint.
+		_, refused := errors.AsType[*rollout.AnalysisRefusedError](err)
+		if cmd, _, ferr := root.Find(args); ferr == nil && cmd != nil && !refused {
 			fmt.Fprintf(stderr, "see `%s --help`\n", cmd.CommandPath())
 		}
 		return ExitUsage

@@ -198,7 +198,7 @@ func TestAnalysisBadQueryRefused(t *testing.T) {
 		t.Fatalf("deploy: exit %d, want 2: %s", r.Code, r)
 	}
 	if !strings.Contains(r.Stderr, "prometheus refused the query") || !strings.Contains(r.Stderr, "nothing touched") ||
-		strings.Count(r.Stderr, "analysis preflight") != 1 {
+		strings.Count(r.Stderr, "analysis preflight") != 1 || strings.Contains(r.Stderr, "--help") {
 		t.Errorf("stderr does not say the query was refused and nothing touched:\n%s", r.Stderr)
 	}
 	after := s.invocations()
