@@ -4,6 +4,7 @@ package analysis
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,13 @@ func loaded(t *testing.T, s *service, frontend int, extra string) (*e2etest.HAPr
 }
 
 func promOf(s *service) string { return s.prom }
+
+func show(f *float64) string {
+	if f == nil {
+		return "none"
+	}
+	return fmt.Sprint(*f)
+}
 
 // verdictTimes is when the canary was back in traffic (its instance-done)
 // and when its analysis decided.
@@ -110,6 +118,14 @@ func TestAnalysisCatchesErrorsAtCanary(t *testing.T) {
 	}
 	if snap.Failed == 0 {
 		t.Error("no request failed: the canary's 5 % never reached the load")
+	}
+	// Prometheus' own count agrees: the canary answered every 500 (the
+	// client cannot see fewer than were scraped), no other instance any.
+	own := promValue(t, s.prom, `max_over_time(hello_requests_total{instance="127.0.0.1:25810",code="500"}[10m])`)
+	others := promValue(t, s.prom, `count(hello_requests_total{code="500",instance!="127.0.0.1:25810"})`)
+	t.Logf("500s the canary's process last reported to Prometheus: %s; series of 500s on other instances: %s", show(own), show(others))
+	if own == nil || *own == 0 || *own > float64(snap.Kinds["http-500"]) || others != nil {
+		t.Errorf("canary's 500s per Prometheus %s (clients saw %d), other instances' 500 series %s", show(own), snap.Kinds["http-500"], show(others))
 	}
 	if float64(snap.Failed) > 0.05*float64(snap.Requests) {
 		t.Errorf("%d of %d requests failed: more than the canary's 5 %% of its share", snap.Failed, snap.Requests)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	promapi "github.com/sysroll/sysroll/internal/analysis/prom"
 	"github.com/sysroll/sysroll/internal/e2etest"
 	"github.com/sysroll/sysroll/internal/release"
@@ -129,6 +131,33 @@ func promWait(t *testing.T, base, query string, n int) {
 		v, _, err := c.Query(context.Background(), query, time.Now())
 		return err == nil && strings.Count(v.String(), "=>") >= n
 	})
+}
+
+// promValue is the single sample of an instant query now, nil when the
+// result is empty.
+func promValue(t *testing.T, base, query string) *float64 {
+	t.Helper()
+	c, err := promapi.New(base, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _, err := c.Query(context.Background(), query, time.Now())
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	vec, ok := v.(model.Vector)
+	if !ok {
+		t.Fatalf("%s: %s, want a vector", query, v.Type())
+	}
+	switch len(vec) {
+	case 0:
+		return nil
+	case 1:
+		f := float64(vec[0].Value)
+		return &f
+	}
+	t.Fatalf("%s: %d series, want at most 1", query, len(vec))
+	return nil
 }
 
 // releasesOf is each instance's release per status.
