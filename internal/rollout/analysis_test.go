@@ -342,3 +342,37 @@ func TestEvaluateAnalysisFailure(t *testing.T) {
 		}
 	}
 }
+
+// With rollout.steps, the canary's analysis comes before the timed pause
+// after it (the pause watches a canary the analysis passed), and a canary
+// it fails never reaches the pause.
+func TestAnalysisBeforePause(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		v2Rate  float64
+		result  release.Result
+		pausing bool
+	}{
+		{"passes, then the pause", 0.001, release.ResultSucceeded, true},
+		{"fails, no pause", 0.05, release.ResultRolledBack, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newWorld(t, 4)
+				f := &fakeMeasurer{w: w, perRound: 200, errRate: map[string]float64{"v1": 0.001, "v2": tc.v2Rate}}
+				spec := pauseSpec(w, 30*time.Second)
+				deps := w.deps()
+				deps.Analysis = analysisOf(f, nil)
+				rec, _ := rollout.Run(t.Context(), spec, deps)
+				if rec.Result != tc.result {
+					t.Fatalf("result %s, want %s", rec.Result, tc.result)
+				}
+				types := w.eventTypes()
+				verdict, pause := slices.Index(types, rollout.EventAnalysisVerdict), slices.Index(types, rollout.EventPause)
+				if verdict < 0 || (pause >= 0) != tc.pausing || (pause >= 0 && verdict > pause) {
+					t.Errorf("analysis-verdict is event %d, pause event %d: %v", verdict, pause, types)
+				}
+			})
+		})
+	}
+}

@@ -205,17 +205,19 @@ func TestNewEventCarriesEveryField(t *testing.T) {
 	e := rollout.Event{Service: "svc", Time: t0, Type: rollout.EventInstanceFailed, Instance: "a", Phase: release.PhaseGate, Skipped: true,
 		Batch: 3, Message: "m", Health: "h", Logs: []string{"l"}, Result: release.ResultFailed, Elapsed: 2 * time.Second,
 		Traffic: &traffic.Snapshot{Requests: 5}, Hints: []diagnose.Hint{{Key: "k", Fix: "f", Why: "w", Line: "l"}},
-		Wait: 1500 * time.Millisecond, PauseResult: release.PauseFailed}
+		Wait: 1500 * time.Millisecond, PauseResult: release.PauseFailed,
+		Verdict: &analysis.Verdict{Metric: "errors", Outcome: analysis.Fail}, BatchVerdict: &analysis.BatchVerdict{Outcome: analysis.Failed, Reason: "r"}}
 	got := NewEvent(e)
 	want := Event{Schema: EventV1, Time: t0, Type: "instance-failed", Service: "svc", Instance: "a", Phase: "gate", Skipped: true,
 		Batch: 3, Message: "m", Health: "h", Logs: []string{"l"}, Result: release.ResultFailed, Elapsed: 2,
 		Traffic: &traffic.Snapshot{Requests: 5}, Hints: []Hint{{Key: "k", Fix: "f", Why: "w", Line: "l"}},
-		WaitSeconds: 1.5, PauseResult: "failed"}
+		WaitSeconds: 1.5, PauseResult: "failed",
+		Analysis: e.Verdict, AnalysisVerdict: &AnalysisVerdict{Outcome: "failed", Reason: "r"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("NewEvent =\n%#v\nwant\n%#v", got, want)
 	}
 	// A field added to rollout.Event must be considered here.
-	if n := reflect.TypeOf(rollout.Event{}).NumField(); n != 16 {
-		t.Errorf("rollout.Event has %d fields, NewEvent maps 16: map the new one", n)
+	if n := reflect.TypeOf(rollout.Event{}).NumField(); n != 18 {
+		t.Errorf("rollout.Event has %d fields, NewEvent maps 18: map the new one", n)
 	}
 }
