@@ -87,7 +87,8 @@ func (e *engine) analyzing() bool {
 	return e.deps.Analysis != nil && e.spec.Kind == release.KindDeploy
 }
 
-// metrics are what each round judges: the metrics, then the journal rule.
+// analysisMetrics are what each round judges: the metrics, then the
+// journal rule.
 func analysisMetrics(o analysis.Options) []analysis.Metric {
 	ms := slices.Clone(o.Metrics)
 	if o.Journal != nil {
