@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sysroll/sysroll/internal/host"
+	"github.com/sysroll/sysroll/internal/rollout"
 )
 
 // Exit codes, documented in `sysroll --help`.
@@ -106,7 +107,10 @@ func execute(ctx context.Context, root *cobra.Command, args []string, stdout, st
 	}
 	fmt.Fprintf(stderr, "sysroll: %v\n", err)
 	if isUsage(err) {
-		if cmd, _, ferr := root.Find(args); ferr == nil && cmd != nil {
+		// A refused analysis is the service file's or Prometheus' matter,
+		// not the command line's: no --help hint.
+		_, refused := errors.AsType[*rollout.AnalysisRefusedError](err)
+		if cmd, _, ferr := root.Find(args); ferr == nil && cmd != nil && !refused {
 			fmt.Fprintf(stderr, "see `%s --help`\n", cmd.CommandPath())
 		}
 		return ExitUsage
@@ -270,6 +274,9 @@ func isUsage(err error) bool {
 	}
 	if _, ok := errors.AsType[*host.InputError](err); ok {
 		return true
+	}
+	if _, ok := errors.AsType[*rollout.AnalysisRefusedError](err); ok {
+		return true // bad input: the analysis could not see the baseline, nothing touched
 	}
 	return isCobraUsage(err)
 }

@@ -68,12 +68,16 @@ func newHistoryCmd(g *globals) *cobra.Command {
 						errs = append(errs, fmt.Sprintf("  %s: %s", in.Name, firstLine(in.Error)))
 					}
 				}
-				if (r.Reason == "" || r.Result == release.ResultSucceeded) && len(errs) == 0 {
+				an := analysisSummary(&r)
+				if (r.Reason == "" || r.Result == release.ResultSucceeded) && len(errs) == 0 && len(an) == 0 {
 					continue
 				}
 				fmt.Fprintf(g.stdout, "%s: %s\n", r.ID, dash(r.Reason))
 				for _, e := range errs {
 					fmt.Fprintln(g.stdout, e)
+				}
+				for _, a := range an {
+					fmt.Fprintln(g.stdout, "  "+a)
 				}
 			}
 			printPauses(g.stdout, recs)

@@ -90,6 +90,9 @@ func (p *textProgress) Event(e rollout.Event) {
 		}
 	case rollout.EventPause, rollout.EventPauseEnd:
 		fmt.Fprintf(p.w, "%s %s\n", ts, pauseLine(e))
+	case rollout.EventAnalysisStart, rollout.EventAnalysis, rollout.EventAnalysisVerdict:
+		line, _ := analysisLine(e)
+		fmt.Fprintf(p.w, "%s %s\n", ts, line)
 	case rollout.EventRolloutEnd:
 		if e.Message == "" {
 			fmt.Fprintf(p.w, "%s rollout %s\n", ts, e.Result)

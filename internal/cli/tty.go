@@ -122,6 +122,9 @@ func (p *ttyProgress) Event(e rollout.Event) {
 		}
 	case rollout.EventPause, rollout.EventPauseEnd:
 		above = append(above, p.pauseEvent(e)...)
+	case rollout.EventAnalysisStart, rollout.EventAnalysis, rollout.EventAnalysisVerdict:
+		line, _ := analysisLine(e)
+		above = append(above, line)
 	case rollout.EventRolloutEnd:
 		p.pauseUntil = time.Time{}
 		above = append(above, fmt.Sprintf("rollout %s %s", e.Result, e.Message))

@@ -47,6 +47,11 @@ var durationLimits = map[string]durationLimit{
 	"rollout.haproxy_agent.up_wait": {min: time.Millisecond, max: time.Hour},
 	"stop_timeout":                  {min: time.Millisecond, max: 24 * time.Hour, rendered: true},
 	"restart_sec":                   {zeroOK: true, min: time.Millisecond, max: time.Hour, rendered: true},
+	// The analysis' (analysis.go): 0 takes package analysis' default.
+	"analysis.initial_delay":      {zeroOK: true, min: time.Second, max: time.Hour},
+	"analysis.interval":           {zeroOK: true, min: time.Second, max: time.Hour},
+	"analysis.window":             {zeroOK: true, min: time.Second, max: 24 * time.Hour},
+	"analysis.prometheus.timeout": {zeroOK: true, min: 10 * time.Millisecond, max: 5 * time.Minute},
 }
 
 // checkDuration reports a duration outside its setting's range, or one that
@@ -88,13 +93,16 @@ func human(d time.Duration) string {
 // intLimits is the range of every integer setting, used by the decoder (for
 // a number too large for an int) and by Validate.
 var intLimits = map[string][2]int{
-	"instances.count":            {1, MaxInstances},
-	"instances.first_port":       {1, 65535},
-	"releases_keep":              {2, 1000},
-	"health.healthy_threshold":   {1, 100},
-	"health.unhealthy_threshold": {1, 100},
-	"health.http.status":         {100, 599},
-	"rollout.failure_budget":     {0, MaxInstances - 1},
+	"instances.count":             {1, MaxInstances},
+	"instances.first_port":        {1, 65535},
+	"releases_keep":               {2, 1000},
+	"health.healthy_threshold":    {1, 100},
+	"health.unhealthy_threshold":  {1, 100},
+	"health.http.status":          {100, 599},
+	"rollout.failure_budget":      {0, MaxInstances - 1},
+	"analysis.count":              {0, 1000},
+	"analysis.failure_limit":      {0, 999},
+	"analysis.consecutive_errors": {0, 1000},
 }
 
 // intRule says an integer setting's range, for messages.

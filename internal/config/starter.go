@@ -78,6 +78,23 @@ restart_sec: 2s               # RestartSec= after a crash (0s-1h)
 # unit: {After: [postgresql.service]}   # extra [Unit] settings
 # service: {MemoryMax: 512M}            # extra [Service] settings
 
+# Metric analysis after each batch of a deploy is back in traffic: the batch
+# (the canary) against the instances not yet touched (the baseline); a failed
+# analysis rolls the batch back whatever failure_budget says. docs/analysis.md
+# analysis:
+#   initial_delay: 30s          # then count measurements interval apart
+#   interval: 10s
+#   count: 6
+#   window: 2m                  # {window}, clipped to the time since the batch went back
+#   prometheus: {address: "http://127.0.0.1:9090", instance_label: "127.0.0.1:{port}"}
+#   metrics:
+#     - name: errors
+#       errors: sum(increase(http_requests_total{instance=~"{instances}",code=~"5.."}[{window}]))
+#       total: sum(increase(http_requests_total{instance=~"{instances}"}[{window}]))
+#       max: 0.01               # the last batch has no baseline: an absolute bound is needed
+#       vs_baseline: {max_ratio: 2, max_delta: 0.002}
+#   journal: {max_per_minute: 10}   # or error-priority journal lines, with no Prometheus at all
+
 # A fleet: the same service on several hosts over SSH, rolled host batch by
 # host batch (each host rolls its own instances by rollout: above). Commands
 # on this machine (apply, deploy, render) ignore these keys.

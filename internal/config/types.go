@@ -79,6 +79,9 @@ type Service struct {
 	// Fleet says how a fleet rollout batches the hosts (fleet.hosts) and
 	// may name an inventory file instead of hosts: (fleet.inventory).
 	Fleet Fleet `yaml:"fleet"`
+	// Analysis, when set, judges each batch of a deploy by its metrics once
+	// it is back in traffic (analysis.go); nil: no analysis.
+	Analysis *Analysis `yaml:"analysis"`
 
 	// src remembers where the file came from, so Validate can name file:line:column.
 	src *source

@@ -28,6 +28,7 @@ func (s *Service) validate(e *errs) {
 	s.validateMisc(e)
 	s.validateHardening(e)
 	s.validateDirectives(e)
+	s.validateAnalysis(e)
 	s.validateFleet(e)
 }
 

@@ -259,6 +259,10 @@ func (s *session) run(ctx context.Context, p rollout.Progress, proof *TrafficPro
 	if err := checkDrainer(ctx, drainerFor(s.svc, s.store), s.svc.InstanceNames()); err != nil {
 		return nil, err
 	}
+	an, err := s.h.analysisFor(s.svc)
+	if err != nil {
+		return nil, err
+	}
 	res := &RolloutResult{}
 	stop := func() {}
 	if proof != nil {
@@ -269,7 +273,9 @@ func (s *session) run(ctx context.Context, p rollout.Progress, proof *TrafficPro
 			p.Event(rollout.Event{Service: s.svc.Name, Time: time.Now(), Type: rollout.EventTraffic, Batch: -1, Message: proof.URL, Traffic: &snap})
 		}
 	}
-	rec, runErr := do(s.deps(p, proof))
+	deps := s.deps(p, proof)
+	deps.Analysis = an
+	rec, runErr := do(deps)
 	stop()
 	res.Record = rec
 	if err := s.finish(rec); err != nil {

@@ -79,6 +79,9 @@ type Record struct {
 	// Pauses are the timed pauses of rollout.steps, in order, and what
 	// became of each (pause.go); none for a plan without pauses.
 	Pauses []Pause `json:"pauses,omitempty"`
+	// Analysis is each analysed batch's metric analysis, in batch order
+	// (analysis: block; none without it).
+	Analysis []BatchAnalysis `json:"analysis,omitempty"`
 }
 
 // Instance is one instance's part in a rollout.

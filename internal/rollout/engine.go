@@ -104,6 +104,7 @@ func (e *engine) snapshot() *release.Record {
 func cloneRecord(r *release.Record) *release.Record {
 	c := *r
 	c.Instances = slices.Clone(r.Instances)
+	c.Analysis = slices.Clone(r.Analysis)
 	c.Batches = make([][]string, len(r.Batches))
 	for i, b := range r.Batches {
 		c.Batches[i] = slices.Clone(b)

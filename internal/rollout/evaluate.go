@@ -23,6 +23,9 @@ type Outcome struct {
 	// progress deadline passed). With no Failed, it means the deadline
 	// passed between batches: Batch is the last batch that ran.
 	Abort bool
+	// Analysis, when set, says Failed is the whole batch because its
+	// analysis failed (the verdict): no failure budget tolerates that.
+	Analysis string
 }
 
 // Action is what the executor does next.
@@ -59,7 +62,7 @@ func Evaluate(o Outcome, s Strategy) Decision {
 		return Decision{Action: ActContinue}
 	}
 	total := o.Tolerated + len(o.Failed)
-	if !o.Abort && total <= s.FailureBudget {
+	if !o.Abort && o.Analysis == "" && total <= s.FailureBudget {
 		return Decision{
 			Action: ActContinue,
 			Revert: [][]string{slices.Clone(o.Failed)},
@@ -69,6 +72,8 @@ func Evaluate(o Outcome, s Strategy) Decision {
 	}
 	why := fmt.Sprintf("%s failed in batch %d", strings.Join(o.Failed, ", "), o.Batch+1)
 	switch {
+	case o.Analysis != "":
+		why = fmt.Sprintf("the analysis of batch %d failed (%s; no failure budget applies)", o.Batch+1, o.Analysis)
 	case len(o.Failed) == 0:
 		why = fmt.Sprintf("progress deadline passed after batch %d", o.Batch+1)
 	case o.Abort:

@@ -3,6 +3,7 @@ package rollout
 import (
 	"time"
 
+	"github.com/sysroll/sysroll/internal/analysis"
 	"github.com/sysroll/sysroll/internal/diagnose"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/traffic"
@@ -40,6 +41,11 @@ const (
 	EventPauseEnd       EventType = "pause-end"   // PauseResult: passed, failed or interrupted; Message: why it failed
 	EventRolloutEnd     EventType = "rollout-end" // Result and Message: the outcome
 
+	// The analysis: block's (analysis.go), after a batch is back in traffic.
+	EventAnalysisStart   EventType = "analysis-start"   // Message: canary, baseline, schedule
+	EventAnalysis        EventType = "analysis"         // one metric measured and judged; Verdict
+	EventAnalysisVerdict EventType = "analysis-verdict" // the batch's analysis outcome; BatchVerdict
+
 	// Sent by the host around the executor, in the same stream.
 	EventStaged  EventType = "staged"  // a deploy staged its release; Message: version, sha256, kind
 	EventTraffic EventType = "traffic" // the traffic proof's final counts; Message: its URL
@@ -75,4 +81,9 @@ type Event struct {
 	Wait time.Duration
 	// PauseResult is, on EventPauseEnd, what became of the pause.
 	PauseResult release.PauseResult
+	// Verdict is one metric's verdict (EventAnalysis): both values, the
+	// bound, the measurements with their expanded queries.
+	Verdict *analysis.Verdict
+	// BatchVerdict is the batch's analysis outcome (EventAnalysisVerdict).
+	BatchVerdict *analysis.BatchVerdict
 }

@@ -109,6 +109,11 @@ func Run(ctx context.Context, spec Spec, deps Deps) (*release.Record, error) {
 		rec.To = rec.From
 	}
 
+	if deps.Analysis != nil && spec.Kind == release.KindDeploy {
+		if err := analysisPreflight(ctx, spec, deps.Analysis, batches, from, rec.From); err != nil {
+			return nil, err
+		}
+	}
 	e := newEngine(spec, deps, rec)
 	e.converge = spec.Kind == release.KindRollback
 	e.markRepair(slices.Collect(maps.Keys(repair)))
@@ -256,6 +261,9 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 		}
 		if interrupted || ctx.Err() != nil {
 			return e.interrupted(ctx)
+		}
+		if r, stop, err := e.analysisGate(ctx, b, rec.Batches, reverted); stop {
+			return r, err
 		}
 		e.emit(Event{Type: EventBatchDone, Batch: b})
 	}

@@ -141,6 +141,9 @@ type Deps struct {
 	// fails; nil: none.
 	Logs     func(ctx context.Context, unit string, n int) []string
 	Progress Progress // nil: none
+	// Analysis, when set, judges each batch of a deploy once it is back in
+	// traffic (analysis.go); nil: none.
+	Analysis *Analysis
 }
 
 func (d Deps) withDefaults() (Deps, error) {

@@ -3,6 +3,7 @@ package schema
 import (
 	"time"
 
+	"github.com/sysroll/sysroll/internal/analysis"
 	"github.com/sysroll/sysroll/internal/diagnose"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/rollout"
@@ -57,6 +58,28 @@ type Event struct {
 	// PauseResult is, on pause-end, what became of the pause: passed,
 	// failed (Message says which instance did what) or interrupted.
 	PauseResult string `json:"pause_result,omitempty"`
+	// Analysis, on "analysis", is one metric's measurement judged: the
+	// metric, the verdict and its reason, the canary's and the baseline's
+	// values (null when not measured or no baseline), the bound, the
+	// p-value, and the measurements with their expanded queries.
+	Analysis *analysis.Verdict `json:"analysis,omitempty"`
+	// AnalysisVerdict, on "analysis-verdict", is the batch's outcome.
+	AnalysisVerdict *AnalysisVerdict `json:"analysis_verdict,omitempty"`
+}
+
+// AnalysisVerdict is a batch's analysis outcome: passed, failed or
+// inconclusive, why, and each metric's last verdict.
+type AnalysisVerdict struct {
+	Outcome string             `json:"verdict"`
+	Reason  string             `json:"reason"`
+	Last    []analysis.Verdict `json:"last,omitempty"`
+}
+
+func analysisVerdict(v *analysis.BatchVerdict) *AnalysisVerdict {
+	if v == nil {
+		return nil
+	}
+	return &AnalysisVerdict{Outcome: string(v.Outcome), Reason: v.Reason, Last: v.Last}
 }
 
 // NewEvent converts an executor (or host) event.
@@ -67,6 +90,7 @@ func NewEvent(e rollout.Event) Event {
 		Health: e.Health, Logs: e.Logs, Result: e.Result, Elapsed: e.Elapsed.Seconds(),
 		Traffic: e.Traffic, Hints: Hints(e.Hints),
 		WaitSeconds: e.Wait.Seconds(), PauseResult: string(e.PauseResult),
+		Analysis: e.Verdict, AnalysisVerdict: analysisVerdict(e.BatchVerdict),
 	}
 }
 

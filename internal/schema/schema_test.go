@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysroll/sysroll/internal/analysis"
 	"github.com/sysroll/sysroll/internal/buildinfo"
 	"github.com/sysroll/sysroll/internal/diagnose"
 	"github.com/sysroll/sysroll/internal/release"
@@ -35,6 +36,21 @@ func sampleRecord() release.Record {
 				Error: "never ready within 10s", InvocationBefore: "4e5f", InvocationAfter: "6a7b"},
 		},
 	}
+}
+
+// sampleVerdict is a failed ratio measurement, every number set (NaN would
+// not round-trip through DeepEqual).
+func sampleVerdict() analysis.Verdict {
+	q := func(set string) string {
+		return `sum(increase(hello_requests_total{instance=~"127\\.0\\.0\\.1:` + set + `",code=~"5.."}[25s]))`
+	}
+	return analysis.Verdict{Metric: "errors", Outcome: analysis.Fail,
+		Reason: "errors: canary 9 of 200 = 0.045, baseline 1 of 600 = 0.001667, bound max(2 × baseline, baseline + 0.002) = 0.003667: above, and significant (p = 0.0017 < 0.01)",
+		Canary: 0.045, Baseline: 1.0 / 600, Bound: 0.0036666666666666666, P: 0.0017,
+		Measurements: []analysis.Measurement{
+			{Metric: "errors", Set: analysis.Canary, At: t0, Queries: []string{q("8081")}, Counts: &analysis.Counts{Events: 9, Exposure: 200}},
+			{Metric: "errors", Set: analysis.Baseline, At: t0, Queries: []string{q("8082")}, Counts: &analysis.Counts{Events: 1, Exposure: 600}},
+		}}
 }
 
 // The documents as sysroll writes them, one golden file each. The golden
@@ -90,6 +106,20 @@ func documents() map[string]any {
 		"status":   status,
 		"services": &Services{Schema: ServicesV1, Services: []*Status{status}},
 		"history":  &History{Schema: HistoryV1, Service: "hello", Rollouts: []release.Record{rec}},
+		"history-analysis": func() *History {
+			r := rec
+			r.Reason = "the analysis of batch 1 failed (failed: 1 failed measurements (failure_limit 0); last: " + sampleVerdict().Reason + "; no failure budget applies); reverting batch 1"
+			r.Analysis = []release.BatchAnalysis{{Batch: 0, Outcome: "failed", Reason: "1 failed measurements (failure_limit 0); last: " + sampleVerdict().Reason,
+				Started: t0, Ended: t0.Add(40 * time.Second), Canary: []string{"8081"}, Baseline: []string{"8082"}, Measured: 1,
+				Verdicts: []analysis.Verdict{sampleVerdict()}}}
+			return &History{Schema: HistoryV1, Service: "hello", Rollouts: []release.Record{r}}
+		}(),
+		"event-analysis": NewEvent(rollout.Event{Service: "hello", Time: t0, Type: rollout.EventAnalysis, Batch: 0,
+			Message: sampleVerdict().Reason, Verdict: new(sampleVerdict()), Elapsed: 40 * time.Second}),
+		"event-analysis-verdict": NewEvent(rollout.Event{Service: "hello", Time: t0, Type: rollout.EventAnalysisVerdict, Batch: 0,
+			Message: "batch 1 analysis failed: 1 failed measurements (failure_limit 0)", Elapsed: 40 * time.Second,
+			BatchVerdict: &analysis.BatchVerdict{Outcome: analysis.Failed, Reason: "1 failed measurements (failure_limit 0); last: " + sampleVerdict().Reason,
+				Last: []analysis.Verdict{sampleVerdict()}}}),
 		"history-fleet": func() *History {
 			r := rec
 			r.FleetID, r.BootID = "f-20261201-1a2b", "0b7a3c0e-1f2d-4c5b-9a8e-7d6c5b4a3f21"
@@ -175,17 +205,19 @@ func TestNewEventCarriesEveryField(t *testing.T) {
 	e := rollout.Event{Service: "svc", Time: t0, Type: rollout.EventInstanceFailed, Instance: "a", Phase: release.PhaseGate, Skipped: true,
 		Batch: 3, Message: "m", Health: "h", Logs: []string{"l"}, Result: release.ResultFailed, Elapsed: 2 * time.Second,
 		Traffic: &traffic.Snapshot{Requests: 5}, Hints: []diagnose.Hint{{Key: "k", Fix: "f", Why: "w", Line: "l"}},
-		Wait: 1500 * time.Millisecond, PauseResult: release.PauseFailed}
+		Wait: 1500 * time.Millisecond, PauseResult: release.PauseFailed,
+		Verdict: &analysis.Verdict{Metric: "errors", Outcome: analysis.Fail}, BatchVerdict: &analysis.BatchVerdict{Outcome: analysis.Failed, Reason: "r"}}
 	got := NewEvent(e)
 	want := Event{Schema: EventV1, Time: t0, Type: "instance-failed", Service: "svc", Instance: "a", Phase: "gate", Skipped: true,
 		Batch: 3, Message: "m", Health: "h", Logs: []string{"l"}, Result: release.ResultFailed, Elapsed: 2,
 		Traffic: &traffic.Snapshot{Requests: 5}, Hints: []Hint{{Key: "k", Fix: "f", Why: "w", Line: "l"}},
-		WaitSeconds: 1.5, PauseResult: "failed"}
+		WaitSeconds: 1.5, PauseResult: "failed",
+		Analysis: e.Verdict, AnalysisVerdict: &AnalysisVerdict{Outcome: "failed", Reason: "r"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("NewEvent =\n%#v\nwant\n%#v", got, want)
 	}
 	// A field added to rollout.Event must be considered here.
-	if n := reflect.TypeOf(rollout.Event{}).NumField(); n != 16 {
-		t.Errorf("rollout.Event has %d fields, NewEvent maps 16: map the new one", n)
+	if n := reflect.TypeOf(rollout.Event{}).NumField(); n != 18 {
+		t.Errorf("rollout.Event has %d fields, NewEvent maps 18: map the new one", n)
 	}
 }
