@@ -19,13 +19,17 @@ import (
 
 func newProbeCmd(g *globals) *cobra.Command {
 	var claimsDir, has, expect string
+	var noSHA bool
 	cmd := &cobra.Command{
-		Use:   "probe NAME --claims-dir DIR [--has VERSION --expect-sha256 HEX]",
+		Use:   "probe NAME --claims-dir DIR [--has VERSION --expect-sha256 HEX] [--no-sha256]",
 		Short: "Print version, status, staged release and fleet claims in one JSON object (fleet plumbing)",
 		Long: `Print, as one JSON object (schema sysroll.probe/v1), what the fleet controller
 reads of a host before a rollout and before each host batch, each part the
 document its own verb prints:
-  version       version --json (protocol, sha256, boot_id)
+  version       version --json (protocol, sha256, boot_id); with
+                --no-sha256 without the sha256 of the build, whose reading
+                is most of the probe's own CPU (a batch's preflight needs
+                only the status and the claims)
   status        status NAME --json, probes run; or status_error (NAME not
                 applied here, mostly)
   has           stage NAME --has VERSION --expect-sha256 HEX --json, with
@@ -55,7 +59,7 @@ usage.`,
 			}
 			ctx, h, name := cmd.Context(), g.host(), args[0]
 			p := schema.Probe{Schema: schema.ProbeV1, Service: name,
-				Version: versionDoc(buildinfo.Get(), host.SelfExe, host.BootIDFile)}
+				Version: probeVersion(noSHA)}
 			if st, err := h.Status(ctx, host.StatusOptions{Service: name}); err != nil {
 				p.StatusError = flatErr(err)
 			} else {
@@ -79,7 +83,22 @@ usage.`,
 	f.StringVar(&claimsDir, "claims-dir", "", "the directory of the service's fleet claims (`DIR`/*.json)")
 	f.StringVar(&has, "has", "", "also say whether release `VERSION` is staged with --expect-sha256's digest, intact")
 	f.StringVar(&expect, "expect-sha256", "", "the sha256 (64 hex digits) --has asks for")
+	f.BoolVar(&noSHA, "no-sha256", false, "leave the build's own sha256 out of version (it is read whole to hash it)")
 	return cmd
+}
+
+// probeVersion is version --json's document, or, noSHA, the same without
+// the sha256 of the running build.
+func probeVersion(noSHA bool) schema.Version {
+	if !noSHA {
+		return versionDoc(buildinfo.Get(), host.SelfExe, host.BootIDFile)
+	}
+	v := schema.Version{Schema: schema.VersionV1, Info: buildinfo.Get(), Protocol: schema.FleetProtocol}
+	var err error
+	if v.BootID, err = host.ReadBootID(host.BootIDFile); err != nil {
+		v.Error = flatErr(err)
+	}
+	return v
 }
 
 // unfinishedClaims is the claims in dir that are not finished, in file

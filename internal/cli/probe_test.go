@@ -74,8 +74,11 @@ func TestProbeCLI(t *testing.T) {
 	if p := probe(t, "--claims-dir", claims, "--has", "v2", "--expect-sha256", other); p.Has == nil || p.Has.Has || p.Has.Reason == "" {
 		t.Errorf("has of another sha256: %+v", p.Has)
 	}
-	if p := probe(t, "--claims-dir", claims); p.Has != nil || p.HasError != "" {
-		t.Errorf("has without --has: %+v %q", p.Has, p.HasError)
+	if p := probe(t, "--claims-dir", claims); p.Has != nil || p.HasError != "" || p.Version.SHA256 == "" {
+		t.Errorf("without --has: has %+v %q, version %+v", p.Has, p.HasError, p.Version)
+	}
+	if p := probe(t, "--claims-dir", claims, "--no-sha256"); p.Version.SHA256 != "" || len(p.Claims) != 1 {
+		t.Errorf("--no-sha256: version %+v, claims %+v", p.Version, p.Claims)
 	}
 	if p := probe(t, "--claims-dir", filepath.Join(claims, "none")); p.Claims == nil || len(p.Claims) != 0 || p.ClaimsError != "" {
 		t.Errorf("a missing claims dir: %+v %q, want no claim", p.Claims, p.ClaimsError)

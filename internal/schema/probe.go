@@ -15,7 +15,8 @@ const ProbeV1 = "sysroll.probe/v1"
 type Probe struct {
 	Schema  string `json:"schema"`
 	Service string `json:"service"`
-	// Version is `version --json`'s: protocol, sha256, boot ID.
+	// Version is `version --json`'s: protocol, sha256, boot ID; the
+	// sha256 empty (and no error) with --no-sha256.
 	Version Version `json:"version"`
 	// Status is `status NAME --json`'s (probes run), nil when it could not
 	// be read; StatusError is then what status said (the service not

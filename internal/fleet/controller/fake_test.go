@@ -144,24 +144,32 @@ func (h *fakeHost) Status(_ context.Context, service string) (schema.Status, err
 }
 
 // Probe answers as the calls it stands for would (version, status, has;
-// claims for a claimFake), each logged as that call, after "probe": the
+// claims for a claimFake), each logged as that call, after "probe" (or "probe-handshake"): the
 // tests' account of what was read does not depend on how many sessions
 // it took.
-func (h *fakeHost) Probe(ctx context.Context, service, version, sha string) (HostProbe, bool, error) {
-	h.w.add(h.name, "probe")
-	return h.probe(ctx, service, version, sha, nil)
+func (h *fakeHost) Probe(ctx context.Context, q ProbeQuery) (HostProbe, bool, error) {
+	h.w.add(h.name, probeLog(q))
+	return h.probe(ctx, q, nil)
+}
+
+// probeLog is how a probe is logged: a handshake's says so.
+func probeLog(q ProbeQuery) string {
+	if q.Handshake {
+		return "probe-handshake"
+	}
+	return "probe"
 }
 
 // probe is Probe with claims, when not nil, reading the host's claims.
-func (h *fakeHost) probe(ctx context.Context, service, version, sha string, claims func() ([]*journal.Claim, error)) (HostProbe, bool, error) {
+func (h *fakeHost) probe(ctx context.Context, q ProbeQuery, claims func() ([]*journal.Claim, error)) (HostProbe, bool, error) {
 	v, ok, err := h.Version(ctx)
 	if err != nil || !ok {
 		return HostProbe{}, ok, err
 	}
 	p := HostProbe{Version: v}
-	p.Status, p.StatusErr = h.Status(ctx, service)
-	if version != "" {
-		p.Has, p.HasErr = h.Has(ctx, service, version, sha)
+	p.Status, p.StatusErr = h.Status(ctx, q.Service)
+	if q.Version != "" {
+		p.Has, p.HasErr = h.Has(ctx, q.Service, q.Version, q.SHA256)
 	}
 	if claims != nil {
 		cs, err := claims()
@@ -176,9 +184,9 @@ func (h *fakeHost) probe(ctx context.Context, service, version, sha string, clai
 }
 
 // Probe is fakeHost's with the claims the host holds.
-func (h *claimFake) Probe(ctx context.Context, service, version, sha string) (HostProbe, bool, error) {
-	h.w.add(h.name, "probe")
-	return h.probe(ctx, service, version, sha, h.held)
+func (h *claimFake) Probe(ctx context.Context, q ProbeQuery) (HostProbe, bool, error) {
+	h.w.add(h.name, probeLog(q))
+	return h.probe(ctx, q, h.held)
 }
 
 // held is the claims Claims returns, unlogged: a probe's are not a

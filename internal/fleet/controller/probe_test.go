@@ -88,9 +88,12 @@ func TestPrepareProbes(t *testing.T) {
 		t.Fatalf("run: %v %+v", err, rep)
 	}
 	// prepare: h1 and h2 once, h3 before and after its copy; then 3
-	// batches' preflights of the 3 hosts.
-	if got := len(w.calls("probe")); got != 4+3*3 {
-		t.Errorf("%d probes, want 13: %v", got, w.log)
+	// batches' preflights of the 3 hosts, which need no handshake.
+	if got := len(w.calls("probe-handshake")); got != 4 {
+		t.Errorf("%d handshake probes, want 4: %v", got, w.log)
+	}
+	if got := len(w.calls("probe")); got != 3*3 {
+		t.Errorf("%d preflight probes, want 9: %v", got, w.log)
 	}
 	if got := w.calls("claims"); len(got) != 1 || got[0] != "h3 claims" {
 		t.Errorf("claims read apart %v, want h3's only (it had no build to probe)", got)

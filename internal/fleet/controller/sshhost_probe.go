@@ -9,13 +9,16 @@ import (
 )
 
 // Probe implements Host: `probe NAME --claims-dir DIR [--has V
-// --expect-sha256 H] --json`, one session for what took four (version,
-// claims, status, stage --has). As for Version, the shell's 127 or 126
-// means the build is not on the host.
-func (h *SSHHost) Probe(ctx context.Context, service, version, sha256 string) (HostProbe, bool, error) {
-	args := []string{"probe", service, "--claims-dir", FleetDir(service), "--json"}
-	if version != "" {
-		args = append(args, "--has", version, "--expect-sha256", sha256)
+// --expect-sha256 H] [--no-sha256] --json`, one session for what took
+// four (version, claims, status, stage --has). As for Version, the
+// shell's 127 or 126 means the build is not on the host.
+func (h *SSHHost) Probe(ctx context.Context, q ProbeQuery) (HostProbe, bool, error) {
+	args := []string{"probe", q.Service, "--claims-dir", FleetDir(q.Service), "--json"}
+	if q.Version != "" {
+		args = append(args, "--has", q.Version, "--expect-sha256", q.SHA256)
+	}
+	if !q.Handshake {
+		args = append(args, "--no-sha256")
 	}
 	var p schema.Probe
 	err := h.sysroll(ctx, &p, args...)
@@ -28,7 +31,7 @@ func (h *SSHHost) Probe(ctx context.Context, service, version, sha256 string) (H
 	if p.Schema != schema.ProbeV1 {
 		return HostProbe{}, false, fmt.Errorf("%s: sysroll probe answered schema %q, want %s", h.name, p.Schema, schema.ProbeV1)
 	}
-	return fromProbe(h.name, p, version != ""), true, nil
+	return fromProbe(h.name, p, q.Version != ""), true, nil
 }
 
 // fromProbe is the host's answer as the controller uses it: each part's
