@@ -202,7 +202,7 @@ Typical session:
 		newInitCmd(g), newRenderCmd(g), newApplyCmd(g), newStatusCmd(g),
 		newDeployCmd(g), newRestartCmd(g), newRollbackCmd(g), newHistoryCmd(g),
 		newLintCmd(g), newUninstallCmd(g), newAdoptCmd(g), newVersionCmd(g),
-		newStageCmd(g), newFollowCmd(g), newFleetCmd(g), newAgentCmd(g),
+		newStageCmd(g), newFollowCmd(g), newFleetCmd(g), newAgentCmd(g), newProbeCmd(g),
 	)
 	root.AddCommand(newLogsCmd(g))
 	// cobra adds "completion" when a command runs; add it now, so that an

@@ -3,7 +3,7 @@ package schema
 import "github.com/sysroll/sysroll/internal/buildinfo"
 
 // FleetProtocol is the version of what the fleet controller runs on a host
-// over SSH: `version --json`, `stage` (with --expect-sha256 and --has),
+// over SSH: `version --json`, `probe`, `stage` (with --expect-sha256 and --has),
 // `deploy --version`, `--events FILE`, `--fleet ID` and `follow`. The
 // controller refuses a host whose sysroll speaks another protocol (and
 // pushes its own build instead), so a change to any of those commands'

@@ -13,6 +13,8 @@ import (
 	"github.com/sysroll/sysroll/internal/analysis"
 	"github.com/sysroll/sysroll/internal/buildinfo"
 	"github.com/sysroll/sysroll/internal/diagnose"
+	"github.com/sysroll/sysroll/internal/fleet/journal"
+	"github.com/sysroll/sysroll/internal/fleet/plan"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/rollout"
 	"github.com/sysroll/sysroll/internal/traffic"
@@ -125,6 +127,24 @@ func documents() map[string]any {
 			r.FleetID, r.BootID = "f-20261201-1a2b", "0b7a3c0e-1f2d-4c5b-9a8e-7d6c5b4a3f21"
 			return &History{Schema: HistoryV1, Service: "hello", Rollouts: []release.Record{r}}
 		}(),
+		"probe": &Probe{Schema: ProbeV1, Service: "hello",
+			Version: Version{Schema: VersionV1, Info: buildinfo.Info{Version: "1.4.0", Commit: "64b8ff9e2c1d", Go: "go1.26.0", OS: "linux", Arch: "amd64"},
+				Protocol: FleetProtocol, SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", BootID: "0b7a3c0e-1f2d-4c5b-9a8e-7d6c5b4a3f21"},
+			Status: &Status{Schema: StatusV1, Service: "hello", Target: "active/active",
+				Instances: []InstanceStatus{{Instance: "8081", Unit: "hello@8081.service", ActiveState: "active", SubState: "running", PID: 101,
+					Release: "v1", Health: Healthy, UptimeSec: 61}},
+				Running: 1, Healthy: 1, Releases: map[string]int{"v1": 1}},
+			Has: &Has{Schema: HasV1, Service: "hello", Version: "v2", Has: true,
+				SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+			Claims: []*journal.Claim{{Schema: journal.ClaimSchema, FleetID: "f-20261201-1a2b", Service: "hello", Kind: journal.KindDeploy,
+				Target: "v2", Controller: "ops@laptop", Created: t0, Strategy: journal.Strategy{MaxParallel: 1, FailureAction: "rollback"},
+				Batches: [][]string{{"web1"}, {"web2"}}, Host: "web1",
+				Part: journal.Part{Batch: 0, Phase: plan.PhaseRolling, Unit: "sysroll-fleet-hello-f-20261201-1a2b.service",
+					BootID: "0b7a3c0e-1f2d-4c5b-9a8e-7d6c5b4a3f21", Updated: t0.Add(time.Second)}}}},
+		"probe-not-applied": &Probe{Schema: ProbeV1, Service: "hello",
+			Version:     Version{Schema: VersionV1, Info: buildinfo.Info{Version: "1.4.0", Go: "go1.26.0", OS: "linux", Arch: "amd64"}, Protocol: FleetProtocol},
+			StatusError: "service hello is not installed here (no /var/lib/sysroll/hello/service.yaml): run `sysroll apply FILE` first",
+			ClaimsError: "fleet claim on web1: /var/lib/sysroll/hello/fleet/f-1.json: unexpected end of JSON input"},
 		"plan": &Plan{Schema: PlanV1, Service: "hello", Kind: release.KindDeploy, Target: "v2",
 			Batches: []PlanBatch{
 				{Instances: []PlanInstance{{Name: "8081", Current: "v1"}}},

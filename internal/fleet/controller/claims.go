@@ -92,33 +92,23 @@ func (r *run) rollbackStep() Step {
 }
 
 // foreignClaims is host n's unfinished claims of other fleet rollouts than
-// this one. A claim that cannot be read is reported as a claim of its
-// own: an unreadable claim must block, never be taken as none.
+// this one, read apart (see foreign): for a host without the build, which
+// cannot be probed before it is copied there.
 func (r *run) foreignClaims(ctx context.Context, n string) []plan.Claim {
 	ch, ok := r.hosts[n].(ClaimHost)
 	if !ok {
 		return nil
 	}
-	cs, err := ch.Claims(ctx, r.o.Service)
-	if err != nil {
-		return []plan.Claim{{FleetID: "(unreadable: " + err.Error() + ")"}}
-	}
-	var out []plan.Claim
-	now := r.o.Now()
-	for _, c := range cs {
-		if !c.Finished && c.FleetID != r.o.FleetID {
-			silent, live := c.Silence(now)
-			out = append(out, plan.Claim{FleetID: c.FleetID, Owner: c.Owner(), Live: live, Silent: silent})
-		}
-	}
-	return out
+	return r.foreign(ch.Claims(ctx, r.o.Service))
 }
 
 // refuseClaimed refuses the rollout before anything is copied when a
 // host holds an unfinished claim of another fleet rollout: the same
 // refusal a host batch's preflight gives (plan.Preflight decides it), but
-// before this rollout writes claims of its own next to it.
-func (r *run) refuseClaimed(ctx context.Context) error {
+// before this rollout writes claims of its own next to it. probed are
+// the hosts' probes, where they could be probed; the others' claims are
+// read apart.
+func (r *run) refuseClaimed(ctx context.Context, probed map[string]HostProbe) error {
 	states := make([]plan.HostState, len(r.order))
 	for i, n := range r.order {
 		// Reachable, no instance: only the claims can refuse.
@@ -126,7 +116,12 @@ func (r *run) refuseClaimed(ctx context.Context) error {
 	}
 	// foreignClaims reports its errors as claims: each never fails.
 	each(r.order, func(n string) error {
-		states[slices.Index(r.order, n)].Claims = r.foreignClaims(ctx, n)
+		i := slices.Index(r.order, n)
+		if p, ok := probed[n]; ok {
+			states[i].Claims = r.foreign(p.Claims, p.ClaimsErr)
+		} else {
+			states[i].Claims = r.foreignClaims(ctx, n)
+		}
 		return nil
 	})
 	v := plan.Preflight(plan.Check{FleetID: r.o.FleetID, Hosts: states, Strategy: r.o.Strategy})

@@ -263,7 +263,8 @@ func each(names []string, f func(name string) error) map[string]error {
 
 // prepare is everything before the first host batch: connect, handshake,
 // the service check, copy and stage (or, dry, what they would do), then
-// the plan.
+// the plan. A host that has the build answers the handshake, the claims,
+// the service check and whether it holds the release in one probe.
 func (r *run) prepare(ctx context.Context) (*plan.Plan, error) {
 	o := r.o
 	if errs := r.skipUnreachable(each(r.order, func(n string) error { return r.hosts[n].Connect(ctx) })); len(errs) > 0 {
@@ -271,63 +272,61 @@ func (r *run) prepare(ctx context.Context) (*plan.Plan, error) {
 		err.(*RefusedError).Fix = unreachableFix(errs)
 		return nil, err
 	}
-	present := map[string]bool{}
+	// One probe per host (version, status, has, claims: one SSH session);
+	// a host without the build is probed once it is copied there.
+	probes := map[string]HostProbe{}
 	var mu sync.Mutex
 	errs := each(r.order, func(n string) error {
-		v, ok, err := r.hosts[n].Version(ctx)
-		if err != nil {
+		p, ok, err := r.probeFor(ctx, n)
+		if err != nil || !ok {
 			return err
 		}
-		if ok {
-			if err := r.checkVersion(n, v); err != nil {
-				return err
-			}
+		if err := r.checkVersion(n, p.Version); err != nil {
+			return err
 		}
 		mu.Lock()
-		present[n] = ok
+		probes[n] = p
 		mu.Unlock()
 		return nil
 	})
 	if len(errs) > 0 {
 		return nil, r.refuse("handshake", errs, false)
 	}
-	if err := r.refuseClaimed(ctx); err != nil {
+	if err := r.refuseClaimed(ctx, probes); err != nil {
 		return nil, err
 	}
 	instances := map[string]int{}
 	errs = each(r.order, func(n string) error {
 		h := r.hosts[n]
 		var sent int64
-		if !present[n] {
+		mu.Lock()
+		p, present := probes[n]
+		mu.Unlock()
+		if !present {
 			if o.DryRun {
 				r.setSent(n, o.BinarySize+o.ArtifactSize, "sysroll build and release not on the host")
 				return nil
 			}
-			v, s, err := pushBuild(ctx, h)
-			sent += s
+			var err error
+			p, sent, err = r.pushAndProbe(ctx, n)
 			r.setSent(n, sent, "")
 			if err != nil {
 				return err
 			}
-			if err := r.checkVersion(n, v); err != nil {
-				return err
-			}
 		}
-		st, err := h.Status(ctx, o.Service)
-		if err != nil {
-			return fmt.Errorf("%w (is %s applied on %s? run `sysroll apply FILE` there first: a fleet deploy never installs units)", err, o.Service, n)
+		if p.StatusErr != nil {
+			return r.notApplied(n, p.StatusErr)
 		}
 		mu.Lock()
-		instances[n] = len(st.Instances)
+		instances[n] = len(p.Status.Instances)
 		mu.Unlock()
 		if o.Kind != journal.KindDeploy {
 			return nil // a restart or rollback copies nothing
 		}
-		has, err := h.Has(ctx, o.Service, o.Version, o.SHA256)
-		if err != nil {
-			return err
+		if p.HasErr != nil {
+			return p.HasErr
 		}
-		if has {
+		if p.Has {
 			r.setSent(n, sent, "release "+o.Version+" already staged")
 			return nil
 		}

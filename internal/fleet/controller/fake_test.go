@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sysroll/sysroll/internal/fleet/journal"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/schema"
 	"github.com/sysroll/sysroll/internal/sshx"
@@ -140,6 +141,68 @@ func (h *fakeHost) Status(_ context.Context, service string) (schema.Status, err
 	}
 	return schema.Status{Schema: "sysroll.status/v1", Service: service, Instances: []schema.InstanceStatus{
 		{Instance: "8081", Health: schema.Healthy}, {Instance: "8082", Health: schema.Healthy}}}, nil
+}
+
+// Probe answers as the calls it stands for would (version, status, has;
+// claims for a claimFake), each logged as that call, after "probe" (or "probe-handshake"): the
+// tests' account of what was read does not depend on how many sessions
+// it took.
+func (h *fakeHost) Probe(ctx context.Context, q ProbeQuery) (HostProbe, bool, error) {
+	h.w.add(h.name, probeLog(q))
+	return h.probe(ctx, q, nil)
+}
+
+// probeLog is how a probe is logged: a handshake's says so.
+func probeLog(q ProbeQuery) string {
+	if q.Handshake {
+		return "probe-handshake"
+	}
+	return "probe"
+}
+
+// probe is Probe with claims, when not nil, reading the host's claims.
+func (h *fakeHost) probe(ctx context.Context, q ProbeQuery, claims func() ([]*journal.Claim, error)) (HostProbe, bool, error) {
+	v, ok, err := h.Version(ctx)
+	if err != nil || !ok {
+		return HostProbe{}, ok, err
+	}
+	p := HostProbe{Version: v}
+	p.Status, p.StatusErr = h.Status(ctx, q.Service)
+	if q.Version != "" {
+		p.Has, p.HasErr = h.Has(ctx, q.Service, q.Version, q.SHA256)
+	}
+	if claims != nil {
+		cs, err := claims()
+		p.ClaimsErr = err
+		for _, c := range cs {
+			if !c.Finished { // as the host's probe: the unfinished ones only
+				p.Claims = append(p.Claims, c)
+			}
+		}
+	}
+	return p, true, nil
+}
+
+// Probe is fakeHost's with the claims the host holds.
+func (h *claimFake) Probe(ctx context.Context, q ProbeQuery) (HostProbe, bool, error) {
+	h.w.add(h.name, probeLog(q))
+	return h.probe(ctx, q, h.held)
+}
+
+// held is the claims Claims returns, unlogged: a probe's are not a
+// Claims call (the tests tell the two reads apart).
+func (h *claimFake) held() ([]*journal.Claim, error) {
+	h.cmu.Lock()
+	defer h.cmu.Unlock()
+	var out []*journal.Claim
+	for _, data := range h.claims {
+		c, err := journal.DecodeClaim(h.name, data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // Start "runs" the step at once: its events are appended and its record

@@ -19,6 +19,13 @@ type Host interface {
 	// Version runs the controller's build at its content-addressed path on
 	// the host (`version --json`); ok is false when that build is not there.
 	Version(ctx context.Context) (v schema.Version, ok bool, err error)
+	// Probe is Version, Status, Has (when q asks for a release) and the
+	// host's unfinished fleet claims of the service, read by one command
+	// (`probe --json`): what prepare asks of a host that has the build,
+	// and the preflight of every host before each batch. ok is false when
+	// the build is not on the host, as for Version; a part the host could
+	// not read is in the HostProbe with its error, not err.
+	Probe(ctx context.Context, q ProbeQuery) (p HostProbe, ok bool, err error)
 	// PushBinary copies the controller's build to the host and returns the
 	// bytes sent (0 when it was there).
 	PushBinary(ctx context.Context) (int64, error)

@@ -347,14 +347,14 @@ func (r *run) states(ctx context.Context) []plan.HostState {
 	each(r.order, func(n string) error {
 		i := slices.Index(r.order, n)
 		hs := plan.HostState{Name: n}
-		st, err := r.hosts[n].Status(ctx, r.o.Service)
+		p, err := r.probe(ctx, n)
 		if err != nil {
 			hs.Why = err.Error()
 		} else {
 			hs.Reachable = true
-			hs.Instances = len(st.Instances)
-			hs.Claims = r.foreignClaims(ctx, n)
-			for _, in := range st.Instances {
+			hs.Instances = len(p.Status.Instances)
+			hs.Claims = r.foreign(p.Claims, p.ClaimsErr)
+			for _, in := range p.Status.Instances {
 				if in.Health == "healthy" {
 					hs.Serving++
 				}
