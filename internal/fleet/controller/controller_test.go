@@ -365,3 +365,22 @@ func TestStepStopTimeout(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckBuild(t *testing.T) {
+	for _, tt := range []struct {
+		want, got string
+		ok        bool
+	}{
+		{"abc", "abc", true},
+		{"abc", "", true}, // a probe without the hash checks nothing
+		{"abc", "abd", false},
+	} {
+		err := checkBuild("h1", "/var/lib/sysroll/.bin/sysroll-abc", tt.want, tt.got)
+		if (err == nil) != tt.ok {
+			t.Errorf("checkBuild(%q, %q) = %v, want ok %v", tt.want, tt.got, err, tt.ok)
+		}
+		if err != nil && (!strings.Contains(err.Error(), "h1") || !strings.Contains(err.Error(), "remove it")) {
+			t.Errorf("the error names neither the host nor the fix: %v", err)
+		}
+	}
+}

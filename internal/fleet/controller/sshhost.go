@@ -122,7 +122,20 @@ func (h *SSHHost) Version(ctx context.Context) (schema.Version, bool, error) {
 	if err != nil {
 		return v, false, err
 	}
-	return v, true, nil
+	return v, true, checkBuild(h.name, h.binPath(), h.bin.SHA256, v.SHA256)
+}
+
+// checkBuild refuses a build at the content-addressed path whose own
+// sha256 (what it hashed of itself, version --json) is not the
+// controller's: the path names only the first 12 hex digits, and a file
+// that was there may be damaged or replaced since it was copied; root
+// runs it. got "" is an answer without the hash (a probe that skipped
+// it), which checks nothing.
+func checkBuild(host, path, want, got string) error {
+	if got == "" || want == "" || got == want {
+		return nil
+	}
+	return fmt.Errorf("%s: the sysroll build at %s hashes to %s, not this controller's %s: it was damaged or replaced since it was copied; remove it (the next command copies it afresh) and find out why", host, path, got, want)
 }
 
 // PushBinary implements Host.

@@ -31,6 +31,11 @@ func (h *SSHHost) Probe(ctx context.Context, q ProbeQuery) (HostProbe, bool, err
 	if p.Schema != schema.ProbeV1 {
 		return HostProbe{}, false, fmt.Errorf("%s: sysroll probe answered schema %q, want %s", h.name, p.Schema, schema.ProbeV1)
 	}
+	if q.Handshake {
+		if err := checkBuild(h.name, h.binPath(), h.bin.SHA256, p.Version.SHA256); err != nil {
+			return HostProbe{}, true, err
+		}
+	}
 	return fromProbe(h.name, p, q.Version != ""), true, nil
 }
 
