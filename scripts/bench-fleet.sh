@@ -6,6 +6,7 @@
 # Figures and how to read them: docs/fleet-bench.md.
 #   bash scripts/bench-fleet.sh                 # every benchmark, 3 iterations
 #   bash scripts/bench-fleet.sh 5 FleetStatus   # 5 iterations of one
+#   HEALTHY_FOR=5s bash scripts/bench-fleet.sh 3 FleetDeploy   # the service default's gate
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -14,6 +15,8 @@ n="${1:-3}"
 bench="${2:-.}"
 echo "machine: $(nproc) cores; memory before:"
 free -m
-go test -tags integration -count=1 -run '^$' -bench "$bench" -benchtime="${n}x" -timeout 60m ./internal/e2e/fleetbench/
+# HEALTHY_FOR=5s: each instance's healthy_for (default 1s), see docs/fleet-bench.md.
+go test -tags integration -count=1 -run '^$' -bench "$bench" -benchtime="${n}x" -timeout 60m ./internal/e2e/fleetbench/ \
+  -args -fleetbench.healthy-for="${HEALTHY_FOR:-1s}"
 echo "memory after:"
 free -m

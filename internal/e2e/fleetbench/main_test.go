@@ -27,12 +27,19 @@ const (
 )
 
 // The benchmarks' service: 4 hello instances per host, one at a time,
-// each healthy for 1 s before the next.
+// each healthy for healthy_for (1 s unless -fleetbench.healthy-for says
+// otherwise) before the next. The controller's overhead is about fixed per
+// host batch, so the ratio depends on how long a host's own rollout takes:
+// 1 s makes it the largest, the service file's default (5 s) a real one.
 var (
 	serviceName = "fbench"
 	ports       = []int{25601, 25602, 25603, 25604}
-	healthyFor  = time.Second
+	healthyFor  time.Duration
 )
+
+func init() {
+	flag.DurationVar(&healthyFor, "fleetbench.healthy-for", time.Second, "each instance's health.healthy_for in the benchmarks' service")
+}
 
 // The fleet is booted by the first benchmark that needs it (never by a
 // plain `go test`, which runs only the parser's test) and torn down here.
