@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sysroll/sysroll/internal/prometheustest"
 
 	"github.com/sysroll/sysroll/internal/analysis"
 )
@@ -64,58 +64,13 @@ func (a *app) serve(n, errEvery int) {
 }
 
 // startPrometheus runs Debian's prometheus as a child on loopback, scraping
-// targets every second, and waits until it is ready and up is 1 for every
-// target. It is killed by its PID when the test ends.
+// targets every second (prometheustest.Start), and waits until up is 1
+// for every target. It is killed by its PID when the test ends.
 func startPrometheus(t *testing.T, targets []string) (*exec.Cmd, string) {
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		t.Fatalf("prometheus not installed (scripts/deps.sh installs Debian's): %v", err)
-	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "prometheus.yml")
-	q := make([]string, len(targets))
-	for i, tg := range targets {
-		q[i] = fmt.Sprintf("%q", tg)
-	}
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`global: {scrape_interval: 1s, scrape_timeout: 900ms}
-scrape_configs:
-  - job_name: hello
-    static_configs: [{targets: [%s]}]
-`, strings.Join(q, ", "))), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	t.Helper()
 	addr := freePort(t)
-	logf, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--storage.tsdb.retention.time=1h")
-	cmd.Stdout, cmd.Stderr = logf, logf
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-		_ = logf.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("prometheus log (last 3000 bytes):\n%s", tail(b, 3000))
-		}
-	})
-	base := "http://" + addr
-	waitFor(t, 30*time.Second, "prometheus ready", func() bool {
-		resp, err := http.Get(base + "/-/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
+	cmd, base := prometheustest.Start(t, addr, targets)
 	ready := time.Since(start)
 	c, err := New(base, 2*time.Second)
 	if err != nil {
@@ -154,13 +109,6 @@ func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
 }
 
 // TestRealPrometheus runs the provider and the judgment against Debian's

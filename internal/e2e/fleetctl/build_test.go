@@ -15,9 +15,11 @@ import (
 // the build afresh and succeeds.
 func TestDamagedBuildRefused(t *testing.T) {
 	s := newService(t, "fc-build", 25325)
-	// A first deploy puts the build on every host.
-	if r := s.controller("fleet", "deploy", s.file(), "--artifact", s.release("v2", ""), "--version", "v2", "--ssh-config", s.f.SSHConfigPath()); r.Code != 0 {
-		t.Fatalf("fleet deploy v2: %s", r)
+	// A first deploy puts the build on every host. Its releases are named
+	// b2, b3 (content of their own): releases are content-addressed on the
+	// hosts, and the other tests' v2 must still be new to them.
+	if r := s.controller("fleet", "deploy", s.file(), "--artifact", s.release("b2", ""), "--version", "b2", "--ssh-config", s.f.SSHConfigPath()); r.Code != 0 {
+		t.Fatalf("fleet deploy b2: %s", r)
 	}
 	h2 := s.f.Host("h2")
 	bin := strings.TrimSpace(h2.MustExec(t, "sh", "-c", "ls /var/lib/sysroll/.bin/sysroll-* | head -1"))
@@ -26,7 +28,7 @@ func TestDamagedBuildRefused(t *testing.T) {
 	for _, h := range s.f.Hosts() {
 		before[h.Name()] = s.releases(h)
 	}
-	r := s.controller("fleet", "deploy", s.file(), "--artifact", s.release("v3", ""), "--version", "v3", "--ssh-config", s.f.SSHConfigPath())
+	r := s.controller("fleet", "deploy", s.file(), "--artifact", s.release("b3", ""), "--version", "b3", "--ssh-config", s.f.SSHConfigPath())
 	t.Logf("refusal:\n%s", r.Stderr)
 	if r.Code != 1 || !strings.Contains(r.Stderr, "refused at handshake") || !strings.Contains(r.Stderr, "h2: the sysroll build at "+bin) || !strings.Contains(r.Stderr, "remove it") {
 		t.Fatalf("fleet deploy with h2's build damaged: %s", r)
@@ -37,12 +39,12 @@ func TestDamagedBuildRefused(t *testing.T) {
 		}
 	}
 	h2.MustExec(t, "rm", "-f", bin)
-	if r := s.controller("fleet", "deploy", s.file(), "--artifact", s.release("v3", ""), "--version", "v3", "--ssh-config", s.f.SSHConfigPath()); r.Code != 0 {
-		t.Fatalf("fleet deploy v3 after removing the damaged build: %s", r)
+	if r := s.controller("fleet", "deploy", s.file(), "--artifact", s.release("b3", ""), "--version", "b3", "--ssh-config", s.f.SSHConfigPath()); r.Code != 0 {
+		t.Fatalf("fleet deploy b3 after removing the damaged build: %s", r)
 	}
 	for _, h := range s.f.Hosts() {
-		if got := s.releases(h); got != s.want("v3") {
-			t.Errorf("%s: instances %s, want %s", h.Name(), got, s.want("v3"))
+		if got := s.releases(h); got != s.want("b3") {
+			t.Errorf("%s: instances %s, want %s", h.Name(), got, s.want("b3"))
 		}
 	}
 }
