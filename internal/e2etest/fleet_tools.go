@@ -149,3 +149,44 @@ func WithHosts(yaml string, hosts []*Host, fleetHosts string) string {
 	}
 	return b.String() + "fleet:\n  hosts: " + fleetHosts + "\n"
 }
+
+// ControllerLine is one --json line of the controller: a host's event
+// (Host set), a fleet-note, or the fleet-summary.
+type ControllerLine struct {
+	Type    string    `json:"type"`
+	Host    string    `json:"host"`
+	Time    time.Time `json:"time"`
+	Batch   int       `json:"batch"`
+	Message string    `json:"message"`
+	Result  string    `json:"result"`
+	Seq     int       `json:"seq"`
+	// fleet-summary
+	FleetID string `json:"fleet_id"`
+	Journal string `json:"journal"`
+	Hosts   []struct {
+		Host   string `json:"host"`
+		Result string `json:"result"`
+		Sent   int64  `json:"sent_bytes"`
+		Detail string `json:"detail"`
+	} `json:"hosts"`
+}
+
+// ParseControllerJSON is the controller's --json output, line by line,
+// and its fleet-summary; a line that is not JSON, or no summary, fails tb.
+func ParseControllerJSON(tb testing.TB, out string) (lines []ControllerLine, summary ControllerLine) {
+	tb.Helper()
+	for l := range strings.Lines(out) {
+		var x ControllerLine
+		if err := json.Unmarshal([]byte(l), &x); err != nil {
+			tb.Fatalf("not a JSON line (%v): %q", err, l)
+		}
+		if x.Type == "fleet-summary" {
+			summary = x
+		}
+		lines = append(lines, x)
+	}
+	if summary.Type == "" {
+		tb.Fatalf("no fleet-summary line in:\n%s", out)
+	}
+	return lines, summary
+}

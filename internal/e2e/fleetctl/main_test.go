@@ -91,41 +91,11 @@ func (s *service) releases(h *e2etest.Host) string { return h.Releases(s.t, s.na
 func (s *service) want(version string) string { return e2etest.AllOn(version, len(s.ports)) }
 
 // line is one --json line of the controller.
-type line struct {
-	Type    string    `json:"type"`
-	Host    string    `json:"host"`
-	Time    time.Time `json:"time"`
-	Batch   int       `json:"batch"`
-	Message string    `json:"message"`
-	Result  string    `json:"result"`
-	Seq     int       `json:"seq"`
-	// fleet-summary
-	FleetID string `json:"fleet_id"`
-	Journal string `json:"journal"`
-	Hosts   []struct {
-		Host   string `json:"host"`
-		Result string `json:"result"`
-		Sent   int64  `json:"sent_bytes"`
-		Detail string `json:"detail"`
-	} `json:"hosts"`
-}
+type line = e2etest.ControllerLine
 
+// parse is the controller's --json lines and its summary.
 func parse(t *testing.T, out string) (lines []line, summary line) {
-	t.Helper()
-	for l := range strings.Lines(out) {
-		var x line
-		if err := json.Unmarshal([]byte(l), &x); err != nil {
-			t.Fatalf("not a JSON line (%v): %q", err, l)
-		}
-		if x.Type == "fleet-summary" {
-			summary = x
-		}
-		lines = append(lines, x)
-	}
-	if summary.Type == "" {
-		t.Fatalf("no fleet-summary line in:\n%s", out)
-	}
-	return lines, summary
+	return e2etest.ParseControllerJSON(t, out)
 }
 
 // untouched lists what a rollout leaves on h: the service's fleet

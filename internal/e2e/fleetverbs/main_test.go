@@ -3,7 +3,6 @@
 package fleetverbs
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -118,37 +117,11 @@ func (s *service) snapshot() (snapshot, map[string]string) {
 }
 
 // line is one --json line of the controller.
-type line struct {
-	Type    string    `json:"type"`
-	Host    string    `json:"host"`
-	Time    time.Time `json:"time"`
-	Result  string    `json:"result"`
-	FleetID string    `json:"fleet_id"`
-	Journal string    `json:"journal"`
-	Hosts   []struct {
-		Host   string `json:"host"`
-		Result string `json:"result"`
-		Detail string `json:"detail"`
-	} `json:"hosts"`
-}
+type line = e2etest.ControllerLine
 
 // parse is the controller's --json lines and its summary.
 func parse(t *testing.T, out string) (lines []line, summary line) {
-	t.Helper()
-	for l := range strings.Lines(out) {
-		var x line
-		if err := json.Unmarshal([]byte(l), &x); err != nil {
-			t.Fatalf("not a JSON line (%v): %q", err, l)
-		}
-		if x.Type == "fleet-summary" {
-			summary = x
-		}
-		lines = append(lines, x)
-	}
-	if summary.Type == "" {
-		t.Fatalf("no fleet-summary line in:\n%s", out)
-	}
-	return lines, summary
+	return e2etest.ParseControllerJSON(t, out)
 }
 
 // results is the summary's "host=result" list.
