@@ -98,8 +98,22 @@ func TestLostConnection(t *testing.T) {
 	if err := h.RestoreNetwork(ctx); err != nil {
 		t.Fatal(err)
 	}
-	partial, _ := strconv.ParseInt(onHost(t, h, "stat -c %s "+dir+"/.sysroll-tmp-*"), 10, 64)
-	time.Sleep(2500 * time.Millisecond) // the temp becomes stale (StaleAfter 2s)
+	// The temp becomes stale (StaleAfter 2s) once nothing writes it: the
+	// host's side of the dead session may go on writing what it had
+	// buffered until its sshd gives the session up, so wait until its
+	// size has not changed for 2.5 s rather than a fixed time.
+	var partial int64
+	stable, deadline := time.Now(), time.Now().Add(time.Minute)
+	for time.Since(stable) < 2500*time.Millisecond {
+		if time.Now().After(deadline) {
+			t.Fatal("the dead copy's temp kept growing for a minute")
+		}
+		n, _ := strconv.ParseInt(onHost(t, h, "stat -c %s "+dir+"/.sysroll-tmp-*"), 10, 64)
+		if n != partial {
+			partial, stable = n, time.Now()
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	remote, sent, err := push.EnsureBinary(context.Background(), c, bin)
 	if err != nil {
 		t.Fatalf("push after the network came back: %v", err)
