@@ -43,6 +43,7 @@ var durationLimits = map[string]durationLimit{
 	"health.deadline":               {min: time.Second, max: 24 * time.Hour, rendered: true},
 	"rollout.progress_deadline":     {min: time.Second, max: 7 * 24 * time.Hour},
 	"rollout.drain_timeout":         {min: time.Millisecond, max: 24 * time.Hour},
+	"rollout.pause_expiry":          {min: time.Second, max: 30 * 24 * time.Hour},
 	"rollout.haproxy_agent.inter":   {min: 10 * time.Millisecond, max: time.Hour},
 	"rollout.haproxy_agent.up_wait": {min: time.Millisecond, max: time.Hour},
 	"stop_timeout":                  {min: time.Millisecond, max: 24 * time.Hour, rendered: true},

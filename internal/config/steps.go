@@ -7,31 +7,31 @@ import (
 )
 
 // RolloutStep is one entry of rollout.steps: a batch (a count or a
-// percentage, as in ramp) or a timed pause. Exactly one of the two is set.
+// percentage, as in ramp), a timed pause, or an approval gate. Exactly one
+// of the three is set.
 type RolloutStep struct {
 	// Batch is the entry's batch size; zero for a pause.
 	Batch Step
 	// Pause is how long the rollout waits after the batch before, watching
 	// the instances already updated: a restart or a failed probe of any of
-	// them fails that batch. Zero for a batch.
+	// them fails that batch. Zero for a batch or a gate.
 	Pause time.Duration
+	// Gate is an approval gate (pause: {}): the rollout stops after the
+	// batch before, records itself paused and exits, until `sysroll
+	// promote` passes it (or rollout.pause_expiry runs on_pause_expiry).
+	Gate bool
 }
 
-// IsPause reports whether the entry is a pause.
-func (s RolloutStep) IsPause() bool { return s.Pause != 0 }
+// IsPause reports whether the entry is a pause: timed, or a gate.
+func (s RolloutStep) IsPause() bool { return s.Pause != 0 || s.Gate }
 
-// gateLater is the refusal of what belongs to approval gates, which come
-// with `sysroll promote` in a later version: refused rather than ignored,
-// so no one believes a rollout waits for them.
-const gateLater = "approval gates (pause: {}), pause_expiry and on_pause_expiry come with `sysroll promote` in a later version; for now use a timed pause such as pause: 15m"
-
-// UnmarshalYAML implements yaml.NodeUnmarshaler: {batch: 2}, {batch: "25%"}
-// or {pause: 15m}.
+// UnmarshalYAML implements yaml.NodeUnmarshaler: {batch: 2}, {batch: "25%"},
+// {pause: 15m} or {pause: {}}.
 func (s *RolloutStep) UnmarshalYAML(node ast.Node) error {
 	*s = RolloutStep{}
 	m, ok := unwrap(node).(*ast.MappingNode)
 	if !ok || len(m.Values) != 1 {
-		return errAt(node, "expected one of batch: N, batch: \"N%%\" or pause: DURATION, got %s", describe(node))
+		return errAt(node, "expected one of batch: N, batch: \"N%%\", pause: DURATION or pause: {} (an approval gate), got %s", describe(node))
 	}
 	kv := m.Values[0]
 	k, _ := scalarText(kv.Key)
@@ -42,8 +42,12 @@ func (s *RolloutStep) UnmarshalYAML(node ast.Node) error {
 		}
 	case "pause":
 		v := unwrap(kv.Value)
-		if _, isMap := v.(*ast.MappingNode); isMap {
-			return errAt(kv.Value, "%s", gateLater)
+		if mm, isMap := v.(*ast.MappingNode); isMap {
+			if len(mm.Values) > 0 {
+				return errAt(kv.Value, "pause: {} is an approval gate and takes no keys: its expiry is rollout.pause_expiry and rollout.on_pause_expiry")
+			}
+			s.Gate = true
+			return nil
 		}
 		text, ok := v.(*ast.StringNode)
 		if !ok {
@@ -63,16 +67,10 @@ func (s *RolloutStep) UnmarshalYAML(node ast.Node) error {
 	return nil
 }
 
-// gateOnly is the type of the keys that belong to approval gates: any value
-// is refused, at its position, with gateLater.
-type gateOnly struct{}
-
-// UnmarshalYAML implements yaml.NodeUnmarshaler.
-func (*gateOnly) UnmarshalYAML(node ast.Node) error { return errAt(node, "%s", gateLater) }
-
 // validateSteps checks rollout.steps: no batch or ramp beside it, a batch
 // first and last, no two pauses in a row, sizes and pause lengths in range.
 func (s *Service) validateSteps(e *errs) {
+	s.validateExpiry(e)
 	r := s.Rollout
 	if r.Steps == nil {
 		return
@@ -93,6 +91,7 @@ func (s *Service) validateSteps(e *errs) {
 		}
 		pp := at("rollout", "steps", i, "pause")
 		switch {
+		case st.Gate:
 		case st.Pause < 0:
 			e.add(pp, "%v must not be negative", st.Pause)
 		case st.Pause < MinPause:
@@ -109,6 +108,61 @@ func (s *Service) validateSteps(e *errs) {
 			e.add(pp, "two pauses in a row: merge them into one")
 		}
 	}
+}
+
+// validateExpiry checks pause_expiry and on_pause_expiry.
+func (s *Service) validateExpiry(e *errs) {
+	r := s.Rollout
+	if r.PauseExpiry != nil {
+		checkDuration(e, "rollout.pause_expiry", *r.PauseExpiry)
+	}
+	if r.OnPauseExpiry != "" {
+		if why := oneOf(string(r.OnPauseExpiry), string(ExpiryRollback), string(ExpiryKeep)); why != "" {
+			e.add(at("rollout", "on_pause_expiry"), "%s", why)
+		}
+	}
+	if (r.PauseExpiry != nil || r.OnPauseExpiry != "") && !s.HasGates() {
+		key := "pause_expiry"
+		if r.PauseExpiry == nil {
+			key = "on_pause_expiry"
+		}
+		e.add(at("rollout", key), "applies to approval gates, and rollout.steps has none (add a pause: {} step, or leave %s out)", key)
+	}
+}
+
+// HasGates reports whether rollout.steps has an approval gate.
+func (s *Service) HasGates() bool {
+	for _, st := range s.Rollout.Steps {
+		if st.Gate {
+			return true
+		}
+	}
+	return false
+}
+
+// ExpiryAction is what a rollout does when an approval gate expires.
+type ExpiryAction string
+
+// The expiry actions.
+const (
+	ExpiryRollback ExpiryAction = "rollback" // every instance the rollout touched goes back, gated
+	ExpiryKeep     ExpiryAction = "keep"     // the rollout ends halted, the instances stay as they are
+)
+
+// DefaultPauseExpiry is how long an approval gate waits before its expiry
+// action runs: a forgotten gate is not forever.
+const DefaultPauseExpiry = 24 * time.Hour
+
+// Expiry is the pause_expiry and on_pause_expiry in effect.
+func (r Rollout) Expiry() (time.Duration, ExpiryAction) {
+	d, a := DefaultPauseExpiry, ExpiryRollback
+	if r.PauseExpiry != nil {
+		d = *r.PauseExpiry
+	}
+	if r.OnPauseExpiry != "" {
+		a = r.OnPauseExpiry
+	}
+	return d, a
 }
 
 // present reports whether the file sets the key at path (mapping keys).

@@ -16,10 +16,9 @@ func TestStepsEveryErrorAtOnce(t *testing.T) {
 		name, body string
 		want       []string
 	}{
-		{"decode", "  pause_expiry: 1h\n  steps: [{batch: 1}, {pause: {}}, {pause: nope}, {batch: 2}]\n", []string{
-			"f.yaml:5:17: rollout.pause_expiry: approval gates",
-			"f.yaml:6:31: rollout.steps[1]: approval gates",
-			"f.yaml:6:44: rollout.steps[2]: pause: \"nope\" is not a duration",
+		{"decode", "  pause_expiry: 1h\n  steps: [{batch: 1}, {pause: {a: 1}}, {pause: nope}, {batch: 2}]\n", []string{
+			"f.yaml:6:31: rollout.steps[1]: pause: {} is an approval gate and takes no keys",
+			"f.yaml:6:48: rollout.steps[2]: pause: \"nope\" is not a duration",
 		}},
 		{"rules", "  ramp: [1, \"100%\"]\n  steps: [{pause: 5s}, {batch: 1}, {pause: 2s}, {pause: 48h}, {batch: \"100%\"}]\n", []string{
 			"f.yaml:5:9: rollout.ramp: set steps or ramp, not both",
@@ -48,13 +47,21 @@ func TestStepsDecode(t *testing.T) {
 command: "{release}/hello --port {port}"
 instances: [8081, 8082, 8083]
 rollout:
-  steps: [{batch: 1}, {pause: 15m}, {batch: "50%"}, {pause: 5s}, {batch: 2}]
+  steps: [{batch: 1}, {pause: 15m}, {batch: "50%"}, {pause: {}}, {batch: 2}]
+  pause_expiry: 2h
+  on_pause_expiry: keep
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []RolloutStep{{Batch: Step{N: 1}}, {Pause: 15 * time.Minute}, {Batch: Step{Percent: 50}}, {Pause: 5 * time.Second}, {Batch: Step{N: 2}}}
+	want := []RolloutStep{{Batch: Step{N: 1}}, {Pause: 15 * time.Minute}, {Batch: Step{Percent: 50}}, {Gate: true}, {Batch: Step{N: 2}}}
 	if !slices.Equal(svc.Rollout.Steps, want) {
 		t.Errorf("steps = %+v, want %+v", svc.Rollout.Steps, want)
+	}
+	if d, a := svc.Rollout.Expiry(); d != 2*time.Hour || a != ExpiryKeep {
+		t.Errorf("Expiry() = %v, %v; want 2h, keep", d, a)
+	}
+	if d, a := (Rollout{}).Expiry(); d != DefaultPauseExpiry || a != ExpiryRollback {
+		t.Errorf("default Expiry() = %v, %v; want %v, rollback", d, a, DefaultPauseExpiry)
 	}
 }

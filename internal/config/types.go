@@ -177,10 +177,11 @@ type Rollout struct {
 	// already updated are watched (steps.go). Setting it with batch or ramp
 	// is refused.
 	Steps []RolloutStep `yaml:"steps"`
-	// PauseExpiry and OnPauseExpiry belong to approval gates, a later
-	// version: any value is refused, at its position.
-	PauseExpiry   *gateOnly `yaml:"pause_expiry"`
-	OnPauseExpiry *gateOnly `yaml:"on_pause_expiry"`
+	// PauseExpiry is how long an approval gate (pause: {}) waits before
+	// OnPauseExpiry runs (default 24h, see Expiry): a transient systemd
+	// timer runs it with no sysroll process alive.
+	PauseExpiry   *time.Duration `yaml:"pause_expiry"`
+	OnPauseExpiry ExpiryAction   `yaml:"on_pause_expiry"`
 	// FailureAction when an instance fails its gate (default rollback).
 	FailureAction FailureAction `yaml:"failure_action"`
 	// FailureBudget is how many failed instances are tolerated before acting.

@@ -35,6 +35,7 @@ const (
 	ResultHalted      Result = "halted"      // failed; left as is (failure_action: halt)
 	ResultFailed      Result = "failed"      // failed and could not be fully reverted
 	ResultInterrupted Result = "interrupted" // stopped by a signal; current step finished or reverted
+	ResultPaused      Result = "paused"      // stopped at an approval gate or a pause request, nothing failed; no process, no lock
 )
 
 // Kind says what a rollout was asked to do.

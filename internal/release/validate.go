@@ -9,7 +9,7 @@ import (
 // Known values, for Validate.
 var (
 	knownKinds   = []Kind{KindDeploy, KindRestart, KindRollback}
-	knownResults = []Result{ResultRunning, ResultSucceeded, ResultRolledBack, ResultHalted, ResultFailed, ResultInterrupted}
+	knownResults = []Result{ResultRunning, ResultSucceeded, ResultRolledBack, ResultHalted, ResultFailed, ResultInterrupted, ResultPaused}
 	knownPhases  = []Phase{PhasePending, PhaseDrain, PhaseSwitch, PhaseRestart, PhaseGate, PhaseUndrain, PhaseDone, PhaseFailed, PhaseRevert, PhaseReverted}
 )
 

@@ -29,6 +29,8 @@ type engine struct {
 	// converge: a resume or rollback, which accepts any state it can
 	// describe; its refusals say the state and the way out.
 	converge bool
+	// takenAbort is the abort request a timed pause took (gate.go).
+	takenAbort *release.Request
 
 	emitMu sync.Mutex // Progress sees one event at a time
 }

@@ -38,14 +38,23 @@ func (e *engine) pausesBefore(ctx context.Context, b int, reverted []string) (re
 		if p.After >= b || p.Done() {
 			continue
 		}
+		if p.Waits() {
+			// A gate, or a manual or inconclusive pause: no process waits
+			// it out (gate.go).
+			rec, err := e.park(ctx, i)
+			return rec, true, err
+		}
 		start := time.Now()
 		res, breaches := e.watchPause(ctx, i)
 		if !e.deadline.IsZero() {
 			e.deadline = e.deadline.Add(time.Since(start))
 		}
 		switch res {
-		case release.PausePassed:
+		case release.PausePassed, release.PausePromoted:
 			continue
+		case release.PauseAborted:
+			rec, err := e.abort(ctx, e.takenAbort)
+			return rec, true, err
 		case release.PauseInterrupted:
 			q := e.snapshot().Pauses[i]
 			rec, err := e.end(ctx, release.ResultInterrupted,
@@ -54,28 +63,34 @@ func (e *engine) pausesBefore(ctx context.Context, b int, reverted []string) (re
 				fmt.Errorf("rollout %s interrupted: %w", e.rec.ID, ctx.Err()))
 			return rec, true, err
 		}
-		fin := finishing(ctx)
-		var failed []*FailedError
-		o := Outcome{Batches: e.snapshot().Batches, Batch: p.After, Reverted: reverted}
-		for _, br := range breaches {
-			cause := fmt.Errorf("%w (%s after batch %d): %s", ErrPauseBreach, p.Duration, p.After+1, br.why)
-			var fe *FailedError
-			errors.As(e.failed(fin, p.After, br.name, release.PhaseGate, cause, nil, start), &fe)
-			failed = append(failed, fe)
-			o.Failed = append(o.Failed, br.name)
-		}
-		// The budget tolerates instances failing their gate, each reverted
-		// on its own; a breach during a pause is what the pause is for, and
-		// stops the rollout whatever the budget.
-		s := e.spec.Strategy
-		s.FailureBudget = 0
-		dec := Evaluate(o, s)
-		dec.Reason = "during the pause: " + dec.Reason
-		e.emit(Event{Type: EventDecision, Batch: p.After, Message: dec.Reason})
-		rec, err := e.stop(ctx, dec, failed, nil)
+		rec, err := e.breached(ctx, p, breaches, start, reverted)
 		return rec, true, err
 	}
 	return nil, false, nil
+}
+
+// breached fails the batch pause p follows, its breaches being its
+// instances' failures, and applies the failure action.
+func (e *engine) breached(ctx context.Context, p release.Pause, breaches []breach, start time.Time, reverted []string) (*release.Record, error) {
+	fin := finishing(ctx)
+	var failed []*FailedError
+	o := Outcome{Batches: e.snapshot().Batches, Batch: p.After, Reverted: reverted}
+	for _, br := range breaches {
+		cause := fmt.Errorf("%w (%s after batch %d): %s", ErrPauseBreach, p.Label(), p.After+1, br.why)
+		var fe *FailedError
+		errors.As(e.failed(fin, p.After, br.name, release.PhaseGate, cause, nil, start), &fe)
+		failed = append(failed, fe)
+		o.Failed = append(o.Failed, br.name)
+	}
+	// The budget tolerates instances failing their gate, each reverted
+	// on its own; a breach during a pause is what the pause is for, and
+	// stops the rollout whatever the budget.
+	s := e.spec.Strategy
+	s.FailureBudget = 0
+	dec := Evaluate(o, s)
+	dec.Reason = "during the " + p.Label() + ": " + dec.Reason
+	e.emit(Event{Type: EventDecision, Batch: p.After, Message: dec.Reason})
+	return e.stop(ctx, dec, failed, nil)
 }
 
 // watched lists the instances a pause after batch `after` watches: every
@@ -151,6 +166,9 @@ func (e *engine) watchPause(ctx context.Context, i int) (release.PauseResult, []
 		case <-end.C:
 			return e.endPause(i, release.PausePassed, p.Duration, nil)
 		case <-tick.C:
+		}
+		if res, ok := e.requestInPause(i); ok {
+			return e.endPause(i, res, waited(), nil)
 		}
 		if time.Since(lastSave) >= pauseSave {
 			lastSave = time.Now()

@@ -102,7 +102,7 @@ func reopen(ctx context.Context, rec *release.Record, spec Spec, deps Deps, allo
 		return nil, nil, fmt.Errorf("%w: it is not a record of %s", ErrNotResumable, spec.Service)
 	}
 	switch rec.Result {
-	case release.ResultRunning, release.ResultInterrupted:
+	case release.ResultRunning, release.ResultInterrupted, release.ResultPaused:
 	case release.ResultHalted, release.ResultFailed:
 		// Ended partway (a preflight refused, a revert could not finish,
 		// the connection to systemd was lost): the record still describes
@@ -183,7 +183,11 @@ func Resume(ctx context.Context, rec *release.Record, spec Spec, deps Deps) (*re
 	if undo {
 		// It was being rolled back (RollbackRecord) when it stopped:
 		// complete that, whatever failure_action says of a failing rollout.
-		return e.undoRecord(ctx, live, "resuming the rollback of")
+		reason := spec.UndoReason
+		if reason == "" {
+			reason = "rolled back by request"
+		}
+		return e.undoRecord(ctx, live, "resuming the rollback of", reason)
 	}
 	r := e.snapshot()
 	act := map[string]ResumeAction{}
@@ -200,6 +204,18 @@ func Resume(ctx context.Context, rec *release.Record, spec Spec, deps Deps) (*re
 		}
 	}
 	e.emit(Event{Type: EventRolloutStart, Batch: -1, Message: fmt.Sprintf("resuming %s %s of %s → %s", r.Kind, r.ID, r.From, r.To)})
+	if rec.Result == release.ResultPaused {
+		// Past the pause it waits at, once its canaries prove unchanged.
+		var reverted []string
+		for _, in := range r.Instances {
+			if in.Phase == release.PhaseReverted {
+				reverted = append(reverted, in.Name)
+			}
+		}
+		if rr, stopped, err := e.unpark(ctx, reverted); stopped {
+			return rr, err
+		}
+	}
 
 	if len(failing) > 0 {
 		o := Outcome{Batches: r.Batches, Batch: failBatch}

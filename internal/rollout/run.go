@@ -182,6 +182,9 @@ func (e *engine) forward(ctx context.Context, work [][]string, mode map[string]s
 		if ctx.Err() != nil {
 			return e.interrupted(ctx)
 		}
+		if rec, stopped, err := e.takeRequest(ctx, b); stopped { // sysroll pause|abort|promote (gate.go)
+			return rec, err
+		}
 		if e.pausePending(b) { // a timed pause of rollout.steps (pause.go)
 			probed.stop()
 			probed = nil

@@ -30,6 +30,9 @@ type Spec struct {
 	Unit func(instance string) string
 	// User and Host are recorded as who ran the rollout, and where.
 	User, Host string
+	// UndoReason is the reason RollbackRecord records once it has undone
+	// the rollout; "" is "rolled back by request".
+	UndoReason string
 }
 
 func (s Spec) withDefaults() Spec {
@@ -144,6 +147,39 @@ type Deps struct {
 	// Analysis, when set, judges each batch of a deploy once it is back in
 	// traffic (analysis.go); nil: none.
 	Analysis *Analysis
+	// Requests, when set, is where commands that cannot take the lock
+	// (pause, abort, promote) leave a request for this process, read at
+	// each batch boundary and health interval of a timed pause; nil: none.
+	Requests Requests
+	// Expiry, when set, arms a timer that runs a waiting pause's expiry
+	// action with no sysroll process alive; nil: the deadline is only
+	// recorded (every command that reads the record still enforces it).
+	Expiry Expiry
+}
+
+// Requests is where the requests of commands that cannot take the lock
+// wait. *release.Store satisfies it.
+type Requests interface {
+	PendingRequest(id string) (*release.Request, error)
+	ClearRequest(id string) error
+}
+
+// Expiry arms and disarms the timer of a waiting pause.
+type Expiry interface {
+	// Arm makes the expiry of a.Pause of rollout a.Rollout run at a.At,
+	// whether or not any sysroll process is alive then; it returns the
+	// timer's name, for Disarm and for status.
+	Arm(ctx context.Context, a ExpiryArm) (timer string, err error)
+	// Disarm stops a timer Arm made; one already gone is no error.
+	Disarm(ctx context.Context, timer string) error
+}
+
+// ExpiryArm is what a waiting pause's timer runs.
+type ExpiryArm struct {
+	Service, Rollout string
+	// Pause is the index into the record's Pauses.
+	Pause int
+	At    time.Time
 }
 
 func (d Deps) withDefaults() (Deps, error) {

@@ -37,6 +37,8 @@ func validateSteps(s Strategy) []error {
 		switch {
 		case st.IsPause() && !isZero(st.Batch):
 			errs = append(errs, fmt.Errorf("steps[%d] is both a batch and a pause", i))
+		case st.IsPause() && st.Gate && st.Pause != 0:
+			errs = append(errs, fmt.Errorf("steps[%d] is both a timed pause and a gate", i))
 		case st.IsPause() && st.Pause < 0:
 			errs = append(errs, fmt.Errorf("steps[%d]: pause %s is negative", i, st.Pause))
 		case st.IsPause() && (i == 0 || i == len(s.Steps)-1 || s.Steps[i-1].IsPause()):
@@ -67,7 +69,11 @@ func PlanPauses(nBatches int, s Strategy) []release.Pause {
 			continue
 		}
 		if k >= 0 && k < nBatches-1 {
-			out = append(out, release.Pause{After: k, Duration: st.Pause})
+			p := release.Pause{After: k, Duration: st.Pause}
+			if st.Gate {
+				p.Kind = release.PauseGate
+			}
+			out = append(out, p)
 		}
 	}
 	return out
@@ -84,7 +90,7 @@ func describeSteps(batches [][]string, pauses []release.Pause) string {
 		parts = append(parts, strings.Join(names, ","))
 		for _, p := range pauses {
 			if p.After == b {
-				parts = append(parts, "pause "+p.Duration.String())
+				parts = append(parts, p.Label())
 			}
 		}
 	}

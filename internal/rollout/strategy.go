@@ -61,6 +61,12 @@ type Strategy struct {
 	// was taken out of traffic; after it the step goes on regardless.
 	// Default 30s.
 	DrainTimeout time.Duration
+	// PauseExpiry is how long a rollout waits at an approval gate (or a
+	// manual or inconclusive pause) before OnPauseExpiry applies; 0 is
+	// config.DefaultPauseExpiry. The engine records the deadline and arms
+	// Deps.Expiry; the expiry itself runs outside the engine (host.Expire).
+	PauseExpiry   time.Duration
+	OnPauseExpiry config.ExpiryAction
 }
 
 // DefaultDrainTimeout is Strategy.DrainTimeout's default.
@@ -76,6 +82,12 @@ func (s Strategy) WithDefaults() Strategy {
 	}
 	if s.DrainTimeout == 0 {
 		s.DrainTimeout = DefaultDrainTimeout
+	}
+	if s.PauseExpiry == 0 {
+		s.PauseExpiry = config.DefaultPauseExpiry
+	}
+	if s.OnPauseExpiry == "" {
+		s.OnPauseExpiry = config.ExpiryRollback
 	}
 	return s
 }

@@ -19,13 +19,17 @@ func RollbackRecord(ctx context.Context, rec *release.Record, spec Spec, deps De
 	if err != nil {
 		return nil, err
 	}
-	return e.undoRecord(ctx, live, "rolling back")
+	reason := spec.UndoReason
+	if reason == "" {
+		reason = "rolled back by request"
+	}
+	return e.undoRecord(ctx, live, "rolling back", reason)
 }
 
 // undoRecord puts every instance of the engine's record that
 // RollbackDecision picks back on its From, newest batch first. what starts
-// the rollout-start message.
-func (e *engine) undoRecord(ctx context.Context, live map[string]Live, what string) (*release.Record, error) {
+// the rollout-start message; reason is the recorded reason once done.
+func (e *engine) undoRecord(ctx context.Context, live map[string]Live, what, reason string) (*release.Record, error) {
 	r := e.snapshot()
 	e.emit(Event{Type: EventRolloutStart, Batch: -1, Message: fmt.Sprintf("%s %s %s: back to %s", what, r.Kind, r.ID, r.From)})
 	var groups [][]string
@@ -44,5 +48,5 @@ func (e *engine) undoRecord(ctx context.Context, live map[string]Live, what stri
 		rerr := revertErr(errs)
 		return e.end(ctx, release.ResultFailed, "rollback: "+rerr.Error(), rerr)
 	}
-	return e.end(ctx, release.ResultRolledBack, "rolled back by request", nil)
+	return e.end(ctx, release.ResultRolledBack, reason, nil)
 }
