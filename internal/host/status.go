@@ -285,8 +285,15 @@ func StatusProblems(st *schema.Status) []string {
 			out = append(out, fmt.Sprintf("%s is %s", r.Unit, r.Health))
 		}
 	}
-	if st.Interrupted != nil {
-		out = append(out, fmt.Sprintf("rollout %s was interrupted", st.Interrupted.ID))
+	if r := st.Interrupted; r != nil {
+		// A paused rollout is not a problem: it waits for an operator,
+		// every instance serving; one past its expiry is.
+		switch i := r.Waiting(); {
+		case r.Result != release.ResultPaused:
+			out = append(out, fmt.Sprintf("rollout %s was interrupted", r.ID))
+		case i >= 0 && !r.Pauses[i].ExpiresAt.IsZero() && time.Now().After(r.Pauses[i].ExpiresAt):
+			out = append(out, fmt.Sprintf("rollout %s is paused past its expiry (%s)", r.ID, r.Pauses[i].ExpiresAt.Local().Format(time.DateTime)))
+		}
 	}
 	return out
 }

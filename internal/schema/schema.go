@@ -198,6 +198,9 @@ type PlanBatch struct {
 	// PauseAfterSeconds is the timed pause of rollout.steps that follows
 	// the batch, watched; 0 (left out) for none.
 	PauseAfterSeconds float64 `json:"pause_after_seconds,omitempty"`
+	// GateAfter is an approval gate (pause: {}) after the batch: the
+	// rollout stops there, paused, until `sysroll promote`.
+	GateAfter bool `json:"gate_after,omitempty"`
 }
 
 // PlanInstance is an instance in a PlanBatch.
