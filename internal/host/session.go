@@ -241,7 +241,8 @@ func (s *session) refuseUnfinished() error {
 	}
 	n := s.svc.Name
 	if rec.Result == release.ResultPaused {
-		return fmt.Errorf("rollout %s of %s is %s; go on first: %s", rec.ID, n, PausedSince(rec), NextCommands(rec, n))
+		// Bad input, as a deploy of a release not staged: nothing touched.
+		return inputf("rollout %s of %s is %s; go on first: %s", rec.ID, n, PausedSince(rec), NextCommands(rec, n))
 	}
 	return fmt.Errorf("rollout %s of %s was interrupted (%s); finish it first: `sysroll deploy %s --resume` or `sysroll rollback %s`", rec.ID, n, rec.Reason, n, n)
 }
