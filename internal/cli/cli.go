@@ -208,7 +208,7 @@ Typical session:
 		newDeployCmd(g), newRestartCmd(g), newRollbackCmd(g), newHistoryCmd(g),
 		newLintCmd(g), newUninstallCmd(g), newAdoptCmd(g), newVersionCmd(g),
 		newStageCmd(g), newFollowCmd(g), newFleetCmd(g), newAgentCmd(g), newProbeCmd(g),
-		newPromoteCmd(g), newPauseCmd(g), newResumeCmd(g), newAbortCmd(g), newExpireCmd(g),
+		newPromoteCmd(g), newPauseCmd(g), newResumeCmd(g), newAbortCmd(g), newCheckPauseCmd(g),
 	)
 	root.AddCommand(newLogsCmd(g))
 	// cobra adds "completion" when a command runs; add it now, so that an

@@ -147,27 +147,29 @@ It never passes an approval gate: that is ` + "`sysroll promote`" + `.`,
 	return cmd
 }
 
-// newExpireCmd is what a pause's transient timer runs (hidden: an
-// operator aborts instead).
-func newExpireCmd(g *globals) *cobra.Command {
+// newCheckPauseCmd is what a waiting pause's transient timer runs
+// (hidden: an operator uses status, promote and abort).
+func newCheckPauseCmd(g *globals) *cobra.Command {
 	var id string
 	var pause int
 	cmd := &cobra.Command{
-		Use:    "expire NAME --rollout ID --pause N",
-		Short:  "Run the expiry action of a paused rollout's pause (what its systemd timer runs)",
+		Use:    "check-pause NAME --rollout ID --pause N",
+		Short:  "Check a paused rollout's canaries, and run its expiry once due (what its systemd timer runs)",
 		Hidden: true,
 		Args:   cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if id == "" || pause < 1 {
-				return usagef("expire needs --rollout ID and --pause N (N from 1)")
+				return usagef("check-pause needs --rollout ID and --pause N (N from 1)")
 			}
 			p := g.progress(nil)
-			res, err := g.host().Expire(cmd.Context(), host.ExpireOptions{Service: args[0], Rollout: id, Pause: pause}, p)
+			res, err := g.host().CheckPause(cmd.Context(), host.CheckPauseOptions{Service: args[0], Rollout: id, Pause: pause}, p)
 			if tp, ok := p.(*ttyProgress); ok {
 				tp.finish()
 			}
-			if res != nil {
-				fmt.Fprintf(g.stdout, "expire %s %s pause %d: %s\n", args[0], id, pause, res.Why)
+			// Quiet when all is well: the timer runs it every few seconds,
+			// its output goes to the journal.
+			if res != nil && res.Acted {
+				fmt.Fprintf(g.stdout, "check-pause %s %s pause %d: %s\n", args[0], id, pause, res.Why)
 				if res.RolloutResult != nil && !g.json {
 					printSummary(g.stdout, res.Record)
 				}
@@ -176,7 +178,7 @@ func newExpireCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&id, "rollout", "", "the paused rollout's `ID`")
-	cmd.Flags().IntVar(&pause, "pause", 0, "the pause `N` (from 1) whose time ran out")
+	cmd.Flags().IntVar(&pause, "pause", 0, "the pause `N` (from 1) to check")
 	return cmd
 }
 

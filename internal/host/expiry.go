@@ -12,10 +12,12 @@ import (
 	"github.com/sysroll/sysroll/internal/systemd"
 )
 
-// timerExpiry is rollout.Expiry over a transient systemd timer: at a
-// waiting pause's expiry, systemd runs `sysroll expire NAME --rollout ID
-// --pause N` in the same manager as the service (the user's with --user),
-// so the expiry is enforced with no sysroll process alive. Transient units
+// timerExpiry is rollout.Expiry over a transient systemd timer: every
+// a.Every while a pause waits, systemd runs `sysroll check-pause NAME
+// --rollout ID --pause N` in the same manager as the service (the user's
+// with --user), which fails the batch if a canary changed and runs the
+// expiry action once the pause expired: both are enforced with no sysroll
+// process alive. Transient units
 // do not survive a reboot; every command that reads the record enforces
 // the recorded expiry too (expiredPause).
 type timerExpiry struct {
@@ -29,7 +31,7 @@ var _ rollout.Expiry = (*timerExpiry)(nil)
 
 // expiryUnit names the transient units of a pause's expiry.
 func expiryUnit(service, id string, pause int) string {
-	return fmt.Sprintf("sysroll-expire-%s-%s-%d", service, id, pause+1)
+	return fmt.Sprintf("sysroll-pause-%s-%s-%d", service, id, pause+1)
 }
 
 // Arm implements rollout.Expiry.
@@ -58,12 +60,13 @@ func (t *timerExpiry) Arm(ctx context.Context, a rollout.ExpiryArm) (string, err
 	if t.h.UnitDir != "" {
 		argv = append(argv, "--unit-dir", t.h.UnitDir)
 	}
-	argv = append(argv, "expire", a.Service, "--rollout", a.Rollout, "--pause", strconv.Itoa(a.Pause+1))
+	argv = append(argv, "check-pause", a.Service, "--rollout", a.Rollout, "--pause", strconv.Itoa(a.Pause+1))
 	name := expiryUnit(a.Service, a.Rollout, a.Pause)
 	err := ts.StartTransientTimer(ctx, systemd.TransientTimer{
 		Name:        name,
-		Description: fmt.Sprintf("sysroll: expiry of the pause of rollout %s of %s", a.Rollout, a.Service),
-		OnActive:    max(time.Until(a.At), time.Second),
+		Description: fmt.Sprintf("sysroll: watch and expiry of pause %d of rollout %s of %s", a.Pause+1, a.Rollout, a.Service),
+		OnActive:    max(min(a.Every, time.Until(a.At)), time.Second),
+		Every:       a.Every,
 		Command:     argv,
 	})
 	if err != nil {

@@ -137,9 +137,7 @@ func (s *session) undo(ctx context.Context, rec *release.Record, why string, res
 		if err := s.store.SaveRecord(rec); err != nil {
 			return nil, err
 		}
-		if res != release.PauseExpired { // the timer running us has elapsed
-			s.disarm(ctx, rec.Pauses[i])
-		}
+		s.disarm(ctx, rec.Pauses[i])
 	}
 	if err := s.checkReverts(rec); err != nil {
 		return nil, err

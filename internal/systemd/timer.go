@@ -10,10 +10,11 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-// TransientTimer is a one-shot timer that runs Command once, OnActive from
-// now, as its own transient service: what `systemd-run --on-active=` makes.
-// systemd runs it whether or not the process that made it is still alive,
-// and unloads both units once it has run. go-systemd's StartTransientUnit
+// TransientTimer is a timer that runs Command, OnActive from now and then
+// every Every (0: once), as its own transient service: what `systemd-run
+// --on-active= --on-unit-active=` makes. systemd runs it whether or not the
+// process that made it is still alive, and unloads both units once the
+// timer is stopped (or has run, without Every). go-systemd's StartTransientUnit
 // cannot pass the service a timer needs beside it (StartTransientUnit's
 // "aux" units), so this calls the method itself.
 type TransientTimer struct {
@@ -21,6 +22,7 @@ type TransientTimer struct {
 	Name        string
 	Description string
 	OnActive    time.Duration
+	Every       time.Duration
 	Command     []string
 }
 
@@ -48,6 +50,9 @@ func (d *DBus) StartTransientTimer(ctx context.Context, t TransientTimer) error 
 		{Name: "OnActiveSec", Value: dbus.MakeVariant(uint64(t.OnActive / time.Microsecond))},
 		{Name: "AccuracyUSec", Value: dbus.MakeVariant(uint64(time.Second / time.Microsecond))},
 		{Name: "RemainAfterElapse", Value: dbus.MakeVariant(false)},
+	}
+	if t.Every > 0 {
+		timer = append(timer, sddbus.Property{Name: "OnUnitActiveSec", Value: dbus.MakeVariant(uint64(t.Every / time.Microsecond))})
 	}
 	svc := []sddbus.Property{
 		sddbus.PropDescription(t.Description),

@@ -78,3 +78,29 @@ func TestExpiredGateKeeps(t *testing.T) {
 		t.Errorf("deploy after a kept expiry: %s", r)
 	}
 }
+
+// A canary that restarts while its gate waits, with no sysroll process
+// alive: the pause's timer sees it within its check interval and rolls the
+// batch back, before anyone promotes.
+func TestGateTimerCatchesCanaryRestart(t *testing.T) {
+	s := newService(t, "e2e-gate-watch", 26051, "  steps: [{batch: 1}, {pause: {}}, {batch: \"100%\"}]\n")
+	before := e2etest.Invocations(t, s.units())
+	s.deployToGate(s.release("v2"))
+	if r := e2etest.Run(t, "systemctl", "kill", "--signal=KILL", s.units()[0]); r.Code != 0 {
+		t.Fatalf("systemctl kill: %s", r)
+	}
+	killed := time.Now()
+	noSysroll(t)
+	last := waitEnded(t, s.name, 40*time.Second)
+	t.Logf("the pause's timer rolled the canary back %s after it was killed: %s", time.Since(killed).Round(100*time.Millisecond), last.Reason)
+	if last.Result != release.ResultRolledBack || last.Pauses[0].Result != release.PauseFailed {
+		t.Errorf("record %s (%s), pause %+v", last.Result, last.Reason, last.Pauses[0])
+	}
+	e2etest.WaitVersion(t, s.name, s.ports, "v1", 15*time.Second)
+	after := e2etest.Invocations(t, s.units())
+	for _, u := range s.units()[1:] {
+		if after[u] != before[u] {
+			t.Errorf("%s restarted", u)
+		}
+	}
+}
