@@ -272,6 +272,9 @@ func hostSummary(h controller.HostStatus) string {
 	if h.ClockSkewSec != nil {
 		parts = append(parts, fmt.Sprintf("clock %+.3fs", *h.ClockSkewSec))
 	}
+	if st.Paused != nil {
+		parts = append(parts, "PAUSED ROLLOUT "+st.Paused.ID)
+	}
 	if st.Interrupted != nil {
 		parts = append(parts, "INTERRUPTED ROLLOUT "+st.Interrupted.ID)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sysroll/sysroll/internal/host"
-	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/schema"
 )
 
@@ -126,9 +125,10 @@ func printStatus(w io.Writer, st *schema.Status) {
 		sort.Strings(parts)
 		fmt.Fprintf(w, "MIXED RELEASES: %s\n", strings.Join(parts, ", "))
 	}
-	if r := st.Interrupted; r != nil && r.Result == release.ResultPaused {
+	if r := st.Paused; r != nil {
 		printPaused(w, r)
-	} else if r != nil {
+	}
+	if r := st.Interrupted; r != nil {
 		fmt.Fprintf(w, "INTERRUPTED ROLLOUT %s (%s %s -> %s, started %s): %s\n  finish it with `sysroll deploy %s --resume` or undo it with `sysroll rollback %s`\n",
 			r.ID, r.Kind, r.From, r.To, r.Started.Format(time.DateTime), r.Reason, st.Service, st.Service)
 	}
@@ -165,9 +165,9 @@ func printServices(g *globals, all *schema.Services) error {
 		}
 		if st.Interrupted != nil {
 			note = "interrupted rollout " + st.Interrupted.ID
-			if st.Interrupted.Result == release.ResultPaused {
-				note = "paused rollout " + st.Interrupted.ID
-			}
+		}
+		if st.Paused != nil {
+			note = "paused rollout " + st.Paused.ID
 		}
 		if n := len(st.Quarantined); n > 0 {
 			note = strings.TrimPrefix(note+fmt.Sprintf("; %d quarantined file(s)", n), "; ")

@@ -163,6 +163,9 @@ type Status struct {
 	// Interrupted is the rollout that must be resumed or rolled back
 	// before another may start.
 	Interrupted *release.Record `json:"interrupted_rollout,omitempty"`
+	// Paused is the rollout stopped at a pause (an approval gate, `sysroll
+	// pause`): nothing failed, it waits for promote, resume or abort.
+	Paused *release.Record `json:"paused_rollout,omitempty"`
 	// Relaxations are the ways the installed service file widens sysroll's
 	// default sandbox, as `sysroll render` lists them in the instance unit.
 	Relaxations []Relaxation `json:"relaxations,omitempty"`
