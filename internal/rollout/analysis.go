@@ -275,7 +275,7 @@ func (e *engine) saveAnalysis(ba release.BatchAnalysis) {
 	ba.Verdicts = slices.Clone(ba.Verdicts)
 	err := e.save(func(r *release.Record) {
 		for i := range r.Analysis {
-			if r.Analysis[i].Batch == ba.Batch {
+			if r.Analysis[i].Batch == ba.Batch && r.Analysis[i].During == ba.During {
 				r.Analysis[i] = ba
 				return
 			}
