@@ -102,7 +102,9 @@ func TestPauseAnalysisPasses(t *testing.T) {
 		deps := w.deps()
 		deps.Analysis = analysisOf(nil, nil)
 		deps.Analysis.Measurer = f
-		rec, err := rollout.Run(t.Context(), pauseSpec(w, 60*time.Second), deps)
+		// A 65s pause from 47s: rounds at 57s, ..., 107s; it ends at 112s
+		// (no round coincides with its end).
+		rec, err := rollout.Run(t.Context(), pauseSpec(w, 65*time.Second), deps)
 		if err != nil || rec.Result != release.ResultSucceeded {
 			t.Fatalf("Run = %v, result %s", err, rec.Result)
 		}
@@ -113,7 +115,7 @@ func TestPauseAnalysisPasses(t *testing.T) {
 			}
 		}
 		if pa == nil || pa.Outcome != "passed" || pa.Measured != 6 || len(pa.Verdicts) != 6 {
-			t.Errorf("pause analysis %+v, want passed after 6 rounds of a 60s pause 10s apart", pa)
+			t.Errorf("pause analysis %+v, want passed after 6 rounds of a 65s pause 10s apart", pa)
 		}
 		if rec.Pauses[0].Result != release.PausePassed {
 			t.Errorf("pause %+v", rec.Pauses[0])

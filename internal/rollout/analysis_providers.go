@@ -44,18 +44,18 @@ func (p *Providers) Preflight(ctx context.Context, o analysis.Options, baseline 
 			}
 		}
 	}
-	if err := errors.Join(errs...); err != nil || p.Prom == nil {
-		return err
+	if p.Prom != nil {
+		labels, err := prom.Labels(p.InstanceLabel, baseline.Instances)
+		if err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		errs = append(errs, p.Prom.Preflight(ctx, prom.PreflightOptions{
+			Metrics:      o.Metrics,
+			Baseline:     prom.Set{Name: analysis.Baseline, Labels: labels},
+			InitialDelay: o.InitialDelay, Window: o.Window,
+		}, now))
 	}
-	labels, err := prom.Labels(p.InstanceLabel, baseline.Instances)
-	if err != nil {
-		return err
-	}
-	return p.Prom.Preflight(ctx, prom.PreflightOptions{
-		Metrics:      o.Metrics,
-		Baseline:     prom.Set{Name: analysis.Baseline, Labels: labels},
-		InitialDelay: o.InitialDelay, Window: o.Window,
-	}, now)
+	return errors.Join(errs...)
 }
 
 // Measure takes one measurement from the provider m belongs to.

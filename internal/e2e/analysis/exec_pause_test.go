@@ -4,6 +4,7 @@ package analysis
 
 import (
 	"context"
+	"maps"
 	"path"
 	"strings"
 	"testing"
@@ -57,7 +58,6 @@ func eventTimes(t *testing.T, evs []schema.Event, canary string) (done, verdict 
 func TestAnalysisExecSmokeFailsCanary(t *testing.T) {
 	s := &service{t: t, name: "an-exec", ports: []int{25835, 25836, 25837, 25838}}
 	smoke := path.Join(workRoot, s.name, "smoke")
-	e2etest.WriteFile(t, smoke, smokeScript, 0o755)
 	s.analysis = `  initial_delay: 2s
   interval: 2s
   count: 3
@@ -67,6 +67,15 @@ func TestAnalysisExecSmokeFailsCanary(t *testing.T) {
       timeout: 5s
 `
 	s.install()
+	// The command does not exist yet: refused before anything is touched.
+	before := s.invocations()
+	if r := s.deploy("v2", s.release("v2")); r.Code != 2 || !strings.Contains(r.Stderr, "exec "+smoke+": stat") || !strings.Contains(r.Stderr, "nothing touched") {
+		t.Errorf("deploy with a missing command: exit %d, want 2 and the command named:\n%s", r.Code, r.Stderr)
+	}
+	if after := s.invocations(); !maps.Equal(after, before) {
+		t.Errorf("a refused deploy restarted instances: %v -> %v", before, after)
+	}
+	e2etest.WriteFile(t, smoke, smokeScript, 0o755)
 	h := s.haproxy(25854)
 	ctx, cancel := context.WithCancel(context.Background())
 	gen := &traffic.Generator{URL: h.URL("/work?ms=5"), Concurrency: 4}
@@ -80,7 +89,7 @@ func TestAnalysisExecSmokeFailsCanary(t *testing.T) {
 	if dr.Code != 0 || !strings.Contains(dr.Stdout, "analysis: canary 25835 against baseline 25836, 25837, 25838, 3 measurements 2s apart after 2s: smoke (exec: exit 0)") {
 		t.Errorf("dry run (exit %d) does not show the analysis:\n%s", dr.Code, dr.Stdout)
 	}
-	before := s.invocations()
+	before = s.invocations()
 	r := s.deploy("v2", s.release("v2", "--error-rate", "1.0"))
 	stop()
 	if r.Code != 1 {
