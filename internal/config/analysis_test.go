@@ -191,7 +191,7 @@ func TestAnalysisDocExample(t *testing.T) {
 	if err == nil {
 		err = svc.Validate()
 	}
-	if err != nil || svc.Analysis == nil || len(svc.Analysis.Metrics) != 2 {
+	if err != nil || svc.Analysis == nil || len(svc.Analysis.Metrics) != 3 || svc.Analysis.Options().Metrics[2].Kind() != analysis.KindExec {
 		t.Fatalf("the example: %v", err)
 	}
 }
