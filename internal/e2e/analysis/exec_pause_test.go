@@ -69,9 +69,11 @@ func TestAnalysisExecSmokeFailsCanary(t *testing.T) {
 	s.install()
 	// The command does not exist yet: refused before anything is touched.
 	before := s.invocations()
-	if r := s.deploy("v2", s.release("v2")); r.Code != 2 || !strings.Contains(r.Stderr, "exec "+smoke+": stat") || !strings.Contains(r.Stderr, "nothing touched") {
+	r := s.deploy("v1b", s.release("v1b"))
+	if r.Code != 2 || !strings.Contains(r.Stderr, "exec "+smoke+": stat") || !strings.Contains(r.Stderr, "nothing touched") {
 		t.Errorf("deploy with a missing command: exit %d, want 2 and the command named:\n%s", r.Code, r.Stderr)
 	}
+	t.Logf("refused: %s", strings.TrimSpace(r.Stderr))
 	if after := s.invocations(); !maps.Equal(after, before) {
 		t.Errorf("a refused deploy restarted instances: %v -> %v", before, after)
 	}
@@ -90,7 +92,7 @@ func TestAnalysisExecSmokeFailsCanary(t *testing.T) {
 		t.Errorf("dry run (exit %d) does not show the analysis:\n%s", dr.Code, dr.Stdout)
 	}
 	before = s.invocations()
-	r := s.deploy("v2", s.release("v2", "--error-rate", "1.0"))
+	r = s.deploy("v2", s.release("v2", "--error-rate", "1.0"))
 	stop()
 	if r.Code != 1 {
 		t.Fatalf("deploy: exit %d, want 1 (rolled back): %s", r.Code, r)
