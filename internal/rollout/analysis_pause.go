@@ -141,8 +141,9 @@ func (pa *pauseAnalysis) check(ctx context.Context) []breach {
 }
 
 // end records how the pause's analysis ended once the pause has (its
-// result already saved): passed with the pause, interrupted with it, or
-// stopped when something else failed the pause. A breach it found itself
+// result already saved): passed with the pause (waited out or promoted),
+// interrupted or aborted with it, or stopped when something else failed
+// the pause. A breach it found itself
 // is recorded already.
 func (pa *pauseAnalysis) end() {
 	if pa == nil || pa.breached {
@@ -155,8 +156,12 @@ func (pa *pauseAnalysis) end() {
 		pa.ba.Outcome, pa.ba.Reason = "skipped", fmt.Sprintf("the pause ended before its first round (interval %v)", pa.o.Interval)
 	case res == release.PausePassed:
 		pa.ba.Outcome, pa.ba.Reason = string(analysis.Passed), fmt.Sprintf("%d rounds during the pause, no limit exceeded", pa.ba.Measured)
+	case res == release.PausePromoted:
+		pa.ba.Outcome, pa.ba.Reason = string(analysis.Passed), fmt.Sprintf("%d rounds, no limit exceeded, until sysroll promote passed the pause", pa.ba.Measured)
 	case res == release.PauseInterrupted:
 		pa.ba.Outcome, pa.ba.Reason = "interrupted", "interrupted with the pause"
+	case res == release.PauseAborted:
+		pa.ba.Outcome, pa.ba.Reason = "aborted", "sysroll abort ended the rollout during the pause"
 	default:
 		pa.ba.Outcome, pa.ba.Reason = "stopped", "the pause failed otherwise: "+pa.e.snapshot().Pauses[pa.i].Message
 	}

@@ -140,3 +140,26 @@ func TestPauseAnalysisOnlyForDeploys(t *testing.T) {
 		}
 	})
 }
+
+// A promote during the pause ends its analysis with the pause: recorded
+// passed, after the rounds it took.
+func TestPauseAnalysisEndsWithPromote(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, 3)
+		rq := &requests{}
+		deps := w.deps()
+		deps.Requests = rq
+		deps.Analysis = analysisOf(nil, nil)
+		deps.Analysis.Measurer = &turningMeasurer{w: w}
+		// The pause begins at 47s; rounds at 57s and 67s, promoted at 70s.
+		time.AfterFunc(70*time.Second, func() { rq.put(release.Request{Action: release.RequestPromote, Pause: 0, By: "dan"}) })
+		rec, err := rollout.Run(t.Context(), pauseSpec(w, 10*time.Minute), deps)
+		if err != nil || rec.Result != release.ResultSucceeded || rec.Pauses[0].Result != release.PausePromoted {
+			t.Fatalf("Run = %v, result %s, pause %+v", err, rec.Result, rec.Pauses[0])
+		}
+		pa := rec.Analysis[1]
+		if pa.During != rollout.DuringPause || pa.Outcome != "passed" || pa.Measured != 2 || !strings.Contains(pa.Reason, "promote") {
+			t.Errorf("pause analysis %+v", pa)
+		}
+	})
+}
