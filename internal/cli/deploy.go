@@ -155,6 +155,7 @@ func printPlan(g *globals, p *schema.Plan) error {
 			cur = append(cur, fmt.Sprintf("%s (on %s)", in.Name, dash(in.Current)))
 		}
 		fmt.Fprintf(g.stdout, "  batch %d: %s\n", i+1, strings.Join(cur, ", "))
+		printPlanAnalysis(g.stdout, b) // plan_analysis.go
 		if b.PauseAfterSeconds > 0 {
 			fmt.Fprintf(g.stdout, "  pause %s, watched: a restart or failed probe of an updated instance fails batch %d\n", seconds(b.PauseAfterSeconds), i+1)
 		}

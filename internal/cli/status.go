@@ -66,6 +66,7 @@ probes (systemd's state only).`,
 				}
 			} else {
 				printStatus(g.stdout, st)
+				printStatusAnalysis(cmd.Context(), g, args[0]) // status_analysis.go
 			}
 			// The table (or the JSON) says what is wrong; the code is
 			// for scripts.

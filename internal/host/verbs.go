@@ -428,6 +428,7 @@ func (s *session) plan(spec rollout.Spec) (*schema.Plan, error) {
 		}
 		p.Batches = append(p.Batches, row)
 	}
+	planAnalysis(p, s.svc, spec) // plan_analysis.go
 	return p, nil
 }
 

@@ -204,6 +204,9 @@ type PlanBatch struct {
 	// GateAfter is an approval gate (pause: {}) after the batch: the
 	// rollout stops there, paused, until `sysroll promote`.
 	GateAfter bool `json:"gate_after,omitempty"`
+	// Analysis is the metric analysis the batch would get (a deploy with an
+	// analysis: block); nil (left out) for none.
+	Analysis *PlanAnalysis `json:"analysis,omitempty"`
 }
 
 // PlanInstance is an instance in a PlanBatch.
