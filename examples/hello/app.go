@@ -25,11 +25,12 @@ type app struct {
 
 	// What makes a release worse by metrics while its probes pass; they
 	// apply to the work endpoints (GET /, /work) only.
-	latency   time.Duration                                   // --latency, added before answering
-	sleep     func(ctx context.Context, d time.Duration) bool // false: ctx done first
-	errorRate spread                                          // --error-rate: answered 500
-	logRate   spread                                          // --log-errors as a share of requests
-	errLines  *errorLines                                     // where the <3> lines go
+	latency    time.Duration                                   // --latency, added before answering
+	sleep      func(ctx context.Context, d time.Duration) bool // false: ctx done first
+	errorRate  spread                                          // --error-rate: answered 500
+	errorAfter time.Duration                                   // --error-after: errorRate starts this long after ready
+	logRate    spread                                          // --log-errors as a share of requests
+	errLines   *errorLines                                     // where the <3> lines go
 
 	metrics *metrics
 }
@@ -44,6 +45,16 @@ func (a *app) healthy() bool {
 	}
 	ready := a.readyAt.Load()
 	return ready == 0 || a.now().Sub(time.Unix(0, ready)) < a.unhealthyAfter
+}
+
+// erring says whether --error-rate applies yet: from ready on, or
+// --error-after later.
+func (a *app) erring() bool {
+	if a.errorAfter <= 0 {
+		return true
+	}
+	ready := a.readyAt.Load()
+	return ready != 0 && a.now().Sub(time.Unix(0, ready)) >= a.errorAfter
 }
 
 func (a *app) routes() http.Handler {
@@ -75,7 +86,7 @@ func (a *app) misbehave(h http.Handler) http.Handler {
 			a.errLines.write("--log-errors %s, %s %s (version %s, instance %s)",
 				fraction{a.logRate.ppm}, r.Method, r.URL.Path, a.version, a.instance)
 		}
-		if a.errorRate.next() {
+		if a.erring() && a.errorRate.next() {
 			http.Error(w, "error on purpose (--error-rate "+fraction{a.errorRate.ppm}.String()+")", http.StatusInternalServerError)
 			return
 		}

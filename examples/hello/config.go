@@ -21,6 +21,7 @@ const (
 	envUnhealthyAfter = "HELLO_UNHEALTHY_AFTER"
 	envCrashAfter     = "HELLO_CRASH_AFTER"
 	envErrorRate      = "HELLO_ERROR_RATE"
+	envErrorAfter     = "HELLO_ERROR_AFTER"
 	envLatency        = "HELLO_LATENCY"
 	envLogErrors      = "HELLO_LOG_ERRORS"
 )
@@ -47,9 +48,10 @@ type config struct {
 
 	// Knobs that keep the probes green but make the metrics worse, for
 	// canary analysis; they apply to the work endpoints (GET /, /work).
-	errorRate fraction      // that share of requests answered 500
-	latency   time.Duration // added before each answer
-	logErrors logRate       // <3> lines on stderr (journal priority err)
+	errorRate  fraction      // that share of requests answered 500
+	errorAfter time.Duration // --error-rate applies only this long after ready
+	latency    time.Duration // added before each answer
+	logErrors  logRate       // <3> lines on stderr (journal priority err)
 }
 
 // parseConfig reads flags, with the knobs' defaults from the environment
@@ -73,6 +75,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 	fs.DurationVar(&cfg.unhealthyAfter, "unhealthy-after", cfg.unhealthyAfter, "demo knob: /healthz answers 503 this long after ready (env "+envUnhealthyAfter+")")
 	fs.DurationVar(&cfg.crashAfter, "crash-after", cfg.crashAfter, "demo knob: exit 2 this long after ready (env "+envCrashAfter+")")
 	fs.Var(&cfg.errorRate, "error-rate", "demo knob: answer this `share` of work requests (GET /, /work) with 500, every 1/share-th one; /healthz stays 200 (env "+envErrorRate+")")
+	fs.DurationVar(&cfg.errorAfter, "error-after", cfg.errorAfter, "demo knob: --error-rate starts this long after ready, so a release turns bad after its canary analysis (env "+envErrorAfter+")")
 	fs.DurationVar(&cfg.latency, "latency", cfg.latency, "demo knob: add this much latency to each work request (env "+envLatency+")")
 	fs.Var(&cfg.logErrors, "log-errors", "demo knob: log `RATE` error lines on stderr with the <3> prefix (journal priority err): a share of work requests (0.1) or lines per second (5/s) (env "+envLogErrors+")")
 	fs.Usage = func() {
@@ -89,7 +92,7 @@ The "demo knob" flags are for demos and tests: they make a release slow,
 broken or crashing on purpose, or healthy by its probes but worse by its
 metrics (GET /metrics). Each can also be set in the environment
 (HELLO_STARTUP_DELAY=3s, HELLO_FAIL_AT_START=1, HELLO_UNHEALTHY_AFTER=10s,
-HELLO_CRASH_AFTER=5s, HELLO_ERROR_RATE=0.05, HELLO_LATENCY=50ms,
+HELLO_CRASH_AFTER=5s, HELLO_ERROR_RATE=0.05, HELLO_ERROR_AFTER=20s, HELLO_LATENCY=50ms,
 HELLO_LOG_ERRORS=5/s); a flag wins over its variable.
 `)
 	}
@@ -144,6 +147,7 @@ func (cfg *config) fromEnv(getenv func(string) string) error {
 		{envStartupDelay, &cfg.startupDelay},
 		{envUnhealthyAfter, &cfg.unhealthyAfter},
 		{envCrashAfter, &cfg.crashAfter},
+		{envErrorAfter, &cfg.errorAfter},
 		{envLatency, &cfg.latency},
 	}
 	for _, d := range durations {

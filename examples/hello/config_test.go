@@ -73,17 +73,17 @@ func TestParseConfig(t *testing.T) {
 				}
 			}},
 		{name: "metric knobs from env", env: map[string]string{
-			"HELLO_ERROR_RATE": "0.05", "HELLO_LATENCY": "50ms", "HELLO_LOG_ERRORS": "5/s",
+			"HELLO_ERROR_RATE": "0.05", "HELLO_LATENCY": "50ms", "HELLO_LOG_ERRORS": "5/s", "HELLO_ERROR_AFTER": "20s",
 		}, check: func(t *testing.T, c config) {
-			if c.errorRate != (fraction{50_000}) || c.latency != 50*time.Millisecond || c.logErrors != (logRate{perSecond: 5}) {
+			if c.errorRate != (fraction{50_000}) || c.errorAfter != 20*time.Second || c.latency != 50*time.Millisecond || c.logErrors != (logRate{perSecond: 5}) {
 				t.Errorf("got %+v", c)
 			}
 		}},
 		{name: "metric knobs from flags win over env",
-			args: []string{"--error-rate", "0.2", "--latency=1s", "--log-errors=0.1"},
-			env:  map[string]string{"HELLO_ERROR_RATE": "0.05", "HELLO_LATENCY": "50ms", "HELLO_LOG_ERRORS": "5/s"},
+			args: []string{"--error-rate", "0.2", "--latency=1s", "--log-errors=0.1", "--error-after=3s"},
+			env:  map[string]string{"HELLO_ERROR_RATE": "0.05", "HELLO_LATENCY": "50ms", "HELLO_LOG_ERRORS": "5/s", "HELLO_ERROR_AFTER": "20s"},
 			check: func(t *testing.T, c config) {
-				if c.errorRate != (fraction{200_000}) || c.latency != time.Second || c.logErrors != (logRate{perRequest: fraction{100_000}}) {
+				if c.errorRate != (fraction{200_000}) || c.errorAfter != 3*time.Second || c.latency != time.Second || c.logErrors != (logRate{perRequest: fraction{100_000}}) {
 					t.Errorf("got %+v", c)
 				}
 			}},

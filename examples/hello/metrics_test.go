@@ -234,3 +234,24 @@ func TestLatencyClientGone(t *testing.T) {
 		t.Errorf("hello_requests_total = %v, want %v", got, want)
 	}
 }
+
+// --error-after holds the error rate back until that long after ready:
+// before, every work request succeeds; from then on, the rate applies.
+func TestErrorAfter(t *testing.T) {
+	now := time.Unix(1000, 0)
+	a := newTestApp(&now, 0)
+	a.errorRate, a.errorAfter = spread{ppm: 1_000_000}, 20*time.Second
+	h := a.routes()
+	if code, _ := serve(t, h, "POST", "/work?ms=0"); code != 200 {
+		t.Errorf("before ready: %d, want 200", code)
+	}
+	a.markReady()
+	now = now.Add(19 * time.Second)
+	if code, _ := serve(t, h, "POST", "/work?ms=0"); code != 200 {
+		t.Errorf("19s after ready: %d, want 200", code)
+	}
+	now = now.Add(time.Second)
+	if code, _ := serve(t, h, "POST", "/work?ms=0"); code != 500 {
+		t.Errorf("20s after ready: %d, want 500", code)
+	}
+}

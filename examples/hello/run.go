@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		latency:        cfg.latency,
 		sleep:          sleepCtx,
 		errorRate:      spread{ppm: cfg.errorRate.ppm},
+		errorAfter:     cfg.errorAfter,
 		logRate:        spread{ppm: cfg.logErrors.perRequest.ppm},
 		errLines:       &errorLines{w: stderr},
 		metrics:        newMetrics(),

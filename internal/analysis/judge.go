@@ -20,6 +20,12 @@ func Judge(m Metric, canary Measurement, baseline *Measurement) Verdict {
 	if out, why, ok := unusable(canary); ok {
 		return v.set(out, "%s: canary %s", m.Name, why)
 	}
+	if m.Kind() == KindExec {
+		// An exec metric judges the canary alone: its command exited 0 (a
+		// non-zero exit is the provider's Problem, failed above).
+		v.Canary = *canary.Value
+		return v.set(Pass, "%s: canary passed (exit status 0)", m.Name)
+	}
 	if baseline == nil || m.VsBaseline == nil {
 		switch {
 		case m.Max != nil || m.Min != nil:

@@ -80,6 +80,8 @@ const (
 	// Suppressed: journald rate-limited the set's messages, so the count is
 	// a lower bound, not a count.
 	Suppressed Cause = "rate-limited"
+	// ExitStatus: an exec metric's command exited non-zero.
+	ExitStatus Cause = "exit status"
 )
 
 // DataProblem is a failed measurement: the cause and what exactly was seen.

@@ -81,8 +81,12 @@ type Metric struct {
 	Errors, Total string
 	// Query is a PromQL query returning one number: a value metric.
 	Query string
-	// Exec is a command that must exit 0 (its provider is not built yet).
+	// Exec is a command (argv, absolute path, no shell) that must exit 0:
+	// an exec metric, judged on the canary alone (package analysis/exec).
 	Exec []string
+	// Timeout bounds one run of Exec (default DefaultExecTimeout); running
+	// longer is a provider error, not a failed measurement.
+	Timeout time.Duration
 	// Max and Min are absolute bounds on the canary alone (for a ratio
 	// metric, on errors/total). nil means unbounded; 0 is a bound.
 	Max, Min *float64
@@ -157,6 +161,9 @@ const (
 	DefaultConfidence        = 0.99
 	DefaultMaxRatio          = 1
 	DefaultPriority          = "err"
+	// DefaultExecTimeout is longer than a query's: a smoke test makes
+	// requests of its own.
+	DefaultExecTimeout = 10 * time.Second
 )
 
 // JournalMetricName is the Metric.Name of the journal's rule.
@@ -199,6 +206,9 @@ func (o Options) WithDefaults() Options {
 	for i, m := range o.Metrics {
 		if m.Kind() == KindRatio && m.MinTotal == 0 {
 			m.MinTotal = DefaultMinTotal
+		}
+		if m.Kind() == KindExec && m.Timeout == 0 {
+			m.Timeout = DefaultExecTimeout
 		}
 		m.VsBaseline = m.VsBaseline.withDefaults()
 		ms[i] = m

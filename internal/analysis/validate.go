@@ -132,10 +132,24 @@ func (m Metric) validate(f string, baseline BaselineMode) []error {
 		if m.Max != nil || m.Min != nil || m.VsBaseline != nil {
 			add("", "an exec metric passes on exit 0; max, min and vs_baseline do not apply")
 		}
-		for _, a := range m.Exec {
-			errs = append(errs, placeholders(f+".exec", a, execPlaceholders, false)...)
+		if !strings.HasPrefix(m.Exec[0], "/") {
+			add(".exec[0]", "%q is not an absolute path: the command runs with sysroll's environment on the host, whose PATH is not yours", m.Exec[0])
+		} else if placeholderRE.MatchString(m.Exec[0]) {
+			add(".exec[0]", "the command %q itself has a placeholder: only its arguments may", m.Exec[0])
+		}
+		for i, a := range m.Exec {
+			errs = append(errs, placeholders(fmt.Sprintf("%s.exec[%d]", f, i), a, execPlaceholders, false)...)
+		}
+		if m.Timeout <= 0 {
+			add(".timeout", "%v: must be positive", m.Timeout)
+		}
+		if m.MinTotal != 0 {
+			add(".min_total", "an exec metric counts no requests; min_total does not apply")
 		}
 		return errs
+	}
+	if m.Timeout != 0 {
+		add(".timeout", "only an exec metric has a timeout (a query's is prometheus.timeout)")
 	}
 	for _, q := range []struct{ field, text string }{{".errors", m.Errors}, {".total", m.Total}, {".query", m.Query}} {
 		if q.text != "" {

@@ -34,6 +34,14 @@ func TestDefaults(t *testing.T) {
 		o.Metrics[1].MinTotal != 0 || o.Journal.Priority != "err" || o.Journal.VsBaseline.Confidence != 0.99 {
 		t.Errorf("defaults: %+v", o)
 	}
+	o.Metrics = append(o.Metrics, Metric{Name: "smoke", Exec: []string{"/usr/local/bin/smoke", "--targets", "{instance_addrs}"}})
+	o = o.WithDefaults()
+	if err := o.Validate(); err != nil {
+		t.Errorf("the design's exec metric is refused: %v", err)
+	}
+	if o.Metrics[2].Timeout != DefaultExecTimeout || o.Metrics[2].MinTotal != 0 {
+		t.Errorf("exec defaults: %+v", o.Metrics[2])
+	}
 }
 
 func TestValidate(t *testing.T) {
@@ -70,7 +78,14 @@ func TestValidate(t *testing.T) {
 		{"instance_label placeholder", func(o *Options) { o.Prometheus.InstanceLabel = "{host}:{port}" }, []string{"unknown placeholder {host}"}},
 		{"exec with bounds", func(o *Options) {
 			o.Metrics = append(o.Metrics, Metric{Name: "smoke", Exec: []string{"x", "{instance_adrs}"}, Max: f(1)})
-		}, []string{"metrics[2]: an exec metric", "metrics[2].exec: unknown placeholder {instance_adrs}: did you mean {instance_addrs}?"}},
+		}, []string{"metrics[2]: an exec metric", "metrics[2].exec[1]: unknown placeholder {instance_adrs}: did you mean {instance_addrs}?"}},
+		{"exec relative, min_total, no timeout", func(o *Options) {
+			o.Metrics = append(o.Metrics, Metric{Name: "smoke", Exec: []string{"smoke"}, MinTotal: 5, Timeout: -time.Second})
+		}, []string{`metrics[2].exec[0]: "smoke" is not an absolute path`, "metrics[2].min_total: an exec metric", "metrics[2].timeout: -1s"}},
+		{"exec placeholder as the command, timeout on a query", func(o *Options) {
+			o.Metrics = append(o.Metrics, Metric{Name: "smoke", Exec: []string{"/{service}"}, Timeout: time.Second})
+			o.Metrics[1].Timeout = time.Second
+		}, []string{`metrics[2].exec[0]: the command "/{service}" itself`, "metrics[1].timeout: only an exec metric"}},
 		{"baseline none with relative-only bounds", func(o *Options) { o.Baseline = BaselineNone; o.Metrics[1].Max = nil; o.Journal.MaxPerMinute = nil }, []string{"metrics[1].vs_baseline: baseline: none", "journal.vs_baseline: baseline: none"}},
 		{"journal", func(o *Options) { o.Journal = &JournalOptions{Priority: "error"} }, []string{"journal.priority: \"error\"", "journal: no bound"}},
 		{"nothing to judge", func(o *Options) { o.Metrics, o.Journal = nil, nil }, []string{"analysis.metrics: no metric and no journal"}},

@@ -35,8 +35,12 @@ func analysisSummary(rec *release.Record) []string {
 		if len(a.Baseline) > 0 {
 			bl = "baseline " + strings.Join(a.Baseline, ",")
 		}
-		out = append(out, fmt.Sprintf("batch %d analysis %s (canary %s vs %s, %d measurements): %s",
-			a.Batch+1, a.Outcome, strings.Join(a.Canary, ","), bl, a.Measured, a.Reason))
+		what := fmt.Sprintf("batch %d analysis", a.Batch+1)
+		if a.During != "" {
+			what = fmt.Sprintf("analysis during the %s after batch %d", a.During, a.Batch+1)
+		}
+		out = append(out, fmt.Sprintf("%s %s (canary %s vs %s, %d measurements): %s",
+			what, a.Outcome, strings.Join(a.Canary, ","), bl, a.Measured, a.Reason))
 	}
 	return out
 }

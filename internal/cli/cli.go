@@ -27,12 +27,13 @@ const (
 	ExitUsage  = 2 // bad usage or bad input: nothing was changed
 	// ExitInternal is sysexits' EX_SOFTWARE: a bug in sysroll (a recovered
 	// panic), never the input's fault. Small codes stay free for outcomes a
-	// script branches on (a paused rollout is planned as 3).
+	// script branches on (3 is a paused rollout, ExitPaused).
 	ExitInternal = 70
 	exitHelpMsg  = `Exit status:
   0  success
   1  the operation failed (e.g. a batch failed and was rolled back, lint findings)
   2  bad usage or bad input (nothing was changed)
+  3  the rollout stopped at a pause (approval gate, sysroll pause), nothing failed
   70 internal error: a bug in sysroll, please report it`
 )
 
@@ -104,6 +105,10 @@ func execute(ctx context.Context, root *cobra.Command, args []string, stdout, st
 	var se silentError
 	if errors.As(err, &se) {
 		return se.code
+	}
+	if errors.Is(err, rollout.ErrPaused) {
+		// Said by the summary and the next commands (pausedNext).
+		return ExitPaused
 	}
 	fmt.Fprintf(stderr, "sysroll: %v\n", err)
 	if isUsage(err) {
@@ -203,6 +208,7 @@ Typical session:
 		newDeployCmd(g), newRestartCmd(g), newRollbackCmd(g), newHistoryCmd(g),
 		newLintCmd(g), newUninstallCmd(g), newAdoptCmd(g), newVersionCmd(g),
 		newStageCmd(g), newFollowCmd(g), newFleetCmd(g), newAgentCmd(g), newProbeCmd(g),
+		newPromoteCmd(g), newPauseCmd(g), newResumeCmd(g), newAbortCmd(g), newCheckPauseCmd(g),
 	)
 	root.AddCommand(newLogsCmd(g))
 	// cobra adds "completion" when a command runs; add it now, so that an

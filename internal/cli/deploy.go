@@ -139,6 +139,7 @@ func (g *globals) rollout(tf trafficFlags, do func(rollout.Progress, *host.Traff
 			fmt.Fprintf(g.stdout, "traffic probe %s: %d requests, %d failed (%s), p99 %s, max %s\n",
 				tf.url, t.Requests, t.Failed, t.KindsString(), t.P99.Round(time.Millisecond), t.Max.Round(time.Millisecond))
 		}
+		pausedNext(g, res.Record, err)
 	}
 	return err
 }
@@ -154,8 +155,12 @@ func printPlan(g *globals, p *schema.Plan) error {
 			cur = append(cur, fmt.Sprintf("%s (on %s)", in.Name, dash(in.Current)))
 		}
 		fmt.Fprintf(g.stdout, "  batch %d: %s\n", i+1, strings.Join(cur, ", "))
+		printPlanAnalysis(g.stdout, b) // plan_analysis.go
 		if b.PauseAfterSeconds > 0 {
 			fmt.Fprintf(g.stdout, "  pause %s, watched: a restart or failed probe of an updated instance fails batch %d\n", seconds(b.PauseAfterSeconds), i+1)
+		}
+		if b.GateAfter {
+			fmt.Fprintf(g.stdout, "  approval gate: the rollout stops here, paused (exit 3), until `sysroll promote %s`\n", p.Service)
 		}
 	}
 	fmt.Fprintf(g.stdout, "each instance: drain, switch, restart, ready + healthy for %s within %s, undrain; on failure: %s\n",

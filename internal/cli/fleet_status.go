@@ -136,6 +136,12 @@ func openFleet(o fleetOpen) (*fleetTarget, error) {
 	if !svc.IsFleet() {
 		return nil, usagef("%s describes no fleet (no hosts: and no fleet:): for this machine use `sysroll %s %s`", o.file, o.local, svc.Name)
 	}
+	if svc.HasGates() && (o.local == "deploy" || o.local == "restart") {
+		// A host's step would stop at its gate and exit paused, and the
+		// controller has no fleet-wide gate to wait at: refused rather
+		// than have each host pause on its own.
+		return nil, usagef("%s has an approval gate (pause: {} in rollout.steps): gates work on one host (`sysroll %s %s`), not across a fleet yet; use a timed pause (pause: 15m), which each host waits out, watched", o.file, o.local, svc.Name)
+	}
 	inv := svc.Hosts.Inventory
 	if inv == nil {
 		if inv, err = inventory.ReadFile(svc.InventoryPath()); err != nil {
@@ -265,6 +271,9 @@ func hostSummary(h controller.HostStatus) string {
 	}
 	if h.ClockSkewSec != nil {
 		parts = append(parts, fmt.Sprintf("clock %+.3fs", *h.ClockSkewSec))
+	}
+	if st.Paused != nil {
+		parts = append(parts, "PAUSED ROLLOUT "+st.Paused.ID)
 	}
 	if st.Interrupted != nil {
 		parts = append(parts, "INTERRUPTED ROLLOUT "+st.Interrupted.ID)

@@ -76,3 +76,22 @@ func TestFleetVerbsCLI(t *testing.T) {
 		t.Errorf("history --json: exit %d, %v: %s", code, err, stdout)
 	}
 }
+
+// An approval gate is refused across a fleet, before any host is reached:
+// each host would stop at its own gate with no fleet-wide one to pass.
+func TestFleetRefusesGates(t *testing.T) {
+	x := newFleetFixture(t)
+	file := x.write(t, "gated.yaml", "name: hello\ncommand: \"{release}/app\"\ninstances: [8081, 8082]\n"+
+		"rollout:\n  steps: [{batch: 1}, {pause: {}}, {batch: 1}]\n"+
+		"hosts:\n  - {name: web1, address: 127.0.0.1, port: 1}\nfleet:\n  hosts: {batch: 1}\n")
+	art := x.write(t, "app", "#!/bin/sh\n")
+	for _, args := range [][]string{
+		{"fleet", "deploy", file, "--artifact", art, "--ssh-config", x.sshConfig},
+		{"fleet", "restart", file, "--ssh-config", x.sshConfig},
+	} {
+		_, stderr, code := run(t, args...)
+		if code != ExitUsage || !strings.Contains(stderr, "approval gate") || !strings.Contains(stderr, "timed pause") {
+			t.Errorf("%v: exit %d, stderr %s", args, code, stderr)
+		}
+	}
+}

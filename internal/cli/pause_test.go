@@ -19,7 +19,8 @@ func TestPauseText(t *testing.T) {
 	plan := &schema.Plan{Schema: schema.PlanV1, Service: "hello", Kind: release.KindDeploy, Target: "v2",
 		Batches: []schema.PlanBatch{
 			{Instances: []schema.PlanInstance{{Name: "8081", Current: "v1"}}, PauseAfterSeconds: 900},
-			{Instances: []schema.PlanInstance{{Name: "8082", Current: "v1"}, {Name: "8083", Current: "v1"}}},
+			{Instances: []schema.PlanInstance{{Name: "8082", Current: "v1"}}, GateAfter: true},
+			{Instances: []schema.PlanInstance{{Name: "8083", Current: "v1"}}},
 		},
 		HealthyFor: 2, Deadline: 60, FailureAction: "rollback"}
 	if err := printPlan(&globals{stdout: &b}, plan); err != nil {
@@ -42,6 +43,30 @@ func TestPauseText(t *testing.T) {
 		{After: 0, Duration: 15 * time.Minute, Result: release.PauseFailed, Waited: 90 * time.Second, Message: "8081 restarted (NRestarts 0 → 1)"},
 		{After: 1, Duration: time.Minute},
 	}}})
+	b.WriteString("--\n")
+	// An approval gate: the events, history's lines and status's block.
+	loc := time.Local
+	time.Local = time.UTC
+	defer func() { time.Local = loc }()
+	for _, e := range []rollout.Event{
+		{Type: rollout.EventPause, Time: t0.Add(7 * time.Second), PauseResult: release.PauseWaiting, Message: "stopping at the approval gate after batch 1; it expires at 2026-12-02 10:00:07 (on_pause_expiry: rollback)"},
+		{Type: rollout.EventPauseEnd, Time: t0.Add(time.Hour), PauseResult: release.PausePromoted, Message: "promoted by alice: p99 fine"},
+	} {
+		p.Event(e)
+	}
+	gate := release.Record{ID: "r2", Service: "hello", Kind: release.KindDeploy, From: "v1", To: "v2", Started: t0, Result: release.ResultPaused,
+		Reason: "paused at the approval gate after batch 1",
+		Pauses: []release.Pause{
+			{After: 0, Kind: release.PauseGate, Result: release.PausePromoted, Started: t0.Add(7 * time.Second), Ended: t0.Add(time.Hour),
+				Promotion: &release.Promotion{By: "alice", At: t0.Add(time.Hour), Reason: "p99 fine"}},
+			{After: 1, Kind: release.PauseManual, Result: release.PauseWaiting, Started: t0.Add(time.Hour + 9*time.Second), By: "bob", Reason: "error budget alert",
+				ExpiresAt: t0.Add(25*time.Hour + 9*time.Second), OnExpiry: "rollback", Timer: "sysroll-expire-hello-r2-2.timer",
+				Watch: []release.Watched{{Name: "8081", InvocationID: "0123456789abcdef", NRestarts: 0}, {Name: "8082", InvocationID: "fedcba9876543210", NRestarts: 1}}},
+		},
+		Analysis: []release.BatchAnalysis{{Batch: 0, Outcome: "passed", Measured: 3, Reason: "every metric within bounds"}},
+	}
+	printPauses(&b, []release.Record{gate})
+	printPaused(&b, &gate)
 	golden := filepath.Join("testdata", "pause.txt")
 	if *updateGolden {
 		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {

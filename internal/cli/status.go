@@ -66,6 +66,7 @@ probes (systemd's state only).`,
 				}
 			} else {
 				printStatus(g.stdout, st)
+				printStatusAnalysis(cmd.Context(), g, args[0]) // status_analysis.go
 			}
 			// The table (or the JSON) says what is wrong; the code is
 			// for scripts.
@@ -125,6 +126,9 @@ func printStatus(w io.Writer, st *schema.Status) {
 		sort.Strings(parts)
 		fmt.Fprintf(w, "MIXED RELEASES: %s\n", strings.Join(parts, ", "))
 	}
+	if r := st.Paused; r != nil {
+		printPaused(w, r)
+	}
 	if r := st.Interrupted; r != nil {
 		fmt.Fprintf(w, "INTERRUPTED ROLLOUT %s (%s %s -> %s, started %s): %s\n  finish it with `sysroll deploy %s --resume` or undo it with `sysroll rollback %s`\n",
 			r.ID, r.Kind, r.From, r.To, r.Started.Format(time.DateTime), r.Reason, st.Service, st.Service)
@@ -162,6 +166,9 @@ func printServices(g *globals, all *schema.Services) error {
 		}
 		if st.Interrupted != nil {
 			note = "interrupted rollout " + st.Interrupted.ID
+		}
+		if st.Paused != nil {
+			note = "paused rollout " + st.Paused.ID
 		}
 		if n := len(st.Quarantined); n > 0 {
 			note = strings.TrimPrefix(note+fmt.Sprintf("; %d quarantined file(s)", n), "; ")

@@ -61,12 +61,18 @@ type AnalysisPrometheus struct {
 }
 
 // AnalysisMetric is one metric: errors and total (a ratio of counts) or
-// query (one value), with bounds.
+// query (one value), with bounds; or exec, a command that must exit 0.
 type AnalysisMetric struct {
 	Name   string `yaml:"name"`
 	Errors string `yaml:"errors"`
 	Total  string `yaml:"total"`
 	Query  string `yaml:"query"`
+	// Exec is argv (an absolute path, no shell), run against the canary at
+	// each measurement; exit 0 passes. Placeholders: {instances},
+	// {instance_addrs}, {service}, {window}.
+	Exec []string `yaml:"exec"`
+	// Timeout bounds one run of exec (default 10s).
+	Timeout time.Duration `yaml:"timeout"`
 	// Max and Min bound the canary alone (a ratio for errors/total).
 	Max *Number `yaml:"max"`
 	Min *Number `yaml:"min"`
@@ -107,6 +113,7 @@ func (a *Analysis) Options() analysis.Options {
 	}
 	for _, m := range a.Metrics {
 		o.Metrics = append(o.Metrics, analysis.Metric{Name: m.Name, Errors: m.Errors, Total: m.Total, Query: m.Query,
+			Exec: m.Exec, Timeout: m.Timeout,
 			Max: m.Max.ptr(), Min: m.Min.ptr(), VsBaseline: m.VsBaseline.options(), MinTotal: float64(m.MinTotal)})
 	}
 	if j := a.Journal; j != nil {
@@ -171,6 +178,18 @@ func (s *Service) validateAnalysis(e *errs) {
 	for name, v := range map[string]int{"analysis.count": a.Count, "analysis.failure_limit": a.FailureLimit, "analysis.consecutive_errors": a.ConsecutiveErrors} {
 		checkInt(e, name, v)
 	}
+	for i, m := range a.Metrics {
+		if m.Timeout > maxExecTimeout {
+			e.add(at("analysis", "metrics", i, "timeout"), "%v is longer than %v: a measurement that long stalls the analysis", m.Timeout, maxExecTimeout)
+		}
+		for j, arg := range m.Exec {
+			// With listen: every instance shares one socket and the kernel
+			// picks which answers: no address reaches the canary alone.
+			if s.Listen != "" && strings.Contains(arg, "{instance_addrs}") {
+				e.add(at("analysis", "metrics", i, "exec", j), "{instance_addrs} needs an own port per instance; with listen: %s the instances share one socket, so no address reaches the canary alone (use {instances})", s.Listen)
+			}
+		}
+	}
 	if a.OnInconclusive == string(analysis.InconclusivePause) {
 		e.add(at("analysis", "on_inconclusive"), "pause needs approval gates (sysroll promote), which are not there yet: use fail")
 	}
@@ -187,6 +206,9 @@ func (s *Service) validateAnalysis(e *errs) {
 		e.add(analysisPath(fe.Field), "%s", fe.Msg)
 	}
 }
+
+// maxExecTimeout bounds an exec metric's timeout.
+const maxExecTimeout = 10 * time.Minute
 
 var indexRE = regexp.MustCompile(`^([a-z_]+)\[(\d+)\]$`)
 

@@ -191,7 +191,42 @@ func TestAnalysisDocExample(t *testing.T) {
 	if err == nil {
 		err = svc.Validate()
 	}
-	if err != nil || svc.Analysis == nil || len(svc.Analysis.Metrics) != 2 {
+	if err != nil || svc.Analysis == nil || len(svc.Analysis.Metrics) != 3 || svc.Analysis.Options().Metrics[2].Kind() != analysis.KindExec {
 		t.Fatalf("the example: %v", err)
+	}
+}
+
+// An exec metric decodes with its timeout; {instance_addrs} is refused with
+// a shared socket, where no address reaches the canary alone.
+func TestAnalysisExecMetric(t *testing.T) {
+	block := `analysis:
+  metrics:
+    - name: smoke
+      exec: ["/usr/local/bin/smoke", "--targets", "{instance_addrs}"]
+      timeout: 3s
+`
+	svc, err := Parse("s.yaml", []byte(analysisBase+block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	m := svc.Analysis.Options().Metrics[0]
+	if m.Kind() != analysis.KindExec || len(m.Exec) != 3 || m.Exec[2] != "{instance_addrs}" || m.Timeout != 3*time.Second {
+		t.Errorf("metric %+v", m)
+	}
+	svc, err = Parse("s.yaml", []byte(analysisBase+"listen: 8080\n"+block+"    - name: rel\n      exec: [smoke]\n      timeout: 11m\n"))
+	if err == nil {
+		err = svc.Validate()
+	}
+	for _, want := range []string{
+		"s.yaml:8:51: analysis.metrics[0].exec[2]: {instance_addrs} needs an own port per instance",
+		`s.yaml:11:14: analysis.metrics[1].exec[0]: "smoke" is not an absolute path`,
+		"s.yaml:12:16: analysis.metrics[1].timeout: 11m0s is longer than 10m0s",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
 	}
 }

@@ -5,7 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 
+	"github.com/sysroll/sysroll/internal/analysis"
+	execmetric "github.com/sysroll/sysroll/internal/analysis/exec"
 	"github.com/sysroll/sysroll/internal/analysis/journal"
 	"github.com/sysroll/sysroll/internal/analysis/prom"
 	"github.com/sysroll/sysroll/internal/config"
@@ -27,6 +30,16 @@ func (h *Host) analysisFor(svc *config.Service) (*rollout.Analysis, error) {
 		}
 		p.Prom = &prom.Provider{Q: c, Service: svc.Name, Window: o.Window}
 		p.InstanceLabel = o.Prometheus.InstanceLabel
+	}
+	for _, m := range o.Metrics {
+		if m.Kind() == analysis.KindExec && p.Exec == nil {
+			p.Exec = &execmetric.Provider{R: execmetric.OSRunner{}, Service: svc.Name, Window: o.Window}
+			if svc.Listen == "" {
+				// Each instance listens on its own port, its name
+				// (config refuses {instance_addrs} with listen:).
+				p.Exec.Addr = func(in string) string { return net.JoinHostPort("127.0.0.1", in) }
+			}
+		}
 	}
 	if o.Journal != nil {
 		p.Journal = &journal.Provider{R: journalRunner{h.journalctl(), h.User}, Priority: o.Journal.Priority}

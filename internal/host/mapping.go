@@ -68,6 +68,7 @@ func strategyFor(svc *config.Service) rollout.Strategy {
 		ProgressDeadline: r.ProgressDeadline,
 		DrainTimeout:     r.DrainTimeout,
 	}
+	st.PauseExpiry, st.OnPauseExpiry = r.Expiry()
 	if len(st.Ramp) > 0 || len(st.Steps) > 0 {
 		st.Batch = config.Step{} // the ramp overrides the (defaulted) batch
 	}

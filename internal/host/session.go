@@ -108,6 +108,8 @@ func (s *session) deps(p rollout.Progress, proof *TrafficProof) rollout.Deps {
 		Drainer:  drainerFor(s.svc, s.store),
 		Probes:   probesFor(s.svc, s.store),
 		Logs:     s.h.logs(),
+		Requests: s.store,
+		Expiry:   &timerExpiry{h: s.h, m: s.m},
 	}
 	if proof != nil {
 		// The traffic proof's breach fails the instance being gated.
@@ -119,11 +121,11 @@ func (s *session) deps(p rollout.Progress, proof *TrafficProof) rollout.Deps {
 }
 
 // unfinished returns the rollout of the service that must be completed
-// (resume) or undone (rollback) before another may start: one whose sysroll
-// died mid-way (kill -9, a lost session: store.Unfinished reports it
-// interrupted), or the newest one if it ended interrupted (Ctrl-C, SIGTERM,
-// SIGHUP), which finished or undid its step but may have left the instances
-// on mixed releases. Without the second case an interrupted rollout could be
+// (resume, promote) or undone (rollback, abort) before another may start:
+// one whose sysroll died mid-way (kill -9, a lost session: store.Unfinished
+// reports it interrupted), or the newest one if it ended interrupted
+// (Ctrl-C, SIGTERM, SIGHUP) or paused, which finished or undid its step
+// but may have left the instances on mixed releases. Without the second case an interrupted rollout could be
 // neither resumed nor rolled back as one.
 func unfinished(store *release.Store) (*release.Record, error) {
 	rec, err := store.Unfinished()
@@ -134,7 +136,7 @@ func unfinished(store *release.Store) (*release.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(recs) > 0 && recs[0].Result == release.ResultInterrupted {
+	if len(recs) > 0 && (recs[0].Result == release.ResultInterrupted || recs[0].Result == release.ResultPaused) {
 		return &recs[0], nil
 	}
 	return nil, nil
@@ -238,6 +240,10 @@ func (s *session) refuseUnfinished() error {
 		return err
 	}
 	n := s.svc.Name
+	if rec.Result == release.ResultPaused {
+		// Bad input, as a deploy of a release not staged: nothing touched.
+		return inputf("rollout %s of %s is %s; go on first: %s", rec.ID, n, PausedSince(rec), NextCommands(rec, n))
+	}
 	return fmt.Errorf("rollout %s of %s was interrupted (%s); finish it first: `sysroll deploy %s --resume` or `sysroll rollback %s`", rec.ID, n, rec.Reason, n, n)
 }
 

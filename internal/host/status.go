@@ -148,7 +148,11 @@ func collectStatus(ctx context.Context, m systemd.Manager, svc *config.Service, 
 	}
 	st.Mixed = st.Mixed || len(st.Releases) > 1
 	if rec, err := unfinished(store); err == nil && rec != nil && rec.Result != release.ResultRunning {
-		st.Interrupted = rec
+		if rec.Result == release.ResultPaused {
+			st.Paused = rec
+		} else {
+			st.Interrupted = rec
+		}
 	}
 	// Last: the reads above are what finds and moves corrupt files aside.
 	if q, err := store.Quarantined(); err == nil {
@@ -285,8 +289,15 @@ func StatusProblems(st *schema.Status) []string {
 			out = append(out, fmt.Sprintf("%s is %s", r.Unit, r.Health))
 		}
 	}
-	if st.Interrupted != nil {
-		out = append(out, fmt.Sprintf("rollout %s was interrupted", st.Interrupted.ID))
+	if r := st.Interrupted; r != nil {
+		out = append(out, fmt.Sprintf("rollout %s was interrupted", r.ID))
+	}
+	// A paused rollout is not a problem: it waits for an operator, every
+	// instance serving; one past its expiry is.
+	if r := st.Paused; r != nil {
+		if i := r.Waiting(); i >= 0 && !r.Pauses[i].ExpiresAt.IsZero() && time.Now().After(r.Pauses[i].ExpiresAt) {
+			out = append(out, fmt.Sprintf("rollout %s is paused past its expiry (%s)", r.ID, r.Pauses[i].ExpiresAt.Local().Format(time.DateTime)))
+		}
 	}
 	return out
 }

@@ -173,6 +173,9 @@ func (h *Host) Rollback(ctx context.Context, opts RollbackOptions, p rollout.Pro
 	if rec != nil && rec.Kind == release.KindRollback {
 		return s.completeRollback(ctx, rec, opts, p)
 	}
+	if rec != nil && rec.Result == release.ResultPaused && !opts.DryRun {
+		return s.undo(ctx, rec, "rolled back by "+s.h.who(), release.PauseAborted, opts.Traffic, p)
+	}
 	if rec != nil {
 		if err := s.checkReverts(rec); err != nil {
 			return nil, err
@@ -345,14 +348,13 @@ func (h *Host) Resume(ctx context.Context, opts ResumeOptions, p rollout.Progres
 	if err := s.repairLinks(ctx, p); err != nil {
 		return nil, err
 	}
+	if err := refuseGate(rec, opts.Service); err != nil {
+		return nil, err
+	}
 	if err := s.checkResume(rec); err != nil {
 		return nil, err
 	}
-	spec := s.spec(rec.Kind, rec.To)
-	spec.ID = rec.ID
-	return s.run(ctx, p, opts.Traffic, func(d rollout.Deps) (*release.Record, error) {
-		return rollout.Resume(ctx, rec, spec, d)
-	})
+	return s.resume(ctx, rec, opts.Traffic, p)
 }
 
 // begin checks a rollout verb's traffic proof, then opens the service
@@ -414,7 +416,7 @@ func (s *session) plan(spec rollout.Spec) (*schema.Plan, error) {
 		var row schema.PlanBatch
 		for _, p := range pauses {
 			if p.After == i {
-				row.PauseAfterSeconds = p.Duration.Seconds()
+				row.PauseAfterSeconds, row.GateAfter = p.Duration.Seconds(), p.Kind == release.PauseGate
 			}
 		}
 		for _, inst := range b {
@@ -426,6 +428,7 @@ func (s *session) plan(spec rollout.Spec) (*schema.Plan, error) {
 		}
 		p.Batches = append(p.Batches, row)
 	}
+	planAnalysis(p, s.svc, spec) // plan_analysis.go
 	return p, nil
 }
 

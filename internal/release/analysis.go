@@ -12,6 +12,10 @@ import (
 // queries) and the batch's outcome.
 type BatchAnalysis struct {
 	Batch int `json:"batch"`
+	// During is "pause" for the analysis kept running during the timed
+	// pause after Batch (its canary every instance the pause watched); ""
+	// for the batch's own analysis.
+	During string `json:"during,omitempty"`
 	// Outcome is running, passed, failed, inconclusive or interrupted.
 	Outcome  string    `json:"verdict"`
 	Reason   string    `json:"reason,omitempty"`

@@ -139,6 +139,10 @@ func (s *Store) Unfinished() (*Record, error) {
 	return nil, nil
 }
 
+// Alive says whether pid is the live process running a rollout here: it
+// holds the deploy lock.
+func (s *Store) Alive(pid int) bool { return s.alive(pid) }
+
 // alive says whether pid is the live process running a rollout here.
 func (s *Store) alive(pid int) bool {
 	if pid <= 0 {

@@ -33,6 +33,9 @@ type AnalysisSet struct {
 	Units []string
 	// Invocations are the canary's InvocationAfter (the processes judged).
 	Invocations []string
+	// Started are the canary's ExecMainStartTimestamp, by instance (zero
+	// when unknown): a series from a process started before is stale.
+	Started []time.Time
 }
 
 // Round is when a measurement is taken: Since is when the batch went back
@@ -166,6 +169,7 @@ func (e *engine) analyzeBatch(ctx context.Context, b int, names []string) (faile
 	if len(canary.Instances) == 0 {
 		return nil, false // every instance of the batch failed and was reverted
 	}
+	canary.Started = e.startedOf(ctx, canary.Units)
 	var baseline *AnalysisSet
 	if bl := baselineOf(rec, b); len(bl) > 0 {
 		baseline = &AnalysisSet{Name: analysis.Baseline, Instances: bl}
@@ -218,7 +222,8 @@ func (e *engine) analyzeBatch(ctx context.Context, b int, names []string) (faile
 		for _, m := range metrics {
 			c := a.Measurer.Measure(ctx, m, canary, r)
 			var bm *analysis.Measurement
-			if baseline != nil {
+			// An exec metric judges the canary alone: its baseline is not run.
+			if baseline != nil && m.Kind() != analysis.KindExec {
 				x := a.Measurer.Measure(ctx, m, *baseline, r)
 				bm = &x
 			}
@@ -250,13 +255,27 @@ func (e *engine) analyzeBatch(ctx context.Context, b int, names []string) (faile
 	return failed, false
 }
 
+// startedOf reads each unit's ExecMainStartTimestamp, the start of the
+// process a measurement must come from. A unit that cannot be read is left
+// zero (not checked): its gate has just proven it running, and the scrape
+// checks still apply.
+func (e *engine) startedOf(ctx context.Context, units []string) []time.Time {
+	out := make([]time.Time, len(units))
+	for i, u := range units {
+		if st, err := e.deps.Manager.Unit(ctx, u); err == nil {
+			out[i] = st.ExecMainStart
+		}
+	}
+	return out
+}
+
 // saveAnalysis puts ba in the record (replacing the batch's entry). A
 // journal failure is a warning: the analysis' events still show it.
 func (e *engine) saveAnalysis(ba release.BatchAnalysis) {
 	ba.Verdicts = slices.Clone(ba.Verdicts)
 	err := e.save(func(r *release.Record) {
 		for i := range r.Analysis {
-			if r.Analysis[i].Batch == ba.Batch {
+			if r.Analysis[i].Batch == ba.Batch && r.Analysis[i].During == ba.During {
 				r.Analysis[i] = ba
 				return
 			}

@@ -55,7 +55,8 @@ func (e *engine) park(ctx context.Context, i int) (*release.Record, error) {
 	expires := now.Add(s.PauseExpiry)
 	timer := ""
 	if e.deps.Expiry != nil {
-		t, err := e.deps.Expiry.Arm(finishing(ctx), ExpiryArm{Service: e.spec.Service, Rollout: e.rec.ID, Pause: i, At: expires})
+		every := max(e.spec.Gate.WithDefaults().Interval, WatchEvery)
+		t, err := e.deps.Expiry.Arm(finishing(ctx), ExpiryArm{Service: e.spec.Service, Rollout: e.rec.ID, Pause: i, At: expires, Every: every})
 		if err != nil {
 			e.warn("", p.After, "no timer enforces the expiry of the %s (%v): any sysroll command on %s still treats it as expired after %s",
 				p.Label(), err, e.spec.Service, expires.Local().Format(time.DateTime))
@@ -331,4 +332,47 @@ func (e *engine) disarm(p release.Pause) {
 	if err := e.deps.Expiry.Disarm(ctx, p.Timer); err != nil {
 		e.warn("", p.After, "stop the expiry timer %s: %v", p.Timer, err)
 	}
+}
+
+// WatchEvery is how often a waiting pause's timer checks its canaries
+// (CheckPaused) when the health interval is shorter: each check is a
+// process systemd starts.
+const WatchEvery = 10 * time.Second
+
+// CheckPaused is what a waiting pause's timer runs, with no sysroll
+// process alive: it checks that every instance the pause recorded is still
+// the process it was, running and healthy. If so it changes nothing
+// (acted false). If not, the batch the pause follows fails and the failure
+// action applies, as at a promote: a canary that crashes while its gate
+// waits is rolled back then, not when someone next looks. The caller holds
+// the lock; rec must be paused.
+func CheckPaused(ctx context.Context, rec *release.Record, spec Spec, deps Deps) (out *release.Record, acted bool, err error) {
+	i := rec.Waiting()
+	if rec.Result != release.ResultPaused || i < 0 {
+		return rec, false, fmt.Errorf("%w: rollout %s is %s, not waiting at a pause", ErrNotResumable, rec.ID, rec.Result)
+	}
+	d, err := deps.withDefaults()
+	if err != nil {
+		return rec, false, err
+	}
+	look := newEngine(spec.withDefaults(), d, cloneRecord(rec))
+	bs := look.stillSame(ctx, rec.Pauses[i].Watch)
+	if len(bs) == 0 || ctx.Err() != nil {
+		return rec, false, nil
+	}
+	e, _, err := reopen(ctx, rec, spec, deps, false, false)
+	if err != nil {
+		return rec, false, err
+	}
+	p := e.snapshot().Pauses[i]
+	var reverted []string
+	for _, in := range e.snapshot().Instances {
+		if in.Phase == release.PhaseReverted {
+			reverted = append(reverted, in.Name)
+		}
+	}
+	e.emit(Event{Type: EventRolloutStart, Batch: -1, Message: fmt.Sprintf("checking the %s of %s %s: an updated instance changed while it waited", p.Label(), rec.Kind, rec.ID)})
+	e.endPause(i, release.PauseFailed, 0, bs)
+	out, err = e.breached(ctx, p, bs, time.Now(), reverted)
+	return out, true, err
 }

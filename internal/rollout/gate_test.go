@@ -245,3 +245,27 @@ func TestPromoteRequestEndsTimedPause(t *testing.T) {
 		w.assertSettled(all(w, "v2"))
 	})
 }
+
+// CheckPaused, what a waiting pause's timer runs: nothing while the canary
+// is the process the pause recorded; its batch fails once it is not.
+func TestCheckPaused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, 3)
+		tm := &timers{}
+		deps := w.deps()
+		deps.Expiry = tm
+		rec := parkAtGate(t, w, deps, tm)
+		before := len(w.restarts())
+		out, acted, err := rollout.CheckPaused(t.Context(), rec, w.spec(""), deps)
+		if err != nil || acted || out.Result != release.ResultPaused || len(w.restarts()) != before {
+			t.Fatalf("CheckPaused of a healthy canary = acted %v, %v, result %s", acted, err, out.Result)
+		}
+		w.f.Set(unitOf("8081"), func(u *systemd.UnitState) { u.NRestarts++ })
+		out, acted, err = rollout.CheckPaused(t.Context(), rec, w.spec(""), deps)
+		if !acted || !errors.Is(err, rollout.ErrPauseBreach) || out.Result != release.ResultRolledBack || out.Pauses[0].Result != release.PauseFailed {
+			t.Fatalf("CheckPaused of a restarted canary = acted %v, %v, result %s", acted, err, out.Result)
+		}
+		w.assertSettled(all(w, "v1"))
+		w.assertUntouched("8082", "8083")
+	})
+}

@@ -153,8 +153,13 @@ func (e *engine) watchPause(ctx context.Context, i int) (release.PauseResult, []
 	fails := map[string]int{}
 	lastSave := started
 	waited := func() time.Duration { return p.Waited + time.Since(started) }
+	pa := e.startPauseAnalysis(ctx, i, p.Watch) // nil without an analysis (analysis_pause.go)
+	defer pa.end()
 	for {
 		if bs := e.checkWatched(ctx, g, p.Watch, fails); len(bs) > 0 {
+			return e.endPause(i, release.PauseFailed, waited(), bs)
+		}
+		if bs := pa.check(ctx); len(bs) > 0 {
 			return e.endPause(i, release.PauseFailed, waited(), bs)
 		}
 		if ctx.Err() != nil {

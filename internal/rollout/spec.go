@@ -166,20 +166,22 @@ type Requests interface {
 
 // Expiry arms and disarms the timer of a waiting pause.
 type Expiry interface {
-	// Arm makes the expiry of a.Pause of rollout a.Rollout run at a.At,
-	// whether or not any sysroll process is alive then; it returns the
-	// timer's name, for Disarm and for status.
+	// Arm makes the check of a.Pause of rollout a.Rollout run every
+	// a.Every and its expiry at a.At, whether or not any sysroll process is
+	// alive then; it returns the timer's name, for Disarm and for status.
 	Arm(ctx context.Context, a ExpiryArm) (timer string, err error)
 	// Disarm stops a timer Arm made; one already gone is no error.
 	Disarm(ctx context.Context, timer string) error
 }
 
-// ExpiryArm is what a waiting pause's timer runs.
+// ExpiryArm is what a waiting pause's timer runs: every Every, a check of
+// the pause's canaries (CheckPaused), and at At its expiry action.
 type ExpiryArm struct {
 	Service, Rollout string
 	// Pause is the index into the record's Pauses.
 	Pause int
 	At    time.Time
+	Every time.Duration
 }
 
 func (d Deps) withDefaults() (Deps, error) {

@@ -163,6 +163,9 @@ type Status struct {
 	// Interrupted is the rollout that must be resumed or rolled back
 	// before another may start.
 	Interrupted *release.Record `json:"interrupted_rollout,omitempty"`
+	// Paused is the rollout stopped at a pause (an approval gate, `sysroll
+	// pause`): nothing failed, it waits for promote, resume or abort.
+	Paused *release.Record `json:"paused_rollout,omitempty"`
 	// Relaxations are the ways the installed service file widens sysroll's
 	// default sandbox, as `sysroll render` lists them in the instance unit.
 	Relaxations []Relaxation `json:"relaxations,omitempty"`
@@ -198,6 +201,12 @@ type PlanBatch struct {
 	// PauseAfterSeconds is the timed pause of rollout.steps that follows
 	// the batch, watched; 0 (left out) for none.
 	PauseAfterSeconds float64 `json:"pause_after_seconds,omitempty"`
+	// GateAfter is an approval gate (pause: {}) after the batch: the
+	// rollout stops there, paused, until `sysroll promote`.
+	GateAfter bool `json:"gate_after,omitempty"`
+	// Analysis is the metric analysis the batch would get (a deploy with an
+	// analysis: block); nil (left out) for none.
+	Analysis *PlanAnalysis `json:"analysis,omitempty"`
 }
 
 // PlanInstance is an instance in a PlanBatch.

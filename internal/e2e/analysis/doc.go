@@ -13,7 +13,11 @@
 //   - a query that matches no series for the canary fails the batch;
 //   - a malformed query is refused before anything is touched (exit 2);
 //   - the journal provider, with no Prometheus, catches a release logging
-//     errors at ten times the baseline's rate.
+//     errors at ten times the baseline's rate;
+//   - an exec metric (a smoke test against {instance_addrs}) fails a canary
+//     answering 500 while its probes pass;
+//   - a release turning bad 20 s after it is ready, after its batch's
+//     analysis passed, is caught by the analysis of the pause that follows.
 //
 // Ports 25800–25899 belong to these tests: Prometheus 25800–25809,
 // instances 25810–25849, HAProxy frontends 25850–25859. Run as root:

@@ -29,6 +29,7 @@ type service struct {
 	ports    []int
 	analysis string   // the analysis: block, indented, without its key
 	rollout  []string // extra rollout: lines (haproxy: ...)
+	steps    string   // rollout.steps instead of the ramp [1, 3], e.g. [{batch: 1}, {pause: 30s}, {batch: "100%"}]
 	prom     string   // Prometheus' base URL, once started
 }
 
@@ -43,7 +44,11 @@ func (s *service) yaml() string {
 	b.WriteString("  interval: 200ms\n  timeout: 200ms\n  healthy_for: 1s\n  deadline: 15s\n")
 	// The canary first, then the rest; a failure budget of 1, which an
 	// analysis failure must not use.
-	b.WriteString("rollout:\n  ramp: [1, 3]\n  failure_budget: 1\n  drain_timeout: 30s\n")
+	order := "ramp: [1, 3]"
+	if s.steps != "" {
+		order = "steps: " + s.steps
+	}
+	fmt.Fprintf(&b, "rollout:\n  %s\n  failure_budget: 1\n  drain_timeout: 30s\n", order)
 	for _, l := range s.rollout {
 		fmt.Fprintf(&b, "  %s\n", l)
 	}

@@ -335,7 +335,9 @@ func hostResult(res release.Result) plan.HostResult {
 		return plan.HostFailed
 	case release.ResultHalted:
 		return plan.HostHalted
-	case release.ResultInterrupted:
+	case release.ResultInterrupted, release.ResultPaused:
+		// Paused (an inconclusive analysis set to pause): stopped with
+		// nothing failed, taken up on the host.
 		return plan.HostInterrupted
 	}
 	return plan.HostUnknown

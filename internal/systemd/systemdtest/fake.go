@@ -102,6 +102,7 @@ func started(u *systemd.UnitState, now time.Time) {
 	u.MainPID = nextPID()
 	u.NRestarts = 0
 	u.ActiveEnter = now
+	u.ExecMainStart = now
 	u.Result = "success"
 	u.ExecMainStatus, u.ExecMainCode = 0, 0
 }
