@@ -21,11 +21,7 @@ var ErrRequestNotTaken = errors.New("request not taken yet")
 // it was taken. If the process ends without taking it, the request is
 // withdrawn and the verb is run again, under the lock.
 func (h *Host) request(ctx context.Context, opts GateOptions, p rollout.Progress, action release.RequestAction, locked error) (*RolloutResult, error) {
-	_, dir, err := h.loadInstalled(opts.Service)
-	if err != nil {
-		return nil, err
-	}
-	store, err := release.Open(dir)
+	store, err := h.installedStore(opts.Service)
 	if err != nil {
 		return nil, err
 	}
