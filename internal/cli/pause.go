@@ -29,7 +29,7 @@ func pauseLine(e rollout.Event) string {
 // pauseEvent keeps the terminal's countdown: until is when the pause in
 // progress ends (zero when none is).
 func (p *ttyProgress) pauseEvent(e rollout.Event) []string {
-	if e.Type == rollout.EventPause {
+	if e.Type == rollout.EventPause && e.PauseResult != release.PauseWaiting { // a gate: no process waits, no countdown
 		p.pauseUntil = e.Time.Add(e.Wait)
 	} else {
 		p.pauseUntil = time.Time{}

@@ -97,4 +97,10 @@ func TestPauseCountdown(t *testing.T) {
 	if strings.Contains(b.String(), "left (watching") {
 		t.Errorf("countdown still drawn after the pause:\n%q", b.String())
 	}
+	// A gate: the process exits, nothing counts down.
+	b.Reset()
+	p.Event(rollout.Event{Type: rollout.EventPause, Time: now, PauseResult: release.PauseWaiting, Message: "stopping at the approval gate after batch 1"})
+	if strings.Contains(b.String(), "left (watching") || !strings.Contains(b.String(), "stopping at the approval gate") {
+		t.Errorf("a gate drew a countdown, or not its line:\n%q", b.String())
+	}
 }

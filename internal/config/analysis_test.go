@@ -54,7 +54,7 @@ func TestAnalysisErrorsAtPositions(t *testing.T) {
 	svc, err := Parse("s.yaml", []byte(analysisBase+`analysis:
   count: 3
   failure_limit: 3
-  on_inconclusive: pause
+  on_inconclusive: wait
   prometheus:
     address: http://127.0.0.1:9090
     instance_label: "127.0.0.1"
@@ -75,7 +75,7 @@ func TestAnalysisErrorsAtPositions(t *testing.T) {
 	}
 	for _, want := range []string{
 		"s.yaml:6:18: analysis.failure_limit: 3 tolerates every one",
-		"s.yaml:7:20: analysis.on_inconclusive: pause needs approval gates",
+		"s.yaml:7:20: analysis.on_inconclusive:",
 		"s.yaml:10:21: analysis.prometheus.instance_label:",
 		"s.yaml:13:15: analysis.metrics[0].errors: unknown placeholder {windw}: did you mean {window}?",
 		"s.yaml:15:32: analysis.metrics[0].vs_baseline.max_ratio: 0.5 is below 1",

@@ -45,6 +45,12 @@ func (h *Host) CheckPause(ctx context.Context, opts CheckPauseOptions, p rollout
 	if errors.Is(err, release.ErrLocked) {
 		return &CheckPauseResult{Why: fmt.Sprintf("the rollout lock is held (%v): someone is acting on it, so this check does nothing", err)}, nil
 	}
+	if _, ok := errors.AsType[*InputError](err); ok {
+		// Uninstalled (or renamed) since: nothing will wait at the pause
+		// again, and a timer left would fail every few seconds forever.
+		h.stopTimer(ctx, expiryUnit(opts.Service, opts.Rollout, opts.Pause-1)+".timer")
+		return &CheckPauseResult{Why: fmt.Sprintf("%v: nothing to check, the timer is stopped", err)}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -97,4 +103,14 @@ func (s *session) expire(ctx context.Context, rec *release.Record, i int, p roll
 	}
 	res, err := s.undo(ctx, rec, why, release.PauseExpired, nil, p)
 	return &CheckPauseResult{Acted: true, Why: why, RolloutResult: res}, err
+}
+
+// stopTimer stops a pause's timer without a session (the service is gone).
+func (h *Host) stopTimer(ctx context.Context, timer string) {
+	m, err := h.connect(ctx)
+	if err != nil {
+		return
+	}
+	defer m.Close()
+	_ = (&timerExpiry{h: h, m: m}).Disarm(ctx, timer)
 }

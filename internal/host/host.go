@@ -12,6 +12,7 @@ import (
 
 	"github.com/sysroll/sysroll/internal/config"
 	"github.com/sysroll/sysroll/internal/portcheck"
+	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/safeio"
 	"github.com/sysroll/sysroll/internal/systemd"
 	"github.com/sysroll/sysroll/internal/unitfile"
@@ -176,6 +177,16 @@ func (h *Host) loadInstalled(name string) (*config.Service, string, error) {
 		return nil, "", fmt.Errorf("installed service file of %s: %w", name, err)
 	}
 	return svc, dir, nil
+}
+
+// installedStore opens the release store of an installed service, without
+// its lock: for reading (history), or for leaving a request.
+func (h *Host) installedStore(name string) (*release.Store, error) {
+	_, dir, err := h.loadInstalled(name)
+	if err != nil {
+		return nil, err
+	}
+	return release.Open(dir)
 }
 
 // installedServices lists the services that have an installed service file.

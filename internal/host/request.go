@@ -21,11 +21,7 @@ var ErrRequestNotTaken = errors.New("request not taken yet")
 // it was taken. If the process ends without taking it, the request is
 // withdrawn and the verb is run again, under the lock.
 func (h *Host) request(ctx context.Context, opts GateOptions, p rollout.Progress, action release.RequestAction, locked error) (*RolloutResult, error) {
-	_, dir, err := h.loadInstalled(opts.Service)
-	if err != nil {
-		return nil, err
-	}
-	store, err := release.Open(dir)
+	store, err := h.installedStore(opts.Service)
 	if err != nil {
 		return nil, err
 	}
@@ -81,11 +77,14 @@ func (h *Host) request(ctx context.Context, opts GateOptions, p rollout.Progress
 		running := now.Result == release.ResultRunning && store.Alive(now.PID)
 		switch {
 		case pending != nil && !running:
-			// It ended (or died) without taking the request: act ourselves.
+			// It ended (or died) without taking the request.
 			if err := store.ClearRequest(rec.ID); err != nil {
 				return nil, err
 			}
-			return h.again(ctx, opts, p, action)
+			if action == release.RequestPause && now.Result != release.ResultRunning {
+				return &RolloutResult{Record: now}, fmt.Errorf("rollout %s ended %s before it reached another batch boundary: nothing was paused", rec.ID, now.Result)
+			}
+			return h.again(ctx, opts, p, action) // killed: act ourselves, under the lock
 		case pending != nil:
 			continue
 		case action == release.RequestPromote:

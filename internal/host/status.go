@@ -256,11 +256,7 @@ func (h *Host) History(_ context.Context, opts HistoryOptions) (*schema.History,
 	if opts.Limit < 0 {
 		return nil, inputf("--limit %d: want 0 (all) or more", opts.Limit)
 	}
-	_, dir, err := h.loadInstalled(opts.Service)
-	if err != nil {
-		return nil, err
-	}
-	store, err := release.Open(dir)
+	store, err := h.installedStore(opts.Service)
 	if err != nil {
 		return nil, err
 	}

@@ -73,6 +73,16 @@ func (h *Host) Uninstall(ctx context.Context, opts UninstallOptions) error {
 		return err
 	}
 	defer m.Close()
+	if store != nil {
+		// A rollout paused here waits no more: its timer would check a
+		// service that is gone.
+		if rec, err := unfinished(store); err == nil && rec != nil && rec.Waiting() >= 0 && rec.Pauses[rec.Waiting()].Timer != "" {
+			timer := rec.Pauses[rec.Waiting()].Timer
+			if err := (&timerExpiry{h: h, m: m}).Disarm(ctx, timer); err != nil {
+				warn(fmt.Sprintf("stop the pause timer %s of rollout %s: %v", timer, rec.ID, err))
+			}
+		}
+	}
 	in := &install.Installer{Manager: m, UnitDir: unitDir, StateDir: dir, Warn: warn}
 	// The installer never needs applied.json: an unreadable one is only
 	// warned about (UnitFiles goes by the service's unit names) and, on a

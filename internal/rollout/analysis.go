@@ -244,6 +244,10 @@ func (e *engine) analyzeBatch(ctx context.Context, b int, names []string) (faile
 	ba.Outcome, ba.Reason, ba.Ended = string(bv.Outcome), bv.Reason, time.Now()
 	e.saveAnalysis(ba)
 	e.emit(Event{Type: EventAnalysisVerdict, Batch: b, Message: fmt.Sprintf("batch %d analysis %s: %s", b+1, bv.Outcome, bv.Reason), BatchVerdict: &bv})
+	if bv.Outcome == analysis.BatchInconclusive && o.OnInconclusive == analysis.InconclusivePause {
+		e.inconclusive = &bv // analysisGate parks the rollout (gate.go)
+		return nil, false
+	}
 	fails := bv.Outcome == analysis.Failed || (bv.Outcome == analysis.BatchInconclusive && o.OnInconclusive == analysis.InconclusiveFail)
 	if !fails {
 		return nil, false
@@ -305,6 +309,11 @@ func (e *engine) analysisGate(ctx context.Context, b int, batches [][]string, re
 	failed, interrupted := e.analyzeBatch(ctx, b, batches[b])
 	if interrupted {
 		r, err = e.interrupted(ctx)
+		return r, true, err
+	}
+	if bv := e.inconclusive; bv != nil && len(failed) == 0 {
+		e.inconclusive = nil
+		r, err = e.parkInconclusive(ctx, b, *bv)
 		return r, true, err
 	}
 	if len(failed) == 0 {

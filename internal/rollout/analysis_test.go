@@ -197,6 +197,36 @@ func TestAnalysisInconclusiveFails(t *testing.T) {
 	})
 }
 
+// With on_inconclusive: pause an inconclusive canary parks the rollout
+// (it never promotes by itself); a promote continues it.
+func TestAnalysisInconclusivePauses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, 4)
+		f := &fakeMeasurer{w: w, perRound: 5, errRate: map[string]float64{}}
+		spec := w.spec("v2")
+		spec.Strategy = canaryRamp()
+		deps := w.deps()
+		deps.Analysis = analysisOf(f, func(o *analysis.Options) { o.OnInconclusive = analysis.InconclusivePause })
+		rec, err := rollout.Run(t.Context(), spec, deps)
+		if !errors.Is(err, rollout.ErrPaused) || rec.Result != release.ResultPaused {
+			t.Fatalf("Run = %v, %v; want paused", rec.Result, err)
+		}
+		p := rec.Pauses[0]
+		if p.Kind != release.PauseInconclusive || p.After != 0 || p.Result != release.PauseWaiting || !strings.Contains(p.Reason, "inconclusive") {
+			t.Errorf("pause %+v", p)
+		}
+		w.assertSettled(map[string]string{"8081": "v2", "8082": "v1", "8083": "v1", "8084": "v1"})
+		rec.Pauses[0].Promotion = &release.Promotion{By: "alice", Reason: "low traffic, logs fine"}
+		out, err := rollout.Resume(t.Context(), rec, w.spec(""), deps)
+		// The next batch is the rest: its analysis has no baseline left and
+		// absolute bounds only, with no traffic: inconclusive, paused again.
+		if !errors.Is(err, rollout.ErrPaused) || out.Pauses[0].Result != release.PausePromoted || len(out.Pauses) != 2 {
+			t.Fatalf("Resume = %v, %v, pauses %+v", out.Result, err, out.Pauses)
+		}
+		w.assertSettled(all(w, "v2"))
+	})
+}
+
 // The analysis preflight refuses before anything is touched, and so does a
 // plan whose last batch leaves only baseline-relative bounds.
 func TestAnalysisRefusedNothingTouched(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sysroll/sysroll/internal/analysis"
+
 	"github.com/sysroll/sysroll/internal/health"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/systemd"
@@ -31,6 +33,9 @@ type engine struct {
 	converge bool
 	// takenAbort is the abort request a timed pause took (gate.go).
 	takenAbort *release.Request
+	// inconclusive is the batch verdict an on_inconclusive: pause parks
+	// the rollout at (analysisGate).
+	inconclusive *analysis.BatchVerdict
 
 	emitMu sync.Mutex // Progress sees one event at a time
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sysroll/sysroll/internal/analysis"
 	"github.com/sysroll/sysroll/internal/release"
 )
 
@@ -375,4 +376,19 @@ func CheckPaused(ctx context.Context, rec *release.Record, spec Spec, deps Deps)
 	e.endPause(i, release.PauseFailed, 0, bs)
 	out, err = e.breached(ctx, p, bs, time.Now(), reverted)
 	return out, true, err
+}
+
+// parkInconclusive stops the rollout after batch b, whose analysis was
+// inconclusive (too few requests, say) with on_inconclusive: pause: an
+// inconclusive result never promotes by itself (argo-rollouts#3850); an
+// operator promotes (accepting it) or aborts.
+func (e *engine) parkInconclusive(ctx context.Context, b int, bv analysis.BatchVerdict) (*release.Record, error) {
+	i := -1
+	if err := e.save(func(r *release.Record) {
+		r.Pauses = append(r.Pauses, release.Pause{After: b, Kind: release.PauseInconclusive, By: "analysis", Reason: "analysis inconclusive: " + bv.Reason})
+		i = len(r.Pauses) - 1
+	}); err != nil {
+		return e.end(ctx, release.ResultHalted, "analysis inconclusive, and the pause could not be recorded: "+err.Error(), err)
+	}
+	return e.park(ctx, i)
 }

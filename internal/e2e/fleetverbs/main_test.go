@@ -39,10 +39,15 @@ type service struct {
 
 func newService(t *testing.T, name string, ports ...int) *service {
 	t.Helper()
+	return newServiceWith(t, name, e2etest.HelloYAML(name, ports, time.Second, ""), ports...)
+}
+
+// newServiceWith is newService with the hosts' service file yaml.
+func newServiceWith(t *testing.T, name, yaml string, ports ...int) *service {
+	t.Helper()
 	f := e2etest.SharedFleet(t)
 	s := &service{t: t, f: f, name: name, ports: ports, local: t.TempDir()}
 	s.state = filepath.Join(s.local, "state")
-	yaml := e2etest.HelloYAML(name, ports, time.Second, "")
 	var hosts strings.Builder
 	for _, h := range f.Hosts() {
 		fmt.Fprintf(&hosts, "  - {name: %s, address: %s}\n", h.Name(), h.Addr())

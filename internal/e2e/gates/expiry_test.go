@@ -104,3 +104,17 @@ func TestGateTimerCatchesCanaryRestart(t *testing.T) {
 		}
 	}
 }
+
+// Uninstalling a service whose rollout waits at a gate stops the pause's
+// timer: nothing would wait there again.
+func TestUninstallStopsPauseTimer(t *testing.T) {
+	s := newService(t, "e2e-gate-uninst", 26054, "  steps: [{batch: 1}, {pause: {}}, {batch: \"100%\"}]\n")
+	rec := s.deployToGate(s.release("v2"))
+	timer := rec.Pauses[0].Timer
+	if r := e2etest.Sysroll(t, "uninstall", s.name); r.Code != 0 {
+		t.Fatalf("uninstall: %s", r)
+	}
+	if r := e2etest.Run(t, "systemctl", "is-active", timer); strings.TrimSpace(r.Stdout) == "active" {
+		t.Errorf("the pause timer %s still runs after uninstall", timer)
+	}
+}
