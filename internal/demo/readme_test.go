@@ -9,7 +9,7 @@ import (
 // The README's "Progressive delivery" example is a valid service file with
 // every key the section documents: a canary batch, a timed pause, an
 // approval gate, the expiry keys, and a ratio, a value and an exec metric
-// beside the journal rule.
+// beside the journal rule, and on_inconclusive: pause.
 func TestReadmeProgressiveExample(t *testing.T) {
 	b, err := os.ReadFile("../../README.md")
 	if err != nil {
@@ -35,10 +35,10 @@ func TestReadmeProgressiveExample(t *testing.T) {
 		t.Errorf("rollout %+v: want one timed pause, one gate, pause_expiry and on_pause_expiry", svc.Rollout)
 	}
 	a := svc.Analysis
-	if a == nil || a.Journal == nil || len(a.Metrics) != 3 {
-		t.Fatalf("analysis %+v: want three metrics and the journal rule", a)
+	if a == nil || a.Journal == nil || len(a.Metrics) != 3 || a.OnInconclusive != "pause" {
+		t.Fatalf("analysis %+v: want three metrics, the journal rule and on_inconclusive: pause", a)
 	}
-	if m := a.Metrics; m[0].Errors == "" || m[0].Total == "" || m[1].Query == "" {
-		t.Errorf("metrics %+v: want a ratio, then a value", m)
+	if m := a.Metrics; m[0].Errors == "" || m[0].Total == "" || m[1].Query == "" || len(m[2].Exec) == 0 {
+		t.Errorf("metrics %+v: want a ratio, a value and an exec metric", m)
 	}
 }
