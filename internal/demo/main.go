@@ -3,6 +3,9 @@
 // install hello with three instances behind one shared socket, put steady
 // traffic on it, deploy v2 with zero failed requests shown live, deploy a
 // broken v3 that is rolled back automatically while traffic keeps flowing,
+// then a canary caught by analysis (canary.go: a second service behind
+// HAProxy, a release healthy by every probe but serving 5 % errors, judged
+// against the untouched instances with a real Prometheus and rolled back),
 // then show the history. Run it as root: `bash scripts/demo.sh`.
 package main
 
@@ -46,7 +49,12 @@ rollout:
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Stdout)
+	interrupted := ctx.Err() != nil
 	stop()
+	if err != nil && interrupted {
+		fmt.Fprintln(os.Stderr, "\ndemo interrupted: everything it started is stopped")
+		os.Exit(130)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "\ndemo failed: %v\n", err)
 		os.Exit(1)
@@ -129,6 +137,10 @@ func run(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "\nclient traffic during the failed v3 rollout and its rollback: %s\n", delta(v2, v3))
 	fmt.Fprintln(w, "sysroll exited 1: the failed instance went back to v2; the two instances not yet reached were never touched.")
 
+	if err := d.canary(ctx); err != nil {
+		return err
+	}
+
 	step(w, "sysroll history hello")
 	if err := d.sysroll(ctx, 0, "history", "hello"); err != nil {
 		return err
@@ -145,7 +157,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if total.Failed != 0 {
 		return fmt.Errorf("%d requests failed: the deploys were not zero-downtime", total.Failed)
 	}
-	fmt.Fprintln(w, "zero failed requests across a successful deploy and an automatic rollback.")
+	fmt.Fprintln(w, "zero failed requests to hello across a successful deploy and an automatic rollback.")
 	return nil
 }
 
