@@ -62,7 +62,7 @@ fi
 # policy-rc.d that refuses (exit 101) keeps the package from starting
 # ssh.service; if an sshd started anyway, or a systemd would start it at the
 # next boot, only that unit is stopped and disabled, and we say so.
-# Prometheus (for the analysis tests, which run their own server on loopback)
+# Prometheus (for the analysis tests and the demo's canary part, which run their own server on loopback)
 # is installed the same way: its package ships a service on :9090.
 fleet_need=()
 command -v prometheus >/dev/null || fleet_need+=(prometheus)
