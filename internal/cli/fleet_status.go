@@ -136,6 +136,9 @@ func openFleet(o fleetOpen) (*fleetTarget, error) {
 	if !svc.IsFleet() {
 		return nil, usagef("%s describes no fleet (no hosts: and no fleet:): for this machine use `sysroll %s %s`", o.file, o.local, svc.Name)
 	}
+	if a := svc.Analysis; a != nil && a.OnInconclusive == "pause" && o.local == "deploy" {
+		return nil, usagef("%s has analysis.on_inconclusive: pause, which parks a rollout as at an approval gate: that works on one host (`sysroll deploy %s`), not across a fleet yet; use on_inconclusive: fail", o.file, svc.Name)
+	}
 	if svc.HasGates() && (o.local == "deploy" || o.local == "restart") {
 		// A host's step would stop at its gate and exit paused, and the
 		// controller has no fleet-wide gate to wait at: refused rather

@@ -94,4 +94,11 @@ func TestFleetRefusesGates(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %s", args, code, stderr)
 		}
 	}
+	inc := x.write(t, "inconclusive.yaml", "name: hello\ncommand: \"{release}/app --port {port}\"\ninstances: [8081, 8082]\n"+
+		"analysis:\n  on_inconclusive: pause\n  journal: {max_per_minute: 5}\n"+
+		"hosts:\n  - {name: web1, address: 127.0.0.1, port: 1}\nfleet:\n  hosts: {batch: 1}\n")
+	_, stderr, code := run(t, "fleet", "deploy", inc, "--artifact", art, "--ssh-config", x.sshConfig)
+	if code != ExitUsage || !strings.Contains(stderr, "on_inconclusive: pause") {
+		t.Errorf("on_inconclusive: pause across a fleet: exit %d, stderr %s", code, stderr)
+	}
 }

@@ -153,7 +153,7 @@ func (h *Host) Rollback(ctx context.Context, opts RollbackOptions, p rollout.Pro
 		return nil, inputf("rollback %s of %s to %s was interrupted: complete it first (`sysroll rollback %s` without --to, or `sysroll deploy %s --resume`), then roll back to %s",
 			rec.ID, name, rec.To, name, name, opts.To)
 	case rec != nil && rec.Kind != release.KindRollback && opts.To != "":
-		return nil, inputf("rollout %s was interrupted: roll it back first (`sysroll rollback %s` without --to)", rec.ID, name)
+		return nil, inputf("rollout %s is unfinished (%s): roll it back first (`sysroll rollback %s` without --to, or `sysroll abort %s`)", rec.ID, rec.Result, name, name)
 	case rec == nil && opts.To != "":
 		if _, err := s.store.Get(opts.To); err != nil {
 			return nil, asInput(err)
