@@ -278,3 +278,30 @@ func TestAbortRequestDuringTimedPause(t *testing.T) {
 		t.Errorf("record %s (%s), pauses %+v", last.Result, last.Reason, last.Pauses)
 	}
 }
+
+// `sysroll promote` from a second command during a 10m timed pause: the
+// running rollout passes the pause at its next health check and completes.
+func TestPromoteEndsTimedPause(t *testing.T) {
+	s := newService(t, "e2e-gate-early", 26057, "  steps: [{batch: 1}, {pause: 10m}, {batch: \"100%\"}]\n")
+	b := e2etest.StartSysroll(t, "deploy", s.name, "--artifact", s.release("v2"), "--version", "v2", "--json")
+	b.WaitEvent(30*time.Second, func(e schema.Event) bool { return e.Type == "pause" })
+	if r := e2etest.Sysroll(t, "promote", s.name, "--pause", "2"); r.Code != 2 || !strings.Contains(r.Stderr, "not pause 2") {
+		t.Errorf("promote of a pause the rollout is not in: %s", r)
+	}
+	start := time.Now()
+	if r := e2etest.Sysroll(t, "promote", s.name, "--pause", "1", "--reason", "bake is enough"); r.Code != 0 {
+		t.Fatalf("promote: %s", r)
+	}
+	d := b.Wait(60 * time.Second)
+	if d.Code != 0 {
+		t.Fatalf("the promoted deploy exited %d: %s", d.Code, d)
+	}
+	t.Logf("the rollout completed %s after promote ended its 10m pause", time.Since(start).Round(time.Millisecond))
+	if got := s.versions(); got != "v2,v2,v2" {
+		t.Errorf("versions %s", got)
+	}
+	p := e2etest.LastRecord(t, s.name).Pauses[0]
+	if p.Result != release.PausePromoted || p.Promotion == nil || p.Promotion.Reason != "bake is enough" {
+		t.Errorf("pause %+v", p)
+	}
+}

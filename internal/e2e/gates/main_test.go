@@ -11,7 +11,7 @@
 // continues it; an expired gate's transient systemd timer runs the expiry
 // action with no sysroll process alive.
 //
-// Each test uses its own service name and ports (26000-26056). Run as root:
+// Each test uses its own service name and ports (26000-26059). Run as root:
 //
 //	go test -tags integration -count=1 -v ./internal/e2e/gates/
 package gates_test
