@@ -269,3 +269,26 @@ func TestCheckPaused(t *testing.T) {
 		w.assertUntouched("8082", "8083")
 	})
 }
+
+// The time a rollout waits at a gate does not count against the progress
+// deadline: a promote an hour later still completes (14s of active time
+// against 20s).
+func TestGateNotCountedAgainstDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, 3)
+		s := gateSpec(w)
+		s.Strategy.ProgressDeadline = 20 * time.Second
+		rec, err := rollout.Run(t.Context(), s, w.deps())
+		if !errors.Is(err, rollout.ErrPaused) {
+			t.Fatalf("Run = %v", err)
+		}
+		time.Sleep(time.Hour)
+		rec.Pauses[0].Promotion = &release.Promotion{By: "alice", At: time.Now()}
+		spec := w.spec("")
+		spec.Strategy.ProgressDeadline = 20 * time.Second
+		out, err := rollout.Resume(t.Context(), rec, spec, w.deps())
+		if err != nil || out.Result != release.ResultSucceeded {
+			t.Fatalf("Resume an hour later = %v, result %s", err, out.Result)
+		}
+	})
+}
