@@ -139,7 +139,7 @@ func (g *globals) rollout(tf trafficFlags, do func(rollout.Progress, *host.Traff
 			fmt.Fprintf(g.stdout, "traffic probe %s: %d requests, %d failed (%s), p99 %s, max %s\n",
 				tf.url, t.Requests, t.Failed, t.KindsString(), t.P99.Round(time.Millisecond), t.Max.Round(time.Millisecond))
 		}
-		pausedNext(g, res.Record, err)
+		pausedNext(g, res.Record)
 	}
 	return err
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -182,9 +181,10 @@ func newCheckPauseCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// pausedNext prints, after a rollout stopped at a pause, how to go on.
-func pausedNext(g *globals, rec *release.Record, err error) {
-	if rec == nil || rec.Result != release.ResultPaused || g.json || !errors.Is(err, rollout.ErrPaused) {
+// pausedNext prints, after a rollout stopped at a pause (deploy, promote
+// at the next gate, a pause request taken), how to go on.
+func pausedNext(g *globals, rec *release.Record) {
+	if rec == nil || rec.Result != release.ResultPaused || g.json {
 		return
 	}
 	fmt.Fprintf(g.stdout, "\n%s; nothing failed, every instance serves.\nnext: %s\n", host.PausedSince(rec), host.NextCommands(rec, rec.Service))

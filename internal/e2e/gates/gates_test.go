@@ -228,6 +228,9 @@ func TestPauseRequestThenResume(t *testing.T) {
 	if r.Code != 0 {
 		t.Fatalf("pause: %s", r)
 	}
+	if !strings.Contains(r.Stdout, "next: `sysroll resume "+s.name+"`") {
+		t.Errorf("pause does not say how to go on:\n%s", r.Stdout)
+	}
 	d := b.Wait(60 * time.Second)
 	if d.Code != 3 {
 		t.Fatalf("deploy exited %d after the pause request, want 3: %s", d.Code, d)
