@@ -114,7 +114,7 @@ func printPaused(w io.Writer, r *release.Record) {
 			}
 		}
 		if q.Timer != "" {
-			fmt.Fprintf(w, "  expiry: %s runs on_pause_expiry %s\n", q.Timer, q.OnExpiry)
+			fmt.Fprintf(w, "  timer: %s checks these instances while the rollout waits, and runs on_pause_expiry %s at the expiry\n", q.Timer, q.OnExpiry)
 		}
 	}
 	fmt.Fprintf(w, "  next: %s\n", host.NextCommands(r, r.Service))

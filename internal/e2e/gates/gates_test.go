@@ -74,6 +74,7 @@ func (s *service) deployToGate(art string) release.Record {
 	if !strings.Contains(r.Stdout, "nothing failed") || !strings.Contains(r.Stdout, "sysroll promote "+s.name+" --pause 1") {
 		s.t.Errorf("deploy's output does not say how to go on:\n%s", r.Stdout)
 	}
+	s.t.Logf("deploy stopped at the gate:\n%s", r.Stdout)
 	noSysroll(s.t)
 	rec := e2etest.LastRecord(s.t, s.name)
 	if rec.Result != release.ResultPaused || rec.Waiting() != 0 {
@@ -101,6 +102,7 @@ func TestGatePromote(t *testing.T) {
 	// Status tells the truth and exits 0 (a pause is no fault); another
 	// deploy is refused; resume never passes a gate.
 	st := e2etest.Sysroll(t, "status", s.name)
+	t.Logf("status at the gate:\n%s", st.Stdout)
 	if st.Code != 0 || !strings.Contains(st.Stdout, "PAUSED ROLLOUT "+rec.ID) || !strings.Contains(st.Stdout, "approval gate after batch 1") {
 		t.Errorf("status at the gate: %s", st)
 	}
