@@ -17,7 +17,9 @@
 //   - an exec metric (a smoke test against {instance_addrs}) fails a canary
 //     answering 500 while its probes pass;
 //   - a release turning bad 20 s after it is ready, after its batch's
-//     analysis passed, is caught by the analysis of the pause that follows.
+//     analysis passed, is caught by the analysis of the pause that follows;
+//   - a release 80 ms slower, with no error, is caught by a p99 value metric
+//     (histogram_quantile) against the baseline's.
 //
 // Ports 25800–25899 belong to these tests: Prometheus 25800–25809,
 // instances 25810–25849, HAProxy frontends 25850–25859. Run as root:

@@ -1,0 +1,59 @@
+//go:build integration
+
+package analysis
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sysroll/sysroll/internal/e2etest"
+	"github.com/sysroll/sysroll/internal/release"
+)
+
+// p99 is a value metric with bounds: the canary's p99 latency from the
+// hello_request_seconds histogram, against the untouched instances'.
+const p99 = `    - name: p99
+      query: histogram_quantile(0.99, sum by (le) (rate(hello_request_seconds_bucket{instance=~"{instances}"}[{window}])))
+      max: 0.2
+      vs_baseline: {max_ratio: 1.5, max_delta: 0.02}
+`
+
+// (g) A release 80 ms slower on every work request passes every probe and
+// serves no error, but its p99 is judged against the baseline's and the
+// canary is rolled back; the other instances are never restarted.
+func TestAnalysisCatchesLatencyAtCanary(t *testing.T) {
+	s := &service{t: t, name: "an-slow", ports: []int{25845, 25846, 25847, 25848}}
+	h, stats, stop := loaded(t, s, 25856, p99)
+	before := s.invocations()
+	r := s.deploy("v2", s.release("v2", "--latency", "80ms"))
+	stop()
+	if r.Code != 1 {
+		t.Fatalf("deploy of the slow release: exit %d, want 1 (rolled back): %s", r.Code, r)
+	}
+	evs := e2etest.ParseEvents(t, r.Stdout)
+	if f := eventsOf(evs, "instance-failed"); len(f) != 0 {
+		t.Errorf("%d instance-failed events: this release passes every probe", len(f))
+	}
+	vs := eventsOf(evs, "analysis-verdict")
+	if len(vs) != 1 || vs[0].AnalysisVerdict == nil || vs[0].AnalysisVerdict.Outcome != "failed" || !strings.Contains(vs[0].Message, "p99") {
+		t.Fatalf("analysis-verdict events %+v, want one, failed on p99", vs)
+	}
+	if rec := lastRecord(t, s.name); rec.Result != release.ResultRolledBack {
+		t.Errorf("record: %s, %q", rec.Result, rec.Reason)
+	}
+	after := s.invocations()
+	for _, u := range s.units()[1:] {
+		if after[u] != before[u] {
+			t.Errorf("%s was restarted", u)
+		}
+	}
+	h.AssertAllUp("after the rollback")
+	snap := stats.Snapshot()
+	done, verdict := verdictTimes(t, evs, "25845")
+	t.Logf("load through haproxy: %d requests, %d failed (%s), p99 %s; verdict %s after the canary was back in traffic: %s",
+		snap.Requests, snap.Failed, snap.KindsString(), snap.P99.Round(time.Millisecond), verdict.Sub(done).Round(time.Millisecond), vs[0].Message)
+	if snap.Failed != 0 {
+		t.Errorf("%d requests failed: a slow release must not fail any", snap.Failed)
+	}
+}
