@@ -3,6 +3,7 @@ package rollout
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,10 @@ import (
 // DuringPause is release.BatchAnalysis.During for the analysis of a timed
 // pause.
 const DuringPause = "pause"
+
+// keptRounds is how many rounds of a pause's analysis the record keeps
+// (argo-rollouts keeps 10 measurements per metric too).
+const keptRounds = 10
 
 // pauseAnalysis keeps the analysis running during a timed pause (design
 // 2.4 rule 1, the remedy for flagger#1801, where a pause hid a breach): a
@@ -118,6 +123,11 @@ func (pa *pauseAnalysis) check(ctx context.Context) []breach {
 		e.emit(Event{Type: EventAnalysis, Batch: pa.ba.Batch, Message: v.Reason, Verdict: &v})
 	}
 	pa.ba.Measured++
+	// A pause may last hours: the record keeps the last keptRounds rounds
+	// (the run still counts every one), or each save would rewrite them all.
+	if keep := keptRounds * len(pa.metrics); len(pa.ba.Verdicts) > keep {
+		pa.ba.Verdicts = slices.Clone(pa.ba.Verdicts[len(pa.ba.Verdicts)-keep:])
+	}
 	pa.next = time.Now().Add(pa.o.Interval)
 	bv := pa.run.Verdict()
 	if bv.Outcome != analysis.Failed && len(inconclusive) > 0 && pa.o.OnInconclusive == analysis.InconclusiveFail {

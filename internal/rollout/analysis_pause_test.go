@@ -123,6 +123,26 @@ func TestPauseAnalysisPasses(t *testing.T) {
 	})
 }
 
+// A long pause's analysis counts every round but the record keeps the
+// last ten: a day's pause must not grow the record by every round.
+func TestPauseAnalysisKeepsLastRounds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, 3)
+		deps := w.deps()
+		deps.Analysis = analysisOf(nil, nil)
+		deps.Analysis.Measurer = &turningMeasurer{w: w}
+		rec, err := rollout.Run(t.Context(), pauseSpec(w, 5*time.Minute), deps)
+		if err != nil || rec.Result != release.ResultSucceeded {
+			t.Fatalf("Run = %v, result %s", err, rec.Result)
+		}
+		for _, a := range rec.Analysis {
+			if a.During == rollout.DuringPause && (a.Measured != 30 || len(a.Verdicts) != 10) {
+				t.Errorf("pause analysis: %d rounds, %d verdicts kept; want 30 and the last 10", a.Measured, len(a.Verdicts))
+			}
+		}
+	})
+}
+
 // A rollback moves no instance to a release that needs judging: its pauses
 // are watched, not analysed.
 func TestPauseAnalysisOnlyForDeploys(t *testing.T) {
