@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sysroll/sysroll/internal/proc"
 )
 
 // outputKeep bounds the output kept of one run: its tail is what a message
@@ -22,21 +23,26 @@ type OSRunner struct{}
 
 var _ Runner = OSRunner{}
 
-// Run starts argv in its own process group, so that at ctx's end the whole
-// group is killed (a script's curl too), and waits at most a second more for
-// the output pipes to close.
+// Run runs argv as every command sysroll starts is run (internal/proc): in
+// its own process group, killed whole at ctx's end (a script's curl too),
+// and nothing it started outlives it; a child that keeps the output pipes
+// open gets a second.
 func (OSRunner) Run(ctx context.Context, argv, env []string) (Result, error) {
-	cmd := osexec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), env...)
-	out := &tailBuffer{max: outputKeep}
+	cmd := proc.Command(ctx, argv[0], argv[1:]...)
+	cmd.Env = append(cmd.Env, env...)
+	out := proc.NewTail(outputKeep)
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = time.Second
-	err := cmd.Run()
+	err := proc.Run(cmd)
 	res := Result{Output: out.Bytes()}
 	if ctx.Err() != nil {
 		return res, fmt.Errorf("stopped: %w", ctx.Err())
+	}
+	if errors.Is(err, osexec.ErrWaitDelay) && cmd.ProcessState != nil {
+		// It exited, leaving a child holding its output: its exit status
+		// is the result (and the child is gone).
+		res.ExitCode = cmd.ProcessState.ExitCode()
+		return res, nil
 	}
 	var ee *osexec.ExitError
 	if errors.As(err, &ee) {
@@ -65,23 +71,3 @@ func Check(argv0 string) error {
 	}
 	return nil
 }
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	buf bytes.Buffer
-	max int
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	n := len(p)
-	if len(p) > t.max {
-		p = p[len(p)-t.max:]
-	}
-	t.buf.Write(p)
-	if extra := t.buf.Len() - t.max; extra > 0 {
-		t.buf.Next(extra)
-	}
-	return n, nil
-}
-
-func (t *tailBuffer) Bytes() []byte { return bytes.Clone(t.buf.Bytes()) }
