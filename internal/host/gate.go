@@ -32,6 +32,20 @@ const DefaultRequestWait = 15 * time.Minute
 // requestPoll is how often a waiting command looks at the request again.
 const requestPoll = 100 * time.Millisecond
 
+// lockedByCheck bounds how long a verb waits for a paused rollout's lock,
+// held by its timer's check of the canaries (a few probe rounds).
+const lockedByCheck = 30 * time.Second
+
+// pausedNow reports whether the service's unfinished rollout is paused.
+func (h *Host) pausedNow(service string) bool {
+	store, err := h.installedStore(service)
+	if err != nil {
+		return false
+	}
+	rec, err := unfinished(store)
+	return err == nil && rec != nil && rec.Result == release.ResultPaused
+}
+
 // Promote passes the pause a paused rollout waits at (an approval gate, or
 // an inconclusive analysis' pause) and continues it: only if it waits at
 // the pause opts names, and only once its canaries prove they are still
@@ -97,6 +111,16 @@ func (h *Host) Pause(ctx context.Context, opts GateOptions, p rollout.Progress) 
 func (h *Host) gateVerb(ctx context.Context, opts GateOptions, p rollout.Progress, action release.RequestAction,
 	act func(s *session, rec *release.Record) (*RolloutResult, error)) (*RolloutResult, error) {
 	s, err := h.begin(ctx, opts.Service, opts.Traffic, false, p)
+	// A paused rollout's lock is held only by its timer's brief check
+	// (check-pause): wait it out rather than refuse.
+	for until := time.Now().Add(lockedByCheck); errors.Is(err, release.ErrLocked) && h.pausedNow(opts.Service) && time.Now().Before(until); {
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(requestPoll):
+		}
+		s, err = h.begin(ctx, opts.Service, opts.Traffic, false, p)
+	}
 	if errors.Is(err, release.ErrLocked) {
 		return h.request(ctx, opts, p, action, err)
 	}

@@ -3,6 +3,7 @@
 package gates_test
 
 import (
+	"context"
 	"fmt"
 	"path"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/sysroll/sysroll/internal/e2etest"
 	"github.com/sysroll/sysroll/internal/release"
 	"github.com/sysroll/sysroll/internal/schema"
+	"github.com/sysroll/sysroll/internal/testbed"
 )
 
 // service is a hello service of 3 instances with the given rollout.steps
@@ -124,12 +126,25 @@ func TestGatePromote(t *testing.T) {
 		t.Errorf("expiry timer %q: %s", rec.Pauses[0].Timer, r)
 	}
 
+	// The gate's timer holds the lock for its brief checks: promote waits
+	// for it rather than refuse (here something holds it for 3s).
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	held := testbed.Shared(t).Command(ctx, "flock", "-x", "/var/lib/sysroll/"+s.name+"/lock", "sleep", "3")
+	if err := held.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
 	start = time.Now()
 	r := e2etest.Sysroll(t, "promote", s.name, "--pause", "1", "--reason", "canary fine")
 	if r.Code != 0 {
 		t.Fatalf("promote: %s", r)
 	}
-	t.Logf("promote completed the rollout in %s", time.Since(start).Round(time.Millisecond))
+	_ = held.Wait()
+	if took := time.Since(start); took < 2*time.Second {
+		t.Errorf("promote took %s while the lock was held 2.5s more: it did not wait", took)
+	}
+	t.Logf("promote (after waiting for the held lock) completed the rollout in %s", time.Since(start).Round(time.Millisecond))
 	if got := s.versions(); got != "v2,v2,v2" {
 		t.Errorf("versions after promote %s", got)
 	}
