@@ -45,6 +45,15 @@ truth and --resume completes the rollout (or ` + "`sysroll rollback`" + ` undoes
 --resume also takes up a rollout that halted or failed partway, and finishes a
 rollback that was killed, toward its own target.
 
+With rollout.steps the batches come in steps: a timed pause (pause: 15m)
+waits, watching the updated instances; an approval gate (pause: {}) stops the
+rollout there, recorded paused, and exits 3 ("paused, nothing failed"): go on
+with ` + "`sysroll promote NAME`" + `, undo with ` + "`sysroll abort NAME`" + `. With an
+analysis: block each batch is judged against the untouched instances once it
+is back in traffic (metrics from Prometheus, the journal, a command); a failed
+analysis fails the batch whatever failure_budget says. --dry-run shows the
+steps, each batch's baseline and the metrics that apply.
+
 --version V without --artifact rolls out release V as ` + "`sysroll stage`" + ` staged and
 checked it before (a fleet stages on every host first, then rolls out): it is
 refused, naming the staged releases, when V is not staged here, and verified
