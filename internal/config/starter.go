@@ -57,6 +57,8 @@ health:
 rollout:
   batch: 1                    # or "25%"; ramp: [1, "25%", "100%"] for a canary first
   # steps: [{batch: 1}, {pause: 15m}, {batch: "100%"}]   # instead of batch/ramp: a canary, a watched bake, the rest
+  #   {pause: {}} is an approval gate: deploy exits 3 there, sysroll promote NAME goes on
+  # pause_expiry: 24h           # a gate left waiting then runs on_pause_expiry: rollback (or keep)
   failure_action: rollback    # rollback | rollback-all | halt
   drain_timeout: 30s          # wait for in-flight work after leaving traffic (1ms-24h; 0s is refused)
   # haproxy: {socket: /run/haproxy/admin.sock, backend: NAME, server: "s{instance}"}
