@@ -352,6 +352,54 @@ func TestAnalysisInterrupted(t *testing.T) {
 	})
 }
 
+// A resume after the analysis of a complete batch was interrupted judges
+// that batch again before the next one goes: a bad canary is rolled back
+// then, never waved through; a good one passes and the rollout completes.
+func TestResumeReanalyzesInterruptedBatch(t *testing.T) {
+	for _, bad := range []bool{true, false} {
+		synctest.Test(t, func(t *testing.T) {
+			w := newWorld(t, 4)
+			f := &fakeMeasurer{w: w, perRound: 200, errRate: map[string]float64{}}
+			spec := w.spec("v2")
+			spec.Strategy = canaryRamp()
+			deps := w.deps()
+			deps.Analysis = analysisOf(f, nil)
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			deps.Progress = rollout.ProgressFunc(func(e rollout.Event) {
+				if e.Type == rollout.EventAnalysis {
+					cancel()
+				}
+			})
+			rec, err := rollout.Run(ctx, spec, deps)
+			if !errors.Is(err, context.Canceled) || rec.Analysis[0].Outcome != "interrupted" {
+				t.Fatalf("Run = %v, analysis %+v", err, rec.Analysis)
+			}
+			if bad {
+				f.mu.Lock()
+				f.errRate["v2"] = 0.2 // the canary's errors show once measured again
+				f.mu.Unlock()
+			}
+			deps.Progress = nil
+			rs := w.spec("")
+			rs.Strategy = canaryRamp()
+			out, err := rollout.Resume(t.Context(), rec, rs, deps)
+			if bad {
+				if _, ok := errors.AsType[*rollout.AnalysisFailedError](err); !ok || out.Result != release.ResultRolledBack {
+					t.Fatalf("Resume of a bad canary = %v, %v; want its batch failed by the analysis", out.Result, err)
+				}
+				w.assertSettled(all(w, "v1"))
+				w.assertUntouched("8082", "8083", "8084")
+				return
+			}
+			if err != nil || out.Result != release.ResultSucceeded || out.Analysis[0].Outcome != "passed" {
+				t.Fatalf("Resume of a good canary = %v, %v, analysis %+v", out.Result, err, out.Analysis)
+			}
+			w.assertSettled(all(w, "v2"))
+		})
+	}
+}
+
 // Evaluate: an analysis failure is beyond every budget; the failure action
 // applies to the analysed instances.
 func TestEvaluateAnalysisFailure(t *testing.T) {

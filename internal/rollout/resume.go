@@ -290,5 +290,8 @@ func Resume(ctx context.Context, rec *release.Record, spec Spec, deps Deps) (*re
 		}
 	}
 	work = e.pullForward(work, extra, down)
+	if rr, stopped, err := e.reanalyze(ctx, work); stopped { // analysis_resume.go
+		return rr, err
+	}
 	return e.forward(ctx, work, mode, false)
 }

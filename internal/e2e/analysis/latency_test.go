@@ -9,6 +9,7 @@ import (
 
 	"github.com/sysroll/sysroll/internal/e2etest"
 	"github.com/sysroll/sysroll/internal/release"
+	"github.com/sysroll/sysroll/internal/schema"
 )
 
 // p99 is a value metric with bounds: the canary's p99 latency from the
@@ -55,5 +56,44 @@ func TestAnalysisCatchesLatencyAtCanary(t *testing.T) {
 		snap.Requests, snap.Failed, snap.KindsString(), snap.P99.Round(time.Millisecond), verdict.Sub(done).Round(time.Millisecond), vs[0].Message)
 	if snap.Failed != 0 {
 		t.Errorf("%d requests failed: a slow release must not fail any", snap.Failed)
+	}
+}
+
+// (h) kill -9 during the canary's analysis: `deploy --resume` judges the
+// canary again, from the start, before the next batch goes, and a release
+// with 5 % errors is rolled back then, never waved through.
+func TestResumeAfterKillReanalyzes(t *testing.T) {
+	s := &service{t: t, name: "an-kill", ports: []int{25827, 25828, 25829}}
+	_, stats, stop := loaded(t, s, 25857, "")
+	before := s.invocations()
+	b := e2etest.StartSysroll(t, "deploy", s.name, "--artifact", s.release("v2", "--error-rate", "0.05"), "--version", "v2", "--json")
+	b.WaitEvent(60*time.Second, func(e schema.Event) bool { return e.Type == "analysis-start" })
+	b.Signal("KILL")
+	if r := b.Wait(10 * time.Second); r.Code == 0 {
+		t.Fatalf("sysroll exited 0 after kill -9: %s", r)
+	}
+	rec := lastRecord(t, s.name)
+	if len(rec.Analysis) != 1 || rec.Analysis[0].Outcome != "running" {
+		t.Fatalf("record after the kill: %s, analysis %+v", rec.Result, rec.Analysis)
+	}
+	r := e2etest.Sysroll(t, "deploy", s.name, "--resume", "--json")
+	stop()
+	if r.Code != 1 {
+		t.Fatalf("deploy --resume: exit %d, want 1 (the canary's analysis failed): %s", r.Code, r)
+	}
+	last := lastRecord(t, s.name)
+	if last.ID != rec.ID || last.Result != release.ResultRolledBack || last.Analysis[0].Outcome != "failed" {
+		t.Errorf("record after resume: %s %s, analysis %+v", last.ID, last.Result, last.Analysis)
+	}
+	after := s.invocations()
+	for _, u := range s.units()[1:] {
+		if after[u] != before[u] {
+			t.Errorf("%s was restarted", u)
+		}
+	}
+	snap := stats.Snapshot()
+	t.Logf("load: %d requests, %d failed (%s); resume: %s", snap.Requests, snap.Failed, snap.KindsString(), last.Reason)
+	if snap.Failed != snap.Kinds["http-500"] {
+		t.Errorf("failures other than the canary's 500s: %s", snap.KindsString())
 	}
 }
