@@ -131,7 +131,9 @@ func TestPauseAnalysisKeepsLastRounds(t *testing.T) {
 		deps := w.deps()
 		deps.Analysis = analysisOf(nil, nil)
 		deps.Analysis.Measurer = &turningMeasurer{w: w}
-		rec, err := rollout.Run(t.Context(), pauseSpec(w, 5*time.Minute), deps)
+		// 305s: rounds 10s apart from the pause's start, the 30th at 300s,
+		// none at its end (a round and the end at the same instant race).
+		rec, err := rollout.Run(t.Context(), pauseSpec(w, 305*time.Second), deps)
 		if err != nil || rec.Result != release.ResultSucceeded {
 			t.Fatalf("Run = %v, result %s", err, rec.Result)
 		}
