@@ -41,7 +41,12 @@ const expirySlack = 2 * time.Second
 //     restarted, stopped or fails its probes fails its batch, and the
 //     failure action applies.
 func (h *Host) CheckPause(ctx context.Context, opts CheckPauseOptions, p rollout.Progress) (*CheckPauseResult, error) {
-	s, err := h.begin(ctx, opts.Service, nil, false, p)
+	// h.open, not begin: the check must not wait for a lock someone holds
+	// (begin waits out this very check for the other verbs).
+	s, err := h.open(ctx, opts.Service)
+	if err == nil {
+		s.p = p
+	}
 	if errors.Is(err, release.ErrLocked) {
 		return &CheckPauseResult{Why: fmt.Sprintf("the rollout lock is held (%v): someone is acting on it, so this check does nothing", err)}, nil
 	}

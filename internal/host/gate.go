@@ -111,16 +111,6 @@ func (h *Host) Pause(ctx context.Context, opts GateOptions, p rollout.Progress) 
 func (h *Host) gateVerb(ctx context.Context, opts GateOptions, p rollout.Progress, action release.RequestAction,
 	act func(s *session, rec *release.Record) (*RolloutResult, error)) (*RolloutResult, error) {
 	s, err := h.begin(ctx, opts.Service, opts.Traffic, false, p)
-	// A paused rollout's lock is held only by its timer's brief check
-	// (check-pause): wait it out rather than refuse.
-	for until := time.Now().Add(lockedByCheck); errors.Is(err, release.ErrLocked) && h.pausedNow(opts.Service) && time.Now().Before(until); {
-		select {
-		case <-ctx.Done():
-			return nil, err
-		case <-time.After(requestPoll):
-		}
-		s, err = h.begin(ctx, opts.Service, opts.Traffic, false, p)
-	}
 	if errors.Is(err, release.ErrLocked) {
 		return h.request(ctx, opts, p, action, err)
 	}

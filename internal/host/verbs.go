@@ -367,6 +367,16 @@ func (h *Host) begin(ctx context.Context, service string, proof *TrafficProof, r
 		}
 	}
 	s, err := h.open(ctx, service)
+	// A paused rollout's lock is held only by its timer's brief check
+	// (check-pause): wait it out rather than refuse the verb.
+	for until := time.Now().Add(lockedByCheck); errors.Is(err, release.ErrLocked) && h.pausedNow(service) && time.Now().Before(until); {
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(requestPoll):
+		}
+		s, err = h.open(ctx, service)
+	}
 	if err != nil {
 		return nil, err
 	}
