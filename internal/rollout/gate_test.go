@@ -65,6 +65,14 @@ func (t *timers) Disarm(_ context.Context, timer string) error {
 	return nil
 }
 
+// gateDeps is the world's deps with a fake expiry timer.
+func gateDeps(w *world) (rollout.Deps, *timers) {
+	tm := &timers{}
+	deps := w.deps()
+	deps.Expiry = tm
+	return deps, tm
+}
+
 // gateSpec is [batch 1, gate, batch 100%].
 func gateSpec(w *world) rollout.Spec {
 	s := w.spec("v2")
@@ -102,9 +110,7 @@ func parkAtGate(t *testing.T, w *world, deps rollout.Deps, tm *timers) *release.
 func TestGateParksThenPromoteCompletes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t, 3)
-		tm := &timers{}
-		deps := w.deps()
-		deps.Expiry = tm
+		deps, tm := gateDeps(w)
 		rec := parkAtGate(t, w, deps, tm)
 
 		// A resume without a promotion never passes the gate.
@@ -147,9 +153,7 @@ func TestGatePromoteRefusesChangedCanary(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				w := newWorld(t, 3)
-				tm := &timers{}
-				deps := w.deps()
-				deps.Expiry = tm
+				deps, tm := gateDeps(w)
 				rec := parkAtGate(t, w, deps, tm)
 				w.f.Set(unitOf("8081"), c.change)
 				rec.Pauses[0].Promotion = &release.Promotion{By: "alice", At: time.Now()}
@@ -251,9 +255,7 @@ func TestPromoteRequestEndsTimedPause(t *testing.T) {
 func TestCheckPaused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t, 3)
-		tm := &timers{}
-		deps := w.deps()
-		deps.Expiry = tm
+		deps, tm := gateDeps(w)
 		rec := parkAtGate(t, w, deps, tm)
 		before := len(w.restarts())
 		out, acted, err := rollout.CheckPaused(t.Context(), rec, w.spec(""), deps)

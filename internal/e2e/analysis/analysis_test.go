@@ -94,20 +94,11 @@ func TestAnalysisCatchesErrorsAtCanary(t *testing.T) {
 	if len(rec.Analysis) != 1 || rec.Analysis[0].Outcome != "failed" || len(rec.Analysis[0].Baseline) != 3 {
 		t.Errorf("record's analysis %+v", rec.Analysis)
 	}
-	after := s.invocations()
-	for _, u := range s.units()[1:] {
-		if after[u] != before[u] {
-			t.Errorf("%s was restarted: InvocationID %s -> %s", u, before[u], after[u])
-		}
-	}
-	if u := s.units()[0]; after[u] == before[u] {
+	s.assertOnlyCanaryRestarted(before)
+	if u := s.units()[0]; s.invocations()[u] == before[u] {
 		t.Errorf("the canary %s was never restarted", u)
 	}
-	for in, v := range releasesOf(t, s.name) {
-		if v != "v1" {
-			t.Errorf("instance %s on %s after the rollback, want v1", in, v)
-		}
-	}
+	s.assertAllOn("v1")
 	h.AssertAllUp("after the rollback")
 	snap := stats.Snapshot()
 	done, verdict := verdictTimes(t, evs, "25810")
@@ -189,12 +180,7 @@ func TestAnalysisNoSeriesFails(t *testing.T) {
 		!strings.Contains(rec.Analysis[0].Reason, "warm: canary no data") {
 		t.Fatalf("record %s, analysis %+v; want the canary failed for no data", rec.Result, rec.Analysis)
 	}
-	after := s.invocations()
-	for _, u := range s.units()[1:] {
-		if after[u] != before[u] {
-			t.Errorf("%s was restarted", u)
-		}
-	}
+	s.assertOnlyCanaryRestarted(before)
 	t.Logf("batch 1: %s", rec.Analysis[0].Reason)
 }
 
@@ -258,12 +244,7 @@ func TestAnalysisJournalCatchesErrorLogs(t *testing.T) {
 		!strings.Contains(rec.Analysis[0].Reason, "journal") {
 		t.Fatalf("record %s, analysis %+v; want the journal to fail the canary", rec.Result, rec.Analysis)
 	}
-	after := s.invocations()
-	for _, u := range s.units()[1:] {
-		if after[u] != before[u] {
-			t.Errorf("%s was restarted", u)
-		}
-	}
+	s.assertOnlyCanaryRestarted(before)
 	evs := e2etest.ParseEvents(t, r.Stdout)
 	done, verdict := verdictTimes(t, evs, "25830")
 	t.Logf("verdict %s after the canary was back in traffic: %s", verdict.Sub(done).Round(time.Millisecond), rec.Analysis[0].Reason)

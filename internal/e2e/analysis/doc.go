@@ -21,7 +21,9 @@
 //   - a release 80 ms slower, with no error, is caught by a p99 value metric
 //     (histogram_quantile) against the baseline's;
 //   - kill -9 during the canary's analysis: deploy --resume judges it again
-//     before the next batch, and rolls the bad canary back.
+//     before the next batch, and rolls the bad canary back;
+//   - on_inconclusive: pause parks a canary that saw too little traffic
+//     (exit 3); promote accepts it, abort undoes the rollout.
 //
 // Ports 25800–25899 belong to these tests: Prometheus 25800–25809,
 // instances 25810–25849, HAProxy frontends 25850–25859. Run as root:

@@ -109,17 +109,8 @@ func TestAnalysisExecSmokeFailsCanary(t *testing.T) {
 	if len(rec.Analysis[0].Verdicts) != 1 || len(rec.Analysis[0].Verdicts[0].Measurements) != 1 {
 		t.Errorf("verdicts %+v: want one, of the canary alone (no baseline run)", rec.Analysis[0].Verdicts)
 	}
-	after := s.invocations()
-	for _, u := range s.units()[1:] {
-		if after[u] != before[u] {
-			t.Errorf("%s was restarted", u)
-		}
-	}
-	for in, v := range releasesOf(t, s.name) {
-		if v != "v1" {
-			t.Errorf("instance %s on %s after the rollback, want v1", in, v)
-		}
-	}
+	s.assertOnlyCanaryRestarted(before)
+	s.assertAllOn("v1")
 	h.AssertAllUp("after the rollback")
 	snap := stats.Snapshot()
 	done, verdict, msg := eventTimes(t, evs, "25835")
@@ -161,17 +152,8 @@ func TestAnalysisDuringPauseCatchesTurningBad(t *testing.T) {
 	if took > 55*time.Second {
 		t.Errorf("deploy took %v: the breach was not caught before the 60s pause ended", took)
 	}
-	after := s.invocations()
-	for _, u := range s.units()[1:] {
-		if after[u] != before[u] {
-			t.Errorf("%s was restarted", u)
-		}
-	}
-	for in, v := range releasesOf(t, s.name) {
-		if v != "v1" {
-			t.Errorf("instance %s on %s after the rollback, want v1", in, v)
-		}
-	}
+	s.assertOnlyCanaryRestarted(before)
+	s.assertAllOn("v1")
 	h.AssertAllUp("after the rollback")
 	evs := e2etest.ParseEvents(t, r.Stdout)
 	done, verdict, msg := eventTimes(t, evs, "25840")

@@ -43,12 +43,7 @@ func TestAnalysisCatchesLatencyAtCanary(t *testing.T) {
 	if rec := lastRecord(t, s.name); rec.Result != release.ResultRolledBack {
 		t.Errorf("record: %s, %q", rec.Result, rec.Reason)
 	}
-	after := s.invocations()
-	for _, u := range s.units()[1:] {
-		if after[u] != before[u] {
-			t.Errorf("%s was restarted", u)
-		}
-	}
+	s.assertOnlyCanaryRestarted(before)
 	h.AssertAllUp("after the rollback")
 	snap := stats.Snapshot()
 	done, verdict := verdictTimes(t, evs, "25845")
@@ -85,12 +80,7 @@ func TestResumeAfterKillReanalyzes(t *testing.T) {
 	if last.ID != rec.ID || last.Result != release.ResultRolledBack || last.Analysis[0].Outcome != "failed" {
 		t.Errorf("record after resume: %s %s, analysis %+v", last.ID, last.Result, last.Analysis)
 	}
-	after := s.invocations()
-	for _, u := range s.units()[1:] {
-		if after[u] != before[u] {
-			t.Errorf("%s was restarted", u)
-		}
-	}
+	s.assertOnlyCanaryRestarted(before)
 	snap := stats.Snapshot()
 	t.Logf("load: %d requests, %d failed (%s); resume: %s", snap.Requests, snap.Failed, snap.KindsString(), last.Reason)
 	if snap.Failed != snap.Kinds["http-500"] {

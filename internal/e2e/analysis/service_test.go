@@ -208,3 +208,25 @@ func promBlock(base, extra string) string {
       min_total: 50
 %s`, base, extra)
 }
+
+// assertOnlyCanaryRestarted fails the test if any instance but the first
+// (the canary) has another InvocationID than in before.
+func (s *service) assertOnlyCanaryRestarted(before map[string]string) {
+	s.t.Helper()
+	after := s.invocations()
+	for _, u := range s.units()[1:] {
+		if after[u] != before[u] {
+			s.t.Errorf("%s was restarted: InvocationID %s -> %s", u, before[u], after[u])
+		}
+	}
+}
+
+// assertAllOn fails the test unless every instance is on version.
+func (s *service) assertAllOn(version string) {
+	s.t.Helper()
+	for in, v := range releasesOf(s.t, s.name) {
+		if v != version {
+			s.t.Errorf("instance %s on %s, want %s", in, v, version)
+		}
+	}
+}

@@ -4,6 +4,7 @@ package gates_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path"
 	"strings"
@@ -55,6 +56,18 @@ func (s *service) versions() string {
 	return strings.Join(out, ",")
 }
 
+// assertUntouched fails the test if any of units has another InvocationID
+// than in before.
+func (s *service) assertUntouched(before map[string]string, units ...string) {
+	s.t.Helper()
+	after := e2etest.Invocations(s.t, units)
+	for _, u := range units {
+		if after[u] != before[u] {
+			s.t.Errorf("%s was restarted (InvocationID %s -> %s)", u, before[u], after[u])
+		}
+	}
+}
+
 // noSysroll fails the test if a sysroll process runs in the container: a
 // paused rollout is a record, not a waiting process.
 func noSysroll(t *testing.T) {
@@ -95,12 +108,8 @@ func TestGatePromote(t *testing.T) {
 	if got := s.versions(); got != "v2,v1,v1" {
 		t.Errorf("versions at the gate %s, want v2,v1,v1", got)
 	}
+	s.assertUntouched(before, s.units()[1:]...) // nothing after the gate moved
 	after := e2etest.Invocations(t, s.units())
-	for _, u := range s.units()[1:] {
-		if after[u] != before[u] {
-			t.Errorf("%s was restarted before the gate was passed", u)
-		}
-	}
 	// Status tells the truth and exits 0 (a pause is no fault); another
 	// deploy is refused; resume never passes a gate.
 	st := e2etest.Sysroll(t, "status", s.name)
@@ -109,8 +118,9 @@ func TestGatePromote(t *testing.T) {
 		t.Errorf("status at the gate: %s", st)
 	}
 	var js schema.Status
-	if r := e2etest.Sysroll(t, "status", s.name, "--json"); r.Code != 0 || !strings.Contains(r.Stdout, `"result":"paused"`) {
-		t.Errorf("status --json: %s (%+v)", r, js)
+	if r := e2etest.Sysroll(t, "status", s.name, "--json"); r.Code != 0 || json.Unmarshal([]byte(r.Stdout), &js) != nil ||
+		js.Paused == nil || js.Paused.ID != rec.ID || js.Interrupted != nil {
+		t.Errorf("status --json: want paused_rollout %s and no interrupted one: %s", rec.ID, r)
 	}
 	if r := e2etest.Sysroll(t, "deploy", s.name, "--artifact", s.release("v3"), "--version", "v3"); r.Code != 2 || !strings.Contains(r.Stderr, "sysroll promote") {
 		t.Errorf("a deploy while paused: %s", r)
@@ -202,10 +212,7 @@ func TestStalePromoteRefusedThenAbort(t *testing.T) {
 	if last.ID != rec.ID || last.Result != release.ResultRolledBack || !strings.Contains(last.Reason, "p99 doubled") || last.Pauses[1].Result != release.PauseAborted {
 		t.Errorf("record after abort: %s %s (%s), pauses %+v", last.ID, last.Result, last.Reason, last.Pauses)
 	}
-	after := e2etest.Invocations(t, s.units())
-	if u := s.units()[2]; after[u] != before[u] {
-		t.Errorf("%s, never touched by the rollout, was restarted by the abort", u)
-	}
+	s.assertUntouched(before, s.units()[2]) // never touched by the rollout, nor by the abort
 	// A new deploy is allowed again.
 	if r := e2etest.Sysroll(t, "deploy", s.name, "--artifact", s.release("v3"), "--version", "v3", "--dry-run"); r.Code != 0 {
 		t.Errorf("deploy after abort: %s", r)
