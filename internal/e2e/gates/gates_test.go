@@ -5,8 +5,6 @@ package gates_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"path"
 	"strings"
 	"testing"
 	"time"
@@ -17,53 +15,23 @@ import (
 	"github.com/sysroll/sysroll/internal/testbed"
 )
 
-// service is a hello service of 3 instances with the given rollout.steps
-// (and any other rollout keys).
-type service struct {
-	t     *testing.T
-	name  string
-	ports []int
-}
+// service is e2etest's hello service of 3 instances, with rollout keys
+// of the test's.
+type service struct{ *e2etest.HelloService }
 
 func newService(t *testing.T, name string, first int, rollout string) *service {
 	t.Helper()
-	s := &service{t: t, name: name, ports: []int{first, first + 1, first + 2}}
-	yaml := strings.Replace(e2etest.HelloYAML(name, s.ports, time.Second, ""), "rollout:\n  batch: 1\n", "rollout:\n"+rollout, 1)
-	e2etest.InstallService(t, name, "/etc/sysroll-e2e/"+name+".yaml", yaml, s.release("v1"), "v1")
-	e2etest.WaitVersion(t, name, s.ports, "v1", 15*time.Second)
-	return s
-}
-
-func (s *service) release(version string, flags ...string) string {
-	s.t.Helper()
-	return e2etest.HelloRelease(s.t, path.Join("/srv/e2e", s.name, version), version, flags...)
-}
-
-func (s *service) units() []string {
-	var out []string
-	for _, p := range s.ports {
-		out = append(out, fmt.Sprintf("%s@%d.service", s.name, p))
-	}
-	return out
-}
-
-func (s *service) versions() string {
-	var out []string
-	for _, p := range s.ports {
-		v, _ := e2etest.VersionOf(p)
-		out = append(out, v)
-	}
-	return strings.Join(out, ",")
+	return &service{e2etest.NewHelloService(t, name, first, rollout)}
 }
 
 // assertUntouched fails the test if any of units has another InvocationID
 // than in before.
 func (s *service) assertUntouched(before map[string]string, units ...string) {
-	s.t.Helper()
-	after := e2etest.Invocations(s.t, units)
+	s.T.Helper()
+	after := e2etest.Invocations(s.T, units)
 	for _, u := range units {
 		if after[u] != before[u] {
-			s.t.Errorf("%s was restarted (InvocationID %s -> %s)", u, before[u], after[u])
+			s.T.Errorf("%s was restarted (InvocationID %s -> %s)", u, before[u], after[u])
 		}
 	}
 }
@@ -81,54 +49,54 @@ func noSysroll(t *testing.T) {
 // deployToGate deploys v2 and expects it to stop at a pause: exit 3,
 // the record paused, no process left, the lock free.
 func (s *service) deployToGate(art string) release.Record {
-	s.t.Helper()
-	r := e2etest.Sysroll(s.t, "deploy", s.name, "--artifact", art, "--version", "v2")
+	s.T.Helper()
+	r := e2etest.Sysroll(s.T, "deploy", s.Name, "--artifact", art, "--version", "v2")
 	if r.Code != 3 {
-		s.t.Fatalf("deploy exited %d, want 3 (paused at the gate): %s", r.Code, r)
+		s.T.Fatalf("deploy exited %d, want 3 (paused at the gate): %s", r.Code, r)
 	}
-	if !strings.Contains(r.Stdout, "nothing failed") || !strings.Contains(r.Stdout, "sysroll promote "+s.name+" --pause 1") {
-		s.t.Errorf("deploy's output does not say how to go on:\n%s", r.Stdout)
+	if !strings.Contains(r.Stdout, "nothing failed") || !strings.Contains(r.Stdout, "sysroll promote "+s.Name+" --pause 1") {
+		s.T.Errorf("deploy's output does not say how to go on:\n%s", r.Stdout)
 	}
-	s.t.Logf("deploy stopped at the gate:\n%s", r.Stdout)
-	noSysroll(s.t)
-	rec := e2etest.LastRecord(s.t, s.name)
+	s.T.Logf("deploy stopped at the gate:\n%s", r.Stdout)
+	noSysroll(s.T)
+	rec := e2etest.LastRecord(s.T, s.Name)
 	if rec.Result != release.ResultPaused || rec.Waiting() != 0 {
-		s.t.Fatalf("record %s, pauses %+v", rec.Result, rec.Pauses)
+		s.T.Fatalf("record %s, pauses %+v", rec.Result, rec.Pauses)
 	}
 	return rec
 }
 
 func TestGatePromote(t *testing.T) {
 	s := newService(t, "e2e-gate-promote", 26000, "  steps: [{batch: 1}, {pause: {}}, {batch: \"100%\"}]\n")
-	before := e2etest.Invocations(t, s.units())
-	art := s.release("v2")
+	before := e2etest.Invocations(t, s.Units())
+	art := s.Release("v2")
 	start := time.Now()
 	rec := s.deployToGate(art)
 	t.Logf("deploy stopped at the gate after %s", time.Since(start).Round(time.Millisecond))
-	if got := s.versions(); got != "v2,v1,v1" {
+	if got := s.Versions(); got != "v2,v1,v1" {
 		t.Errorf("versions at the gate %s, want v2,v1,v1", got)
 	}
-	s.assertUntouched(before, s.units()[1:]...) // nothing after the gate moved
-	after := e2etest.Invocations(t, s.units())
+	s.assertUntouched(before, s.Units()[1:]...) // nothing after the gate moved
+	after := e2etest.Invocations(t, s.Units())
 	// Status tells the truth and exits 0 (a pause is no fault); another
 	// deploy is refused; resume never passes a gate.
-	st := e2etest.Sysroll(t, "status", s.name)
+	st := e2etest.Sysroll(t, "status", s.Name)
 	t.Logf("status at the gate:\n%s", st.Stdout)
 	if st.Code != 0 || !strings.Contains(st.Stdout, "PAUSED ROLLOUT "+rec.ID) || !strings.Contains(st.Stdout, "approval gate after batch 1") {
 		t.Errorf("status at the gate: %s", st)
 	}
 	var js schema.Status
-	if r := e2etest.Sysroll(t, "status", s.name, "--json"); r.Code != 0 || json.Unmarshal([]byte(r.Stdout), &js) != nil ||
+	if r := e2etest.Sysroll(t, "status", s.Name, "--json"); r.Code != 0 || json.Unmarshal([]byte(r.Stdout), &js) != nil ||
 		js.Paused == nil || js.Paused.ID != rec.ID || js.Interrupted != nil {
 		t.Errorf("status --json: want paused_rollout %s and no interrupted one: %s", rec.ID, r)
 	}
-	if r := e2etest.Sysroll(t, "deploy", s.name, "--artifact", s.release("v3"), "--version", "v3"); r.Code != 2 || !strings.Contains(r.Stderr, "sysroll promote") {
+	if r := e2etest.Sysroll(t, "deploy", s.Name, "--artifact", s.Release("v3"), "--version", "v3"); r.Code != 2 || !strings.Contains(r.Stderr, "sysroll promote") {
 		t.Errorf("a deploy while paused: %s", r)
 	}
-	if r := e2etest.Sysroll(t, "resume", s.name); r.Code != 2 || !strings.Contains(r.Stderr, "resume never passes it") {
+	if r := e2etest.Sysroll(t, "resume", s.Name); r.Code != 2 || !strings.Contains(r.Stderr, "resume never passes it") {
 		t.Errorf("resume at a gate: %s", r)
 	}
-	if r := e2etest.Sysroll(t, "deploy", s.name, "--resume"); r.Code != 2 {
+	if r := e2etest.Sysroll(t, "deploy", s.Name, "--resume"); r.Code != 2 {
 		t.Errorf("deploy --resume at a gate: %s", r)
 	}
 	// The expiry timer is armed in systemd.
@@ -140,13 +108,13 @@ func TestGatePromote(t *testing.T) {
 	// for it rather than refuse (here something holds it for 3s).
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	held := testbed.Shared(t).Command(ctx, "flock", "-x", "/var/lib/sysroll/"+s.name+"/lock", "sleep", "3")
+	held := testbed.Shared(t).Command(ctx, "flock", "-x", "/var/lib/sysroll/"+s.Name+"/lock", "sleep", "3")
 	if err := held.Start(); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(500 * time.Millisecond)
 	start = time.Now()
-	r := e2etest.Sysroll(t, "promote", s.name, "--pause", "1", "--reason", "canary fine")
+	r := e2etest.Sysroll(t, "promote", s.Name, "--pause", "1", "--reason", "canary fine")
 	if r.Code != 0 {
 		t.Fatalf("promote: %s", r)
 	}
@@ -155,10 +123,10 @@ func TestGatePromote(t *testing.T) {
 		t.Errorf("promote took %s while the lock was held 2.5s more: it did not wait", took)
 	}
 	t.Logf("promote (after waiting for the held lock) completed the rollout in %s", time.Since(start).Round(time.Millisecond))
-	if got := s.versions(); got != "v2,v2,v2" {
+	if got := s.Versions(); got != "v2,v2,v2" {
 		t.Errorf("versions after promote %s", got)
 	}
-	last := e2etest.LastRecord(t, s.name)
+	last := e2etest.LastRecord(t, s.Name)
 	p := last.Pauses[0]
 	if last.ID != rec.ID || last.Result != release.ResultSucceeded || p.Result != release.PausePromoted || p.Promotion == nil || p.Promotion.Reason != "canary fine" {
 		t.Errorf("record after promote: %s %s, pause %+v", last.ID, last.Result, p)
@@ -166,10 +134,10 @@ func TestGatePromote(t *testing.T) {
 	if r := e2etest.Run(t, "systemctl", "is-active", p.Timer); strings.TrimSpace(r.Stdout) == "active" {
 		t.Errorf("expiry timer %s still active after promote", p.Timer)
 	}
-	if after2 := e2etest.Invocations(t, s.units()); after2[s.units()[0]] != after[s.units()[0]] {
+	if after2 := e2etest.Invocations(t, s.Units()); after2[s.Units()[0]] != after[s.Units()[0]] {
 		t.Errorf("the canary restarted again on promote")
 	}
-	h := e2etest.Sysroll(t, "history", s.name)
+	h := e2etest.Sysroll(t, "history", s.Name)
 	if !strings.Contains(h.Stdout, "approval gate after batch 1: promoted") || !strings.Contains(h.Stdout, "canary fine") {
 		t.Errorf("history does not show who promoted and why:\n%s", h.Stdout)
 	}
@@ -180,41 +148,41 @@ func TestGatePromote(t *testing.T) {
 // second is refused; abort then reverts both updated instances.
 func TestStalePromoteRefusedThenAbort(t *testing.T) {
 	s := newService(t, "e2e-gate-stale", 26010, "  steps: [{batch: 1}, {pause: {}}, {batch: 1}, {pause: {}}, {batch: \"100%\"}]\n")
-	before := e2etest.Invocations(t, s.units())
-	rec := s.deployToGate(s.release("v2"))
-	if r := e2etest.Sysroll(t, "promote", s.name, "--pause", "1"); r.Code != 3 {
+	before := e2etest.Invocations(t, s.Units())
+	rec := s.deployToGate(s.Release("v2"))
+	if r := e2etest.Sysroll(t, "promote", s.Name, "--pause", "1"); r.Code != 3 {
 		t.Fatalf("promote of the first gate exited %d, want 3 (at the second): %s", r.Code, r)
 	}
 	noSysroll(t)
-	if got := s.versions(); got != "v2,v2,v1" {
+	if got := s.Versions(); got != "v2,v2,v1" {
 		t.Errorf("versions at the second gate %s", got)
 	}
-	r := e2etest.Sysroll(t, "promote", s.name, "--pause", "1")
+	r := e2etest.Sysroll(t, "promote", s.Name, "--pause", "1")
 	if r.Code != 2 || !strings.Contains(r.Stderr, "has moved on") {
 		t.Errorf("stale promote: %s", r)
 	}
-	if r := e2etest.Sysroll(t, "promote", s.name, "--rollout", "20200101T000000Z-000000"); r.Code != 2 {
+	if r := e2etest.Sysroll(t, "promote", s.Name, "--rollout", "20200101T000000Z-000000"); r.Code != 2 {
 		t.Errorf("promote of another rollout: %s", r)
 	}
-	if got := s.versions(); got != "v2,v2,v1" {
+	if got := s.Versions(); got != "v2,v2,v1" {
 		t.Errorf("a refused promote changed something: %s", got)
 	}
 	start := time.Now()
-	r = e2etest.Sysroll(t, "abort", s.name, "--reason", "p99 doubled")
+	r = e2etest.Sysroll(t, "abort", s.Name, "--reason", "p99 doubled")
 	if r.Code != 0 {
 		t.Fatalf("abort: %s", r)
 	}
 	t.Logf("abort reverted in %s:\n%s", time.Since(start).Round(time.Millisecond), r.Stdout)
-	if got := s.versions(); got != "v1,v1,v1" {
+	if got := s.Versions(); got != "v1,v1,v1" {
 		t.Errorf("versions after abort %s", got)
 	}
-	last := e2etest.LastRecord(t, s.name)
+	last := e2etest.LastRecord(t, s.Name)
 	if last.ID != rec.ID || last.Result != release.ResultRolledBack || !strings.Contains(last.Reason, "p99 doubled") || last.Pauses[1].Result != release.PauseAborted {
 		t.Errorf("record after abort: %s %s (%s), pauses %+v", last.ID, last.Result, last.Reason, last.Pauses)
 	}
-	s.assertUntouched(before, s.units()[2]) // never touched by the rollout, nor by the abort
+	s.assertUntouched(before, s.Units()[2]) // never touched by the rollout, nor by the abort
 	// A new deploy is allowed again.
-	if r := e2etest.Sysroll(t, "deploy", s.name, "--artifact", s.release("v3"), "--version", "v3", "--dry-run"); r.Code != 0 {
+	if r := e2etest.Sysroll(t, "deploy", s.Name, "--artifact", s.Release("v3"), "--version", "v3", "--dry-run"); r.Code != 0 {
 		t.Errorf("deploy after abort: %s", r)
 	}
 }
@@ -223,19 +191,19 @@ func TestStalePromoteRefusedThenAbort(t *testing.T) {
 // process that passed: promote fails the batch, which is rolled back.
 func TestPromoteRefusesRestartedCanary(t *testing.T) {
 	s := newService(t, "e2e-gate-restarted", 26020, "  steps: [{batch: 1}, {pause: {}}, {batch: \"100%\"}]\n")
-	s.deployToGate(s.release("v2"))
-	if r := e2etest.Run(t, "systemctl", "restart", s.units()[0]); r.Code != 0 {
+	s.deployToGate(s.Release("v2"))
+	if r := e2etest.Run(t, "systemctl", "restart", s.Units()[0]); r.Code != 0 {
 		t.Fatalf("systemctl restart: %s", r)
 	}
-	e2etest.WaitVersion(t, s.name, s.ports[:1], "v2", 15*time.Second)
-	r := e2etest.Sysroll(t, "promote", s.name)
+	e2etest.WaitVersion(t, s.Name, s.Ports[:1], "v2", 15*time.Second)
+	r := e2etest.Sysroll(t, "promote", s.Name)
 	if r.Code != 1 || !strings.Contains(r.Stdout+r.Stderr, "its process changed") {
 		t.Fatalf("promote of a restarted canary exited %d, want 1 (its batch failed): %s", r.Code, r)
 	}
-	if got := s.versions(); got != "v1,v1,v1" {
+	if got := s.Versions(); got != "v1,v1,v1" {
 		t.Errorf("versions after the refused promote %s, want the canary rolled back", got)
 	}
-	last := e2etest.LastRecord(t, s.name)
+	last := e2etest.LastRecord(t, s.Name)
 	if last.Result != release.ResultRolledBack || last.Pauses[0].Result != release.PauseFailed {
 		t.Errorf("record %s, pause %+v", last.Result, last.Pauses[0])
 	}
@@ -246,13 +214,13 @@ func TestPromoteRefusesRestartedCanary(t *testing.T) {
 // finishes, deploy exits 3; resume continues.
 func TestPauseRequestThenResume(t *testing.T) {
 	s := newService(t, "e2e-gate-pause", 26030, "  batch: 1\n")
-	b := e2etest.StartSysroll(t, "deploy", s.name, "--artifact", s.release("v2"), "--version", "v2", "--json")
+	b := e2etest.StartSysroll(t, "deploy", s.Name, "--artifact", s.Release("v2"), "--version", "v2", "--json")
 	b.WaitEvent(30*time.Second, func(e schema.Event) bool { return e.Type == "batch-start" })
-	r := e2etest.Sysroll(t, "pause", s.name, "--reason", "look first")
+	r := e2etest.Sysroll(t, "pause", s.Name, "--reason", "look first")
 	if r.Code != 0 {
 		t.Fatalf("pause: %s", r)
 	}
-	if !strings.Contains(r.Stdout, "next: `sysroll resume "+s.name+"`") {
+	if !strings.Contains(r.Stdout, "next: `sysroll resume "+s.Name+"`") {
 		t.Errorf("pause does not say how to go on:\n%s", r.Stdout)
 	}
 	d := b.Wait(60 * time.Second)
@@ -260,23 +228,23 @@ func TestPauseRequestThenResume(t *testing.T) {
 		t.Fatalf("deploy exited %d after the pause request, want 3: %s", d.Code, d)
 	}
 	noSysroll(t)
-	if got := s.versions(); got != "v2,v1,v1" {
+	if got := s.Versions(); got != "v2,v1,v1" {
 		t.Errorf("versions at the pause %s, want batch 1 finished", got)
 	}
-	rec := e2etest.LastRecord(t, s.name)
+	rec := e2etest.LastRecord(t, s.Name)
 	if rec.Result != release.ResultPaused || rec.Pauses[0].Kind != release.PauseManual || rec.Pauses[0].Reason != "look first" {
 		t.Errorf("record %s, pauses %+v", rec.Result, rec.Pauses)
 	}
-	if r := e2etest.Sysroll(t, "promote", s.name); r.Code != 2 || !strings.Contains(r.Stderr, "sysroll resume") {
+	if r := e2etest.Sysroll(t, "promote", s.Name); r.Code != 2 || !strings.Contains(r.Stderr, "sysroll resume") {
 		t.Errorf("promote of a manual pause: %s", r)
 	}
-	if r := e2etest.Sysroll(t, "resume", s.name); r.Code != 0 {
+	if r := e2etest.Sysroll(t, "resume", s.Name); r.Code != 0 {
 		t.Fatalf("resume: %s", r)
 	}
-	if got := s.versions(); got != "v2,v2,v2" {
+	if got := s.Versions(); got != "v2,v2,v2" {
 		t.Errorf("versions after resume %s", got)
 	}
-	if last := e2etest.LastRecord(t, s.name); last.ID != rec.ID || last.Result != release.ResultSucceeded || last.Pauses[0].Result != release.PauseResumed {
+	if last := e2etest.LastRecord(t, s.Name); last.ID != rec.ID || last.Result != release.ResultSucceeded || last.Pauses[0].Result != release.PauseResumed {
 		t.Errorf("record after resume %s %s, pauses %+v", last.ID, last.Result, last.Pauses)
 	}
 }
@@ -285,10 +253,10 @@ func TestPauseRequestThenResume(t *testing.T) {
 // rollout takes the request at its next health check and reverts.
 func TestAbortRequestDuringTimedPause(t *testing.T) {
 	s := newService(t, "e2e-gate-abort", 26040, "  steps: [{batch: 1}, {pause: 10m}, {batch: \"100%\"}]\n")
-	b := e2etest.StartSysroll(t, "deploy", s.name, "--artifact", s.release("v2"), "--version", "v2", "--json")
+	b := e2etest.StartSysroll(t, "deploy", s.Name, "--artifact", s.Release("v2"), "--version", "v2", "--json")
 	b.WaitEvent(30*time.Second, func(e schema.Event) bool { return e.Type == "pause" })
 	start := time.Now()
-	r := e2etest.Sysroll(t, "abort", s.name, "--reason", "saw errors")
+	r := e2etest.Sysroll(t, "abort", s.Name, "--reason", "saw errors")
 	if r.Code != 0 {
 		t.Fatalf("abort: %s", r)
 	}
@@ -297,10 +265,10 @@ func TestAbortRequestDuringTimedPause(t *testing.T) {
 	if d.Code != 1 {
 		t.Errorf("the aborted deploy exited %d, want 1: %s", d.Code, d)
 	}
-	if got := s.versions(); got != "v1,v1,v1" {
+	if got := s.Versions(); got != "v1,v1,v1" {
 		t.Errorf("versions after abort %s", got)
 	}
-	last := e2etest.LastRecord(t, s.name)
+	last := e2etest.LastRecord(t, s.Name)
 	if last.Result != release.ResultRolledBack || last.Pauses[0].Result != release.PauseAborted || !strings.Contains(last.Reason, "saw errors") {
 		t.Errorf("record %s (%s), pauses %+v", last.Result, last.Reason, last.Pauses)
 	}
@@ -310,13 +278,13 @@ func TestAbortRequestDuringTimedPause(t *testing.T) {
 // running rollout passes the pause at its next health check and completes.
 func TestPromoteEndsTimedPause(t *testing.T) {
 	s := newService(t, "e2e-gate-early", 26057, "  steps: [{batch: 1}, {pause: 10m}, {batch: \"100%\"}]\n")
-	b := e2etest.StartSysroll(t, "deploy", s.name, "--artifact", s.release("v2"), "--version", "v2", "--json")
+	b := e2etest.StartSysroll(t, "deploy", s.Name, "--artifact", s.Release("v2"), "--version", "v2", "--json")
 	b.WaitEvent(30*time.Second, func(e schema.Event) bool { return e.Type == "pause" })
-	if r := e2etest.Sysroll(t, "promote", s.name, "--pause", "2"); r.Code != 2 || !strings.Contains(r.Stderr, "not pause 2") {
+	if r := e2etest.Sysroll(t, "promote", s.Name, "--pause", "2"); r.Code != 2 || !strings.Contains(r.Stderr, "not pause 2") {
 		t.Errorf("promote of a pause the rollout is not in: %s", r)
 	}
 	start := time.Now()
-	if r := e2etest.Sysroll(t, "promote", s.name, "--pause", "1", "--reason", "bake is enough"); r.Code != 0 {
+	if r := e2etest.Sysroll(t, "promote", s.Name, "--pause", "1", "--reason", "bake is enough"); r.Code != 0 {
 		t.Fatalf("promote: %s", r)
 	}
 	d := b.Wait(60 * time.Second)
@@ -324,10 +292,10 @@ func TestPromoteEndsTimedPause(t *testing.T) {
 		t.Fatalf("the promoted deploy exited %d: %s", d.Code, d)
 	}
 	t.Logf("the rollout completed %s after promote ended its 10m pause", time.Since(start).Round(time.Millisecond))
-	if got := s.versions(); got != "v2,v2,v2" {
+	if got := s.Versions(); got != "v2,v2,v2" {
 		t.Errorf("versions %s", got)
 	}
-	p := e2etest.LastRecord(t, s.name).Pauses[0]
+	p := e2etest.LastRecord(t, s.Name).Pauses[0]
 	if p.Result != release.PausePromoted || p.Promotion == nil || p.Promotion.Reason != "bake is enough" {
 		t.Errorf("pause %+v", p)
 	}
